@@ -1,0 +1,70 @@
+/**
+ * moby.component.v1.ComponentService, served by every component: who it is,
+ * which services and API versions it serves, and Reload.
+ */
+import { create } from "@bufbuild/protobuf";
+import type { JsonObject } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { ComponentInfoSchema, ComponentService } from "@moby-core/component-api/v1";
+import type { ComponentInfo } from "@moby-core/component-api/v1";
+import { ComponentError } from "./errors.js";
+import { Code } from "@connectrpc/connect";
+
+/** The capability a component has when it accepts Reload. */
+export const CAPABILITY_RELOAD = "moby.component.reload";
+
+/** Applies (or, with validateOnly, only checks) a new component configuration. */
+export type ReloadHandler = (config: JsonObject, options: { validateOnly: boolean }) => void | Promise<void>;
+
+/** The API version of a service: the last element of its package when that is a version. */
+export function apiVersionOf(serviceTypeName: string): string {
+  const parts = serviceTypeName.split(".");
+  const pkg = parts.length >= 2 ? parts[parts.length - 2]! : "";
+  return /^v\d+((alpha|beta)\d+)?$/.test(pkg) ? pkg : "";
+}
+
+/** What a component says about itself in GetInfo. */
+export interface ComponentIdentity {
+  name: string;
+  kind: string;
+  version: string;
+  revision: string;
+  serviceNames: string[];
+  capabilities: string[];
+  startTime: Date;
+}
+
+/** ComponentService over the identity of this process and an optional reload handler. */
+export function componentService(
+  identity: ComponentIdentity,
+  reload: ReloadHandler | undefined,
+): Partial<ServiceImpl<typeof ComponentService>> {
+  let generation = 1n;
+  const capabilities = [...new Set([...identity.capabilities, ...(reload ? [CAPABILITY_RELOAD] : [])])].sort();
+  const info = (): ComponentInfo =>
+    create(ComponentInfoSchema, {
+      name: identity.name,
+      kind: identity.kind,
+      version: identity.version,
+      revision: identity.revision,
+      services: [...identity.serviceNames].sort().map((name) => ({ name, apiVersion: apiVersionOf(name) })),
+      capabilities,
+      pid: process.pid,
+      startTime: timestampFromDate(identity.startTime),
+      configGeneration: generation,
+    });
+  return {
+    getInfo() {
+      return { info: info() };
+    },
+    async reload(request) {
+      if (reload === undefined) {
+        throw new ComponentError(Code.Unimplemented, `component ${identity.name} does not support Reload`);
+      }
+      await reload(request.config ?? {}, { validateOnly: request.validateOnly });
+      if (!request.validateOnly) generation += 1n;
+      return { configGeneration: generation };
+    },
+  };
+}

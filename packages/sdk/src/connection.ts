@@ -1,0 +1,127 @@
+/**
+ * A connection to one component over its unix socket: typed clients for any
+ * generated service, an explicit close, reconnection after the component
+ * restarts, a default deadline and retries (see call-policy-transport.ts).
+ */
+import { connect } from "node:net";
+import type { DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import type { Client, Interceptor, Transport } from "@connectrpc/connect";
+import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
+import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@moby-core/grpc-health-api/v1";
+import { DEFAULT_RETRY, DEFAULT_UNARY_TIMEOUT_MS, withCallPolicy } from "./call-policy-transport.js";
+import type { RetryPolicy } from "./call-policy-transport.js";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "./serve-component.js";
+
+/** The settings of a connection. */
+export interface DialOptions {
+  /** The deadline of a unary call that sets none, in ms; 0 for none. Default 30 s. Streams get none. */
+  timeoutMs?: number;
+  /** How unary calls are retried on UNAVAILABLE; false for never. Default DEFAULT_RETRY. */
+  retry?: RetryPolicy | false;
+  /** Interceptors run on every call. */
+  interceptors?: Interceptor[];
+  /** The largest response message accepted, in bytes. Default 4 MiB. */
+  maxReceiveMessageBytes?: number;
+  /** The largest request message sent, in bytes. Default 4 MiB. */
+  maxSendMessageBytes?: number;
+}
+
+/** The errno codes that mean no component listens on the socket. */
+const NOT_LISTENING = new Set(["ECONNREFUSED", "ENOENT"]);
+
+/** Maps "nothing listens on the socket" (ENOENT, ECONNREFUSED) to UNAVAILABLE naming the socket. */
+export function notListeningAsUnavailable(socketPath: string): Interceptor {
+  const map = (error: unknown): unknown => {
+    const err = ConnectError.from(error);
+    const errno = (err.cause as NodeJS.ErrnoException | undefined)?.code;
+    if (errno === undefined || !NOT_LISTENING.has(errno) || err.code === Code.Unavailable) return error;
+    return new ConnectError(`no component is serving on ${socketPath} (${errno})`, Code.Unavailable, undefined, undefined, err.cause);
+  };
+  async function* mapStream<T>(messages: AsyncIterable<T>) {
+    try {
+      yield* messages;
+    } catch (error) {
+      throw map(error);
+    }
+  }
+  return (next) => async (request) => {
+    try {
+      const response = await next(request);
+      return response.stream ? { ...response, message: mapStream(response.message) } : response;
+    } catch (error) {
+      throw map(error);
+    }
+  };
+}
+
+/** How long waitForHealthy waits by default, in ms. */
+export const DEFAULT_HEALTHY_TIMEOUT_MS = 30_000;
+
+/** A connection to the component serving on one unix socket. */
+export class Connection {
+  /** The socket this connection dials. */
+  readonly socketPath: string;
+  /** The transport the clients of this connection share. */
+  readonly transport: Transport;
+  private readonly sessions: Http2SessionManager;
+
+  constructor(socketPath: string, options: DialOptions = {}) {
+    this.socketPath = socketPath;
+    this.sessions = new Http2SessionManager("http://localhost", {}, { createConnection: () => connect(socketPath) });
+    const grpc = createGrpcTransport({
+      baseUrl: "http://localhost",
+      sessionManager: this.sessions,
+      interceptors: [notListeningAsUnavailable(socketPath), ...(options.interceptors ?? [])],
+      readMaxBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      writeMaxBytes: options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    });
+    this.transport = withCallPolicy(grpc, options.timeoutMs ?? DEFAULT_UNARY_TIMEOUT_MS, options.retry ?? DEFAULT_RETRY);
+  }
+
+  /** A typed client for a generated service, over this connection. */
+  client<S extends DescService>(service: S): Client<S> {
+    return createClient(service, this.transport);
+  }
+
+  /**
+   * Resolves once the component reports SERVING for service ("" for the
+   * whole component) on grpc.health.v1 Watch, reconnecting while it is not
+   * up yet. Rejects with DEADLINE_EXCEEDED after timeoutMs.
+   */
+  async waitForHealthy(service = "", timeoutMs = DEFAULT_HEALTHY_TIMEOUT_MS): Promise<void> {
+    const health = this.client(Health);
+    const deadline = Date.now() + timeoutMs;
+    let last = "no answer";
+    for (let backoff = 25; Date.now() < deadline; backoff = Math.min(backoff * 2, 500)) {
+      const stop = new AbortController();
+      const timer = setTimeout(() => stop.abort(), deadline - Date.now());
+      try {
+        for await (const answer of health.watch({ service }, { signal: stop.signal })) {
+          if (answer.status === ServingStatus.SERVING) return;
+          last = ServingStatus[answer.status] ?? String(answer.status);
+        }
+      } catch (error) {
+        last = ConnectError.from(error).message;
+      } finally {
+        clearTimeout(timer);
+        stop.abort();
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(backoff, Math.max(0, deadline - Date.now()))));
+    }
+    throw new ConnectError(
+      `${this.socketPath}: service ${JSON.stringify(service)} not SERVING after ${timeoutMs} ms (last: ${last})`,
+      Code.DeadlineExceeded,
+    );
+  }
+
+  /** Closes the connection: open calls fail, and no new call can be made on it. */
+  close(): void {
+    this.sessions.abort();
+  }
+}
+
+/** Dials the component serving on socketPath. The connection opens on the first call. */
+export function dialSocket(socketPath: string, options?: DialOptions): Connection {
+  return new Connection(socketPath, options);
+}

@@ -1,0 +1,30 @@
+// The public surface of @moby-core/sdk: serve a component, dial components.
+export { serveComponent, serviceOf, DEFAULT_MAX_MESSAGE_BYTES } from "./serve-component.js";
+export type { ComponentServer, ServeComponentOptions, ServiceRegistration } from "./serve-component.js";
+export { Connection, dialSocket, DEFAULT_HEALTHY_TIMEOUT_MS } from "./connection.js";
+export type { DialOptions } from "./connection.js";
+export { dialComponent, dialService, resolveComponent, resolveService } from "./resolve.js";
+export type { ResolveOptions } from "./resolve.js";
+export { DEFAULT_RETRY, DEFAULT_UNARY_TIMEOUT_MS, isIdempotent } from "./call-policy-transport.js";
+export type { RetryPolicy } from "./call-policy-transport.js";
+export { HealthStatusBoard, OVERALL, ServingStatus } from "./health.js";
+export { CAPABILITY_RELOAD, apiVersionOf } from "./component-service.js";
+export type { ReloadHandler } from "./component-service.js";
+export {
+  AlreadyExistsError,
+  ComponentError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  OutOfRangeError,
+  ResourceExhaustedError,
+  RevisionConflictError,
+  UnavailableError,
+  toConnectError,
+} from "./errors.js";
+export { createComponentLogger } from "./logger.js";
+export type { Logger } from "./logger.js";
+export { probeSocket } from "./socket-file.js";
+export type { SocketProbe } from "./socket-file.js";
+export * from "./env.js";
+export { Code, ConnectError } from "@connectrpc/connect";

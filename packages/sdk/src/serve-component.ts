@@ -1,0 +1,245 @@
+/**
+ * serveComponent: one call serves a component on a unix socket, with the
+ * component API, health and reflection built in next to the author's
+ * services, and a graceful shutdown on SIGTERM/SIGINT.
+ */
+import * as http2 from "node:http2";
+import type { DescService, JsonObject } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Interceptor, ServiceImpl } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { ComponentService } from "@moby-core/component-api/v1";
+import { Health } from "@moby-core/grpc-health-api/v1";
+import { ServerReflection } from "@moby-core/grpc-reflection-api/v1";
+import type { Logger } from "pino";
+import { CallTracker, SHUTTING_DOWN, callGuard } from "./call-guard.js";
+import { componentService } from "./component-service.js";
+import type { ReloadHandler } from "./component-service.js";
+import { ENV_COMPONENT_CONFIG, ENV_COMPONENT_NAME, ENV_SOCKET } from "./env.js";
+import { HealthStatusBoard, OVERALL, ServingStatus, healthService } from "./health.js";
+import { createComponentLogger } from "./logger.js";
+import { DescriptorIndex, reflectionService } from "./reflection.js";
+import { prepareSocketPath, removeSocketFile, secureSocketFile } from "./socket-file.js";
+
+/** One service a component serves: its generated descriptor and its implementation. */
+export interface ServiceRegistration<S extends DescService = DescService> {
+  /** The generated service descriptor, for example ContainerStoreService. */
+  service: S;
+  /** The handlers, typed by the descriptor; a missing method answers UNIMPLEMENTED. */
+  implementation: Partial<ServiceImpl<S>>;
+  /** The service's health at start; SERVING unless set. */
+  status?: ServingStatus;
+}
+
+/** Pairs a service descriptor with its implementation, keeping the handler types. */
+export function serviceOf<S extends DescService>(
+  service: S,
+  implementation: Partial<ServiceImpl<S>>,
+  status?: ServingStatus,
+): ServiceRegistration {
+  return { service, implementation, ...(status === undefined ? {} : { status }) } as unknown as ServiceRegistration;
+}
+
+/** The settings of serveComponent. */
+export interface ServeComponentOptions {
+  /** The component's name; default $MOBY_COMPONENT_NAME. Lowercase letters, digits, "-", 1-63, from a letter. */
+  name?: string;
+  /** The implementation kind, for example "moby.container-store"; default "moby.<name>". */
+  kind?: string;
+  /** The implementation's semver version, for example "1.0.0". */
+  version: string;
+  /** The build revision, for example a git commit; default empty. */
+  revision?: string;
+  /** The services the author implements. */
+  services: ServiceRegistration[];
+  /** Where to listen; default $MOBY_SOCKET. */
+  socketPath?: string;
+  /** The socket file's mode; default 0o600. */
+  socketMode?: number;
+  /** The mode for a socket directory that has to be created; null leaves it to the umask. Default 0o700. */
+  directoryMode?: number | null;
+  /** Capabilities to report in GetInfo, beyond the ones the SDK knows. */
+  capabilities?: string[];
+  /** Applies a new configuration; without it Reload answers UNIMPLEMENTED. */
+  reload?: ReloadHandler;
+  /** The largest request message accepted, in bytes; larger is RESOURCE_EXHAUSTED. Default 4 MiB. */
+  maxReceiveMessageBytes?: number;
+  /** The largest response message sent, in bytes; larger is RESOURCE_EXHAUSTED. Default 4 MiB. */
+  maxSendMessageBytes?: number;
+  /** The most concurrent calls (HTTP/2 streams) per connection. Default 1000. */
+  maxConcurrentStreams?: number;
+  /** How long in-flight unary calls may take to finish once shutdown begins, in ms. Default 10 s. */
+  shutdownGraceMs?: number;
+  /** Shut down on SIGTERM and SIGINT, then exit the process. Default true. */
+  handleSignals?: boolean;
+  /** Interceptors of the author, run for every call after the SDK's own. */
+  interceptors?: Interceptor[];
+  /** The logger; default a pino logger on stderr at $MOBY_LOG_LEVEL (info). */
+  logger?: Logger;
+}
+
+/** A component being served. */
+export interface ComponentServer {
+  /** The component's name. */
+  readonly name: string;
+  /** The socket the component listens on. */
+  readonly socketPath: string;
+  /** The component's logger: JSON lines with its name on each. */
+  readonly logger: Logger;
+  /** The health of each service and of the whole server (""), as grpc.health.v1 reports it. */
+  readonly health: HealthStatusBoard;
+  /** The component's configuration from $MOBY_COMPONENT_CONFIG, or {} when none was given. */
+  readonly config: JsonObject;
+  /** Shuts down gracefully; resolves when the socket is closed and removed. Safe to call twice. */
+  shutdown(): Promise<void>;
+  /** Resolves when the component has shut down. */
+  readonly closed: Promise<void>;
+}
+
+/** Default request and response size limit: 4 MiB, as gRPC's. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+const COMPONENT_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+
+/** How long watchers get to see NOT_SERVING before streams are ended at shutdown, in ms. */
+const NOT_SERVING_NOTICE_MS = 100;
+
+/** Checks the options, naming the first one that is wrong. */
+function resolveOptions(options: ServeComponentOptions) {
+  const name = options.name ?? process.env[ENV_COMPONENT_NAME];
+  if (name === undefined || !COMPONENT_NAME.test(name)) {
+    throw new Error(`name: ${JSON.stringify(name)} is not a component name (lowercase letters, digits and "-", 1 to 63, starting with a letter); set it or $${ENV_COMPONENT_NAME}`);
+  }
+  if (!SEMVER.test(options.version)) {
+    throw new Error(`version: ${JSON.stringify(options.version)} is not a semantic version such as 1.0.0`);
+  }
+  const socketPath = options.socketPath ?? process.env[ENV_SOCKET];
+  if (socketPath === undefined || socketPath === "") {
+    throw new Error(`socketPath: not set; pass it or set $${ENV_SOCKET}`);
+  }
+  const seen = new Set<string>();
+  for (const { service } of options.services) {
+    if (seen.has(service.typeName)) throw new Error(`services: ${service.typeName} is registered twice`);
+    seen.add(service.typeName);
+  }
+  return { name, socketPath };
+}
+
+/** Reads the component's configuration from the environment init set. */
+function configFromEnvironment(): JsonObject {
+  const raw = process.env[ENV_COMPONENT_CONFIG];
+  if (raw === undefined || raw === "") return {};
+  const parsed: unknown = JSON.parse(raw);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`$${ENV_COMPONENT_CONFIG} must hold a JSON object`);
+  }
+  return parsed as JsonObject;
+}
+
+/** Serves a component on its unix socket until shutdown. */
+export async function serveComponent(options: ServeComponentOptions): Promise<ComponentServer> {
+  const { name, socketPath } = resolveOptions(options);
+  const config = configFromEnvironment();
+  const logger = options.logger ?? createComponentLogger(name);
+  const directoryMode = options.directoryMode === undefined ? 0o700 : options.directoryMode;
+  await prepareSocketPath(socketPath, directoryMode);
+
+  const builtIn: ServiceRegistration[] = [];
+  const all = () => [...options.services, ...builtIn];
+  const health = new HealthStatusBoard();
+  builtIn.push(
+    serviceOf(
+      ComponentService,
+      componentService(
+        {
+          name,
+          kind: options.kind ?? `moby.${name}`,
+          version: options.version,
+          revision: options.revision ?? "",
+          serviceNames: [...options.services.map((s) => s.service.typeName), ComponentService.typeName, Health.typeName, ServerReflection.typeName],
+          capabilities: options.capabilities ?? [],
+          startTime: new Date(),
+        },
+        options.reload,
+      ),
+    ),
+    serviceOf(Health, healthService(health)),
+  );
+  builtIn.push(serviceOf(ServerReflection, reflectionService(new DescriptorIndex(all().map((s) => s.service).concat(ServerReflection)))));
+
+  const tracker = new CallTracker();
+  const shutdownSignal = new AbortController();
+  const handler = connectNodeAdapter({
+    grpc: true,
+    connect: false,
+    grpcWeb: false,
+    readMaxBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    writeMaxBytes: options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    shutdownSignal: shutdownSignal.signal,
+    interceptors: [callGuard(tracker, logger), ...(options.interceptors ?? [])],
+    routes(router) {
+      for (const { service, implementation } of all()) router.service(service, implementation);
+    },
+  });
+  const server = http2.createServer({ settings: { maxConcurrentStreams: options.maxConcurrentStreams ?? 1000 } }, handler);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(socketPath, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  await secureSocketFile(socketPath, options.socketMode ?? 0o600, directoryMode, (message) => logger.warn(message));
+
+  for (const registration of all()) health.set(registration.service.typeName, registration.status ?? ServingStatus.SERVING);
+  health.set(OVERALL, ServingStatus.SERVING);
+
+  let shutdownPromise: Promise<void> | undefined;
+  let resolveClosed: () => void = () => {};
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+
+  const shutdown = (): Promise<void> => {
+    shutdownPromise ??= (async () => {
+      logger.info("shutting down");
+      health.setAll(ServingStatus.NOT_SERVING);
+      await new Promise((resolve) => setTimeout(resolve, NOT_SERVING_NOTICE_MS));
+      tracker.beginShutdown();
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const drained = await tracker.drained(options.shutdownGraceMs ?? 10_000);
+      if (!drained) logger.warn("unary calls still running after the grace period; cancelling them");
+      shutdownSignal.abort(new ConnectError(SHUTTING_DOWN, Code.Unavailable));
+      for (const session of sessions) session.close();
+      const forced = setTimeout(() => sessions.forEach((s) => s.destroy()), 1000);
+      await serverClosed;
+      clearTimeout(forced);
+      await removeSocketFile(socketPath);
+      logger.info("stopped");
+      resolveClosed();
+    })();
+    return shutdownPromise;
+  };
+
+  if (options.handleSignals ?? true) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, "received signal");
+      shutdown().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+    };
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+  }
+
+  logger.info({ socket: socketPath, services: options.services.map((s) => s.service.typeName) }, "serving");
+  return { name, socketPath, logger, health, config, shutdown, closed };
+}

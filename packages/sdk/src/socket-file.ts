@@ -1,0 +1,82 @@
+/**
+ * The unix socket file a component serves on: its directory and mode, a
+ * stale file from a dead process replaced, a live one refused.
+ */
+import { chmod, lstat, mkdir, stat, unlink } from "node:fs/promises";
+import { connect } from "node:net";
+import { dirname } from "node:path";
+
+/** The longest path a unix socket can have on Linux (sun_path is 108 bytes with its NUL). */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
+/** What is at a socket path: nothing, a socket no process listens on, or a live server. */
+export type SocketProbe = "absent" | "stale" | "live";
+
+/** Tells whether something listens on the unix socket at path. */
+export async function probeSocket(path: string): Promise<SocketProbe> {
+  try {
+    await lstat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "absent";
+    throw error;
+  }
+  return new Promise((resolve, reject) => {
+    const socket = connect(path);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve("live");
+    });
+    socket.once("error", (error: NodeJS.ErrnoException) => {
+      socket.destroy();
+      if (error.code === "ECONNREFUSED") resolve("stale");
+      else reject(error);
+    });
+  });
+}
+
+/**
+ * Makes path ready to listen on: creates its directory with directoryMode
+ * when missing, removes a stale socket file, and refuses a live socket or
+ * any file that is not a socket. Throws an Error that names the path.
+ */
+export async function prepareSocketPath(path: string, directoryMode: number | null): Promise<void> {
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) {
+    throw new Error(`socket path ${path} is longer than ${MAX_SOCKET_PATH_BYTES} bytes, the unix socket limit`);
+  }
+  await mkdir(dirname(path), { recursive: true, ...(directoryMode === null ? {} : { mode: directoryMode }) });
+  const existing = await lstat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw error;
+  });
+  if (existing === undefined) return;
+  if (!existing.isSocket()) {
+    throw new Error(`${path} exists and is not a socket; not replacing it`);
+  }
+  const probe = await probeSocket(path);
+  if (probe === "live") {
+    throw new Error(`socket ${path} is in use: another process is serving on it`);
+  }
+  if (probe === "stale") await unlink(path);
+}
+
+/** Gives the socket file its mode once the server listens; warns of a directory more open than asked. */
+export async function secureSocketFile(
+  path: string,
+  socketMode: number,
+  directoryMode: number | null,
+  warn: (message: string) => void,
+): Promise<void> {
+  await chmod(path, socketMode);
+  if (directoryMode === null) return;
+  const mode = (await stat(dirname(path))).mode & 0o777;
+  if ((mode & ~directoryMode) !== 0) {
+    warn(`socket directory ${dirname(path)} has mode ${mode.toString(8)}, more open than ${directoryMode.toString(8)}`);
+  }
+}
+
+/** Removes the socket file if it is still there. */
+export async function removeSocketFile(path: string): Promise<void> {
+  await unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "ENOENT") throw error;
+  });
+}
