@@ -1,0 +1,245 @@
+// The SDK's serving and dialing rules, each against the example component
+// running as a real child process on a real unix socket: socket modes, stale
+// and live sockets, message limits, deadlines, graceful shutdown, reconnect,
+// error codes and call logs.
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, afterEach, describe, it } from "node:test";
+import { Code, ConnectError, dialSocket, resolveComponent } from "@moby-core/sdk";
+import type { Connection } from "@moby-core/sdk";
+import { GreeterService } from "../../examples/hello-component/gen/hello/v1/hello_pb.js";
+import { ComponentProcess, scratchDirectory, startHello } from "../support/component-process.js";
+
+const scratch = scratchDirectory();
+after(() => scratch.remove());
+
+const running: ComponentProcess[] = [];
+const connections: Connection[] = [];
+afterEach(async () => {
+  connections.splice(0).forEach((c) => c.close());
+  await Promise.all(running.splice(0).map((p) => p.stop("SIGKILL")));
+});
+
+let sockets = 0;
+/** A socket path in a directory that does not exist yet. */
+function freshSocket(): string {
+  sockets++;
+  return join(scratch.dir, `d${sockets}`, "hello.sock");
+}
+
+async function hello(socketPath: string, overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}) {
+  const child = Object.keys(env).length === 0 ? await startHello(socketPath, overrides) : await startWithEnv(socketPath, env);
+  running.push(child);
+  return child;
+}
+
+async function startWithEnv(socketPath: string, env: NodeJS.ProcessEnv) {
+  const child = new ComponentProcess("test/fixtures/hello-server.ts", { MOBY_SOCKET: socketPath, ...env });
+  await child.waitForSocket(socketPath);
+  return child;
+}
+
+function dial(socketPath: string, options?: Parameters<typeof dialSocket>[1]) {
+  const connection = dialSocket(socketPath, options);
+  connections.push(connection);
+  return connection;
+}
+
+/** The ConnectError a promise rejects with. */
+async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await promise;
+  } catch (error) {
+    return ConnectError.from(error);
+  }
+  assert.fail("expected the call to fail");
+}
+
+describe("the socket", () => {
+  it("is created with mode 0600 in a new directory of mode 0700, and removed on shutdown", async () => {
+    const socketPath = freshSocket();
+    const child = await hello(socketPath);
+    assert.equal(statSync(socketPath).mode & 0o777, 0o600);
+    assert.equal(statSync(join(socketPath, "..")).mode & 0o777, 0o700);
+    assert.ok(statSync(socketPath).isSocket());
+    const exit = await child.stop("SIGTERM");
+    assert.deepEqual(exit, { code: 0, signal: null });
+    assert.equal(existsSync(socketPath), false);
+  });
+
+  it("takes other modes when configured", async () => {
+    const socketPath = freshSocket();
+    await hello(socketPath, { socketMode: 0o660, directoryMode: 0o750 });
+    assert.equal(statSync(socketPath).mode & 0o777, 0o660);
+    assert.equal(statSync(join(socketPath, "..")).mode & 0o777, 0o750);
+  });
+
+  it("replaces a stale socket left by a killed process", async () => {
+    const socketPath = freshSocket();
+    const first = await hello(socketPath);
+    await first.stop("SIGKILL");
+    assert.ok(statSync(socketPath).isSocket(), "kill -9 leaves the socket file behind");
+    await hello(socketPath);
+    const { greeting } = await dial(socketPath).client(GreeterService).sayHello({ name: "again" });
+    assert.equal(greeting, "Hello, again!");
+  });
+
+  it("refuses to steal a live socket", async () => {
+    const socketPath = freshSocket();
+    await hello(socketPath);
+    const second = new ComponentProcess("test/fixtures/hello-server.ts", { MOBY_SOCKET: socketPath });
+    const exit = await second.exited;
+    assert.notEqual(exit.code, 0);
+    assert.match(second.output, /socket .*hello\.sock is in use/);
+    const { greeting } = await dial(socketPath).client(GreeterService).sayHello({ name: "first" });
+    assert.equal(greeting, "Hello, first!", "the first server still serves");
+  });
+
+  it("refuses to replace a file that is not a socket", async () => {
+    const socketPath = join(scratch.dir, "not-a-socket");
+    writeFileSync(socketPath, "keep me");
+    const child = new ComponentProcess("test/fixtures/hello-server.ts", { MOBY_SOCKET: socketPath });
+    const exit = await child.exited;
+    assert.notEqual(exit.code, 0);
+    assert.match(child.output, /exists and is not a socket/);
+    assert.equal(readFileSync(socketPath, "utf8"), "keep me");
+  });
+});
+
+describe("limits", () => {
+  it("answers RESOURCE_EXHAUSTED for a request larger than the receive limit", async () => {
+    const socketPath = freshSocket();
+    await hello(socketPath, { maxReceiveMessageBytes: 64 });
+    const client = dial(socketPath).client(GreeterService);
+    const error = await rejection(client.sayHello({ name: "x".repeat(200) }));
+    assert.equal(error.code, Code.ResourceExhausted);
+    assert.equal((await client.sayHello({ name: "small" })).greeting, "Hello, small!");
+  });
+
+  it("answers RESOURCE_EXHAUSTED for a response larger than the send limit", async () => {
+    const socketPath = freshSocket();
+    await hello(socketPath, { maxSendMessageBytes: 40 });
+    const client = dial(socketPath).client(GreeterService);
+    const error = await rejection(client.sayHello({ name: "y".repeat(100) }));
+    assert.equal(error.code, Code.ResourceExhausted);
+  });
+
+  it("honours the caller's deadline: the handler sees the abort and the caller gets DEADLINE_EXCEEDED", async () => {
+    const socketPath = freshSocket();
+    await hello(socketPath);
+    const client = dial(socketPath).client(GreeterService);
+    const started = Date.now();
+    const error = await rejection(client.sayHello({ name: "slow", delay: { seconds: 10n } }, { timeoutMs: 200 }));
+    assert.equal(error.code, Code.DeadlineExceeded);
+    assert.ok(Date.now() - started < 5000, "the call ended at its deadline, not after the delay");
+  });
+});
+
+describe("graceful shutdown", () => {
+  it("ends an open stream with UNAVAILABLE and exits 0", async () => {
+    const socketPath = freshSocket();
+    const child = await hello(socketPath);
+    const stream = dial(socketPath).client(GreeterService).streamGreetings({ name: "s", count: 0, interval: { nanos: 20_000_000 } });
+    const received: number[] = [];
+    const ended = (async () => {
+      for await (const message of stream) {
+        received.push(message.number);
+        if (message.number === 2) void child.stop("SIGTERM");
+      }
+    })();
+    const error = await rejection(ended);
+    assert.equal(error.code, Code.Unavailable);
+    assert.ok(received.length >= 2);
+    assert.deepEqual(await child.exited, { code: 0, signal: null });
+    assert.equal(existsSync(socketPath), false);
+  });
+
+  it("lets an in-flight unary call finish within the grace period", async () => {
+    const socketPath = freshSocket();
+    const child = await hello(socketPath);
+    const client = dial(socketPath, { retry: false }).client(GreeterService);
+    const slow = client.sayHello({ name: "finish", delay: { nanos: 600_000_000 } });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const stopped = child.stop("SIGTERM");
+    assert.equal((await slow).greeting, "Hello, finish!");
+    assert.deepEqual(await stopped, { code: 0, signal: null });
+  });
+
+  it("cancels unary calls still running after the grace period", async () => {
+    const socketPath = freshSocket();
+    const child = await hello(socketPath, { shutdownGraceMs: 200 });
+    const client = dial(socketPath, { retry: false }).client(GreeterService);
+    const slow = client.sayHello({ name: "late", delay: { seconds: 30n } });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const stopped = child.stop("SIGTERM");
+    const error = await rejection(slow);
+    assert.equal(error.code, Code.Unavailable);
+    assert.deepEqual(await stopped, { code: 0, signal: null });
+  });
+});
+
+describe("dialing", () => {
+  it("reconnects after the component restarts: the next call works once it is back", async () => {
+    const socketPath = freshSocket();
+    const first = await hello(socketPath);
+    const connection = dial(socketPath);
+    const client = connection.client(GreeterService);
+    assert.equal((await client.sayHello({ name: "one" })).greeting, "Hello, one!");
+    await first.stop("SIGKILL");
+    const restarted = new Promise<void>((resolve) =>
+      setTimeout(() => void hello(socketPath).then(() => resolve()), 300),
+    );
+    // SayHello has no side effects, so the SDK retries it with backoff while the component is down.
+    assert.equal((await client.sayHello({ name: "two" })).greeting, "Hello, two!");
+    await restarted;
+  });
+
+  it("fails fast with UNAVAILABLE when nothing serves and retries are off", async () => {
+    const error = await rejection(dial(freshSocket(), { retry: false }).client(GreeterService).sayHello({ name: "x" }));
+    assert.equal(error.code, Code.Unavailable);
+  });
+
+  it("waits for a component to become healthy", async () => {
+    const socketPath = freshSocket();
+    const connection = dial(socketPath);
+    const healthy = connection.waitForHealthy("", 20_000);
+    await hello(socketPath);
+    await healthy;
+  });
+
+  it("waitForHealthy rejects with DEADLINE_EXCEEDED when the component never comes", async () => {
+    const error = await rejection(dial(freshSocket()).waitForHealthy("", 300));
+    assert.equal(error.code, Code.DeadlineExceeded);
+  });
+
+  it("resolves a component by name from the environment init passes", async () => {
+    const socketPath = freshSocket();
+    assert.equal(await resolveComponent("container-store", { env: { MOBY_ENDPOINT_CONTAINER_STORE: socketPath } }), socketPath);
+    await assert.rejects(resolveComponent("events", { env: {} }), /MOBY_ENDPOINT_EVENTS is not set.*MOBY_REGISTRY_ENDPOINT/);
+  });
+});
+
+describe("errors and logs", () => {
+  it("sends a domain error as its canonical code with the field named, never a stack", async () => {
+    const socketPath = freshSocket();
+    await hello(socketPath);
+    const error = await rejection(dial(socketPath).client(GreeterService).sayHello({ name: "" }));
+    assert.equal(error.code, Code.InvalidArgument);
+    assert.equal(error.rawMessage, "name: required");
+  });
+
+  it("logs JSON lines with the component's name, and one debug line per call", async () => {
+    const socketPath = freshSocket();
+    const child = await hello(socketPath, {}, { MOBY_LOG_LEVEL: "debug" });
+    const client = dial(socketPath).client(GreeterService);
+    await client.sayHello({ name: "log" });
+    await rejection(client.sayHello({ name: "" }));
+    await child.stop("SIGTERM");
+    const lines = child.output.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.ok(lines.every((line) => line.component === "hello"), "every line names the component");
+    const calls = lines.filter((line) => line.msg === "call" && line.method === "/hello.v1.GreeterService/SayHello");
+    assert.deepEqual(calls.map((c) => c.code), ["OK", "InvalidArgument"]);
+    assert.ok(calls.every((c) => typeof c.durationMs === "number"));
+  });
+});

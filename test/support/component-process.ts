@@ -1,0 +1,77 @@
+/**
+ * A component running as a real child process for a test: started with tsx,
+ * waited for until its socket answers, stopped with a signal, its output kept.
+ */
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { probeSocket } from "@moby-core/sdk";
+import { repoRoot } from "./contract-copy.js";
+
+/** How a child process ended. */
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A component process started by a test. */
+export class ComponentProcess {
+  /** Everything the process wrote to stdout and stderr so far. */
+  output = "";
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<Exit>;
+  private readonly child: ChildProcess;
+
+  constructor(script: string, env: NodeJS.ProcessEnv) {
+    this.child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, script)], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child.stdout!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+    this.child.stderr!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+    this.exited = new Promise((resolve) => this.child.once("exit", (code, signal) => resolve({ code, signal })));
+  }
+
+  /** The process id. */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Resolves once something listens on socketPath; rejects if the process exits first or after timeoutMs. */
+  async waitForSocket(socketPath: string, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let exited = false;
+    void this.exited.then(() => (exited = true));
+    while (Date.now() < deadline) {
+      if (exited) throw new Error(`process exited before serving on ${socketPath}:\n${this.output}`);
+      if ((await probeSocket(socketPath)) === "live") return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error(`nothing served on ${socketPath} within ${timeoutMs} ms:\n${this.output}`);
+  }
+
+  /** Sends signal and waits for the process to exit. */
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<Exit> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+/** Starts the example hello component on socketPath with serveComponent overrides. */
+export async function startHello(socketPath: string, overrides: Record<string, unknown> = {}): Promise<ComponentProcess> {
+  const child = new ComponentProcess("test/fixtures/hello-server.ts", {
+    MOBY_SOCKET: socketPath,
+    MOBY_TEST_SERVE_OPTIONS: JSON.stringify(overrides),
+  });
+  await child.waitForSocket(socketPath);
+  return child;
+}
+
+/** A fresh temporary directory for sockets, removed by the returned function. */
+export function scratchDirectory(prefix = "moby-test-"): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
