@@ -16,6 +16,7 @@ import { CallTracker, SHUTTING_DOWN, callGuard } from "./call-guard.js";
 import { componentService } from "./component-service.js";
 import type { ReloadHandler } from "./component-service.js";
 import { ENV_COMPONENT_CONFIG, ENV_COMPONENT_NAME, ENV_SOCKET } from "./env.js";
+import { withSpecGrpcMessage } from "./grpc-message.js";
 import { HealthStatusBoard, OVERALL, ServingStatus, healthService } from "./health.js";
 import { createComponentLogger } from "./logger.js";
 import { DescriptorIndex, reflectionService } from "./reflection.js";
@@ -182,7 +183,10 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
       for (const { service, implementation } of all()) router.service(service, implementation);
     },
   });
-  const server = http2.createServer({ settings: { maxConcurrentStreams: options.maxConcurrentStreams ?? 1000 } }, handler);
+  const server = http2.createServer(
+    { settings: { maxConcurrentStreams: options.maxConcurrentStreams ?? 1000 } },
+    withSpecGrpcMessage(handler),
+  );
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (session) => {
     sessions.add(session);
