@@ -3,6 +3,8 @@
  * CSI's CSI_ENDPOINT: the component's own name and socket, the registry's
  * socket, and one variable per component it requires.
  */
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 
 /** The component's name in the manifest, for example "container-store". */
 export const ENV_COMPONENT_NAME = "MOBY_COMPONENT_NAME";
@@ -29,4 +31,24 @@ export const ENV_LOG_LEVEL = "MOBY_LOG_LEVEL";
  */
 export function endpointVariable(component: string): string {
   return `MOBY_ENDPOINT_${component.toUpperCase().replace(/-/g, "_")}`;
+}
+
+/**
+ * The run directory of the assembly, by the rule init and the moby CLI share:
+ * $MOBY_RUN_DIR; else /run/moby for root; else $XDG_RUNTIME_DIR/moby; else
+ * moby-<uid> in the system's temporary directory.
+ */
+export function defaultRunDir(env: NodeJS.ProcessEnv = process.env): string {
+  const explicit = env[ENV_RUN_DIR];
+  if (explicit !== undefined && explicit !== "") return resolve(explicit);
+  const uid = process.getuid?.() ?? 0;
+  if (uid === 0) return "/run/moby";
+  const xdg = env.XDG_RUNTIME_DIR;
+  if (xdg !== undefined && xdg !== "") return join(xdg, "moby");
+  return join(tmpdir(), `moby-${uid}`);
+}
+
+/** The socket init serves its APIs (supervisor, registry) on, in a run directory. */
+export function initSocket(runDir: string): string {
+  return join(runDir, "init.sock");
 }

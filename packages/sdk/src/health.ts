@@ -12,6 +12,7 @@ import {
 } from "@moby-core/grpc-health-api/v1";
 import type { HealthCheckResponse } from "@moby-core/grpc-health-api/v1";
 import { NotFoundError } from "./errors.js";
+import { subscriptionStream } from "./subscription-stream.js";
 
 export { HealthCheckResponse_ServingStatus as ServingStatus } from "@moby-core/grpc-health-api/v1";
 
@@ -75,31 +76,16 @@ export function healthService(board: HealthStatusBoard): Partial<ServiceImpl<typ
 
 /** Yields the status of service now and on every change, until signal aborts. */
 async function* watchStatus(board: HealthStatusBoard, service: string, signal: AbortSignal) {
-  const pending: ServingStatus[] = [];
-  let wake: (() => void) | undefined;
-  const unsubscribe = board.subscribe((changed, status) => {
-    if (changed !== service) return;
-    pending.push(status);
-    wake?.();
-  });
-  const onAbort = () => wake?.();
-  signal.addEventListener("abort", onAbort);
-  try {
-    let last = board.get(service) ?? ServingStatus.SERVICE_UNKNOWN;
-    yield create(HealthCheckResponseSchema, { status: last });
-    while (!signal.aborted) {
-      const next = pending.shift();
-      if (next === undefined) {
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-        continue;
-      }
-      if (next === last) continue;
-      last = next;
-      yield create(HealthCheckResponseSchema, { status: next });
-    }
-  } finally {
-    unsubscribe();
-    signal.removeEventListener("abort", onAbort);
+  const changes = subscriptionStream<ServingStatus>(signal, (push) =>
+    board.subscribe((changed, status) => {
+      if (changed === service) push(status);
+    }),
+  );
+  let last = board.get(service) ?? ServingStatus.SERVICE_UNKNOWN;
+  yield create(HealthCheckResponseSchema, { status: last });
+  for await (const status of changes) {
+    if (status === last) continue;
+    last = status;
+    yield create(HealthCheckResponseSchema, { status });
   }
 }

@@ -25,6 +25,7 @@ export {
 export { createComponentLogger } from "./logger.js";
 export type { Logger } from "./logger.js";
 export { probeSocket } from "./socket-file.js";
+export { subscriptionStream } from "./subscription-stream.js";
 export type { SocketProbe } from "./socket-file.js";
 export * from "./env.js";
 export { Code, ConnectError } from "@connectrpc/connect";
