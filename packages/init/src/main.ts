@@ -1,0 +1,87 @@
+/**
+ * moby-init: reads the manifest, starts the assembly, serves the supervisor
+ * and registry APIs on <run dir>/init.sock, and stops everything in reverse
+ * order on SIGTERM or SIGINT.
+ */
+import { mkdir } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { Command } from "commander";
+import { ComponentService } from "@moby-core/component-api/v1";
+import { Health } from "@moby-core/grpc-health-api/v1";
+import { ServerReflection } from "@moby-core/grpc-reflection-api/v1";
+import { RegistryService } from "@moby-core/registry-api/v1";
+import { SupervisorService } from "@moby-core/supervisor-api/v1";
+import { createComponentLogger, initSocket, serveComponent, serviceOf } from "@moby-core/sdk";
+import { formatProblems, loadManifest } from "./manifest/parse-manifest.js";
+import { registryService } from "./api/registry-service.js";
+import { supervisorService } from "./api/supervisor-service.js";
+import { Supervisor } from "./supervisor/supervisor.js";
+
+/** The exit code for a manifest with mistakes: nothing was started. */
+export const EXIT_BAD_MANIFEST = 2;
+
+const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+
+/** Runs moby-init with the given command-line arguments (without node and the script). */
+export async function main(argv: string[]): Promise<void> {
+  const options = new Command("moby-init")
+    .description("Boot a moby-core assembly from a static manifest, supervise it and serve the registry.")
+    .version(version)
+    .requiredOption("--manifest <file>", "the manifest (YAML) declaring the components")
+    .option("--run-dir <dir>", "the directory for sockets and state (default: $MOBY_RUN_DIR, else /run/moby for root, else $XDG_RUNTIME_DIR/moby)")
+    .option("--log-level <level>", "trace, debug, info, warn or error (default: $MOBY_LOG_LEVEL or info)")
+    .parse(argv, { from: "user" })
+    .opts<{ manifest: string; runDir?: string; logLevel?: string }>();
+
+  const loaded = await loadManifest(options.manifest, options.runDir === undefined ? {} : { runDir: options.runDir });
+  if ("problems" in loaded) {
+    process.stderr.write(`moby-init: the manifest has mistakes; nothing was started.\n${formatProblems(options.manifest, loaded.problems)}\n`);
+    process.exitCode = EXIT_BAD_MANIFEST;
+    return;
+  }
+  const { manifest } = loaded;
+  const logger = createComponentLogger("init", options.logLevel);
+  await mkdir(manifest.runDir, { recursive: true, mode: 0o700 });
+  const socketPath = initSocket(manifest.runDir);
+  const startTime = new Date();
+  const supervisor = new Supervisor(manifest, {
+    initSocket: socketPath,
+    logger,
+    echo: (line) => process.stdout.write(`${line}\n`),
+  });
+  const served = [SupervisorService, RegistryService];
+  const server = await serveComponent({
+    name: "init",
+    kind: "moby.init",
+    version,
+    socketPath,
+    logger,
+    handleSignals: false,
+    services: [
+      serviceOf(SupervisorService, supervisorService(supervisor, { socketPath, startTime })),
+      serviceOf(
+        RegistryService,
+        registryService(supervisor, {
+          socketPath,
+          version,
+          startTime,
+          services: [...served, ComponentService, Health, ServerReflection].map((s) => s.typeName),
+        }),
+      ),
+    ],
+  });
+  logger.info({ manifest: manifest.file, runDir: manifest.runDir, components: supervisor.runners.map((r) => r.spec.name) }, "booting");
+  supervisor.startAll();
+
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping the assembly in reverse order");
+    await supervisor.stopAll();
+    await server.shutdown();
+    process.exit(0);
+  };
+  process.on("SIGTERM", (signal) => void stop(signal));
+  process.on("SIGINT", (signal) => void stop(signal));
+}

@@ -1,0 +1,308 @@
+/**
+ * One supervised component: starts its process, health-checks it with
+ * Docker's HEALTHCHECK semantics over grpc.health.v1, restarts it per its
+ * policy with backoff (systemd's Restart=, RestartSec=, StartLimitBurst=),
+ * and stops it with SIGTERM then SIGKILL.
+ */
+import { Health } from "@moby-core/component-api/v1";
+import { ComponentService } from "@moby-core/component-api/v1";
+import { HealthCheckResponse_ServingStatus, Health as HealthService } from "@moby-core/grpc-health-api/v1";
+import { ComponentState } from "@moby-core/supervisor-api/v1";
+import { ConnectError, dialSocket } from "@moby-core/sdk";
+import type { Connection } from "@moby-core/sdk";
+import type { ComponentSpec } from "../manifest/manifest.js";
+import { LogBuffer } from "./log-buffer.js";
+import { ManagedProcess } from "./managed-process.js";
+import type { ProcessExit } from "./managed-process.js";
+
+/** What happened to a component, as init tells the events component and its own history. */
+export interface LifecycleEvent {
+  kind: "started" | "ready" | "unhealthy" | "restarted" | "failed" | "stopped";
+  component: string;
+  time: Date;
+  pid: number;
+  restarts: number;
+  /** Why: the failed check, the exit, the start limit. */
+  reason: string;
+  /** How the process ended, for "stopped". */
+  exit?: ProcessExit;
+  /** The delay before the next start, for "restarted". */
+  delayMs?: number;
+}
+
+/** What a runner tells the supervisor. */
+export interface RunnerHooks {
+  /** Any change of state, health, pid or message. */
+  changed(runner: ComponentRunner): void;
+  /** A lifecycle event. */
+  event(event: LifecycleEvent): void;
+}
+
+/** The implementation identity a component reported in GetInfo once ready. */
+export interface ReportedInfo {
+  version: string;
+  services: { name: string; apiVersion: string }[];
+}
+
+/** Describes how a process ended, for messages: "exit code 3", "signal SIGKILL". */
+export function describeExit(exit: ProcessExit): string {
+  if (exit.error !== undefined) return `could not start: ${exit.error}`;
+  return exit.signal !== null ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+}
+
+/** Supervises one declared component. */
+export class ComponentRunner {
+  /** Where the component is in its lifecycle. */
+  state = ComponentState.PENDING;
+  /** Its health as last observed. */
+  health = Health.UNSPECIFIED;
+  /** The running process id, or 0. */
+  pid = 0;
+  /** How many times init restarted it. */
+  restarts = 0;
+  /** How its previous process ended. */
+  lastExit: ProcessExit | undefined;
+  /** When the current process started. */
+  startTime: Date | undefined;
+  /** When the current process first reported SERVING. */
+  readyTime: Date | undefined;
+  /** Why it is in its state, when there is more to say. */
+  message = "";
+  /** What it reported in GetInfo once ready. */
+  info: ReportedInfo | undefined;
+  /** Its captured output. */
+  readonly logs = new LogBuffer();
+
+  private process: ManagedProcess | undefined;
+  private connection: Connection | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private starts: number[] = [];
+  private wanted = false;
+  private failingStreak = 0;
+  private restartForHealth = false;
+  private stopped: (() => void)[] = [];
+
+  constructor(
+    /** The component as declared. */
+    readonly spec: ComponentSpec,
+    private readonly environment: () => NodeJS.ProcessEnv,
+    private readonly hooks: RunnerHooks,
+    private readonly echo: (line: string) => void,
+  ) {}
+
+  /** True once the component has reported SERVING since its last start. */
+  get ready(): boolean {
+    return this.state === ComponentState.RUNNING;
+  }
+
+  /** Starts the component if it is not running; an operator's start also resets the start limit. */
+  start(options: { resetStartLimit?: boolean } = {}): void {
+    if (options.resetStartLimit) this.starts = [];
+    this.wanted = true;
+    if (this.process !== undefined) return;
+    clearTimeout(this.timer);
+    this.launch();
+  }
+
+  /** Stops the component: SIGTERM, then SIGKILL after timeoutMs; it stays stopped. */
+  async stop(timeoutMs = this.spec.stopTimeoutMs): Promise<void> {
+    this.wanted = false;
+    clearTimeout(this.timer);
+    const process = this.process;
+    if (process === undefined) {
+      if (this.state !== ComponentState.FAILED) this.setState(ComponentState.STOPPED, this.message);
+      return;
+    }
+    this.setState(ComponentState.STOPPING, "");
+    const done = new Promise<void>((resolve) => this.stopped.push(resolve));
+    await process.stop(timeoutMs);
+    await done;
+  }
+
+  /** Stops the component and starts it again, counted as a restart. */
+  async restart(timeoutMs = this.spec.stopTimeoutMs): Promise<void> {
+    await this.stop(timeoutMs);
+    this.restarts++;
+    this.event("restarted", "restarted by an operator");
+    this.start({ resetStartLimit: true });
+  }
+
+  private launch(): void {
+    const now = Date.now();
+    this.starts = this.starts.filter((t) => now - t < this.spec.restart.startLimitIntervalMs);
+    if (this.starts.length >= this.spec.restart.startLimitBurst) {
+      this.fail(`start limit hit: ${this.starts.length} starts within ${this.spec.restart.startLimitIntervalMs / 1000}s`);
+      return;
+    }
+    this.starts.push(now);
+    const process = ManagedProcess.start(this.spec.command, this.spec.workingDir, this.environment(), (stream, text, pid) => {
+      this.logs.append({ stream, text, time: new Date(), pid });
+      this.echo(`[${this.spec.name}] ${text}`);
+    });
+    this.process = process;
+    this.pid = process.pid;
+    this.startTime = new Date();
+    this.readyTime = undefined;
+    this.info = undefined;
+    this.failingStreak = 0;
+    this.restartForHealth = false;
+    this.health = Health.UNSPECIFIED;
+    this.connection = dialSocket(this.spec.socket, { retry: false, timeoutMs: this.spec.health.timeoutMs });
+    this.setState(ComponentState.STARTING, "");
+    this.event("started", "");
+    void process.exited.then((exit) => this.exited(process, exit));
+    this.scheduleCheck(this.spec.health.startIntervalMs);
+  }
+
+  private scheduleCheck(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.check(), delayMs);
+  }
+
+  /** One health check, then the next one scheduled per the policy. */
+  private async check(): Promise<void> {
+    const process = this.process;
+    const connection = this.connection;
+    if (process === undefined || connection === undefined) return;
+    let failure: string | undefined;
+    try {
+      const { status } = await connection.client(HealthService).check({ service: "" });
+      if (status !== HealthCheckResponse_ServingStatus.SERVING) failure = `health is ${HealthCheckResponse_ServingStatus[status]}`;
+    } catch (error) {
+      failure = ConnectError.from(error).message;
+    }
+    if (this.process !== process || this.state === ComponentState.STOPPING) return;
+    if (failure === undefined) this.passed();
+    else this.failed(failure);
+    if (this.process === process && !this.restartForHealth) {
+      this.scheduleCheck(this.state === ComponentState.STARTING ? this.spec.health.startIntervalMs : this.spec.health.intervalMs);
+    }
+  }
+
+  private passed(): void {
+    this.failingStreak = 0;
+    const becameReady = this.state === ComponentState.STARTING;
+    if (!becameReady && this.health === Health.SERVING) return;
+    this.health = Health.SERVING;
+    if (becameReady) {
+      this.readyTime = new Date();
+      this.event("ready", "");
+      // Last: the supervisor starts the dependants on this change.
+      this.setState(ComponentState.RUNNING, "");
+      void this.fetchInfo();
+    } else {
+      this.setState(this.state, "");
+    }
+  }
+
+  private failed(reason: string): void {
+    const inStartPeriod = this.state === ComponentState.STARTING && Date.now() - this.startTime!.getTime() < this.spec.health.startPeriodMs;
+    if (inStartPeriod) return;
+    this.failingStreak++;
+    if (this.failingStreak < this.spec.health.retries) {
+      this.health = Health.NOT_SERVING;
+      this.setState(this.state, `health check failed (${this.failingStreak} of ${this.spec.health.retries}): ${reason}`);
+      return;
+    }
+    this.health = Health.UNHEALTHY;
+    const why = `unhealthy after ${this.failingStreak} failed health checks: ${reason}`;
+    this.setState(this.state, why);
+    if (this.failingStreak === this.spec.health.retries) this.event("unhealthy", why);
+    if (this.spec.restart.mode !== "no") {
+      this.restartForHealth = true;
+      void this.process?.stop(this.spec.stopTimeoutMs);
+    }
+  }
+
+  /** Asks the ready component who it is, and checks it serves what the manifest says. */
+  private async fetchInfo(): Promise<void> {
+    const process = this.process;
+    try {
+      const { info } = await this.connection!.client(ComponentService).getInfo({});
+      if (this.process !== process || info === undefined) return;
+      this.info = { version: info.version, services: info.services.map((s) => ({ name: s.name, apiVersion: s.apiVersion })) };
+      const missing = this.spec.services.filter((name) => !info.services.some((s) => s.name === name));
+      if (missing.length > 0) {
+        this.setState(this.state, `does not serve ${missing.join(", ")}, which the manifest requires`);
+      }
+      this.hooks.changed(this);
+    } catch (error) {
+      if (this.process === process) this.setState(this.state, `GetInfo failed: ${ConnectError.from(error).message}`);
+    }
+  }
+
+  /** The process ended: record it, then stop, fail or restart per the policy. */
+  private exited(process: ManagedProcess, exit: ProcessExit): void {
+    if (this.process !== process) return;
+    clearTimeout(this.timer);
+    process.killStragglers();
+    this.connection?.close();
+    this.process = undefined;
+    this.connection = undefined;
+    this.lastExit = exit;
+    const how = describeExit(exit);
+    this.event("stopped", how, exit);
+    this.pid = 0;
+    this.health = Health.UNSPECIFIED;
+    this.readyTime = undefined;
+
+    if (!this.wanted) {
+      this.setState(ComponentState.STOPPED, "");
+      this.stopped.splice(0).forEach((resolve) => resolve());
+      return;
+    }
+    const succeeded = exit.code === 0 && exit.signal === null;
+    const mode = this.spec.restart.mode;
+    const restart = this.restartForHealth || mode === "always" || (mode === "on-failure" && !succeeded);
+    if (exit.error !== undefined) {
+      this.fail(how);
+    } else if (!restart) {
+      if (succeeded) this.setState(ComponentState.STOPPED, `exited: ${how}`);
+      else this.fail(`exited: ${how}`);
+    } else {
+      this.scheduleRestart(this.restartForHealth ? "failed its health checks" : `exited: ${how}`);
+    }
+  }
+
+  private scheduleRestart(reason: string): void {
+    const now = Date.now();
+    const recent = this.starts.filter((t) => now - t < this.spec.restart.startLimitIntervalMs).length;
+    if (recent >= this.spec.restart.startLimitBurst) {
+      this.fail(`start limit hit: ${recent} starts within ${this.spec.restart.startLimitIntervalMs / 1000}s, last ${reason}`);
+      return;
+    }
+    const { delayMs, maxDelayMs } = this.spec.restart;
+    const delay = Math.min(delayMs * 2 ** Math.max(0, recent - 1), maxDelayMs);
+    this.restarts++;
+    this.setState(ComponentState.BACKOFF, `${reason}; restarting in ${delay} ms`);
+    this.event("restarted", reason, undefined, delay);
+    this.timer = setTimeout(() => {
+      if (this.wanted && this.process === undefined) this.launch();
+    }, delay);
+  }
+
+  private fail(reason: string): void {
+    this.wanted = false;
+    this.setState(ComponentState.FAILED, reason);
+    this.event("failed", reason);
+  }
+
+  private setState(state: ComponentState, message: string): void {
+    this.state = state;
+    this.message = message;
+    this.hooks.changed(this);
+  }
+
+  private event(kind: LifecycleEvent["kind"], reason: string, exit?: ProcessExit, delayMs?: number): void {
+    this.hooks.event({
+      kind,
+      component: this.spec.name,
+      time: new Date(),
+      pid: this.pid,
+      restarts: this.restarts,
+      reason,
+      ...(exit === undefined ? {} : { exit }),
+      ...(delayMs === undefined ? {} : { delayMs }),
+    });
+  }
+}

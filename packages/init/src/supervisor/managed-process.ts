@@ -1,0 +1,88 @@
+/**
+ * One run of a component's program: started in a process group of its own,
+ * its output read line by line, stopped with SIGTERM then SIGKILL.
+ */
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+
+/** How a process ended. */
+export interface ProcessExit {
+  /** The exit code, or null when a signal ended it. */
+  code: number | null;
+  /** The signal that ended it, or null. */
+  signal: NodeJS.Signals | null;
+  /** When init saw it end. */
+  time: Date;
+  /** Why it could not be started, when it could not. */
+  error?: string;
+}
+
+/** A started component process. */
+export class ManagedProcess {
+  /** The process id (the process group id too). */
+  readonly pid: number;
+  /** Resolves once the process has ended. */
+  readonly exited: Promise<ProcessExit>;
+  private ended = false;
+
+  private constructor(pid: number, exited: Promise<ProcessExit>) {
+    this.pid = pid;
+    this.exited = exited.then((exit) => {
+      this.ended = true;
+      return exit;
+    });
+  }
+
+  /**
+   * Starts command in cwd with env, in a new process group so that stopping
+   * it reaches every process it started. Each output line goes to onLine.
+   */
+  static start(
+    command: string[],
+    cwd: string,
+    env: NodeJS.ProcessEnv,
+    onLine: (stream: "stdout" | "stderr", text: string, pid: number) => void,
+  ): ManagedProcess {
+    const [program, ...args] = command;
+    const child = spawn(program!, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const exited = new Promise<ProcessExit>((resolve) => {
+      child.once("error", (error) => resolve({ code: null, signal: null, time: new Date(), error: error.message }));
+      child.once("exit", (code, signal) => resolve({ code, signal, time: new Date() }));
+    });
+    const pid = child.pid ?? 0;
+    for (const stream of ["stdout", "stderr"] as const) {
+      createInterface({ input: child[stream]!, crlfDelay: Infinity }).on("line", (text) => onLine(stream, text, pid));
+    }
+    return new ManagedProcess(pid, exited);
+  }
+
+  /** Sends signal to the process group while its leader runs. */
+  signal(signal: NodeJS.Signals): void {
+    if (!this.ended) this.signalGroup(signal);
+  }
+
+  /** Kills whatever is left of the process group once the leader has exited. */
+  killStragglers(): void {
+    this.signalGroup("SIGKILL");
+  }
+
+  /** Sends signal to the process group; a group that is gone already is fine. */
+  private signalGroup(signal: NodeJS.Signals): void {
+    if (this.pid === 0) return;
+    try {
+      process.kill(-this.pid, signal);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after timeoutMs; resolves with how the process ended. */
+  async stop(timeoutMs: number): Promise<ProcessExit> {
+    this.signal("SIGTERM");
+    const timer = setTimeout(() => this.signal("SIGKILL"), timeoutMs);
+    const exit = await this.exited;
+    clearTimeout(timer);
+    this.killStragglers();
+    return exit;
+  }
+}

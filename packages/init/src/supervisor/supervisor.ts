@@ -1,0 +1,161 @@
+/**
+ * The supervisor of an assembly: starts the declared components in
+ * dependency order (dependants once what they require is ready, independent
+ * ones in parallel), keeps their lifecycle history, and stops them in
+ * reverse order.
+ */
+import type { Logger } from "@moby-core/sdk";
+import { ENV_COMPONENT_CONFIG, ENV_COMPONENT_NAME, ENV_REGISTRY_ENDPOINT, ENV_RUN_DIR, ENV_SOCKET, endpointVariable } from "@moby-core/sdk";
+import { ComponentState } from "@moby-core/supervisor-api/v1";
+import { startOrder } from "../manifest/dependency-order.js";
+import { INIT_NAME } from "../manifest/manifest.js";
+import type { ComponentSpec, Manifest } from "../manifest/manifest.js";
+import { ComponentRunner } from "./component-runner.js";
+import type { LifecycleEvent } from "./component-runner.js";
+
+/** How many lifecycle events the supervisor keeps. */
+export const HISTORY_LIMIT = 1000;
+
+/** The settings of a supervisor. */
+export interface SupervisorOptions {
+  /** The socket of init's own APIs, given to every component as the registry. */
+  initSocket: string;
+  /** Where captured component output goes, one prefixed line at a time. */
+  echo: (line: string) => void;
+  /** init's logger. */
+  logger: Logger;
+  /** The environment components inherit; default process.env. */
+  environment?: NodeJS.ProcessEnv;
+}
+
+/** Supervises every component of a manifest. */
+export class Supervisor {
+  /** The runners, in start order. */
+  readonly runners: ComponentRunner[];
+  /** The recent lifecycle events, oldest first. */
+  readonly history: LifecycleEvent[] = [];
+  private readonly byName = new Map<string, ComponentRunner>();
+  private readonly changeTimes = new Map<string, Date>();
+  private readonly changeListeners = new Set<(runner: ComponentRunner) => void>();
+  private readonly eventListeners = new Set<(event: LifecycleEvent) => void>();
+  private booting = false;
+  private stopping = false;
+
+  constructor(
+    readonly manifest: Manifest,
+    private readonly options: SupervisorOptions,
+  ) {
+    const specs = new Map(manifest.components.map((c) => [c.name, c]));
+    const order = startOrder(manifest.components).flat();
+    this.runners = order.map((name) => {
+      const spec = specs.get(name)!;
+      const runner = new ComponentRunner(spec, () => this.environmentFor(spec), {
+        changed: (r) => this.changed(r),
+        event: (e) => this.recordEvent(e),
+      }, options.echo);
+      this.byName.set(name, runner);
+      this.changeTimes.set(name, new Date());
+      return runner;
+    });
+  }
+
+  /** The runner of a component, if declared. */
+  get(name: string): ComponentRunner | undefined {
+    return this.byName.get(name);
+  }
+
+  /** When a component's state, health or identity last changed. */
+  changeTime(name: string): Date {
+    return this.changeTimes.get(name) ?? new Date(0);
+  }
+
+  /** The environment a component starts with: init's, the manifest's env, and the MOBY_* variables. */
+  environmentFor(spec: ComponentSpec): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...(this.options.environment ?? process.env), ...spec.env };
+    env[ENV_COMPONENT_NAME] = spec.name;
+    env[ENV_SOCKET] = spec.socket;
+    env[ENV_RUN_DIR] = this.manifest.runDir;
+    env[ENV_REGISTRY_ENDPOINT] = this.options.initSocket;
+    env[ENV_COMPONENT_CONFIG] = JSON.stringify(spec.config);
+    for (const requirement of spec.requires) {
+      env[endpointVariable(requirement)] = requirement === INIT_NAME ? this.options.initSocket : this.byName.get(requirement)!.spec.socket;
+    }
+    return env;
+  }
+
+  /** Tells whether everything a component requires is ready. */
+  requirementsReady(spec: ComponentSpec): boolean {
+    return spec.requires.every((name) => name === INIT_NAME || this.byName.get(name)!.ready);
+  }
+
+  /** The requirements of a component that are not ready. */
+  unreadyRequirements(spec: ComponentSpec): string[] {
+    return spec.requires.filter((name) => name !== INIT_NAME && !this.byName.get(name)!.ready);
+  }
+
+  /** Starts the assembly: each component as soon as what it requires is ready. */
+  startAll(): void {
+    this.booting = true;
+    this.startReadyPending();
+  }
+
+  /** Stops every component, each only after the components that require it have stopped. */
+  async stopAll(): Promise<void> {
+    this.stopping = true;
+    const stops = new Map<string, Promise<void>>();
+    const stop = (runner: ComponentRunner): Promise<void> => {
+      let done = stops.get(runner.spec.name);
+      if (done === undefined) {
+        const dependants = this.runners.filter((r) => r.spec.requires.includes(runner.spec.name));
+        done = Promise.all(dependants.map(stop)).then(() => runner.stop());
+        stops.set(runner.spec.name, done);
+      }
+      return done;
+    };
+    await Promise.all(this.runners.map(stop));
+  }
+
+  /** Calls listener on every change of a component until the returned function is called. */
+  onChange(listener: (runner: ComponentRunner) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  /** Calls listener on every lifecycle event until the returned function is called. */
+  onEvent(listener: (event: LifecycleEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  private startReadyPending(): void {
+    if (!this.booting || this.stopping) return;
+    for (const runner of this.runners) {
+      if (runner.state === ComponentState.PENDING && this.requirementsReady(runner.spec)) runner.start();
+    }
+  }
+
+  private changed(runner: ComponentRunner): void {
+    this.changeTimes.set(runner.spec.name, new Date());
+    if (runner.ready) this.startReadyPending();
+    for (const listener of this.changeListeners) listener(runner);
+  }
+
+  private recordEvent(event: LifecycleEvent): void {
+    this.history.push(event);
+    if (this.history.length > HISTORY_LIMIT) this.history.shift();
+    const level = event.kind === "failed" || event.kind === "unhealthy" ? "warn" : "info";
+    this.options.logger[level]({ event: event.kind, target: event.component, pid: event.pid, reason: event.reason || undefined }, `component ${event.component} ${event.kind}`);
+    if (event.kind === "failed") this.tellDependants(event.component);
+    for (const listener of this.eventListeners) listener(event);
+  }
+
+  /** Notes on every component that requires a failed one that it did. */
+  private tellDependants(failed: string): void {
+    for (const runner of this.runners) {
+      if (runner.spec.requires.includes(failed) && runner.message === "") {
+        runner.message = `requires ${failed}, which failed`;
+        this.changed(runner);
+      }
+    }
+  }
+}
