@@ -24,8 +24,8 @@ export class ComponentProcess {
   readonly exited: Promise<Exit>;
   private readonly child: ChildProcess;
 
-  constructor(script: string, env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, script)], {
+  constructor(script: string, env: NodeJS.ProcessEnv, args: string[] = []) {
+    this.child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, script), ...args], {
       cwd: repoRoot,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
