@@ -102,6 +102,7 @@ export function supervisorService(supervisor: Supervisor, self: InitSelf): Parti
     },
     startComponent({ name }) {
       const runner = controllableRunner(supervisor, name);
+      if (runner.pid !== 0) return { component: componentOf(runner) };
       const waiting = supervisor.unreadyRequirements(runner.spec);
       if (waiting.length > 0) throw new FailedPreconditionError(`${name} requires ${waiting.join(", ")}, which is not ready`);
       runner.start({ resetStartLimit: true });

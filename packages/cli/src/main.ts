@@ -1,0 +1,148 @@
+/**
+ * moby: the command line of a moby-core assembly. It talks to init's
+ * supervisor API on `<run dir>/init.sock` to list, start, stop and restart
+ * components and read their logs.
+ *
+ * Exit codes: 0 on success; 1 when init cannot be reached or refuses the
+ * request (the reason on stderr as `moby: <message>`); 2 for a usage error.
+ */
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { defaultRunDir, initSocket } from "@moby-core/sdk";
+import { MAX_STOP_TIMEOUT_MS, listComponentsCommand, logsCommand, restartCommand, startCommand, stopCommand } from "./commands.js";
+import { notADurationMessage, parseDuration } from "./durations.js";
+import { CliError } from "./init-client.js";
+
+/** The exit code of a request init could not serve, or an unreachable init. */
+export const EXIT_FAILURE = 1;
+
+/** The exit code of a command line moby does not understand. */
+export const EXIT_USAGE = 2;
+
+const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+
+/** Parses a --timeout value: a duration of at most 10 minutes, in ms. */
+export function parseTimeoutOption(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new InvalidArgumentError(notADurationMessage(text));
+  if (ms > MAX_STOP_TIMEOUT_MS) throw new InvalidArgumentError(`${JSON.stringify(text)} is longer than the largest stop timeout, 10m`);
+  return ms;
+}
+
+/** Parses a --tail value: a whole number of lines, 0 for all. */
+export function parseTailOption(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 0xffff_ffff) throw new InvalidArgumentError(`${JSON.stringify(text)} is not a number of lines`);
+  return Number(text);
+}
+
+/** The socket of init for the command being run, from the global --run-dir. */
+function socketOf(command: Command): string {
+  return initSocket(command.optsWithGlobals<{ runDir: string }>().runDir);
+}
+
+/** The --timeout option of stop and restart. */
+function timeoutOption(): Option {
+  return new Option("--timeout <duration>", "how long to wait after SIGTERM before SIGKILL, e.g. 5s (default: the manifest's stop timeout)").argParser(
+    parseTimeoutOption,
+  );
+}
+
+/** Streams logs until Ctrl-C (SIGINT) or SIGTERM when following; those end the command quietly with exit code 0. */
+async function runLogs(socketPath: string, name: string, follow: boolean, tail: number): Promise<void> {
+  if (!follow) return logsCommand(socketPath, name, { follow, tail });
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    await logsCommand(socketPath, name, { follow, tail, stop: stop.signal });
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+/** The commander program of moby, its actions writing to stdout. */
+export function createProgram(): Command {
+  const program = new Command("moby")
+    .description("Show and control the components of a moby-core assembly, through moby-init.")
+    .version(version)
+    .option(
+      "--run-dir <dir>",
+      "the assembly's run directory, where init serves on init.sock ($MOBY_RUN_DIR, else /run/moby for root, else $XDG_RUNTIME_DIR/moby)",
+      defaultRunDir(),
+    )
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, "moby: ")) })
+    .showHelpAfterError("(run moby --help for usage)");
+
+  program
+    .command("components")
+    .description("list the components init supervises: state, health, pid, restarts, uptime, socket")
+    .option("--json", "print a JSON array, one object per component (name, state, health, pid, restarts, uptimeSeconds, socket, requires, message, lastExit, startTime, readyTime)")
+    .action((options: { json?: boolean }, command: Command) => listComponentsCommand(socketOf(command), { json: options.json === true }));
+
+  program
+    .command("start")
+    .description("start a stopped or failed component (and reset its start limit)")
+    .argument("<name>", "the component's name in the manifest")
+    .action((name: string, _options: object, command: Command) => startCommand(socketOf(command), name));
+
+  program
+    .command("stop")
+    .description("stop a component: SIGTERM, then SIGKILL after the timeout; init does not restart it until asked")
+    .argument("<name>", "the component's name in the manifest")
+    .addOption(timeoutOption())
+    .action((name: string, options: { timeout?: number }, command: Command) =>
+      stopCommand(socketOf(command), name, options.timeout === undefined ? {} : { timeoutMs: options.timeout }),
+    );
+
+  program
+    .command("restart")
+    .description("stop a component and start it again")
+    .argument("<name>", "the component's name in the manifest")
+    .addOption(timeoutOption())
+    .action((name: string, options: { timeout?: number }, command: Command) =>
+      restartCommand(socketOf(command), name, options.timeout === undefined ? {} : { timeoutMs: options.timeout }),
+    );
+
+  program
+    .command("logs")
+    .description("print a component's captured output (its stdout and stderr lines, all to stdout), oldest first")
+    .argument("<name>", "the component's name in the manifest")
+    .option("-f, --follow", "keep printing new lines, across restarts, until Ctrl-C")
+    .option("-n, --tail <lines>", "print only the last <lines> kept lines first (0: all)", parseTailOption, 0)
+    .action((name: string, options: { follow?: boolean; tail: number }, command: Command) =>
+      runLogs(socketOf(command), name, options.follow === true, options.tail),
+    );
+
+  return program;
+}
+
+/**
+ * Runs moby with the given command-line arguments (without node and the
+ * script) and sets process.exitCode: 0, 1 (EXIT_FAILURE) or 2 (EXIT_USAGE).
+ */
+export async function main(argv: string[]): Promise<void> {
+  // A closed pipe (moby logs -f | head) ends the command quietly.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+  try {
+    await createProgram().parseAsync(argv, { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already written the message or the help.
+      const asked = error.code === "commander.helpDisplayed" || error.code === "commander.version";
+      process.exitCode = asked ? 0 : EXIT_USAGE;
+      return;
+    }
+    if (error instanceof CliError) {
+      process.stderr.write(`moby: ${error.message}\n`);
+      process.exitCode = error.exitCode;
+      return;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,280 @@
+// The moby CLI against a real moby-init: init boots an assembly of two hello
+// components (beta requires alpha) from a manifest in a scratch run
+// directory, and every command runs as a real `node packages/cli/bin/moby.js`
+// process, checked by its stdout, stderr and exit code.
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { scratchDirectory } from "../support/component-process.js";
+import type { Exit } from "../support/component-process.js";
+import { repoRoot } from "../support/contract-copy.js";
+
+/** The CLI's entry point. */
+const MOBY = join(repoRoot, "packages/cli/bin/moby.js");
+/** init's entry point. */
+const MOBY_INIT = join(repoRoot, "packages/init/bin/moby-init.js");
+/** How long the assembly may take to become ready. */
+const READY_TIMEOUT_MS = 30_000;
+
+/** One component as `moby components --json` prints it. */
+interface ComponentJson {
+  name: string;
+  state: string;
+  health: string;
+  pid: number;
+  restarts: number;
+  uptimeSeconds: number | null;
+  socket: string;
+  requires: string[];
+  message: string;
+  lastExit: { exitCode: number; signal: string | null; time: string | null } | null;
+  startTime: string | null;
+  readyTime: string | null;
+}
+
+/** How a moby command ended. */
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `moby --run-dir runDir ...args` to completion (without blocking the test process). */
+function moby(runDir: string, ...args: string[]): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MOBY, "--run-dir", runDir, ...args], { cwd: repoRoot, timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** `moby components --json`, parsed; fails the test if the command fails. */
+async function listComponents(runDir: string): Promise<ComponentJson[]> {
+  const result = await moby(runDir, "components", "--json");
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout) as ComponentJson[];
+}
+
+/** Polls `moby components --json` until ready says yes; fails with the last listing after timeoutMs. */
+async function waitFor(runDir: string, what: string, ready: (components: ComponentJson[]) => boolean, timeoutMs = READY_TIMEOUT_MS): Promise<ComponentJson[]> {
+  const deadline = Date.now() + timeoutMs;
+  let last: ComponentJson[] | string = "nothing yet";
+  while (Date.now() < deadline) {
+    const result = await moby(runDir, "components", "--json");
+    if (result.code === 0) {
+      const components = JSON.parse(result.stdout) as ComponentJson[];
+      if (ready(components)) return components;
+      last = components;
+    } else {
+      last = result.stderr;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`not ${what} within ${timeoutMs} ms; last: ${JSON.stringify(last, null, 2)}`);
+}
+
+/** Whether every component is running and serving. */
+const allServing = (components: ComponentJson[]) => components.length > 0 && components.every((c) => c.state === "running" && c.health === "serving");
+
+/** The component called name; fails the test if it is missing. */
+function named(components: ComponentJson[], name: string): ComponentJson {
+  const component = components.find((c) => c.name === name);
+  assert.ok(component, `no component ${name} in ${JSON.stringify(components)}`);
+  return component;
+}
+
+describe("moby CLI against moby-init", () => {
+  const scratch = scratchDirectory("moby-cli-");
+  const runDir = join(scratch.dir, "run");
+  const emptyRunDir = join(scratch.dir, "empty");
+  let init: ChildProcess;
+  let initOutput = "";
+  let initExited: Promise<Exit>;
+
+  before(async () => {
+    const hello = (name: string) => ({
+      command: [process.execPath, "--import", "tsx", join(repoRoot, "test/fixtures/hello-server.ts")],
+      workingDir: repoRoot,
+      env: { MOBY_TEST_SERVE_OPTIONS: JSON.stringify({ name }) },
+    });
+    const manifest = { components: { alpha: hello("alpha"), beta: { ...hello("beta"), requires: ["alpha"] } } };
+    const manifestFile = join(scratch.dir, "moby.yaml");
+    writeFileSync(manifestFile, JSON.stringify(manifest, null, 2)); // JSON is YAML
+
+    init = spawn(process.execPath, [MOBY_INIT, "--manifest", manifestFile, "--run-dir", runDir], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    init.stdout!.on("data", (chunk: Buffer) => (initOutput += chunk.toString()));
+    init.stderr!.on("data", (chunk: Buffer) => (initOutput += chunk.toString()));
+    initExited = new Promise((resolve) => init.once("exit", (code, signal) => resolve({ code, signal })));
+
+    try {
+      await waitFor(runDir, "all running and serving", (components) => components.length === 3 && allServing(components));
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\ninit's output:\n${initOutput}`);
+    }
+  });
+
+  after(async () => {
+    if (init !== undefined && init.exitCode === null && init.signalCode === null) {
+      init.kill("SIGTERM");
+      const exit = await initExited;
+      assert.deepEqual(exit, { code: 0, signal: null }, `init did not exit cleanly:\n${initOutput}`);
+    }
+    scratch.remove();
+  });
+
+  it("lists init and both components as running and serving, as JSON", async () => {
+    const components = await listComponents(runDir);
+    assert.deepEqual(
+      components.map((c) => c.name).sort(),
+      ["alpha", "beta", "init"],
+    );
+    assert.ok(
+      components.findIndex((c) => c.name === "alpha") < components.findIndex((c) => c.name === "beta"),
+      "alpha starts before beta",
+    );
+    for (const c of components) {
+      assert.equal(c.state, "running", c.name);
+      assert.equal(c.health, "serving", c.name);
+      assert.equal(typeof c.pid, "number");
+      assert.ok(c.pid > 0, `${c.name} has a pid`);
+      assert.equal(c.socket, join(runDir, `${c.name}.sock`));
+      assert.equal(typeof c.uptimeSeconds, "number");
+      assert.equal(typeof c.restarts, "number");
+      assert.ok(Array.isArray(c.requires));
+      assert.equal(typeof c.message, "string");
+      assert.ok(c.startTime !== null && !Number.isNaN(Date.parse(c.startTime)), `${c.name} startTime`);
+    }
+    assert.deepEqual(named(components, "beta").requires, ["alpha"]);
+    assert.equal(named(components, "init").pid, init.pid);
+    assert.notEqual(named(components, "alpha").pid, named(components, "beta").pid);
+  });
+
+  it("prints a table with a header and a row per component", async () => {
+    const result = await moby(runDir, "components");
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, "");
+    const lines = result.stdout.trimEnd().split("\n");
+    assert.match(lines[0]!, /^NAME\s+STATE\s+HEALTH\s+PID\s+RESTARTS\s+UPTIME\s+SOCKET(\s+MESSAGE)?$/);
+    assert.equal(lines.length, 4, result.stdout);
+    for (const name of ["init", "alpha", "beta"]) {
+      const row = lines.find((line) => line.startsWith(`${name} `));
+      assert.ok(row, `a row for ${name}:\n${result.stdout}`);
+      assert.match(row, new RegExp(`^${name}\\s+running\\s+serving\\s+\\d+\\s+\\d+\\s+\\S+\\s+${join(runDir, `${name}.sock`)}`));
+    }
+  });
+
+  it("prints a component's log lines", async () => {
+    const result = await moby(runDir, "logs", "alpha");
+    assert.equal(result.code, 0, result.stderr);
+    const messages = result.stdout
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as { msg?: string; component?: string });
+    assert.ok(
+      messages.some((m) => m.msg === "serving" && m.component === "alpha"),
+      `a "serving" line from alpha in:\n${result.stdout}`,
+    );
+  });
+
+  it("prints only the last lines with --tail", async () => {
+    const all = (await moby(runDir, "logs", "alpha")).stdout.trimEnd().split("\n");
+    const result = await moby(runDir, "logs", "alpha", "--tail", "1");
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(result.stdout.trimEnd().split("\n"), all.slice(-1));
+  });
+
+  it("follows logs until interrupted, then exits 0", async () => {
+    const child = spawn(process.execPath, [MOBY, "--run-dir", runDir, "logs", "--follow", "alpha"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<Exit>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no log line within 10 s; stderr: ${stderr}`)), 10_000);
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('"msg":"serving"')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill("SIGINT");
+    assert.deepEqual(await exited, { code: 0, signal: null }, stderr);
+    assert.equal(stderr, "");
+  });
+
+  it("restarts a component: a new process, one more restart", async () => {
+    const listed = await listComponents(runDir);
+    const before = named(listed, "beta");
+    const result = await moby(runDir, "restart", "beta", "--timeout", "5s");
+    assert.equal(result.code, 0, result.stderr);
+    const match = /^restarted beta \(pid (\d+)\)\n$/.exec(result.stdout);
+    assert.ok(match, `output: ${JSON.stringify(result.stdout)}`);
+    const newPid = Number(match[1]);
+    assert.notEqual(newPid, before.pid);
+
+    const components = await waitFor(runDir, "beta serving again", (cs) => {
+      const beta = cs.find((c) => c.name === "beta");
+      return beta?.state === "running" && beta.health === "serving";
+    });
+    const after = named(components, "beta");
+    assert.equal(after.pid, newPid);
+    assert.equal(after.restarts, before.restarts + 1);
+    assert.ok(after.lastExit !== null, "beta has a last exit");
+    assert.equal(named(components, "alpha").pid, named(listed, "alpha").pid, "alpha is left alone");
+  });
+
+  it("stops and starts a component", async () => {
+    const stopped = await moby(runDir, "stop", "beta");
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.equal(stopped.stdout, "stopped beta\n");
+    const beta = named(await listComponents(runDir), "beta");
+    assert.equal(beta.state, "stopped");
+    assert.equal(beta.pid, 0);
+    assert.equal(beta.uptimeSeconds, null);
+
+    const table = await moby(runDir, "components");
+    assert.match(table.stdout, /^beta\s+stopped\s+\S+\s+-\s+\d+\s+-\s+/m);
+
+    const started = await moby(runDir, "start", "beta");
+    assert.equal(started.code, 0, started.stderr);
+    assert.match(started.stdout, /^started beta \(pid \d+\)\n$/);
+    await waitFor(runDir, "all serving after start", allServing);
+  });
+
+  it("fails with exit code 1 and init's message for an unknown component", async () => {
+    for (const args of [["restart", "nope"], ["logs", "nope"], ["stop", "nope"]]) {
+      const result = await moby(runDir, ...args);
+      assert.equal(result.code, 1, `${args.join(" ")}: ${result.stderr}`);
+      assert.equal(result.stdout, "");
+      assert.match(result.stderr, /^moby: .*nope.*\n$/);
+    }
+  });
+
+  it("fails with exit code 2 for a usage error", async () => {
+    const missing = await moby(runDir, "restart");
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^moby: missing required argument 'name'/);
+    const badTimeout = await moby(runDir, "stop", "beta", "--timeout", "5");
+    assert.equal(badTimeout.code, 2);
+    assert.match(badTimeout.stderr, /is not a duration/);
+  });
+
+  it("says init is not running when nothing serves in the run directory", async () => {
+    const result = await moby(emptyRunDir, "components");
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, "");
+    assert.equal(
+      result.stderr,
+      `moby: cannot reach init at ${join(emptyRunDir, "init.sock")}: is moby-init running? (set --run-dir or $MOBY_RUN_DIR)\n`,
+    );
+  });
+});
