@@ -19,9 +19,11 @@ export class DescriptorIndex {
   /** The fully qualified names of the served services, sorted. */
   readonly serviceNames: string[];
 
-  constructor(services: DescService[]) {
+  /** Indexes the files of services, and extra files whose types travel in Any fields. */
+  constructor(services: DescService[], extraFiles: DescFile[] = []) {
     this.serviceNames = services.map((s) => s.typeName).sort();
     for (const service of services) this.addFile(service.file);
+    for (const file of extraFiles) this.addFile(file);
   }
 
   private addFile(file: DescFile): void {

@@ -4,7 +4,7 @@
  * services, and a graceful shutdown on SIGTERM/SIGINT.
  */
 import * as http2 from "node:http2";
-import type { DescService, JsonObject } from "@bufbuild/protobuf";
+import type { DescFile, DescService, JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Interceptor, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -59,6 +59,11 @@ export interface ServeComponentOptions {
   socketMode?: number;
   /** The mode for a socket directory that has to be created; null leaves it to the umask. Default 0o700. */
   directoryMode?: number | null;
+  /**
+   * Files whose types travel in google.protobuf.Any fields (event payloads,
+   * specs), served by reflection so clients such as buf curl can decode them.
+   */
+  anyTypes?: DescFile[];
   /** Capabilities to report in GetInfo, beyond the ones the SDK knows. */
   capabilities?: string[];
   /** Applies a new configuration; without it Reload answers UNIMPLEMENTED. */
@@ -167,7 +172,7 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
     ),
     serviceOf(Health, healthService(health)),
   );
-  builtIn.push(serviceOf(ServerReflection, reflectionService(new DescriptorIndex(all().map((s) => s.service).concat(ServerReflection)))));
+  builtIn.push(serviceOf(ServerReflection, reflectionService(new DescriptorIndex(all().map((s) => s.service).concat(ServerReflection), options.anyTypes))));
 
   const tracker = new CallTracker();
   const shutdownSignal = new AbortController();
