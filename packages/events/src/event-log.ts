@@ -1,0 +1,222 @@
+/**
+ * The events component's durable log: SQLite in WAL mode with a full sync on
+ * every commit, sequence numbers that are never reused, the publish ids seen
+ * in the last 24 hours, and retention by count, size and age.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import type { Database as SqliteDatabase, Statement } from "better-sqlite3";
+
+/** One event as kept in the log. */
+export interface StoredEvent {
+  sequence: bigint;
+  timeMs: number;
+  source: string;
+  topic: string;
+  typeUrl: string;
+  value: Uint8Array;
+}
+
+/** One event to append. */
+export interface NewEvent {
+  source: string;
+  topic: string;
+  typeUrl: string;
+  value: Uint8Array;
+  /** The publisher's idempotency key, or "" for none. */
+  publishId: string;
+}
+
+/** What appending one event gave. */
+export interface Appended {
+  event: StoredEvent;
+  /** True when the (source, publish id) pair was seen already: nothing was recorded. */
+  duplicate: boolean;
+}
+
+/** How much the log keeps; 0 means no bound. */
+export interface Retention {
+  maxEvents: number;
+  maxBytes: number;
+  maxAgeMs: number;
+}
+
+/** How long a publish id is remembered. */
+export const PUBLISH_ID_MEMORY_MS = 24 * 60 * 60 * 1000;
+
+/** The schema version this code reads and writes. */
+const SCHEMA_VERSION = 1;
+
+const MIGRATIONS: Record<number, string> = {
+  1: `
+    CREATE TABLE events (
+      sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+      time_ms INTEGER NOT NULL,
+      source TEXT NOT NULL,
+      topic TEXT NOT NULL,
+      type_url TEXT NOT NULL,
+      value BLOB NOT NULL,
+      size INTEGER NOT NULL
+    );
+    CREATE TABLE publish_ids (
+      source TEXT NOT NULL,
+      publish_id TEXT NOT NULL,
+      sequence INTEGER NOT NULL,
+      time_ms INTEGER NOT NULL,
+      PRIMARY KEY (source, publish_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX publish_ids_by_time ON publish_ids (time_ms);
+  `,
+};
+
+/** The bytes an event counts for in retention: what it weighs in an envelope. */
+function weight(event: NewEvent): number {
+  return event.source.length + event.topic.length + event.typeUrl.length + event.value.byteLength + 16;
+}
+
+interface Row {
+  sequence: bigint;
+  time_ms: number;
+  source: string;
+  topic: string;
+  type_url: string;
+  value: Buffer;
+}
+
+function fromRow(row: Row): StoredEvent {
+  return { sequence: row.sequence, timeMs: Number(row.time_ms), source: row.source, topic: row.topic, typeUrl: row.type_url, value: new Uint8Array(row.value) };
+}
+
+/** The log of one events component. */
+export class EventLog {
+  private readonly db: SqliteDatabase;
+  private readonly insert: Statement;
+  private readonly findPublishId: Statement;
+  private readonly rememberPublishId: Statement;
+  private readonly readAfter: Statement;
+  private readonly firstSequence: Statement;
+  private readonly highWater: Statement;
+  private count = 0;
+  private bytes = 0;
+
+  constructor(
+    path: string,
+    public retention: Retention,
+  ) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    this.db = new Database(path);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = FULL");
+    this.db.defaultSafeIntegers(true);
+    this.migrate();
+    this.insert = this.db.prepare("INSERT INTO events (time_ms, source, topic, type_url, value, size) VALUES (?, ?, ?, ?, ?, ?)");
+    this.findPublishId = this.db.prepare("SELECT e.sequence, e.time_ms, e.source, e.topic, e.type_url, e.value FROM publish_ids p JOIN events e ON e.sequence = p.sequence WHERE p.source = ? AND p.publish_id = ?");
+    this.rememberPublishId = this.db.prepare("INSERT INTO publish_ids (source, publish_id, sequence, time_ms) VALUES (?, ?, ?, ?)");
+    this.readAfter = this.db.prepare("SELECT sequence, time_ms, source, topic, type_url, value FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?");
+    this.firstSequence = this.db.prepare("SELECT MIN(sequence) AS first FROM events");
+    this.highWater = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'");
+    const totals = this.db.prepare("SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM events").get() as { count: bigint; bytes: bigint };
+    this.count = Number(totals.count);
+    this.bytes = Number(totals.bytes);
+  }
+
+  private migrate(): void {
+    const current = Number(this.db.pragma("user_version", { simple: true }));
+    if (current > SCHEMA_VERSION) {
+      throw new Error(`the events database has schema version ${current}, newer than this component's ${SCHEMA_VERSION}`);
+    }
+    for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[version]!);
+        this.db.pragma(`user_version = ${version}`);
+      })();
+    }
+  }
+
+  /** Appends events in one durable transaction, in order; repeats of a remembered publish id record nothing. */
+  append(events: NewEvent[], nowMs: number): Appended[] {
+    const results = this.db.transaction(() =>
+      events.map((event): Appended => {
+        if (event.publishId !== "") {
+          const seen = this.findPublishId.get(event.source, event.publishId) as Row | undefined;
+          if (seen !== undefined) return { event: fromRow(seen), duplicate: true };
+        }
+        const size = weight(event);
+        const { lastInsertRowid } = this.insert.run(nowMs, event.source, event.topic, event.typeUrl, event.value, size);
+        const sequence = BigInt(lastInsertRowid);
+        if (event.publishId !== "") this.rememberPublishId.run(event.source, event.publishId, sequence, nowMs);
+        this.count++;
+        this.bytes += size;
+        return { event: { sequence, timeMs: nowMs, source: event.source, topic: event.topic, typeUrl: event.typeUrl, value: event.value }, duplicate: false };
+      }),
+    )();
+    this.enforceBounds();
+    return results;
+  }
+
+  /** Up to limit events with a sequence greater than after, in order. */
+  read(after: bigint, limit: number): StoredEvent[] {
+    return (this.readAfter.all(after, limit) as Row[]).map(fromRow);
+  }
+
+  /** The highest sequence ever assigned; 0 before the first event. */
+  latest(): bigint {
+    const row = this.highWater.get() as { seq: bigint } | undefined;
+    return row === undefined ? 0n : BigInt(row.seq);
+  }
+
+  /** The lowest retained sequence; latest() + 1 when the log holds nothing. */
+  oldest(): bigint {
+    const row = this.firstSequence.get() as { first: bigint | null };
+    return row.first === null ? this.latest() + 1n : BigInt(row.first);
+  }
+
+  /** How many events and bytes the log holds. */
+  size(): { events: number; bytes: number } {
+    return { events: this.count, bytes: this.bytes };
+  }
+
+  /** Drops the oldest events past the count and size bounds. */
+  private enforceBounds(): void {
+    const { maxEvents, maxBytes } = this.retention;
+    const overCount = maxEvents > 0 ? this.count - maxEvents : 0;
+    if (overCount <= 0 && (maxBytes === 0 || this.bytes <= maxBytes)) return;
+    const drop = this.db.transaction(() => {
+      let dropped = 0;
+      let freed = 0;
+      const oldest = this.db.prepare("SELECT sequence, size FROM events ORDER BY sequence LIMIT ?").iterate(Math.max(overCount, 1) + 1000) as Iterable<{ sequence: bigint; size: bigint }>;
+      let cutoff = 0n;
+      for (const row of oldest) {
+        if (dropped >= overCount && (maxBytes === 0 || this.bytes - freed <= maxBytes)) break;
+        dropped++;
+        freed += Number(row.size);
+        cutoff = row.sequence;
+      }
+      this.db.prepare("DELETE FROM events WHERE sequence <= ?").run(cutoff);
+      this.count -= dropped;
+      this.bytes -= freed;
+    });
+    drop();
+    if (this.count > 0 && ((maxEvents > 0 && this.count > maxEvents) || (maxBytes > 0 && this.bytes > maxBytes))) this.enforceBounds();
+  }
+
+  /** Drops events older than the age bound and forgets publish ids older than a day. */
+  expire(nowMs: number): void {
+    this.db.transaction(() => {
+      if (this.retention.maxAgeMs > 0) {
+        const removed = this.db.prepare("SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM events WHERE time_ms < ?").get(nowMs - this.retention.maxAgeMs) as { count: bigint; bytes: bigint };
+        this.db.prepare("DELETE FROM events WHERE time_ms < ?").run(nowMs - this.retention.maxAgeMs);
+        this.count -= Number(removed.count);
+        this.bytes -= Number(removed.bytes);
+      }
+      this.db.prepare("DELETE FROM publish_ids WHERE time_ms < ?").run(nowMs - PUBLISH_ID_MEMORY_MS);
+    })();
+    this.enforceBounds();
+  }
+
+  /** Closes the database. */
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * moby.events.v1.EventsService over the durable log: Publish with group
+ * commit and idempotency, Subscribe with replay and filters, GetStatus.
+ */
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { InvalidArgumentError, OutOfRangeError, parseFilter } from "@moby-core/sdk";
+import { EventsService, GetStatusResponseSchema, StartPosition } from "@moby-core/events-api/v1";
+import type { SubscribeRequest } from "@moby-core/events-api/v1";
+import type { EventLog } from "./event-log.js";
+import { GroupCommit } from "./group-commit.js";
+import { checkPublish } from "./publish-rules.js";
+import { SubscriberHub, subscribe } from "./subscription.js";
+
+/** The most filters in one Subscribe, and the longest one. */
+export const MAX_FILTERS = 32;
+export const MAX_FILTER_LENGTH = 1024;
+
+const FILTER_FIELDS = { exact: ["topic", "source"] };
+
+/** What the service needs besides the log: the live subscriber bound, which Reload may change. */
+export interface EventsSettings {
+  subscriberBufferEvents: number;
+}
+
+/** The sequence a subscription starts after, checked against what the log holds. */
+function startAfter(log: EventLog, request: SubscribeRequest): bigint {
+  const latest = log.latest();
+  if (request.start !== StartPosition.AFTER_SEQUENCE) {
+    if (request.afterSequence !== 0n) throw new InvalidArgumentError("after_sequence", "is set without START_POSITION_AFTER_SEQUENCE");
+    return request.start === StartPosition.OLDEST ? log.oldest() - 1n : latest;
+  }
+  const oldest = log.oldest();
+  if (request.afterSequence + 1n < oldest) {
+    throw new OutOfRangeError(`after_sequence ${request.afterSequence} is older than the retained log: the oldest retained sequence is ${oldest}`);
+  }
+  if (request.afterSequence > latest) {
+    throw new OutOfRangeError(`after_sequence ${request.afterSequence} is past the latest sequence ${latest}`);
+  }
+  return request.afterSequence;
+}
+
+/** The implementation of EventsService. */
+export function eventsService(log: EventLog, settings: EventsSettings): Partial<ServiceImpl<typeof EventsService>> & { hub: SubscriberHub } {
+  const hub = new SubscriberHub();
+  const commits = new GroupCommit(log, (events) => hub.broadcast(events));
+  return {
+    hub,
+    async publish(request) {
+      checkPublish(request);
+      const { event, duplicate } = await commits.append({
+        source: request.source,
+        topic: request.topic,
+        typeUrl: request.event!.typeUrl,
+        value: request.event!.value,
+        publishId: request.publishId,
+      });
+      return { sequence: event.sequence, timestamp: timestampFromMs(event.timeMs), duplicate };
+    },
+    subscribe(request, context) {
+      if (request.filters.length > MAX_FILTERS) throw new InvalidArgumentError("filters", `more than ${MAX_FILTERS} filters`);
+      const filters = request.filters.map((text, i) => {
+        if (text.length > MAX_FILTER_LENGTH) throw new InvalidArgumentError(`filters[${i}]`, `longer than ${MAX_FILTER_LENGTH} characters`);
+        return parseFilter(text, FILTER_FIELDS, `filters[${i}]`);
+      });
+      const after = startAfter(log, request);
+      return subscribe(log, hub, filters, after, settings.subscriberBufferEvents, context.signal);
+    },
+    getStatus() {
+      const { events, bytes } = log.size();
+      return create(GetStatusResponseSchema, {
+        oldestSequence: log.oldest(),
+        latestSequence: log.latest(),
+        retainedEvents: BigInt(events),
+        retainedBytes: BigInt(bytes),
+        retention: {
+          maxEvents: BigInt(log.retention.maxEvents),
+          maxBytes: BigInt(log.retention.maxBytes),
+          maxAge: durationFromMs(log.retention.maxAgeMs),
+        },
+        subscriberBufferEvents: settings.subscriberBufferEvents,
+      });
+    },
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * One subscriber's stream: replayed from the log from its start position,
+ * then live, in sequence order with no gap and no duplicate. Live events wait
+ * in a bounded buffer; a subscriber that lets it overflow, or whose next
+ * event was dropped by retention before it was sent, is ended with
+ * RESOURCE_EXHAUSTED and resumes from its last sequence.
+ */
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { ResourceExhaustedError, matchesFilter } from "@moby-core/sdk";
+import type { Filter } from "@moby-core/sdk";
+import { SubscribeResponseSchema } from "@moby-core/events-api/v1";
+import type { SubscribeResponse } from "@moby-core/events-api/v1";
+import type { EventLog, StoredEvent } from "./event-log.js";
+
+/** Events read from the log per query while replaying. */
+const REPLAY_PAGE = 512;
+/** A progress message is sent after this long with nothing sent while events were filtered out. */
+export const PROGRESS_INTERVAL_MS = 5000;
+
+/** Tells whether an event is selected: no filter, or any filter matches (OR). */
+export function selected(filters: Filter[], event: StoredEvent): boolean {
+  if (filters.length === 0) return true;
+  const read = (path: string[]) => (path.length !== 1 ? undefined : path[0] === "topic" ? event.topic : path[0] === "source" ? event.source : undefined);
+  return filters.some((filter) => matchesFilter(filter, read));
+}
+
+/** The response carrying one event. */
+function envelopeResponse(event: StoredEvent): SubscribeResponse {
+  return create(SubscribeResponseSchema, {
+    envelope: {
+      sequence: event.sequence,
+      timestamp: timestampFromMs(event.timeMs),
+      source: event.source,
+      topic: event.topic,
+      event: { typeUrl: event.typeUrl, value: event.value },
+    },
+    resumeAfterSequence: event.sequence,
+  });
+}
+
+/** A progress response: the stream is live up to sequence. */
+function progressResponse(sequence: bigint): SubscribeResponse {
+  return create(SubscribeResponseSchema, { resumeAfterSequence: sequence });
+}
+
+/** The set of live subscribers, told of every committed event. */
+export class SubscriberHub {
+  private readonly subscribers = new Set<(events: StoredEvent[]) => void>();
+
+  /** Hands committed events to every live subscriber. */
+  broadcast(events: StoredEvent[]): void {
+    for (const subscriber of this.subscribers) subscriber(events);
+  }
+
+  /** Registers a subscriber until the returned function is called. */
+  add(subscriber: (events: StoredEvent[]) => void): () => void {
+    this.subscribers.add(subscriber);
+    return () => this.subscribers.delete(subscriber);
+  }
+
+  /** How many subscribers are live. */
+  get size(): number {
+    return this.subscribers.size;
+  }
+}
+
+/**
+ * Streams the events after `after` that the filters select: replays the log,
+ * then follows the hub, until signal aborts.
+ */
+export async function* subscribe(
+  log: EventLog,
+  hub: SubscriberHub,
+  filters: Filter[],
+  after: bigint,
+  bufferLimit: number,
+  signal: AbortSignal,
+): AsyncGenerator<SubscribeResponse> {
+  let cursor = after;
+  yield progressResponse(cursor);
+
+  // Replay from the log until caught up. Reading and joining the hub happen in
+  // one synchronous step, so no commit can fall between them.
+  const live: StoredEvent[] = [];
+  let overflow = false;
+  let wake: (() => void) | undefined;
+  let leave: (() => void) | undefined;
+  try {
+    for (;;) {
+      if (signal.aborted) return;
+      if (cursor + 1n < log.oldest()) {
+        throw new ResourceExhaustedError(`events after sequence ${cursor} were dropped by retention before they were sent; the oldest kept is ${log.oldest()}`);
+      }
+      const page = log.read(cursor, REPLAY_PAGE);
+      if (page.length === 0) {
+        leave = hub.add((events) => {
+          for (const event of events) {
+            if (!selected(filters, event)) continue;
+            live.push(event);
+            if (live.length > bufferLimit) overflow = true;
+          }
+          wake?.();
+        });
+        break;
+      }
+      for (const event of page) {
+        cursor = event.sequence;
+        if (selected(filters, event)) yield envelopeResponse(event);
+      }
+    }
+
+    // Live: send what the hub hands over; report progress while events are filtered out.
+    const onAbort = () => wake?.();
+    signal.addEventListener("abort", onAbort);
+    try {
+      for (;;) {
+        if (overflow) {
+          throw new ResourceExhaustedError(`subscriber fell more than ${bufferLimit} events behind; resume after sequence ${cursor}`);
+        }
+        const next = live.shift();
+        if (next !== undefined) {
+          if (next.sequence <= cursor) continue;
+          cursor = next.sequence;
+          yield envelopeResponse(next);
+          continue;
+        }
+        if (signal.aborted) return;
+        const timedOut = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(true), PROGRESS_INTERVAL_MS);
+          wake = () => {
+            clearTimeout(timer);
+            resolve(false);
+          };
+        });
+        wake = undefined;
+        const latest = log.latest();
+        if (timedOut && latest > cursor && live.length === 0) {
+          cursor = latest;
+          yield progressResponse(cursor);
+        }
+      }
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+  } finally {
+    leave?.();
+  }
+}
