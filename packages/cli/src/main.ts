@@ -11,6 +11,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { defaultRunDir, initSocket } from "@moby-core/sdk";
 import { MAX_STOP_TIMEOUT_MS, listComponentsCommand, logsCommand, restartCommand, startCommand, stopCommand } from "./commands.js";
 import { notADurationMessage, parseDuration } from "./durations.js";
+import { eventsCommand } from "./events-command.js";
 import { CliError } from "./init-client.js";
 
 /** The exit code of a request init could not serve, or an unreachable init. */
@@ -47,19 +48,30 @@ function timeoutOption(): Option {
   );
 }
 
-/** Streams logs until Ctrl-C (SIGINT) or SIGTERM when following; those end the command quietly with exit code 0. */
-async function runLogs(socketPath: string, name: string, follow: boolean, tail: number): Promise<void> {
-  if (!follow) return logsCommand(socketPath, name, { follow, tail });
+/** Runs a streaming command until Ctrl-C (SIGINT) or SIGTERM, which end it quietly with exit code 0. */
+async function untilInterrupted(run: (stop: AbortSignal) => Promise<void>): Promise<void> {
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    await logsCommand(socketPath, name, { follow, tail, stop: stop.signal });
+    await run(stop.signal);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+/** Streams logs; when following, until Ctrl-C or SIGTERM. */
+async function runLogs(socketPath: string, name: string, follow: boolean, tail: number): Promise<void> {
+  if (!follow) return logsCommand(socketPath, name, { follow, tail });
+  await untilInterrupted((stop) => logsCommand(socketPath, name, { follow, tail, stop }));
+}
+
+/** Parses a --since value: a sequence number. */
+export function parseSequenceOption(text: string): bigint {
+  if (!/^\d+$/.test(text)) throw new InvalidArgumentError(`${JSON.stringify(text)} is not a sequence number`);
+  return BigInt(text);
 }
 
 /** The commander program of moby, its actions writing to stdout. */
@@ -114,6 +126,25 @@ export function createProgram(): Command {
     .option("-n, --tail <lines>", "print only the last <lines> kept lines first (0: all)", parseTailOption, 0)
     .action((name: string, options: { follow?: boolean; tail: number }, command: Command) =>
       runLogs(socketOf(command), name, options.follow === true, options.tail),
+    );
+
+  program
+    .command("events")
+    .description("print the assembly's events as they happen (sequence, time, source, topic, payload), until Ctrl-C")
+    .option("--filter <filter>", 'only events matching, e.g. topic~="^/containers/" or source==init,topic==/components/ready; repeat to OR', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option("--since <sequence>", "start after this sequence number (to resume where you stopped)", parseSequenceOption)
+    .option("--oldest", "start from the oldest event kept")
+    .option("--json", "print one JSON object per event and line")
+    .action((options: { filter: string[]; since?: bigint; oldest?: boolean; json?: boolean }, command: Command) =>
+      untilInterrupted((stop) =>
+        eventsCommand(socketOf(command), {
+          filters: options.filter,
+          ...(options.since === undefined ? {} : { since: options.since }),
+          oldest: options.oldest === true,
+          json: options.json === true,
+          stop,
+        }),
+      ),
     );
 
   return program;

@@ -11,10 +11,12 @@ import { Health } from "@moby-core/grpc-health-api/v1";
 import { ServerReflection } from "@moby-core/grpc-reflection-api/v1";
 import { RegistryService } from "@moby-core/registry-api/v1";
 import { SupervisorService } from "@moby-core/supervisor-api/v1";
-import { createComponentLogger, initSocket, serveComponent, serviceOf } from "@moby-core/sdk";
+import { EventsService } from "@moby-core/events-api/v1";
+import { EventPublisher, createComponentLogger, initSocket, serveComponent, serviceOf } from "@moby-core/sdk";
 import { formatProblems, loadManifest } from "./manifest/parse-manifest.js";
 import { registryService } from "./api/registry-service.js";
 import { supervisorService } from "./api/supervisor-service.js";
+import { lifecyclePayload } from "./supervisor/lifecycle-events.js";
 import { Supervisor } from "./supervisor/supervisor.js";
 
 /** The exit code for a manifest with mistakes: nothing was started. */
@@ -70,6 +72,16 @@ export async function main(argv: string[]): Promise<void> {
       ),
     ],
   });
+  // Lifecycle events go to the events component once one is ready; until then they wait in the publisher's queue.
+  const events = new EventPublisher({
+    source: "init",
+    logger,
+    locate: () => supervisor.runners.find((r) => r.ready && r.serves(EventsService.typeName))?.spec.socket,
+  });
+  supervisor.onEvent((event) => {
+    const { topic, payload } = lifecyclePayload(event);
+    events.publishAny(topic, payload);
+  });
   logger.info({ manifest: manifest.file, runDir: manifest.runDir, components: supervisor.runners.map((r) => r.spec.name) }, "booting");
   supervisor.startAll();
 
@@ -79,6 +91,7 @@ export async function main(argv: string[]): Promise<void> {
     stopping = true;
     logger.info({ signal }, "stopping the assembly in reverse order");
     await supervisor.stopAll();
+    events.close();
     await server.shutdown();
     process.exit(0);
   };

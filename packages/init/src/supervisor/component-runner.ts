@@ -28,7 +28,16 @@ export interface LifecycleEvent {
   exit?: ProcessExit;
   /** The delay before the next start, for "restarted". */
   delayMs?: number;
+  /** What led to a restart, for "restarted". */
+  restartReason?: "exited" | "unhealthy" | "requested";
+  /** What made the component fail, for "failed". */
+  failure?: "start-limit" | "start-error" | "exited";
+  /** How many health checks failed in a row, for "unhealthy". */
+  failingStreak?: number;
 }
+
+/** The details an event may carry besides its kind and reason. */
+type EventDetails = Pick<LifecycleEvent, "exit" | "delayMs" | "restartReason" | "failure" | "failingStreak">;
 
 /** What a runner tells the supervisor. */
 export interface RunnerHooks {
@@ -90,6 +99,11 @@ export class ComponentRunner {
     private readonly echo: (line: string) => void,
   ) {}
 
+  /** Tells whether the component serves a service, by its GetInfo or else its manifest entry. */
+  serves(service: string): boolean {
+    return this.info?.services.some((s) => s.name === service) ?? this.spec.services.includes(service);
+  }
+
   /** True once the component has reported SERVING since its last start. */
   get ready(): boolean {
     return this.state === ComponentState.RUNNING;
@@ -123,7 +137,7 @@ export class ComponentRunner {
   async restart(timeoutMs = this.spec.stopTimeoutMs): Promise<void> {
     await this.stop(timeoutMs);
     this.restarts++;
-    this.event("restarted", "restarted by an operator");
+    this.event("restarted", "restarted by an operator", { restartReason: "requested" });
     this.start({ resetStartLimit: true });
   }
 
@@ -131,7 +145,7 @@ export class ComponentRunner {
     const now = Date.now();
     this.starts = this.starts.filter((t) => now - t < this.spec.restart.startLimitIntervalMs);
     if (this.starts.length >= this.spec.restart.startLimitBurst) {
-      this.fail(`start limit hit: ${this.starts.length} starts within ${this.spec.restart.startLimitIntervalMs / 1000}s`);
+      this.fail(`start limit hit: ${this.starts.length} starts within ${this.spec.restart.startLimitIntervalMs / 1000}s`, "start-limit");
       return;
     }
     this.starts.push(now);
@@ -207,7 +221,7 @@ export class ComponentRunner {
     this.health = Health.UNHEALTHY;
     const why = `unhealthy after ${this.failingStreak} failed health checks: ${reason}`;
     this.setState(this.state, why);
-    if (this.failingStreak === this.spec.health.retries) this.event("unhealthy", why);
+    if (this.failingStreak === this.spec.health.retries) this.event("unhealthy", why, { failingStreak: this.failingStreak });
     if (this.spec.restart.mode !== "no") {
       this.restartForHealth = true;
       void this.process?.stop(this.spec.stopTimeoutMs);
@@ -241,7 +255,7 @@ export class ComponentRunner {
     this.connection = undefined;
     this.lastExit = exit;
     const how = describeExit(exit);
-    this.event("stopped", how, exit);
+    this.event("stopped", how, { exit });
     this.pid = 0;
     this.health = Health.UNSPECIFIED;
     this.readyTime = undefined;
@@ -255,36 +269,36 @@ export class ComponentRunner {
     const mode = this.spec.restart.mode;
     const restart = this.restartForHealth || mode === "always" || (mode === "on-failure" && !succeeded);
     if (exit.error !== undefined) {
-      this.fail(how);
+      this.fail(how, "start-error");
     } else if (!restart) {
       if (succeeded) this.setState(ComponentState.STOPPED, `exited: ${how}`);
-      else this.fail(`exited: ${how}`);
+      else this.fail(`exited: ${how}`, "exited");
     } else {
-      this.scheduleRestart(this.restartForHealth ? "failed its health checks" : `exited: ${how}`);
+      this.scheduleRestart(this.restartForHealth ? "failed its health checks" : `exited: ${how}`, this.restartForHealth ? "unhealthy" : "exited");
     }
   }
 
-  private scheduleRestart(reason: string): void {
+  private scheduleRestart(reason: string, restartReason: "exited" | "unhealthy"): void {
     const now = Date.now();
     const recent = this.starts.filter((t) => now - t < this.spec.restart.startLimitIntervalMs).length;
     if (recent >= this.spec.restart.startLimitBurst) {
-      this.fail(`start limit hit: ${recent} starts within ${this.spec.restart.startLimitIntervalMs / 1000}s, last ${reason}`);
+      this.fail(`start limit hit: ${recent} starts within ${this.spec.restart.startLimitIntervalMs / 1000}s, last ${reason}`, "start-limit");
       return;
     }
     const { delayMs, maxDelayMs } = this.spec.restart;
     const delay = Math.min(delayMs * 2 ** Math.max(0, recent - 1), maxDelayMs);
     this.restarts++;
     this.setState(ComponentState.BACKOFF, `${reason}; restarting in ${delay} ms`);
-    this.event("restarted", reason, undefined, delay);
+    this.event("restarted", reason, { delayMs: delay, restartReason });
     this.timer = setTimeout(() => {
       if (this.wanted && this.process === undefined) this.launch();
     }, delay);
   }
 
-  private fail(reason: string): void {
+  private fail(reason: string, failure: "start-limit" | "start-error" | "exited"): void {
     this.wanted = false;
     this.setState(ComponentState.FAILED, reason);
-    this.event("failed", reason);
+    this.event("failed", reason, { failure });
   }
 
   private setState(state: ComponentState, message: string): void {
@@ -293,16 +307,7 @@ export class ComponentRunner {
     this.hooks.changed(this);
   }
 
-  private event(kind: LifecycleEvent["kind"], reason: string, exit?: ProcessExit, delayMs?: number): void {
-    this.hooks.event({
-      kind,
-      component: this.spec.name,
-      time: new Date(),
-      pid: this.pid,
-      restarts: this.restarts,
-      reason,
-      ...(exit === undefined ? {} : { exit }),
-      ...(delayMs === undefined ? {} : { delayMs }),
-    });
+  private event(kind: LifecycleEvent["kind"], reason: string, details: EventDetails = {}): void {
+    this.hooks.event({ kind, component: this.spec.name, time: new Date(), pid: this.pid, restarts: this.restarts, reason, ...details });
   }
 }
