@@ -5,7 +5,7 @@
  */
 import type { Component } from "@moby-core/supervisor-api/v1";
 import { formatComponentsJson, formatComponentsTable, stateWord } from "./components-table.js";
-import { durationFromMs } from "./durations.js";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { listAllComponents, withSupervisor } from "./init-client.js";
 
 /** Where a command writes its normal output: stdout unless a caller says otherwise. */

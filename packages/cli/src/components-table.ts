@@ -11,7 +11,7 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { Health } from "@moby-core/component-api/v1";
 import { ComponentState } from "@moby-core/supervisor-api/v1";
 import type { Component } from "@moby-core/supervisor-api/v1";
-import { formatUptime } from "./durations.js";
+import { formatUptime } from "./uptime.js";
 
 /** How a component's previous process ended, in `moby components --json`. */
 export interface LastExitJson {

@@ -8,9 +8,8 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { defaultRunDir, initSocket } from "@moby-core/sdk";
+import { defaultRunDir, initSocket, notADurationMessage, parseDuration } from "@moby-core/sdk";
 import { MAX_STOP_TIMEOUT_MS, listComponentsCommand, logsCommand, restartCommand, startCommand, stopCommand } from "./commands.js";
-import { notADurationMessage, parseDuration } from "./durations.js";
 import { eventsCommand } from "./events-command.js";
 import { CliError } from "./init-client.js";
 

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import { InvalidArgumentError, defaultRunDir } from "@moby-core/sdk";
+import { InvalidArgumentError, defaultRunDir, notADurationMessage, parseDuration } from "@moby-core/sdk";
 import type { Retention } from "./event-log.js";
 
 /** The events component's settings. */
@@ -22,8 +22,6 @@ export interface EventsConfig {
 export const DEFAULT_RETENTION: Retention = { maxEvents: 100_000, maxBytes: 256 * 1024 * 1024, maxAgeMs: 24 * 60 * 60 * 1000 };
 export const DEFAULT_SUBSCRIBER_BUFFER = 1024;
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 function count(value: JsonValue | undefined, field: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -35,9 +33,9 @@ function count(value: JsonValue | undefined, field: string, fallback: number): n
 
 function duration(value: JsonValue | undefined, field: string, fallback: number): number {
   if (value === undefined) return fallback;
-  const match = typeof value === "string" ? DURATION.exec(value) : null;
-  if (match === null) throw new InvalidArgumentError(field, `${JSON.stringify(value)} is not a duration such as 30s, 15m or 24h ("0s": no bound)`);
-  return Math.round(Number(match[1]) * UNIT_MS[match[2]!]!);
+  const ms = typeof value === "string" ? parseDuration(value) : undefined;
+  if (ms === undefined) throw new InvalidArgumentError(field, `${notADurationMessage(value)}; "0s" for no bound`);
+  return ms;
 }
 
 function object(value: JsonValue | undefined, field: string): JsonObject {

@@ -29,6 +29,7 @@ export { subscriptionStream } from "./subscription-stream.js";
 export { EventPublisher } from "./event-publisher.js";
 export type { EventPublisherOptions, EventsLocator, PublisherStats } from "./event-publisher.js";
 export { MAX_FILTER_LENGTH, matchesFilter, parseFilter } from "./filter.js";
+export { DURATION_EXAMPLES, formatDuration, isDuration, notADurationMessage, parseDuration } from "./duration.js";
 export type { FieldReader, Filter, FilterFields, Selector } from "./filter.js";
 export type { SocketProbe } from "./socket-file.js";
 export * from "./env.js";

@@ -41,7 +41,7 @@ import {
   type YAMLError,
 } from "yaml";
 import { checkDependencies, formatCycle } from "./dependency-order.js";
-import { formatDuration, notADurationMessage, parseDuration } from "./duration.js";
+import { formatDuration, notADurationMessage, parseDuration } from "@moby-core/sdk";
 import {
   type ComponentSpec,
   DEFAULTS,

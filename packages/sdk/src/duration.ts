@@ -1,6 +1,7 @@
 /**
- * Durations in the manifest: strings such as "500ms", "5s", "1.5s", "2h" or
- * "1m30s" — one or more parts, each an integer or decimal number followed by
+ * Durations as moby-core writes them in manifests, configuration and on the
+ * command line: strings such as "500ms", "5s", "1.5s", "2h" or "1m30s" — one
+ * or more parts, each an integer or decimal number followed by
  * a unit (ms, s, m, h). Bare numbers, negative values, signs, spaces and
  * other units are rejected, so that a mistake is reported rather than guessed.
  */
