@@ -143,6 +143,36 @@ function configFromEnvironment(): JsonObject {
   return parsed as JsonObject;
 }
 
+/** The services every component serves: the component API, health and reflection of all it serves. */
+function builtInServices(name: string, options: ServeComponentOptions, health: HealthStatusBoard): ServiceRegistration[] {
+  const served = [...options.services.map((s) => s.service), ComponentService, Health, ServerReflection];
+  const identity = {
+    name,
+    kind: options.kind ?? `moby.${name}`,
+    version: options.version,
+    revision: options.revision ?? "",
+    serviceNames: served.map((s) => s.typeName),
+    capabilities: options.capabilities ?? [],
+    startTime: new Date(),
+  };
+  return [
+    serviceOf(ComponentService, componentService(identity, options.reload)),
+    serviceOf(Health, healthService(health)),
+    serviceOf(ServerReflection, reflectionService(new DescriptorIndex(served, options.anyTypes))),
+  ];
+}
+
+/** Starts server listening on socketPath; rejects with the listen error. */
+function listen(server: http2.Http2Server, socketPath: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(socketPath, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
 /** Serves a component on its unix socket until shutdown. */
 export async function serveComponent(options: ServeComponentOptions): Promise<ComponentServer> {
   const { name, socketPath } = resolveOptions(options);
@@ -151,28 +181,8 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
   const directoryMode = options.directoryMode === undefined ? 0o700 : options.directoryMode;
   await prepareSocketPath(socketPath, directoryMode);
 
-  const builtIn: ServiceRegistration[] = [];
-  const all = () => [...options.services, ...builtIn];
   const health = new HealthStatusBoard();
-  builtIn.push(
-    serviceOf(
-      ComponentService,
-      componentService(
-        {
-          name,
-          kind: options.kind ?? `moby.${name}`,
-          version: options.version,
-          revision: options.revision ?? "",
-          serviceNames: [...options.services.map((s) => s.service.typeName), ComponentService.typeName, Health.typeName, ServerReflection.typeName],
-          capabilities: options.capabilities ?? [],
-          startTime: new Date(),
-        },
-        options.reload,
-      ),
-    ),
-    serviceOf(Health, healthService(health)),
-  );
-  builtIn.push(serviceOf(ServerReflection, reflectionService(new DescriptorIndex(all().map((s) => s.service).concat(ServerReflection), options.anyTypes))));
+  const all = [...options.services, ...builtInServices(name, options, health)];
 
   const tracker = new CallTracker();
   const shutdownSignal = new AbortController();
@@ -185,7 +195,7 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
     shutdownSignal: shutdownSignal.signal,
     interceptors: [callGuard(tracker, logger), ...(options.interceptors ?? [])],
     routes(router) {
-      for (const { service, implementation } of all()) router.service(service, implementation);
+      for (const { service, implementation } of all) router.service(service, implementation);
     },
   });
   const server = http2.createServer(
@@ -197,16 +207,10 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(socketPath, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  await listen(server, socketPath);
   await secureSocketFile(socketPath, options.socketMode ?? 0o600, directoryMode, (message) => logger.warn(message));
 
-  for (const registration of all()) health.set(registration.service.typeName, registration.status ?? ServingStatus.SERVING);
+  for (const registration of all) health.set(registration.service.typeName, registration.status ?? ServingStatus.SERVING);
   health.set(OVERALL, ServingStatus.SERVING);
 
   let shutdownPromise: Promise<void> | undefined;
