@@ -9,7 +9,7 @@ export PATH="$root/node_modules/.bin:$PATH"
 fresh=$(mktemp -d)
 trap 'rm -rf "$fresh"' EXIT
 status=0
-for module in . examples/*/; do
+for module in . examples/*/ bench/; do
   module=${module%/}
   [ -f "$module/buf.gen.yaml" ] || continue
   out="$fresh/$module"

@@ -1,0 +1,34 @@
+/**
+ * The RPC peers compared: each one a server and a client of the same echo
+ * service (bench/proto/bench/v1/echo.proto), run in separate processes over
+ * a unix socket.
+ */
+
+/** The peers, in the order their columns are printed. */
+export const RPC_PEERS = ["http2", "grpc-js", "connect", "sdk"] as const;
+
+/** One peer's name. */
+export type RpcPeer = (typeof RPC_PEERS)[number];
+
+/** What each peer is, for the report. */
+export const PEER_DESCRIPTIONS: Record<RpcPeer, string> = {
+  http2: "raw node:http2, a length-prefixed body, no gRPC (the floor)",
+  "grpc-js": "@grpc/grpc-js server and client, @grpc/proto-loader codecs",
+  connect: "connect-node as it comes: connectNodeAdapter + createGrpcTransport",
+  sdk: "@moby-core/sdk as an author uses it: serveComponent + dialSocket().client()",
+};
+
+/** Tells whether name is a peer. */
+export function isRpcPeer(name: string): name is RpcPeer {
+  return (RPC_PEERS as readonly string[]).includes(name);
+}
+
+/** A client of the echo service, whatever the peer. */
+export interface EchoClient {
+  /** One unary Echo call: resolves with the echoed payload. */
+  echo(payload: Uint8Array): Promise<Uint8Array>;
+  /** One server-streaming Stream call: resolves with the number of messages received. */
+  stream(count: number, size: number): Promise<number>;
+  /** Closes the connection. */
+  close(): void;
+}

@@ -1,0 +1,122 @@
+/**
+ * `npm run bench`: the benchmark suite. Measures, in one run, side by side
+ * and alternating round by round: the RPC peers (raw node:http2, grpc-js,
+ * connect-node, the SDK) on unary and streaming cases, and moby-init's boot
+ * and restart against bare Node processes. Prints one table per benchmark
+ * and writes bench-results/<timestamp>.json and bench-results/latest.json.
+ *
+ *   node --import tsx bench/run.ts [--quick] [--only <name>] [--rounds <n>]
+ *
+ * See bench/README.md for how to read the output.
+ */
+import { loadavg } from "node:os";
+import { relative } from "node:path";
+import { INIT_BENCHMARKS, runInitBenchmarks } from "./init/init-benchmark.js";
+import type { InitSettings } from "./init/init-benchmark.js";
+import { RPC_CASES } from "./rpc/cases.js";
+import { runRpcBenchmarks } from "./rpc/rpc-benchmark.js";
+import type { RpcSettings } from "./rpc/rpc-benchmark.js";
+import { USAGE, parseArgs } from "./support/args.js";
+import type { BenchArgs } from "./support/args.js";
+import { REPO_ROOT, stopEverything } from "./support/child-process.js";
+import { renderBenchmark } from "./support/report.js";
+import { describeMachine, gitRevision, writeResults } from "./support/results.js";
+import type { BenchmarkResult, RunResults } from "./support/results.js";
+
+/** The benchmarks by group, in the order they run. */
+const GROUPS: Record<string, readonly string[]> = {
+  rpc: RPC_CASES.map((c) => c.name),
+  init: INIT_BENCHMARKS,
+};
+
+/** The settings of a full run and of a quick one. */
+const MODES = {
+  default: {
+    rpc: { rounds: 7, durationMs: 1_000, warmupMs: 150, firstWarmupMs: 1_000 },
+    init: { rounds: 5, components: 4 },
+  },
+  quick: {
+    rpc: { rounds: 3, durationMs: 400, warmupMs: 100, firstWarmupMs: 300 },
+    init: { rounds: 3, components: 4 },
+  },
+} satisfies Record<string, { rpc: RpcSettings; init: InitSettings }>;
+
+/** The benchmark names selected by --only (all when empty); throws on an unknown name. */
+function select(only: readonly string[]): Set<string> {
+  const all = Object.values(GROUPS).flat();
+  if (only.length === 0) return new Set(all);
+  const chosen = new Set<string>();
+  for (const name of only) {
+    const group = GROUPS[name];
+    if (group) group.forEach((b) => chosen.add(b));
+    else if (all.includes(name)) chosen.add(name);
+    else throw new Error(`--only: no benchmark or group ${JSON.stringify(name)}; known: ${[...Object.keys(GROUPS), ...all].join(", ")}`);
+  }
+  return chosen;
+}
+
+/** Progress goes to stderr, so that stdout holds only the report. */
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+async function main(args: BenchArgs, selected: Set<string>): Promise<void> {
+  const mode = args.quick ? MODES.quick : MODES.default;
+  const rpcSettings: RpcSettings = { ...mode.rpc, rounds: args.rounds ?? mode.rpc.rounds };
+  const initSettings: InitSettings = { ...mode.init, rounds: args.rounds ?? mode.init.rounds };
+  const startedAt = new Date();
+  const machine = describeMachine();
+  log(`moby-core bench: ${[...selected].join(", ")}; ${args.quick ? "quick" : "default"} mode; node ${machine.node}, ${machine.cpus} CPUs, load ${machine.loadAverageAtStart.join(" ")}`);
+
+  const results: BenchmarkResult[] = [];
+  const rpcCases = RPC_CASES.filter((c) => selected.has(c.name));
+  if (rpcCases.length > 0) results.push(...(await runRpcBenchmarks(rpcCases, rpcSettings, log)));
+  if (INIT_BENCHMARKS.some((b) => selected.has(b))) {
+    results.push(...(await runInitBenchmarks(initSettings, log)).filter((r) => selected.has(r.name)));
+  }
+  for (const result of results) process.stdout.write(`\n${renderBenchmark(result)}\n`);
+
+  const finishedAt = new Date();
+  const run: RunResults = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationSeconds: Math.round((finishedAt.getTime() - startedAt.getTime()) / 100) / 10,
+    argv: process.argv.slice(2),
+    revision: gitRevision(),
+    mode: args.quick ? "quick" : "default",
+    machine: { ...machine, loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
+    benchmarks: results,
+  };
+  const file = await writeResults(run);
+  process.stdout.write(`\n${run.durationSeconds} s; results in ${relative(REPO_ROOT, file)} and bench-results/latest.json\n`);
+  if (results.some((r) => r.peers.some((p) => p.errors.length > 0))) process.exitCode = 1;
+}
+
+let args: BenchArgs;
+let selected: Set<string>;
+try {
+  args = parseArgs(process.argv.slice(2));
+  selected = select(args.only);
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
+  process.exit(2);
+}
+if (args.help) {
+  process.stdout.write(`${USAGE}\n`);
+} else if (args.list) {
+  for (const [group, names] of Object.entries(GROUPS)) process.stdout.write(`${group}: ${names.join(", ")}\n`);
+} else {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      log(`\n${signal}: stopping the benchmark's processes`);
+      void stopEverything().then(() => process.exit(130));
+    });
+  }
+  try {
+    await main(args, selected);
+  } catch (error) {
+    log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    await stopEverything();
+    process.exitCode = 1;
+  }
+}
