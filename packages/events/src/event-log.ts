@@ -5,6 +5,9 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { EnvelopeSchema } from "@moby-core/events-api/v1";
 import Database from "better-sqlite3";
 import type { Database as SqliteDatabase, Statement } from "better-sqlite3";
 
@@ -70,9 +73,12 @@ const MIGRATIONS: Record<number, string> = {
   `,
 };
 
-/** The bytes an event counts for in retention: what it weighs in an envelope. */
-function weight(event: NewEvent): number {
-  return event.source.length + event.topic.length + event.typeUrl.length + event.value.byteLength + 16;
+/** The bytes an event counts for in retention: the size of its serialized Envelope. */
+function weight(event: NewEvent, sequence: bigint, timeMs: number): number {
+  return toBinary(
+    EnvelopeSchema,
+    create(EnvelopeSchema, { sequence, timestamp: timestampFromMs(timeMs), source: event.source, topic: event.topic, event: { typeUrl: event.typeUrl, value: event.value } }),
+  ).byteLength;
 }
 
 interface Row {
@@ -92,6 +98,7 @@ function fromRow(row: Row): StoredEvent {
 export class EventLog {
   private readonly db: SqliteDatabase;
   private readonly insert: Statement;
+  private readonly setSize: Statement;
   private readonly findPublishId: Statement;
   private readonly rememberPublishId: Statement;
   private readonly readAfter: Statement;
@@ -111,7 +118,8 @@ export class EventLog {
     this.db.defaultSafeIntegers(true);
     this.migrate();
     this.insert = this.db.prepare("INSERT INTO events (time_ms, source, topic, type_url, value, size) VALUES (?, ?, ?, ?, ?, ?)");
-    this.findPublishId = this.db.prepare("SELECT e.sequence, e.time_ms, e.source, e.topic, e.type_url, e.value FROM publish_ids p JOIN events e ON e.sequence = p.sequence WHERE p.source = ? AND p.publish_id = ?");
+    this.setSize = this.db.prepare("UPDATE events SET size = ? WHERE sequence = ?");
+    this.findPublishId = this.db.prepare("SELECT sequence, time_ms FROM publish_ids WHERE source = ? AND publish_id = ?");
     this.rememberPublishId = this.db.prepare("INSERT INTO publish_ids (source, publish_id, sequence, time_ms) VALUES (?, ?, ?, ?)");
     this.readAfter = this.db.prepare("SELECT sequence, time_ms, source, topic, type_url, value FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?");
     this.firstSequence = this.db.prepare("SELECT MIN(sequence) AS first FROM events");
@@ -136,21 +144,33 @@ export class EventLog {
 
   /** Appends events in one durable transaction, in order; repeats of a remembered publish id record nothing. */
   append(events: NewEvent[], nowMs: number): Appended[] {
-    const results = this.db.transaction(() =>
-      events.map((event): Appended => {
+    let added = 0;
+    let addedBytes = 0;
+    const results = this.db.transaction(() => {
+      added = 0;
+      addedBytes = 0;
+      return events.map((event): Appended => {
         if (event.publishId !== "") {
-          const seen = this.findPublishId.get(event.source, event.publishId) as Row | undefined;
-          if (seen !== undefined) return { event: fromRow(seen), duplicate: true };
+          // The pair is remembered even when retention dropped the event itself.
+          const seen = this.findPublishId.get(event.source, event.publishId) as { sequence: bigint; time_ms: bigint } | undefined;
+          if (seen !== undefined) {
+            const first = { sequence: seen.sequence, timeMs: Number(seen.time_ms), source: event.source, topic: event.topic, typeUrl: event.typeUrl, value: event.value };
+            return { event: first, duplicate: true };
+          }
         }
-        const size = weight(event);
-        const { lastInsertRowid } = this.insert.run(nowMs, event.source, event.topic, event.typeUrl, event.value, size);
+        const { lastInsertRowid } = this.insert.run(nowMs, event.source, event.topic, event.typeUrl, event.value, 0);
         const sequence = BigInt(lastInsertRowid);
+        const size = weight(event, sequence, nowMs);
+        this.setSize.run(size, sequence);
         if (event.publishId !== "") this.rememberPublishId.run(event.source, event.publishId, sequence, nowMs);
-        this.count++;
-        this.bytes += size;
+        added++;
+        addedBytes += size;
         return { event: { sequence, timeMs: nowMs, source: event.source, topic: event.topic, typeUrl: event.typeUrl, value: event.value }, duplicate: false };
-      }),
-    )();
+      });
+    })();
+    // Only once the transaction committed: a rolled-back one must not move the counters.
+    this.count += added;
+    this.bytes += addedBytes;
     this.enforceBounds();
     return results;
   }

@@ -69,9 +69,11 @@ export function eventsService(log: EventLog, settings: EventsSettings): Partial<
     },
     getStatus() {
       const { events, bytes } = log.size();
+      const latest = log.latest();
+      const oldest = log.oldest();
       return create(GetStatusResponseSchema, {
-        oldestSequence: log.oldest(),
-        latestSequence: log.latest(),
+        oldestSequence: oldest > latest ? 0n : oldest,
+        latestSequence: latest,
         retainedEvents: BigInt(events),
         retainedBytes: BigInt(bytes),
         retention: {

@@ -95,12 +95,21 @@ export async function* subscribe(
       const page = log.read(cursor, REPLAY_PAGE);
       if (page.length === 0) {
         leave = hub.add((events) => {
+          let added = false;
           for (const event of events) {
             if (!selected(filters, event)) continue;
             live.push(event);
-            if (live.length > bufferLimit) overflow = true;
+            added = true;
+            if (live.length > bufferLimit) {
+              // Cut off: stop buffering at once, whether or not the stream is being read.
+              overflow = true;
+              live.length = 0;
+              leave?.();
+              break;
+            }
           }
-          wake?.();
+          // Only a selected event ends the wait: filtered-out ones must not restart the progress timer.
+          if (added) wake?.();
         });
         break;
       }

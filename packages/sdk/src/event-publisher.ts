@@ -86,7 +86,8 @@ export class EventPublisher {
       create(PublishRequestSchema, { topic, event, source: this.options.source, publishId: `${this.idPrefix}-${++this.counter}` }),
     );
     if (this.queue.length > (this.options.queueLimit ?? 10_000)) {
-      this.queue.shift();
+      // The head may be in flight: drop the oldest event not being sent.
+      this.queue.splice(this.running ? 1 : 0, 1);
       this.stats.dropped++;
       if (this.stats.dropped === 1 || this.stats.dropped % 1000 === 0) {
         this.options.logger?.warn({ dropped: this.stats.dropped }, "events queue full: dropping the oldest events");

@@ -84,6 +84,26 @@ class Scanner {
   }
 }
 
+/**
+ * Compiles an RE2 expression (the filter grammar's ~=) as a JavaScript RegExp:
+ * a leading (?flags) group becomes RegExp flags, (?P<name> a named group, and
+ * what RE2 does not have (lookaround, backreferences) is refused.
+ */
+export function compileRe2(source: string): RegExp {
+  let body = source;
+  let flags = "";
+  const lead = /^\(\?([imsU]+)\)/.exec(body);
+  if (lead !== null) {
+    if (lead[1]!.includes("U")) throw new Error("the U (ungreedy) flag is not supported");
+    flags = [...new Set(lead[1]!)].join("");
+    body = body.slice(lead[0].length);
+  }
+  body = body.replace(/\(\?P</g, "(?<");
+  if (/\(\?<?[=!]/.test(body)) throw new Error("lookaround is not RE2 syntax");
+  if (/\\[1-9]/.test(body)) throw new Error("backreferences are not RE2 syntax");
+  return new RegExp(body, flags);
+}
+
 /** Parses a field path: identifiers or quoted parts joined by ".". */
 function parsePath(scanner: Scanner): string[] {
   const path: string[] = [];
@@ -157,7 +177,7 @@ export function parseFilter(text: string, fields: FilterFields, field = "filter"
         const selector: Selector = { path, operator, value };
         if (operator === "~=") {
           try {
-            selector.regex = new RegExp(value);
+            selector.regex = compileRe2(value);
           } catch (error) {
             throw scanner.error(`invalid regular expression ${JSON.stringify(value)}: ${(error as Error).message}`);
           }

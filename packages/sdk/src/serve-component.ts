@@ -3,6 +3,7 @@
  * component API, health and reflection built in next to the author's
  * services, and a graceful shutdown on SIGTERM/SIGINT.
  */
+import { setMaxListeners } from "node:events";
 import * as http2 from "node:http2";
 import type { DescFile, DescService, JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -186,6 +187,8 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
 
   const tracker = new CallTracker();
   const shutdownSignal = new AbortController();
+  // Every call in flight listens on these two signals; any number of calls is fine.
+  setMaxListeners(0, shutdownSignal.signal, tracker.streamsStop);
   const handler = connectNodeAdapter({
     grpc: true,
     connect: false,

@@ -29,6 +29,8 @@ export async function probeSocket(path: string): Promise<SocketProbe> {
     socket.once("error", (error: NodeJS.ErrnoException) => {
       socket.destroy();
       if (error.code === "ECONNREFUSED") resolve("stale");
+      // Removed between the lstat and the connect (a restarting server replacing it).
+      else if (error.code === "ENOENT") resolve("absent");
       else reject(error);
     });
   });
