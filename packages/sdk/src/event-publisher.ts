@@ -70,7 +70,7 @@ export class EventPublisher {
   private running = false;
   private closed = false;
   private wake: (() => void) | undefined;
-  private idle: (() => void)[] = [];
+  private idle: ((flushed: boolean) => void)[] = [];
 
   constructor(private readonly options: EventPublisherOptions) {}
 
@@ -106,18 +106,19 @@ export class EventPublisher {
     if (this.queue.length === 0) return true;
     let timer: NodeJS.Timeout | undefined;
     const flushed = await Promise.race([
-      new Promise<true>((resolve) => this.idle.push(() => resolve(true))),
+      new Promise<boolean>((resolve) => this.idle.push(resolve)),
       new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
     ]);
     clearTimeout(timer);
     return flushed;
   }
 
-  /** Stops sending; events still queued are dropped. */
+  /** Stops sending; events still queued are dropped, and a pending flush resolves false. */
   close(): void {
     this.closed = true;
     this.connection?.close();
     this.wake?.();
+    this.idle.splice(0).forEach((resolve) => resolve(this.queue.length === 0));
   }
 
   private async run(): Promise<void> {
@@ -133,7 +134,7 @@ export class EventPublisher {
       }
       backoff = MIN_BACKOFF_MS;
       if (this.queue[0] === request) this.queue.shift();
-      if (this.queue.length === 0) this.idle.splice(0).forEach((resolve) => resolve());
+      if (this.queue.length === 0) this.idle.splice(0).forEach((resolve) => resolve(true));
     }
     this.running = false;
   }

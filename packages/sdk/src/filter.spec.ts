@@ -19,8 +19,13 @@ describe("filters", () => {
     assert.equal(matches("labels.app==web,id==web-2"), false);
     assert.equal(matches("labels.missing!=x"), true, "!= matches an absent field");
     assert.equal(matches("labels.app"), true);
-    assert.equal(matches("labels.tier"), false, "presence needs a non-empty value");
+    assert.equal(matches("labels.tier"), true, "a label set to an empty value is present");
+    assert.equal(matches("labels.missing"), false);
     assert.equal(matches(""), true, "an empty filter matches everything");
+  });
+
+  it("takes label keys of several parts", () => {
+    assert.equal(matchesFilter(parseFilter("labels.app.kubernetes.io==web", fields), (p) => (p.join(".") === "labels.app.kubernetes.io" ? "web" : undefined)), true);
   });
 
   it("reads quoted values and quoted fields with escapes", () => {
@@ -28,7 +33,7 @@ describe("filters", () => {
   });
 
   it("rejects a bad filter with INVALID_ARGUMENT naming the request field", () => {
-    for (const bad of ["labels.app==", "nope==x", "labels.app=web", 'image=="open', "image~=(", "a.b.c==d", "id==x,"]) {
+    for (const bad of ["labels.app==", "nope==x", "labels.app=web", 'image=="open', "image~=(", "id.x==d", "id==x,"]) {
       assert.throws(() => parseFilter(bad, fields, "filters[0]"), (error: unknown) => {
         assert.ok(error instanceof ComponentError);
         assert.equal(error.code, Code.InvalidArgument);
@@ -36,6 +41,7 @@ describe("filters", () => {
         return true;
       }, bad);
     }
-    assert.throws(() => parseFilter("id==" + "x".repeat(5000), fields), /longer than 4096/);
+    assert.throws(() => parseFilter("id==" + "x".repeat(5000), fields), /longer than 4096 bytes/);
+    assert.throws(() => parseFilter("id==" + "é".repeat(2047), fields), /longer than 4096 bytes/, "counted in bytes");
   });
 });

@@ -7,14 +7,14 @@
  *   operator  := "==" | "!=" | "~="
  *   value     := bare | "double-quoted"          bare: no whitespace and no ","
  *
- * A selector without an operator tests that the field is present and not
- * empty; "==" matches an equal present value; "!=" any other value, an absent
+ * A selector without an operator tests that the field is present (the
+ * reader returns undefined for an absent field); "==" matches an equal present value; "!=" any other value, an absent
  * field included; "~=" a regular expression found anywhere in the value.
  * A filter is parsed once, then matched against many objects.
  */
 import { InvalidArgumentError } from "./errors.js";
 
-/** The longest filter accepted, in characters. */
+/** The longest filter accepted, in bytes of UTF-8. */
 export const MAX_FILTER_LENGTH = 4096;
 
 /** One selector of a filter. */
@@ -37,7 +37,7 @@ export interface Filter {
 /** Reads a field of an object by path; undefined when the field is absent. */
 export type FieldReader = (path: string[]) => string | undefined;
 
-/** The fields a filter may name: exact paths, or prefixes that take one more element (for example "labels"). */
+/** The fields a filter may name: exact paths, or prefixes followed by a key of one or more parts (for example "labels"). */
 export interface FilterFields {
   exact: string[];
   prefixes?: string[];
@@ -143,7 +143,7 @@ function parseValue(scanner: Scanner, operator: Selector["operator"]): string {
 function allowed(path: string[], fields: FilterFields): boolean {
   const joined = path.join(".");
   if (fields.exact.includes(joined)) return true;
-  return path.length === 2 && (fields.prefixes ?? []).includes(path[0]!);
+  return path.length >= 2 && (fields.prefixes ?? []).includes(path[0]!);
 }
 
 /** Describes the allowed fields for an error message. */
@@ -157,7 +157,7 @@ function describeFields(fields: FilterFields): string {
  * field not in fields, or holds an invalid regular expression.
  */
 export function parseFilter(text: string, fields: FilterFields, field = "filter"): Filter {
-  if (text.length > MAX_FILTER_LENGTH) throw new InvalidArgumentError(field, `longer than ${MAX_FILTER_LENGTH} characters`);
+  if (Buffer.byteLength(text) > MAX_FILTER_LENGTH) throw new InvalidArgumentError(field, `longer than ${MAX_FILTER_LENGTH} bytes`);
   if (text.trim() === "") return { selectors: [] };
   const scanner = new Scanner(text);
   const selectors: Selector[] = [];
@@ -201,7 +201,7 @@ export function matchesFilter(filter: Filter, read: FieldReader): boolean {
     const value = read(selector.path);
     switch (selector.operator) {
       case "present":
-        return value !== undefined && value !== "";
+        return value !== undefined;
       case "==":
         return value === selector.value;
       case "!=":

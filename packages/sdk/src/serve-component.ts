@@ -77,6 +77,12 @@ export interface ServeComponentOptions {
   maxConcurrentStreams?: number;
   /** How long in-flight unary calls may take to finish once shutdown begins, in ms. Default 10 s. */
   shutdownGraceMs?: number;
+  /**
+   * Runs at the end of shutdown, once no call is left and the socket is
+   * removed, and is awaited before the process exits: flush an event
+   * publisher, close a database.
+   */
+  onShutdown?: () => Promise<void> | void;
   /** Shut down on SIGTERM and SIGINT, then exit the process. Default true. */
   handleSignals?: boolean;
   /** Interceptors of the author, run for every call after the SDK's own. */
@@ -235,6 +241,7 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
       await serverClosed;
       clearTimeout(forced);
       await removeSocketFile(socketPath);
+      await options.onShutdown?.();
       logger.info("stopped");
       resolveClosed();
     })();
