@@ -1,0 +1,136 @@
+/**
+ * Reading containers in ascending byte order of id: ListContainers pages
+ * (keyset pagination after the id a page token carries, each page read at
+ * one store revision) and StreamContainers batches (every match, from one
+ * consistent snapshot). Both keep each response under the 4 MiB message
+ * limit; a single container always fits.
+ */
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import { create } from "@bufbuild/protobuf";
+import type { Filter } from "@moby-core/sdk";
+import { ListContainersResponseSchema, StreamContainersResponseSchema } from "@moby-core/container-store-api/v1";
+import type { Container, ListContainersResponse, StreamContainersResponse } from "@moby-core/container-store-api/v1";
+import { matchesContainer } from "./container-filter.js";
+import type { ContainerDatabase, ContainerRow } from "./container-database.js";
+import { decodeRecord } from "./container-database.js";
+import { ContainerSnapshot } from "./container-snapshot.js";
+import type { PageTokens } from "./page-token.js";
+
+/** The page size of a ListContainers that asks for 0. */
+export const DEFAULT_PAGE_SIZE = 100;
+/** The largest page; larger requests are treated as this. */
+export const MAX_PAGE_SIZE = 1000;
+/** The most containers in one StreamContainers response. */
+export const STREAM_BATCH_SIZE = 100;
+/** The largest response, in bytes. */
+export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+/** The room kept in a response for its other fields (page token, revision). */
+const RESPONSE_OVERHEAD = 1024;
+/** Rows read from SQLite at a time. */
+const SCAN_CHUNK = 256;
+/** The most rows one page examines: a selective filter gets a shorter page (with a token) rather than a long pause. */
+export const MAX_SCANNED_PER_PAGE = 20_000;
+
+/** The bytes a varint of value takes. */
+function varintLength(value: number): number {
+  let length = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 0x80);
+    length++;
+  }
+  return length;
+}
+
+/** The bytes an encoded container of size takes as an element of a repeated field. */
+export function elementSize(size: number): number {
+  return 1 + varintLength(size) + size;
+}
+
+/** What one ListContainers asks, once checked. */
+export interface PageRequest {
+  filter: Filter;
+  /** The filter's text, which tokens are bound to. */
+  filterText: string;
+  /** The page size as requested (0: the default). */
+  pageSize: number;
+  pageToken: string;
+}
+
+/** Reads one page of a listing at the store's current revision. */
+export function listPage(db: ContainerDatabase, tokens: PageTokens, request: PageRequest): ListContainersResponse {
+  const after = request.pageToken === "" ? "" : tokens.decode(request.pageToken, request.filterText);
+  const limit = request.pageSize === 0 ? DEFAULT_PAGE_SIZE : Math.min(request.pageSize, MAX_PAGE_SIZE);
+  const budget = MAX_RESPONSE_BYTES - RESPONSE_OVERHEAD;
+  const containers: Container[] = [];
+  let bytes = 0;
+  let cursor = after;
+  let scanned = 0;
+  let more = false;
+  scan: for (;;) {
+    const rows = db.rowsAfter(cursor, SCAN_CHUNK);
+    for (const row of rows) {
+      const container = decodeRecord(row.record);
+      if (matchesContainer(request.filter, container)) {
+        const cost = elementSize(row.record.byteLength);
+        if (containers.length >= limit || bytes + cost > budget) {
+          more = true;
+          break scan;
+        }
+        containers.push(container);
+        bytes += cost;
+      }
+      cursor = row.id;
+      if (++scanned >= MAX_SCANNED_PER_PAGE) {
+        more = db.anyAfter(cursor);
+        break scan;
+      }
+    }
+    if (rows.length < SCAN_CHUNK) break;
+  }
+  return create(ListContainersResponseSchema, {
+    containers,
+    nextPageToken: more ? tokens.encode(cursor, request.filterText) : "",
+    revision: db.currentRevision(),
+  });
+}
+
+/**
+ * Streams every container that matches filter from one snapshot of the
+ * database at path, in batches of at most 100 containers and 4 MiB; always
+ * at least one response. The snapshot is opened on the first read and closed
+ * when the stream ends, however it ends.
+ */
+export async function* streamContainers(path: string, filter: Filter, signal: AbortSignal): AsyncGenerator<StreamContainersResponse> {
+  const snapshot = new ContainerSnapshot(path);
+  try {
+    const { revision } = snapshot;
+    const budget = MAX_RESPONSE_BYTES - RESPONSE_OVERHEAD;
+    let batch: Container[] = [];
+    let bytes = 0;
+    let sent = false;
+    let cursor = "";
+    for (;;) {
+      if (signal.aborted) return;
+      const rows: ContainerRow[] = snapshot.rowsAfter(cursor, SCAN_CHUNK);
+      for (const row of rows) {
+        cursor = row.id;
+        const container = decodeRecord(row.record);
+        if (!matchesContainer(filter, container)) continue;
+        const cost = elementSize(row.record.byteLength);
+        if (batch.length >= STREAM_BATCH_SIZE || (batch.length > 0 && bytes + cost > budget)) {
+          yield create(StreamContainersResponseSchema, { containers: batch, revision });
+          sent = true;
+          batch = [];
+          bytes = 0;
+        }
+        batch.push(container);
+        bytes += cost;
+      }
+      if (rows.length < SCAN_CHUNK) break;
+      await yieldToEventLoop();
+    }
+    if (batch.length > 0 || !sent) yield create(StreamContainersResponseSchema, { containers: batch, revision });
+  } finally {
+    snapshot.close();
+  }
+}

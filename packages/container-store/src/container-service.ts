@@ -1,0 +1,102 @@
+/**
+ * moby.container.store.v1.ContainerStoreService over the container database:
+ * each handler checks its request (container-rules.ts, update-mask.ts,
+ * container-filter.ts) before anything is written, and each write is one
+ * transaction that advances the store revision by one.
+ */
+import type { ServiceImpl } from "@connectrpc/connect";
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError, RevisionConflictError } from "@moby-core/sdk";
+import { ContainerChangeType, ContainerStoreService } from "@moby-core/container-store-api/v1";
+import type { Container } from "@moby-core/container-store-api/v1";
+import { parseContainerFilter } from "./container-filter.js";
+import type { ContainerDatabase, WriteContext } from "./container-database.js";
+import { listPage, streamContainers } from "./container-listing.js";
+import { storedRecord } from "./container-record.js";
+import { checkContainer, checkId } from "./container-rules.js";
+import { watchContainers, watchStart } from "./container-watch.js";
+import type { WatchOptions } from "./container-watch.js";
+import { PageTokens } from "./page-token.js";
+import { applyUpdateMask, parseUpdateMask, sortedPaths } from "./update-mask.js";
+
+/** The container with id as stored, or NOT_FOUND. */
+function existing(context: WriteContext, id: string): Container {
+  const container = context.get(id);
+  if (container === undefined) throw new NotFoundError(`container ${JSON.stringify(id)} not found`);
+  return container;
+}
+
+/** ABORTED unless expected is 0 or the container's current revision. */
+function checkExpectedRevision(container: Container, expected: bigint): void {
+  if (expected !== 0n && expected !== container.revision) {
+    throw new RevisionConflictError(
+      `container ${JSON.stringify(container.id)} is at revision ${container.revision}, not the expected ${expected}: read it again and retry`,
+    );
+  }
+}
+
+/** The implementation of ContainerStoreService. */
+export function containerStoreService(db: ContainerDatabase, watchOptions: WatchOptions = {}): Partial<ServiceImpl<typeof ContainerStoreService>> {
+  const tokens = new PageTokens(db.tokenKey);
+  return {
+    createContainer(request) {
+      const input = request.container;
+      if (input === undefined) throw new InvalidArgumentError("container", "required");
+      const change = db.write((context) => {
+        const record = storedRecord(input, { createdAt: context.now, updatedAt: context.now, revision: context.revision });
+        checkContainer(record);
+        if (context.get(record.id) !== undefined) throw new AlreadyExistsError(`container ${JSON.stringify(record.id)} already exists`);
+        return { type: ContainerChangeType.CREATE, container: record };
+      });
+      return { container: change.container };
+    },
+
+    getContainer(request) {
+      checkId(request.id, "id");
+      const container = db.get(request.id);
+      if (container === undefined) throw new NotFoundError(`container ${JSON.stringify(request.id)} not found`);
+      return { container };
+    },
+
+    listContainers(request) {
+      const filter = parseContainerFilter(request.filter);
+      return listPage(db, tokens, { filter, filterText: request.filter, pageSize: request.pageSize, pageToken: request.pageToken });
+    },
+
+    streamContainers(request, context) {
+      const filter = parseContainerFilter(request.filter);
+      return streamContainers(db.path, filter, context.signal);
+    },
+
+    updateContainer(request) {
+      const input = request.container;
+      checkId(input?.id ?? "", "container.id");
+      const paths = parseUpdateMask(request.updateMask);
+      const change = db.write((context) => {
+        const current = existing(context, input!.id);
+        checkExpectedRevision(current, request.expectedRevision);
+        const next = applyUpdateMask(current, input!, paths);
+        next.updatedAt = context.now;
+        next.revision = context.revision;
+        checkContainer(next);
+        return { type: ContainerChangeType.UPDATE, container: next, previous: current, updatePaths: sortedPaths(paths) };
+      });
+      return { container: change.container };
+    },
+
+    deleteContainer(request) {
+      checkId(request.id, "id");
+      const change = db.write((context) => {
+        const current = existing(context, request.id);
+        checkExpectedRevision(current, request.expectedRevision);
+        return { type: ContainerChangeType.DELETE, container: current };
+      });
+      return { container: change.container, revision: change.revision };
+    },
+
+    watchContainers(request, context) {
+      const filter = parseContainerFilter(request.filter);
+      const start = watchStart(db, request.startRevision);
+      return watchContainers(db, filter, start, context.signal, watchOptions);
+    },
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * A consistent snapshot of the containers: a read transaction on a
+ * connection of its own, so that a long read (StreamContainers) sees one
+ * store revision while writes go on. SQLite in WAL mode keeps the snapshot's
+ * pages for it until it is closed.
+ */
+import Database from "better-sqlite3";
+import type { Database as SqliteDatabase, Statement } from "better-sqlite3";
+import type { ContainerRow } from "./container-database.js";
+
+/** One read snapshot of a container database; close it when done. */
+export class ContainerSnapshot {
+  /** The store revision the snapshot is at. */
+  readonly revision: bigint;
+  private readonly db: SqliteDatabase;
+  private readonly rows: Statement;
+  private open = true;
+
+  /** Opens a snapshot of the database at path, at its latest committed revision. */
+  constructor(path: string) {
+    this.db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      this.db.defaultSafeIntegers(true);
+      this.rows = this.db.prepare("SELECT id, record FROM containers WHERE id > ? ORDER BY id LIMIT ?");
+      this.db.exec("BEGIN");
+      // The first read fixes the snapshot; every later read in the transaction sees the same one.
+      this.revision = (this.db.prepare("SELECT revision FROM store WHERE id = 1").get() as { revision: bigint }).revision;
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+  }
+
+  /** Up to limit containers with an id after `after` (byte order), still encoded. */
+  rowsAfter(after: string, limit: number): ContainerRow[] {
+    if (!this.open) throw new Error("the snapshot is closed");
+    return (this.rows.all(after, limit) as { id: string; record: Buffer }[]).map((r) => ({ id: r.id, record: r.record }));
+  }
+
+  /** Ends the read transaction and closes the connection. Safe to call twice. */
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    try {
+      this.db.exec("ROLLBACK");
+    } finally {
+      this.db.close();
+    }
+  }
+}
