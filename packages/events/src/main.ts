@@ -26,12 +26,17 @@ export async function main(): Promise<void> {
   const log = new EventLog(config.database, config.retention);
   const settings = { subscriberBufferEvents: config.subscriberBufferEvents };
   const service = eventsService(log, settings);
+  let expiry: NodeJS.Timeout | undefined;
   const server = await serveComponent({
     name: process.env.MOBY_COMPONENT_NAME ?? "events",
     kind: "moby.events",
     version,
     services: [serviceOf(EventsService, service)],
     anyTypes: [file_moby_events_v1_container_events, file_moby_events_v1_task_events, file_moby_events_v1_component_events],
+    onShutdown() {
+      clearInterval(expiry);
+      log.close();
+    },
     reload(next, { validateOnly }) {
       const parsed = readEventsConfig(next);
       if (parsed.database !== config.database) throw new FailedPreconditionError("config.database changes only with a restart");
@@ -41,11 +46,7 @@ export async function main(): Promise<void> {
       log.expire(Date.now());
     },
   });
-  const expiry = setInterval(() => log.expire(Date.now()), EXPIRE_EVERY_MS);
+  expiry = setInterval(() => log.expire(Date.now()), EXPIRE_EVERY_MS);
   expiry.unref();
   server.logger.info({ database: config.database, retention: config.retention }, "event log open");
-  void server.closed.then(() => {
-    clearInterval(expiry);
-    log.close();
-  });
 }
