@@ -1,16 +1,21 @@
 /**
  * `npm run bench`: the benchmark suite. Measures, in one run, side by side
  * and alternating round by round: the RPC peers (raw node:http2, grpc-js,
- * connect-node, the SDK) on unary and streaming cases, and moby-init's boot
- * and restart against bare Node processes. Prints one table per benchmark
- * and writes bench-results/<timestamp>.json and bench-results/latest.json.
+ * connect-node, the SDK) on unary and streaming cases, moby-init's boot
+ * and restart against bare Node processes, and the events and
+ * container-store components against the SDK's echo RPC. Prints one table
+ * per benchmark and writes bench-results/<timestamp>.json and
+ * bench-results/latest.json.
  *
- *   node --import tsx bench/run.ts [--quick] [--only <name>] [--rounds <n>]
+ *   node --import tsx bench/run.ts [--quick] [--only <name>] [--rounds <n>] [--records <n>]
  *
  * See bench/README.md for how to read the output.
  */
 import { loadavg } from "node:os";
 import { relative } from "node:path";
+import { STORE_BENCHMARKS, STORE_CASES, STORE_MEMORY, runStoreBenchmarks } from "./container-store/store-benchmark.js";
+import type { StoreSettings } from "./container-store/store-benchmark.js";
+import { EVENTS_CASES, runEventsBenchmarks } from "./events/events-benchmark.js";
 import { INIT_BENCHMARKS, runInitBenchmarks } from "./init/init-benchmark.js";
 import type { InitSettings } from "./init/init-benchmark.js";
 import { RPC_CASES } from "./rpc/cases.js";
@@ -19,6 +24,7 @@ import type { RpcSettings } from "./rpc/rpc-benchmark.js";
 import { USAGE, parseArgs } from "./support/args.js";
 import type { BenchArgs } from "./support/args.js";
 import { REPO_ROOT, stopEverything } from "./support/child-process.js";
+import type { PairedSettings } from "./support/paired-benchmark.js";
 import { renderBenchmark } from "./support/report.js";
 import { describeMachine, gitRevision, writeResults } from "./support/results.js";
 import type { BenchmarkResult, RunResults } from "./support/results.js";
@@ -27,6 +33,8 @@ import type { BenchmarkResult, RunResults } from "./support/results.js";
 const GROUPS: Record<string, readonly string[]> = {
   rpc: RPC_CASES.map((c) => c.name),
   init: INIT_BENCHMARKS,
+  events: EVENTS_CASES.map((c) => c.name),
+  "container-store": STORE_BENCHMARKS,
 };
 
 /** The settings of a full run and of a quick one. */
@@ -34,12 +42,16 @@ const MODES = {
   default: {
     rpc: { rounds: 7, durationMs: 1_000, warmupMs: 150, firstWarmupMs: 1_000 },
     init: { rounds: 5, components: 4 },
+    events: { rounds: 5, durationMs: 600, warmupMs: 150, firstWarmupMs: 500 },
+    store: { rounds: 5, durationMs: 600, warmupMs: 150, firstWarmupMs: 500, records: 100_000 },
   },
   quick: {
     rpc: { rounds: 3, durationMs: 400, warmupMs: 100, firstWarmupMs: 300 },
     init: { rounds: 3, components: 4 },
+    events: { rounds: 3, durationMs: 300, warmupMs: 100, firstWarmupMs: 200 },
+    store: { rounds: 3, durationMs: 300, warmupMs: 100, firstWarmupMs: 200, records: 5_000 },
   },
-} satisfies Record<string, { rpc: RpcSettings; init: InitSettings }>;
+} satisfies Record<string, { rpc: RpcSettings; init: InitSettings; events: PairedSettings; store: StoreSettings }>;
 
 /** The benchmark names selected by --only (all when empty); throws on an unknown name. */
 function select(only: readonly string[]): Set<string> {
@@ -64,6 +76,8 @@ async function main(args: BenchArgs, selected: Set<string>): Promise<void> {
   const mode = args.quick ? MODES.quick : MODES.default;
   const rpcSettings: RpcSettings = { ...mode.rpc, rounds: args.rounds ?? mode.rpc.rounds };
   const initSettings: InitSettings = { ...mode.init, rounds: args.rounds ?? mode.init.rounds };
+  const eventsSettings: PairedSettings = { ...mode.events, rounds: args.rounds ?? mode.events.rounds };
+  const storeSettings: StoreSettings = { ...mode.store, rounds: args.rounds ?? mode.store.rounds, records: args.records ?? mode.store.records };
   const startedAt = new Date();
   const machine = describeMachine();
   log(`moby-core bench: ${[...selected].join(", ")}; ${args.quick ? "quick" : "default"} mode; node ${machine.node}, ${machine.cpus} CPUs, load ${machine.loadAverageAtStart.join(" ")}`);
@@ -73,6 +87,12 @@ async function main(args: BenchArgs, selected: Set<string>): Promise<void> {
   if (rpcCases.length > 0) results.push(...(await runRpcBenchmarks(rpcCases, rpcSettings, log)));
   if (INIT_BENCHMARKS.some((b) => selected.has(b))) {
     results.push(...(await runInitBenchmarks(initSettings, log)).filter((r) => selected.has(r.name)));
+  }
+  const eventsCases = EVENTS_CASES.filter((c) => selected.has(c.name));
+  if (eventsCases.length > 0) results.push(...(await runEventsBenchmarks(eventsCases, eventsSettings, log)));
+  const storeCases = STORE_CASES.filter((c) => selected.has(c.name));
+  if (storeCases.length > 0 || selected.has(STORE_MEMORY)) {
+    results.push(...(await runStoreBenchmarks({ memory: selected.has(STORE_MEMORY), cases: storeCases }, storeSettings, log)));
   }
   for (const result of results) process.stdout.write(`\n${renderBenchmark(result)}\n`);
 

@@ -4,12 +4,14 @@
 
 /** What the command line asks for. */
 export interface BenchArgs {
-  /** ~1 minute instead of ~3-4: fewer and shorter rounds. */
+  /** Fewer and shorter rounds, a smaller store population. */
   quick: boolean;
   /** The benchmarks or groups to run; empty for all. */
   only: string[];
   /** Rounds, overriding the default of the mode. */
   rounds: number | undefined;
+  /** The container-store population, overriding the default of the mode. */
+  records: number | undefined;
   /** Print the benchmarks' names and exit. */
   list: boolean;
   /** Print the usage and exit. */
@@ -17,17 +19,18 @@ export interface BenchArgs {
 }
 
 /** The usage text. */
-export const USAGE = `usage: node --import tsx bench/run.ts [--quick] [--only <name>[,<name>...]] [--rounds <n>] [--list]
+export const USAGE = `usage: node --import tsx bench/run.ts [--quick] [--only <name>[,<name>...]] [--rounds <n>] [--records <n>] [--list]
 
-  --quick          about 1 minute: 3 short rounds (default: 7 RPC and 5 boot rounds, about 3-4 minutes)
-  --only <names>   run only these benchmarks or groups (rpc, init); repeatable or comma-separated
+  --quick          3 short rounds, 5,000 store records (default: 7 RPC, 5 boot, 5 component rounds, 100,000 store records)
+  --only <names>   run only these benchmarks or groups (rpc, init, events, container-store); repeatable or comma-separated
   --rounds <n>     rounds per benchmark (each peer is measured once per round)
+  --records <n>    records created in the container store before its rounds (default 100,000; quick 5,000)
   --list           print the benchmarks' names and exit
   --help           print this text`;
 
 /** Parses argv (without node and the script); throws with a message on a mistake. */
 export function parseArgs(argv: readonly string[]): BenchArgs {
-  const args: BenchArgs = { quick: false, only: [], rounds: undefined, list: false, help: false };
+  const args: BenchArgs = { quick: false, only: [], rounds: undefined, records: undefined, list: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -47,6 +50,12 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         const n = Number(value());
         if (!Number.isInteger(n) || n < 1) throw new Error(`--rounds must be a whole number >= 1`);
         args.rounds = n;
+        break;
+      }
+      case "--records": {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1) throw new Error(`--records must be a whole number >= 1`);
+        args.records = n;
         break;
       }
       case "--list":

@@ -14,13 +14,27 @@ const EXTRA_HEADERS: Record<string, string> = {
   clientCpuUs: "client CPU µs",
   serverCpuUs: "server CPU µs",
   stopMs: "stop ms",
+  p50Ratio: "p50 vs sdk-echo",
+  p99Ratio: "p99 vs sdk-echo",
+  publishRate: "publish/s",
+  idleRssMiB: "idle RSS MiB",
+  peakRssMiB: "peak RSS MiB",
+  databaseMiB: "db MiB",
+  walMiB: "wal MiB",
+  createRate: "creates/s",
 };
+
+/** How an extra value is printed: ratios as "1.23x", CPU times, ms and MiB with one decimal. */
+function formatExtra(key: string, value: number | undefined): string {
+  if (key.endsWith("Ratio")) return formatRatio(value);
+  return formatNumber(value, key.endsWith("CpuUs") || key.endsWith("Ms") || key.endsWith("MiB") ? 1 : 0);
+}
 
 /** Renders one benchmark as a table. */
 export function renderBenchmark(result: BenchmarkResult): string {
   const baselines = Object.keys(result.peers[0]?.ratios ?? {});
   const extras = Object.keys(result.peers[0]?.extra ?? {});
-  const digits = result.unit === "ms" ? 1 : 0;
+  const digits = result.unit === "ms" || result.unit === "MiB" ? 1 : 0;
   const columns: Column[] = [
     { header: "peer" },
     { header: result.unit, right: true },
@@ -33,13 +47,16 @@ export function renderBenchmark(result: BenchmarkResult): string {
     formatNumber(p.median, digits),
     formatSpread(p.spread),
     ...baselines.map((b) => (b === p.peer ? "1.00x" : formatRatio(p.ratios[b]))),
-    ...extras.map((e) => formatNumber(p.extra[e], e.endsWith("CpuUs") || e.endsWith("Ms") ? 1 : 0)),
+    ...extras.map((e) => formatExtra(e, p.extra[e])),
   ]);
   const notes = [
     `median of ${result.rounds} rounds; spread: ± half the range of the rounds, relative to the median.`,
     result.higherIsBetter
       ? "vs X: median of the per-round ratios peer/X of the main value; above 1 is faster than X."
-      : "vs X: median of the per-round ratios peer/X of the time; above 1 is slower than X.",
+      : result.unit === "ms"
+        ? "vs X: median of the per-round ratios peer/X of the time; above 1 is slower than X."
+        : `vs X: median of the per-round ratios peer/X of the ${result.unit}; above 1 is more than X.`,
+    ...(result.notes ?? []),
   ];
   for (const p of result.peers) {
     if (p.errors.length > 0) notes.push(`${p.peer}: ${p.errors.length} round(s) failed; first: ${p.errors[0]!.split("\n")[0]}`);

@@ -41,6 +41,8 @@ export interface BenchmarkResult {
   rounds: number;
   /** The settings that shape the numbers (sizes, concurrency, durations). */
   settings: Record<string, unknown>;
+  /** Lines printed under the table (how the benchmark was set up), when any. */
+  notes?: string[];
   /** One entry per peer. */
   peers: PeerResult[];
 }

@@ -1,0 +1,139 @@
+/**
+ * The events benchmarks (issue 6): Publish throughput and latency, and
+ * delivery throughput to 1, 10 and 100 live subscribers, of the events
+ * component (built, packages/events/bin/moby-events.js, its log in a fresh
+ * SQLite file), each against the SDK's echo server in the same run: Echo at
+ * the same concurrency for Publish, N concurrent server streams of messages
+ * of the delivered event's size for delivery. Both servers and both client
+ * runners are child processes, started once; peers alternate round by round.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BenchChild, stopAll } from "../support/child-process.js";
+import { JsonLineChild } from "../support/json-lines.js";
+import { runPairedRounds } from "../support/paired-benchmark.js";
+import type { Measurement, PairedCase, PairedSettings } from "../support/paired-benchmark.js";
+import type { BenchmarkResult } from "../support/results.js";
+import { DELIVERED_EVENT_BYTES, ECHO_PAYLOAD_BYTES } from "./events-load.js";
+import type { EventsLoadRequest } from "./events-load.js";
+
+/** The peers: the component, and the baseline. */
+const PEERS = ["events", "sdk-echo"] as const;
+type Peer = (typeof PEERS)[number];
+const BASELINE: Peer = "sdk-echo";
+
+const PEER_DESCRIPTIONS: Record<Peer, string> = {
+  events: "the events component (packages/events/bin/moby-events.js, built), default config, its log in a fresh SQLite file (WAL, synchronous=FULL)",
+  "sdk-echo": "bench.v1.EchoService served by serveComponent (bench/rpc/server-main.ts sdk), called with dialSocket().client()",
+};
+
+/** One events case. */
+export interface EventsCase extends PairedCase {
+  kind: "unary" | "deliver";
+  /** Publish (or Echo) calls in flight. */
+  inFlight: number;
+  /** Live subscribers (deliver). */
+  subscribers: number;
+  /** Events published per batch (deliver). */
+  events: number;
+}
+
+const LATENCY_NOTE = "p50/p99 vs sdk-echo: median of the per-round ratios of the latency; above 1 is slower than the echo.";
+
+function publishCase(inFlight: number): EventsCase {
+  return {
+    name: `events-publish-${inFlight}`,
+    title: `Publish (durable: fsync per group commit), ${inFlight} in flight, vs SDK Echo (${ECHO_PAYLOAD_BYTES} B) at ${inFlight} in flight`,
+    unit: "calls/s",
+    kind: "unary",
+    inFlight,
+    subscribers: 0,
+    events: 0,
+    latencyRatios: inFlight === 1,
+    settings: { kind: "publish", inFlight, echoPayloadBytes: ECHO_PAYLOAD_BYTES, event: "/containers/create ContainerCreate, a publish_id each, no subscriber" },
+    notes: [
+      "events: Publish calls/s (each acknowledged after its group commit is synced); sdk-echo: Echo calls/s.",
+      ...(inFlight === 1 ? [LATENCY_NOTE] : []),
+    ],
+  };
+}
+
+function deliverCase(subscribers: number, events: number): EventsCase {
+  return {
+    name: `events-deliver-${subscribers}`,
+    title: `delivery to ${subscribers} live subscriber${subscribers === 1 ? "" : "s"}, ${events.toLocaleString("en-US")} events published per batch at 64 in flight, vs ${subscribers} SDK echo stream${subscribers === 1 ? "" : "s"} of ${events.toLocaleString("en-US")} messages`,
+    unit: "messages/s",
+    kind: "deliver",
+    inFlight: 64,
+    subscribers,
+    events,
+    latencyRatios: false,
+    settings: {
+      kind: "deliver",
+      subscribers,
+      eventsPerBatch: events,
+      publishInFlight: 64,
+      messageBytes: DELIVERED_EVENT_BYTES,
+      connections: "one per subscriber (per echo stream), plus one for Publish",
+    },
+    notes: [
+      `events: events received/s summed over the subscribers, from a batch's first Publish to the last subscriber holding its last event; subscribers`,
+      `  START_POSITION_NOW, no filter, one connection each, in one client process with the publisher; publish/s: publishes over the time to the last ack.`,
+      `sdk-echo: ${subscribers} concurrent Stream call${subscribers === 1 ? "" : "s"} of ${events.toLocaleString("en-US")} messages of ${DELIVERED_EVENT_BYTES} B (a delivered event's size), each on its own connection; messages/s summed.`,
+    ],
+  };
+}
+
+/** The cases, in the order they are run and printed. */
+export const EVENTS_CASES: readonly EventsCase[] = [publishCase(1), publishCase(64), deliverCase(1, 200), deliverCase(10, 200), deliverCase(100, 50)];
+
+/** The request a case makes of a client runner. */
+function loadRequest(c: EventsCase, timing: { warmupMs: number; durationMs: number }, serverPid: number): EventsLoadRequest {
+  if (c.kind === "unary") return { kind: "unary", inFlight: c.inFlight, ...timing, serverPid };
+  return { kind: "deliver", subscribers: c.subscribers, events: c.events, inFlight: c.inFlight, ...timing, serverPid };
+}
+
+/** Runs the given events cases; log receives one progress line per case and round. */
+export async function runEventsBenchmarks(cases: readonly EventsCase[], settings: PairedSettings, log: (line: string) => void): Promise<BenchmarkResult[]> {
+  const dir = await mkdtemp(join(tmpdir(), "moby-bench-events-"));
+  const servers = new Map<Peer, BenchChild>();
+  const clients = new Map<Peer, JsonLineChild>();
+  const sockets: Record<Peer, string> = { events: join(dir, "events.sock"), "sdk-echo": join(dir, "echo.sock") };
+  // No registry, nothing outside the scratch directory.
+  const isolated = { MOBY_RUN_DIR: dir, MOBY_REGISTRY_ENDPOINT: "" };
+  try {
+    servers.set(
+      "events",
+      BenchChild.node("events", "packages/events/bin/moby-events.js", {
+        env: {
+          ...isolated,
+          MOBY_SOCKET: sockets.events,
+          MOBY_COMPONENT_NAME: "events",
+          MOBY_COMPONENT_CONFIG: JSON.stringify({ database: join(dir, "events.db") }),
+        },
+      }),
+    );
+    servers.set("sdk-echo", BenchChild.node("sdk-echo server", "bench/rpc/server-main.ts", { tsx: true, args: ["sdk", sockets["sdk-echo"]], env: isolated }));
+    await Promise.all(PEERS.map((peer) => servers.get(peer)!.waitForSocket(sockets[peer])));
+    for (const peer of PEERS) {
+      clients.set(peer, new JsonLineChild(`${peer} client`, "bench/events/client-main.ts", { tsx: true, args: [peer, sockets[peer]], env: isolated }));
+    }
+    return await runPairedRounds({
+      peers: PEERS,
+      baseline: BASELINE,
+      cases,
+      settings,
+      log,
+      measure: (peer, c, timing) => clients.get(peer as Peer)!.request<Measurement>(loadRequest(c, timing, servers.get(peer as Peer)!.pid)),
+      commonSettings: {
+        transport: "unix socket, gRPC over HTTP/2 (SDK on both sides), server and client in separate processes",
+        peers: PEER_DESCRIPTIONS,
+      },
+    });
+  } finally {
+    await Promise.all([...clients.values()].map((c) => c.close()));
+    await stopAll(servers.values());
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * The loads of the events benchmarks, run in a client runner process, for
+ * both peers: the events component (Publish; N live subscribers while M
+ * events are published) and the SDK echo server it is compared with (Echo;
+ * N concurrent server streams of M messages of the same size).
+ */
+import { create, toBinary } from "@bufbuild/protobuf";
+import { anyPack, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { dialSocket } from "@moby-core/sdk";
+import type { Connection } from "@moby-core/sdk";
+import { ContainerCreateSchema, EventsService, PublishRequestSchema, StartPosition, SubscribeResponseSchema } from "@moby-core/events-api/v1";
+import type { PublishRequest } from "@moby-core/events-api/v1";
+import { closedLoop, cpuReader, runClosedLoop } from "../support/call-load.js";
+import type { ClosedLoop } from "../support/call-load.js";
+import type { Measurement } from "../support/paired-benchmark.js";
+import { ownCpuMicros } from "../support/process-cpu.js";
+import { dialSdk } from "../rpc/sdk-peer.js";
+
+/** The echo payload of the unary baseline, in bytes: the same as the rpc group's unary cases. */
+export const ECHO_PAYLOAD_BYTES = 16;
+
+/** How long a batch's events may take to reach every subscriber after its last publish was acknowledged, in ms. */
+const DELIVERY_TIMEOUT_MS = 60_000;
+
+/** One request to a client runner. */
+export type EventsLoadRequest =
+  | ({ kind: "unary" } & ClosedLoop)
+  | {
+      kind: "deliver";
+      /** Live subscribers (events) or concurrent streams (echo), each on its own connection. */
+      subscribers: number;
+      /** Events published per batch (events), messages per stream (echo). */
+      events: number;
+      /** Publish calls kept in flight while a batch is published. */
+      inFlight: number;
+      /** Batches of a quarter of the size run first and not counted, until this long, in ms (0: none). */
+      warmupMs: number;
+      /** Batches counted, until at least this long, in ms (at least one). */
+      durationMs: number;
+      serverPid: number;
+    };
+
+/** The payload every published event carries: what the container store publishes on a create. */
+const CONTAINER_CREATE = anyPack(
+  ContainerCreateSchema,
+  create(ContainerCreateSchema, {
+    id: "3f4e1b0c9a8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f",
+    image: "docker.io/library/nginx:1.27",
+    runtimeName: "io.containerd.runc.v2",
+    labels: { app: "web", tier: "frontend" },
+    revision: 12345n,
+  }),
+);
+
+/** A unique prefix for the publish ids of this process, as EventPublisher makes them. */
+const PUBLISH_ID_PREFIX = `bench-${process.pid.toString(16)}-${Date.now().toString(16)}`;
+let publishCounter = 0;
+
+/** The next PublishRequest: a container-create event with its own publish_id, as the container store sends them. */
+function publishRequest(): PublishRequest {
+  return create(PublishRequestSchema, {
+    topic: "/containers/create",
+    source: "container-store",
+    event: CONTAINER_CREATE,
+    publishId: `${PUBLISH_ID_PREFIX}-${++publishCounter}`,
+  });
+}
+
+/**
+ * The size of one delivered event as the events component encodes it (a
+ * SubscribeResponse with its envelope): the echo streams' message size.
+ */
+export const DELIVERED_EVENT_BYTES = toBinary(
+  SubscribeResponseSchema,
+  create(SubscribeResponseSchema, {
+    envelope: { sequence: 123_456n, timestamp: timestampFromMs(Date.now()), source: "container-store", topic: "/containers/create", event: CONTAINER_CREATE },
+    resumeAfterSequence: 123_456n,
+  }),
+).byteLength;
+
+/** A peer's side of the loads: one unary call, and one batch of deliveries to prepared receivers. */
+export interface EventsPeerClient {
+  /** One unary call: Publish (events), Echo of 16 bytes (echo). */
+  unary(): Promise<void>;
+  /** Opens n receivers (subscriptions or echo connections), ready to receive. */
+  openReceivers(n: number): Promise<Receivers>;
+  close(): void;
+}
+
+/** n receivers of one delivery measurement. */
+interface Receivers {
+  /** Delivers m messages to every receiver; resolves with when the last publish was acknowledged (events), ms after its start. */
+  batch(m: number, inFlight: number): Promise<{ lastAckMs: number }>;
+  close(): void;
+}
+
+/** The events component's client: Publish on one connection, each subscriber on its own. */
+export function eventsPeer(socketPath: string): EventsPeerClient {
+  const connection = dialSocket(socketPath);
+  const events = connection.client(EventsService);
+  const unary = async () => {
+    const response = await events.publish(publishRequest());
+    if (response.sequence === 0n || response.duplicate) throw new Error(`publish answered sequence ${response.sequence}, duplicate ${response.duplicate}`);
+  };
+  return {
+    unary,
+    async openReceivers(n) {
+      const connections: Connection[] = [];
+      const aborts: AbortController[] = [];
+      /** Per subscriber: envelopes received, the next sequence expected, the waiter of the current batch. */
+      const state = Array.from({ length: n }, () => ({ received: 0, next: 0n, target: 0, done: undefined as (() => void) | undefined }));
+      let failure: Error | undefined;
+      let fail: ((error: Error) => void) | undefined;
+      const ready = state.map(
+        (s, i) =>
+          new Promise<void>((resolve, reject) => {
+            const c = dialSocket(socketPath);
+            connections.push(c);
+            const abort = new AbortController();
+            aborts.push(abort);
+            void (async () => {
+              try {
+                let first = true;
+                for await (const message of c.client(EventsService).subscribe({ start: StartPosition.NOW }, { signal: abort.signal })) {
+                  if (first) {
+                    // The progress message: the subscription is in place.
+                    first = false;
+                    s.next = message.resumeAfterSequence + 1n;
+                    resolve();
+                    continue;
+                  }
+                  const envelope = message.envelope;
+                  if (envelope === undefined) continue;
+                  if (envelope.sequence !== s.next) throw new Error(`subscriber ${i} got sequence ${envelope.sequence}, expected ${s.next}`);
+                  s.next++;
+                  s.received++;
+                  if (s.received >= s.target && s.done) {
+                    const done = s.done;
+                    s.done = undefined;
+                    done();
+                  }
+                }
+                if (!abort.signal.aborted) throw new Error(`subscriber ${i}: the stream ended`);
+              } catch (error) {
+                if (abort.signal.aborted) return;
+                failure = error instanceof Error ? error : new Error(String(error));
+                reject(failure);
+                fail?.(failure);
+              }
+            })();
+          }),
+      );
+      const close = () => {
+        aborts.forEach((a) => a.abort());
+        connections.forEach((c) => c.close());
+      };
+      try {
+        await Promise.all(ready);
+      } catch (error) {
+        close();
+        throw error;
+      }
+      return {
+        async batch(m, inFlight) {
+          if (failure) throw failure;
+          const started = performance.now();
+          const delivered = Promise.all(
+            state.map(
+              (s) =>
+                new Promise<void>((resolve) => {
+                  s.target += m;
+                  if (s.received >= s.target) resolve();
+                  else s.done = resolve;
+                }),
+            ),
+          );
+          const failed = new Promise<never>((_, reject) => (fail = reject));
+          failed.catch(() => {}); // raced below; not a crash if publishing fails first
+          await closedLoop(() => unary().then(() => 1), inFlight, 0, { calls: m });
+          const lastAckMs = performance.now() - started;
+          let timer: NodeJS.Timeout | undefined;
+          const late = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              const behind = state.filter((s) => s.received < s.target).length;
+              reject(new Error(`${behind} of ${n} subscribers still waiting for events ${DELIVERY_TIMEOUT_MS} ms after the batch's last publish was acknowledged`));
+            }, DELIVERY_TIMEOUT_MS);
+          });
+          try {
+            await Promise.race([delivered, failed, late]);
+          } finally {
+            clearTimeout(timer);
+          }
+          return { lastAckMs };
+        },
+        close,
+      };
+    },
+    close() {
+      connection.close();
+    },
+  };
+}
+
+/** The SDK echo server's client: Echo on one connection, each stream on its own. */
+export function echoPeer(socketPath: string): EventsPeerClient {
+  const echo = dialSdk(socketPath);
+  const payload = new Uint8Array(ECHO_PAYLOAD_BYTES).fill(0x61);
+  return {
+    async unary() {
+      const answer = await echo.echo(payload);
+      if (answer.byteLength !== payload.byteLength) throw new Error(`echo answered ${answer.byteLength} bytes, sent ${payload.byteLength}`);
+    },
+    async openReceivers(n) {
+      const clients = Array.from({ length: n }, () => dialSdk(socketPath));
+      // Connect each one before the clock starts, as a subscription is in place before it.
+      await Promise.all(clients.map((c) => c.echo(payload)));
+      return {
+        async batch(m) {
+          await Promise.all(
+            clients.map(async (c) => {
+              const received = await c.stream(m, DELIVERED_EVENT_BYTES);
+              if (received !== m) throw new Error(`stream sent ${received} messages, asked for ${m}`);
+            }),
+          );
+          return { lastAckMs: Number.NaN };
+        },
+        close() {
+          clients.forEach((c) => c.close());
+        },
+      };
+    },
+    close() {
+      echo.close();
+    },
+  };
+}
+
+/** Runs one request against peer. */
+export async function runEventsLoad(peer: EventsPeerClient, request: EventsLoadRequest): Promise<Measurement> {
+  if (request.kind === "unary") {
+    const r = await runClosedLoop(() => peer.unary().then(() => 1), request);
+    return { rate: r.rate, extra: { p50Us: r.p50Us, p99Us: r.p99Us, clientCpuUs: r.clientCpuUs, serverCpuUs: r.serverCpuUs } };
+  }
+  const receivers = await peer.openReceivers(request.subscribers);
+  try {
+    /** Runs batches of m until ms have passed (at least one); sums their times. */
+    const batches = async (m: number, ms: number) => {
+      let elapsed = 0;
+      let acked = 0;
+      let count = 0;
+      do {
+        const started = performance.now();
+        const { lastAckMs } = await receivers.batch(m, request.inFlight);
+        elapsed += performance.now() - started;
+        acked += lastAckMs;
+        count++;
+      } while (elapsed < ms);
+      return { elapsed, acked, count };
+    };
+    // Warm-up batches are a quarter of the size: enough to warm the new streams, cheaper than a whole batch.
+    if (request.warmupMs > 0) await batches(Math.ceil(request.events / 4), request.warmupMs);
+    const serverCpu = cpuReader(request.serverPid);
+    const serverBefore = serverCpu();
+    const clientBefore = ownCpuMicros();
+    const { elapsed, acked, count } = await batches(request.events, request.durationMs);
+    const delivered = count * request.events * request.subscribers;
+    return {
+      rate: (delivered / elapsed) * 1000,
+      extra: {
+        publishRate: (count * request.events * 1000) / acked,
+        clientCpuUs: (ownCpuMicros() - clientBefore) / delivered,
+        serverCpuUs: (serverCpu() - serverBefore) / delivered,
+      },
+    };
+  } finally {
+    receivers.close();
+  }
+}
