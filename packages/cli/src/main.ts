@@ -1,17 +1,23 @@
 /**
  * moby: the command line of a moby-core assembly. It talks to init's
  * supervisor API on `<run dir>/init.sock` to list, start, stop and restart
- * components and read their logs.
+ * components and read their logs, and, through the components init's
+ * registry names, runs containers: create, run, ps, kill, rm, exec, logs.
  *
- * Exit codes: 0 on success; 1 when init cannot be reached or refuses the
- * request (the reason on stderr as `moby: <message>`); 2 for a usage error.
+ * Exit codes: 0 on success; 1 when init or a component cannot be reached or
+ * refuses the request (the reason on stderr as `moby: <message>`); 2 for a
+ * usage error. `moby run` (attached) and `moby exec` end with the exit code
+ * of the container's process (128 + the signal when a signal ended it).
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { defaultRunDir, initSocket, notADurationMessage, parseDuration } from "@moby-core/sdk";
-import { MAX_STOP_TIMEOUT_MS, listComponentsCommand, logsCommand, restartCommand, startCommand, stopCommand } from "./commands.js";
+import { MAX_STOP_TIMEOUT_MS, listComponentsCommand, restartCommand, startCommand, stopCommand } from "./commands.js";
 import { eventsCommand } from "./events-command.js";
 import { CliError } from "./init-client.js";
+import { addContainerCommands } from "./container-program.js";
+import { logsDispatchCommand } from "./logs-command.js";
+import type { LogsSource } from "./logs-command.js";
 
 /** The exit code of a request init could not serve, or an unreachable init. */
 export const EXIT_FAILURE = 1;
@@ -61,10 +67,10 @@ async function untilInterrupted(run: (stop: AbortSignal) => Promise<void>): Prom
   }
 }
 
-/** Streams logs; when following, until Ctrl-C or SIGTERM. */
-async function runLogs(socketPath: string, name: string, follow: boolean, tail: number): Promise<void> {
-  if (!follow) return logsCommand(socketPath, name, { follow, tail });
-  await untilInterrupted((stop) => logsCommand(socketPath, name, { follow, tail, stop }));
+/** Streams the logs of a component or a container; when following, until the end or Ctrl-C or SIGTERM. */
+async function runLogs(socketPath: string, name: string, options: { follow: boolean; tail: number; source?: LogsSource }): Promise<void> {
+  if (!options.follow) return logsDispatchCommand(socketPath, name, options);
+  await untilInterrupted((stop) => logsDispatchCommand(socketPath, name, { ...options, stop }));
 }
 
 /** Parses a --since value: a sequence number. */
@@ -76,7 +82,7 @@ export function parseSequenceOption(text: string): bigint {
 /** The commander program of moby, its actions writing to stdout. */
 export function createProgram(): Command {
   const program = new Command("moby")
-    .description("Show and control the components of a moby-core assembly, through moby-init.")
+    .description("Show and control the components and the containers of a moby-core assembly, through moby-init.")
     .version(version)
     .option(
       "--run-dir <dir>",
@@ -119,12 +125,28 @@ export function createProgram(): Command {
 
   program
     .command("logs")
-    .description("print a component's captured output (its stdout and stderr lines, all to stdout), oldest first")
-    .argument("<name>", "the component's name in the manifest")
-    .option("-f, --follow", "keep printing new lines, across restarts, until Ctrl-C")
+    .description("print the logs of a component (its captured output) or of a container (its process's output)")
+    .argument("<name>", "a component's name in the manifest, or a container id")
+    .option("-f, --follow", "keep printing new output until Ctrl-C (a container's: until its process has exited)")
     .option("-n, --tail <lines>", "print only the last <lines> kept lines first (0: all)", parseTailOption, 0)
-    .action((name: string, options: { follow?: boolean; tail: number }, command: Command) =>
-      runLogs(socketOf(command), name, options.follow === true, options.tail),
+    .addOption(new Option("--component", "<name> is a component: print its captured output").conflicts("container"))
+    .addOption(new Option("--container", "<name> is a container: print its output"))
+    .addHelpText(
+      "after",
+      `
+Which logs: <name> is a component when the manifest declares it, and a
+container when the container runtime has a task with that id. If it is only
+one, moby prints its logs; if it is both, moby refuses and asks for
+--component or --container, which choose without asking.
+A component's stdout and stderr lines all go to stdout; a container's stdout
+goes to stdout and its stderr to stderr, byte for byte.`,
+    )
+    .action((name: string, options: { follow?: boolean; tail: number; component?: boolean; container?: boolean }, command: Command) =>
+      runLogs(socketOf(command), name, {
+        follow: options.follow === true,
+        tail: options.tail,
+        ...(options.component === true ? { source: "component" as const } : options.container === true ? { source: "container" as const } : {}),
+      }),
     );
 
   program
@@ -145,6 +167,8 @@ export function createProgram(): Command {
         }),
       ),
     );
+
+  addContainerCommands(program, socketOf);
 
   return program;
 }

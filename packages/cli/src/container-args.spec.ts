@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { InvalidArgumentError } from "commander";
+import {
+  collectEnv,
+  collectLabel,
+  newContainerId,
+  newExecId,
+  parseContainerId,
+  parseKeyValue,
+  parseSignal,
+  parseUser,
+  parseWorkdir,
+  signalName,
+} from "./container-args.js";
+import { isId } from "@moby-core/container-runtime";
+
+const invalid = (f: () => unknown, message?: RegExp) =>
+  assert.throws(f, (error: unknown) => error instanceof InvalidArgumentError && (message === undefined || message.test(error.message)));
+
+describe("parseKeyValue", () => {
+  it("splits at the first =; the value may be empty or hold more =", () => {
+    assert.deepEqual(parseKeyValue("A=b", "--env"), { key: "A", value: "b" });
+    assert.deepEqual(parseKeyValue("A=", "--env"), { key: "A", value: "" });
+    assert.deepEqual(parseKeyValue("A=b=c", "--env"), { key: "A", value: "b=c" });
+    assert.deepEqual(parseKeyValue("app.kubernetes.io/name=web", "--label"), { key: "app.kubernetes.io/name", value: "web" });
+  });
+
+  it("refuses a missing = or an empty key, naming the option", () => {
+    invalid(() => parseKeyValue("A", "--env"), /^--env "A": expected KEY=VALUE/);
+    invalid(() => parseKeyValue("=b", "--label"), /^--label "=b"/);
+    invalid(() => parseKeyValue("", "--env"));
+    invalid(() => parseKeyValue("A=\0", "--env"), /NUL/);
+  });
+});
+
+describe("collectEnv and collectLabel", () => {
+  it("collects --env entries in order, as given", () => {
+    assert.deepEqual(collectEnv("B=2", collectEnv("A=1", [])), ["A=1", "B=2"]);
+    invalid(() => collectEnv("nope", []));
+  });
+
+  it("collects --label pairs; a later key wins", () => {
+    assert.deepEqual(collectLabel("a=3", collectLabel("b=2", collectLabel("a=1", {}))), { a: "3", b: "2" });
+    invalid(() => collectLabel("novalue", {}));
+  });
+});
+
+describe("parseUser", () => {
+  it("reads UID and UID:GID; the gid defaults to 0", () => {
+    assert.deepEqual(parseUser("1000"), { uid: 1000, gid: 0 });
+    assert.deepEqual(parseUser("1000:100"), { uid: 1000, gid: 100 });
+    assert.deepEqual(parseUser("0:0"), { uid: 0, gid: 0 });
+    assert.deepEqual(parseUser("4294967294:4294967294"), { uid: 4294967294, gid: 4294967294 });
+  });
+
+  it("refuses names, signs, empty parts and ids out of range", () => {
+    for (const text of ["root", "1000:", ":100", "-1", "1:2:3", "", "4294967295", "1:4294967295", "1.5"]) invalid(() => parseUser(text), /UID or UID:GID/);
+  });
+});
+
+describe("parseWorkdir", () => {
+  it("takes an absolute path only", () => {
+    assert.equal(parseWorkdir("/srv/app"), "/srv/app");
+    invalid(() => parseWorkdir("srv"), /absolute/);
+    invalid(() => parseWorkdir(""));
+  });
+});
+
+describe("parseSignal", () => {
+  it("reads names with or without SIG, in any case, and numbers 1 to 64", () => {
+    assert.equal(parseSignal("TERM"), 15);
+    assert.equal(parseSignal("SIGTERM"), 15);
+    assert.equal(parseSignal("sigkill"), 9);
+    assert.equal(parseSignal("kill"), 9);
+    assert.equal(parseSignal("HUP"), 1);
+    assert.equal(parseSignal("USR1"), 10);
+    assert.equal(parseSignal("9"), 9);
+    assert.equal(parseSignal("1"), 1);
+    assert.equal(parseSignal("64"), 64);
+  });
+
+  it("refuses unknown names and numbers out of range", () => {
+    invalid(() => parseSignal("FOO"), /"FOO" is not a signal/);
+    invalid(() => parseSignal("0"), /out of range/);
+    invalid(() => parseSignal("65"), /out of range/);
+    invalid(() => parseSignal("-9"));
+    invalid(() => parseSignal(""));
+  });
+
+  it("names signals back", () => {
+    assert.equal(signalName(9), "SIGKILL");
+    assert.equal(signalName(15), "SIGTERM");
+    assert.equal(signalName(6), "SIGABRT");
+    assert.equal(signalName(63), "signal 63");
+  });
+});
+
+describe("ids", () => {
+  it("takes --name values that follow the store's id rule", () => {
+    assert.equal(parseContainerId("web-1.a_b"), "web-1.a_b");
+    for (const text of ["", "-web", "web-", "a..b", "a/b", "a b", "x".repeat(77)]) invalid(() => parseContainerId(text), /is not a container id/);
+  });
+
+  it("makes up ids of a prefix and 8 hex digits that follow the rule", () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      const id = newContainerId();
+      assert.match(id, /^c-[0-9a-f]{8}$/);
+      assert.ok(isId(id));
+      ids.add(id);
+    }
+    assert.ok(ids.size > 45, "random");
+    assert.match(newExecId(), /^e-[0-9a-f]{8}$/);
+  });
+});

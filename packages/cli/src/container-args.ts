@@ -1,0 +1,136 @@
+/**
+ * The command-line values of the container commands, parsed and checked
+ * before anything is sent: K=V pairs (--env, --label), --user UID[:GID],
+ * signals (--signal TERM, SIGKILL, 9), working directories, container ids
+ * (--name) and the ids moby makes up when none is given. Each parser throws
+ * commander's InvalidArgumentError, so a bad value is a usage error (exit 2).
+ */
+import { randomBytes } from "node:crypto";
+import { constants } from "node:os";
+import { InvalidArgumentError } from "commander";
+import { MAX_ID_LENGTH, isId } from "@moby-core/container-runtime";
+
+/** The highest signal number the runtime accepts (KillTask's rule). */
+export const MAX_SIGNAL = 64;
+
+/** The default signal of `moby kill`, SIGTERM. */
+export const SIGTERM = 15;
+
+/** SIGKILL, for `moby rm -f` and a second Ctrl-C. */
+export const SIGKILL = 9;
+
+/** A key and its value, from "K=V". */
+export interface KeyValue {
+  key: string;
+  value: string;
+}
+
+/**
+ * Parses "K=V" (split at the first "="; V may be empty or hold more "=").
+ * what names the option in messages, e.g. "--env".
+ */
+export function parseKeyValue(text: string, what: string): KeyValue {
+  const at = text.indexOf("=");
+  if (at <= 0) throw new InvalidArgumentError(`${what} ${JSON.stringify(text)}: expected KEY=VALUE with a non-empty KEY`);
+  if (text.includes("\0")) throw new InvalidArgumentError(`${what} ${JSON.stringify(text)}: contains a NUL byte`);
+  return { key: text.slice(0, at), value: text.slice(at + 1) };
+}
+
+/** Parses one --env value "NAME=VALUE" and returns it as is. */
+export function parseEnvEntry(text: string): string {
+  parseKeyValue(text, "--env");
+  return text;
+}
+
+/** A commander collector of repeated --env values. */
+export function collectEnv(text: string, previous: string[] = []): string[] {
+  return [...previous, parseEnvEntry(text)];
+}
+
+/** A commander collector of repeated --label values; a later KEY replaces an earlier one. */
+export function collectLabel(text: string, previous: Record<string, string> = {}): Record<string, string> {
+  const { key, value } = parseKeyValue(text, "--label");
+  return { ...previous, [key]: value };
+}
+
+/** The numeric identity of --user. */
+export interface UserIds {
+  uid: number;
+  gid: number;
+}
+
+/** The largest uid or gid (2^32 - 2; 2^32 - 1 is "no id"). */
+const MAX_ID_NUMBER = 0xffff_fffe;
+
+/** Parses --user "UID" or "UID:GID" (numbers only: names are not resolved); the gid defaults to 0. */
+export function parseUser(text: string): UserIds {
+  const match = /^(\d+)(?::(\d+))?$/.exec(text);
+  const uid = Number(match?.[1]);
+  const gid = Number(match?.[2] ?? 0);
+  if (match === null || uid > MAX_ID_NUMBER || gid > MAX_ID_NUMBER) {
+    throw new InvalidArgumentError(`${JSON.stringify(text)} is not UID or UID:GID (numbers; user names are not resolved)`);
+  }
+  return { uid, gid };
+}
+
+/** Parses --workdir: an absolute path inside the container. */
+export function parseWorkdir(text: string): string {
+  if (!text.startsWith("/")) throw new InvalidArgumentError(`${JSON.stringify(text)} is not an absolute path inside the container`);
+  if (text.includes("\0")) throw new InvalidArgumentError(`${JSON.stringify(text)} contains a NUL byte`);
+  return text;
+}
+
+/** The signal names of this node, "SIGTERM" -> 15. */
+const SIGNALS = constants.signals as Readonly<Record<string, number>>;
+
+/**
+ * Parses a signal: a name with or without "SIG", in any case (TERM, sigkill,
+ * SIGHUP), or a number from 1 to 64.
+ */
+export function parseSignal(text: string): number {
+  if (/^\d+$/.test(text)) {
+    const number = Number(text);
+    if (number >= 1 && number <= MAX_SIGNAL) return number;
+    throw new InvalidArgumentError(`signal ${text} is out of range: 1 to ${MAX_SIGNAL}`);
+  }
+  const upper = text.toUpperCase();
+  const name = upper.startsWith("SIG") ? upper : `SIG${upper}`;
+  const number = SIGNALS[name];
+  if (number === undefined || number < 1 || number > MAX_SIGNAL) {
+    throw new InvalidArgumentError(`${JSON.stringify(text)} is not a signal: give a name such as TERM, SIGKILL, HUP or a number from 1 to ${MAX_SIGNAL}`);
+  }
+  return number;
+}
+
+/** The name of a signal number, "SIGKILL" for 9; "signal N" for one without a name. */
+export function signalName(signal: number): string {
+  const names = Object.entries(SIGNALS).filter(([, number]) => number === signal).map(([name]) => name);
+  // Prefer the common name where the node has aliases (SIGIOT/SIGABRT, SIGPOLL/SIGIO).
+  const preferred = ["SIGABRT", "SIGIO", "SIGCHLD"].find((name) => names.includes(name));
+  return preferred ?? names[0] ?? `signal ${signal}`;
+}
+
+/** Parses --name: a container id by the store's rule. */
+export function parseContainerId(text: string): string {
+  if (!isId(text)) {
+    throw new InvalidArgumentError(
+      `${JSON.stringify(text)} is not a container id: 1 to ${MAX_ID_LENGTH} ASCII letters and digits, where ".", "_" and "-" appear only singly between two of them`,
+    );
+  }
+  return text;
+}
+
+/** A new id with a prefix and 8 random hex digits, e.g. "c-3fa9b2c1"; it follows the id rule. */
+function newId(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString("hex")}`;
+}
+
+/** A new container id, "c-" and 8 hex digits. */
+export function newContainerId(): string {
+  return newId("c");
+}
+
+/** A new exec id, "e-" and 8 hex digits. */
+export function newExecId(): string {
+  return newId("e");
+}

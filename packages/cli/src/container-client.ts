@@ -1,0 +1,193 @@
+/**
+ * The CLI's link to the container store and the container runtime: each is
+ * found through init's registry (ResolveService, as `moby events` finds the
+ * events component), dialed on its socket, and closed when the command ends.
+ * Any failure becomes a one-line CliError: "no component of the assembly
+ * serves <service>" when the manifest declares none, "cannot reach
+ * <component> at <socket>" when it does not listen, else the component's own
+ * message (NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT, ...).
+ */
+import type { DescService } from "@bufbuild/protobuf";
+import type { Client, Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, dialSocket } from "@moby-core/sdk";
+import type { Connection } from "@moby-core/sdk";
+import { ContainerRuntimeService } from "@moby-core/container-runtime-api/v1";
+import { ContainerStoreService } from "@moby-core/container-store-api/v1";
+import { RegistryService } from "@moby-core/registry-api/v1";
+import { CliError, translateError } from "./init-client.js";
+
+/** The client of the container runtime. */
+export type RuntimeClient = Client<typeof ContainerRuntimeService>;
+
+/** The client of the container store. */
+export type StoreClient = Client<typeof ContainerStoreService>;
+
+/** The CliError for a service no component of the assembly serves. */
+export class ServiceMissingError extends CliError {
+  constructor(readonly service: string) {
+    super(`no component of the assembly serves ${service}`);
+    this.name = "ServiceMissingError";
+  }
+}
+
+/** The errno codes that mean nothing listens on a socket. */
+const NOT_LISTENING = new Set(["ENOENT", "ECONNREFUSED", "ENOTSOCK"]);
+/** The errno codes that mean the socket may not be used by this user. */
+const NOT_ALLOWED = new Set(["EACCES", "EPERM"]);
+
+/** The errno code somewhere in the cause chain of error, if any. */
+function errnoOf(error: unknown): string | undefined {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 10; cause = cause.cause, depth++) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/**
+ * An interceptor that rewrites a failure to connect to component's socket
+ * as "cannot reach <component> at <socket>: ..." (UNAVAILABLE, the cause
+ * kept so the SDK still retries a request that was never sent).
+ */
+function nameTheComponent(component: string, socketPath: string): Interceptor {
+  const map = (error: unknown): unknown => {
+    const errno = errnoOf(error);
+    if (errno === undefined) return error;
+    let reason: string;
+    if (NOT_LISTENING.has(errno)) reason = `it is not serving (${errno}); see moby components`;
+    else if (NOT_ALLOWED.has(errno)) reason = "permission denied (run as the user moby-init runs as)";
+    else return error;
+    const cause = error instanceof Error ? error : undefined;
+    return new ConnectError(`cannot reach ${component} at ${socketPath}: ${reason}`, Code.Unavailable, undefined, undefined, cause);
+  };
+  async function* mapStream<T>(messages: AsyncIterable<T>) {
+    try {
+      yield* messages;
+    } catch (error) {
+      throw map(error);
+    }
+  }
+  return (next) => async (request) => {
+    try {
+      const response = await next(request);
+      return response.stream ? { ...response, message: mapStream(response.message) } : response;
+    } catch (error) {
+      throw map(error);
+    }
+  };
+}
+
+/** The CliError for a failed call to a component: its message, one line. */
+export function componentError(error: unknown): CliError {
+  if (error instanceof CliError) return error;
+  const err = ConnectError.from(error);
+  const message = err.rawMessage === "" ? (Code[err.code] ?? "unknown error") : err.rawMessage;
+  return new CliError(message.replace(/\s*[\r\n]+\s*/g, " "));
+}
+
+/** Whether error is a call answered with code (a ConnectError, not yet translated). */
+export function hasCode(error: unknown, code: Code): boolean {
+  return !(error instanceof CliError) && ConnectError.from(error).code === code;
+}
+
+/** A component found through the registry. */
+interface Located {
+  component: string;
+  socketPath: string;
+}
+
+/**
+ * The container services of one assembly, found lazily through init's
+ * registry on initSocket. Close it when done.
+ */
+export class ContainerServices {
+  private readonly located = new Map<string, Promise<Located>>();
+  private readonly clients = new Map<string, Promise<unknown>>();
+  private readonly opened: Connection[] = [];
+
+  constructor(readonly initSocket: string) {}
+
+  /** The socket and name of the component serving service, asked of init's registry (once per service). */
+  private locate(service: DescService): Promise<Located> {
+    let found = this.located.get(service.typeName);
+    if (found === undefined) {
+      found = this.resolve(service.typeName);
+      this.located.set(service.typeName, found);
+    }
+    return found;
+  }
+
+  private async resolve(service: string): Promise<Located> {
+    const init = dialSocket(this.initSocket, { retry: false });
+    try {
+      const { registrations } = await init.client(RegistryService).resolveService({ service });
+      const first = registrations[0];
+      if (first === undefined) throw new ServiceMissingError(service);
+      return { component: first.component, socketPath: first.socketPath };
+    } catch (error) {
+      if (hasCode(error, Code.NotFound)) throw new ServiceMissingError(service);
+      throw translateError(error, this.initSocket);
+    } finally {
+      init.close();
+    }
+  }
+
+  /** A connection to the component serving service; waits: unary calls without a deadline (WaitTask). */
+  private async dial(service: DescService, waits: boolean): Promise<Connection> {
+    const { component, socketPath } = await this.locate(service);
+    // Not retried, as calls to init: a component that does not answer fails the command at once.
+    const connection = dialSocket(socketPath, {
+      retry: false,
+      interceptors: [nameTheComponent(component, socketPath)],
+      ...(waits ? { timeoutMs: 0 } : {}),
+    });
+    this.opened.push(connection);
+    return connection;
+  }
+
+  /** The client of service, dialed once. */
+  private client<S extends DescService>(service: S, waits = false): Promise<Client<S>> {
+    const key = `${service.typeName}${waits ? "#waits" : ""}`;
+    let client = this.clients.get(key) as Promise<Client<S>> | undefined;
+    if (client === undefined) {
+      client = this.dial(service, waits).then((c) => c.client(service));
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  /** The container store's client. */
+  store(): Promise<StoreClient> {
+    return this.client(ContainerStoreService);
+  }
+
+  /** The container runtime's client; unary calls have the SDK's default deadline (30 s). */
+  runtime(): Promise<RuntimeClient> {
+    return this.client(ContainerRuntimeService);
+  }
+
+  /** A container runtime client whose unary calls have no deadline, for WaitTask. */
+  runtimeWaits(): Promise<RuntimeClient> {
+    return this.client(ContainerRuntimeService, true);
+  }
+
+  /** Closes every connection. */
+  close(): void {
+    for (const connection of this.opened.splice(0)) connection.close();
+  }
+}
+
+/**
+ * Runs use with the container services of the assembly whose init serves
+ * on initSocket, closes them, and rethrows any failure as a CliError.
+ */
+export async function withContainerServices<T>(initSocket: string, use: (services: ContainerServices) => Promise<T>): Promise<T> {
+  const services = new ContainerServices(initSocket);
+  try {
+    return await use(services);
+  } catch (error) {
+    throw componentError(error);
+  } finally {
+    services.close();
+  }
+}

@@ -1,0 +1,421 @@
+// The container commands of the moby CLI against a real assembly: moby-init
+// boots events, container-store and container-runtime (as in moby.yaml) in
+// a scratch run directory, containers run with real runc in a busybox
+// rootfs, and every command runs as a real `node packages/cli/bin/moby.js`
+// process, checked by its stdout, stderr and exit code. Needs root, runc and
+// busybox; every container is removed and init stopped afterwards.
+import assert from "node:assert/strict";
+import { execFile, spawn, spawnSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { dialSocket } from "@moby-core/sdk";
+import { ContainerStoreService } from "@moby-core/container-store-api/v1";
+import { DEFAULT_BUSYBOX, makeBusyboxRootfs } from "../../packages/container-runtime/src/busybox-rootfs.js";
+import { packOciSpec } from "../../packages/container-runtime/src/oci-spec-builder.js";
+import { scratchDirectory } from "../support/component-process.js";
+import type { Exit } from "../support/component-process.js";
+import { repoRoot } from "../support/contract-copy.js";
+
+/** The CLI's entry point. */
+const MOBY = join(repoRoot, "packages/cli/bin/moby.js");
+/** init's entry point. */
+const MOBY_INIT = join(repoRoot, "packages/init/bin/moby-init.js");
+/** How long the assembly may take to become ready. */
+const READY_TIMEOUT_MS = 60_000;
+
+const RUNC = ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc", "/usr/local/bin/runc"].find((path) => existsSync(path));
+const canRun = process.getuid?.() === 0 && RUNC !== undefined && existsSync(DEFAULT_BUSYBOX);
+const skip = canRun ? false : "needs root, runc and busybox";
+
+/** A suffix unique to this run: runc's cgroups are per container id, node-wide. */
+const suffix = Math.random().toString(36).slice(2, 8);
+const cid = (name: string) => `${name}-${suffix}`;
+
+/** How a moby command ended. */
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `moby --run-dir runDir ...args` to completion (without blocking the test process). */
+function moby(runDir: string, ...args: string[]): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MOBY, "--run-dir", runDir, ...args], { cwd: repoRoot, timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Runs moby and fails the test unless it exits 0. */
+async function ok(runDir: string, ...args: string[]): Promise<Result> {
+  const result = await moby(runDir, ...args);
+  assert.equal(result.code, 0, `moby ${args.join(" ")}: exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+  return result;
+}
+
+/** One container as `moby ps --json` prints it. */
+interface ContainerJson {
+  id: string;
+  status: string | null;
+  pid: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  command: string[];
+  image: string;
+  labels: Record<string, string>;
+  runtime: string;
+  createdAt: string | null;
+  startedAt: string | null;
+  exitedAt: string | null;
+  execs: string[];
+}
+
+async function ps(runDir: string, all = true): Promise<ContainerJson[]> {
+  return JSON.parse((await ok(runDir, "ps", "--json", ...(all ? ["-a"] : []))).stdout) as ContainerJson[];
+}
+
+/** The row of `moby ps` (a table) for id. */
+function row(table: string, id: string): string[] {
+  const line = table.split("\n").find((l) => l.startsWith(`${id} `));
+  assert.ok(line, `a row for ${id} in:\n${table}`);
+  return line.split(/\s{2,}/);
+}
+
+/** A moby command running in the background, its output collected. */
+class Background {
+  stdout = "";
+  stderr = "";
+  readonly exited: Promise<Exit>;
+  private readonly child: ChildProcess;
+
+  constructor(runDir: string, args: string[]) {
+    this.child = spawn(process.execPath, [MOBY, "--run-dir", runDir, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+    this.child.stdout!.on("data", (chunk: Buffer) => (this.stdout += chunk.toString()));
+    this.child.stderr!.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
+    this.exited = new Promise((resolve) => this.child.once("exit", (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Resolves once stdout includes text. */
+  async waitFor(text: string, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.stdout.includes(text)) {
+      if (Date.now() > deadline) throw new Error(`no ${JSON.stringify(text)} within ${timeoutMs} ms; stdout: ${this.stdout}; stderr: ${this.stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+}
+
+/** Polls until check holds; fails with what after timeoutMs. */
+async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+/** A moby-init booted on a manifest in a scratch run directory. */
+class Init {
+  readonly runDir: string;
+  output = "";
+  private child: ChildProcess | undefined;
+  private exited: Promise<Exit> | undefined;
+
+  constructor(
+    private readonly dir: string,
+    private readonly components: Record<string, unknown>,
+  ) {
+    this.runDir = join(dir, "run");
+  }
+
+  /** Starts init and waits until every component is running and serving. */
+  async boot(): Promise<void> {
+    const manifestFile = join(this.dir, "moby.yaml");
+    writeFileSync(manifestFile, JSON.stringify({ components: this.components }, null, 2)); // JSON is YAML
+    const child = spawn(process.execPath, [MOBY_INIT, "--manifest", manifestFile, "--run-dir", this.runDir], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child = child;
+    child.stdout!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    const expected = Object.keys(this.components).length + 1;
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    let last = "";
+    while (Date.now() < deadline) {
+      const result = await moby(this.runDir, "components", "--json");
+      last = result.code === 0 ? result.stdout : result.stderr;
+      if (result.code === 0) {
+        const components = JSON.parse(result.stdout) as { state: string; health: string }[];
+        if (components.length === expected && components.every((c) => c.state === "running" && c.health === "serving")) return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`the assembly was not ready within ${READY_TIMEOUT_MS} ms; last: ${last}\ninit's output:\n${this.output}`);
+  }
+
+  /** Stops init with SIGTERM and returns how it exited. */
+  async stop(): Promise<Exit | undefined> {
+    const child = this.child;
+    if (child === undefined || this.exited === undefined) return undefined;
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    return this.exited;
+  }
+}
+
+/** A component of the reference assembly, run from the repository root. */
+function component(script: string, extra: Record<string, unknown>): Record<string, unknown> {
+  return { command: [process.execPath, script], workingDir: repoRoot, ...extra };
+}
+
+describe("moby container commands against a real assembly", { skip }, () => {
+  const scratch = scratchDirectory("moby-cli-containers-");
+  const rootfs = join(scratch.dir, "rootfs");
+  const init = new Init(scratch.dir, {
+    events: component("packages/events/bin/moby-events.js", {
+      services: ["moby.events.v1.EventsService"],
+      config: { retention: { maxEvents: 100000, maxBytes: 268435456, maxAge: "24h" }, subscriberBufferEvents: 1024 },
+    }),
+    "container-store": component("packages/container-store/bin/moby-container-store.js", {
+      services: ["moby.container.store.v1.ContainerStoreService"],
+    }),
+    "container-runtime": component("packages/container-runtime/bin/moby-container-runtime.js", {
+      services: ["moby.container.runtime.v1.ContainerRuntimeService"],
+      requires: ["container-store"],
+      health: { interval: "5s", timeout: "2s", retries: 3, startPeriod: "30s", startInterval: "100ms" },
+      restart: { policy: "on-failure", delay: "100ms", maxDelay: "10s", startLimitBurst: 5, startLimitInterval: "60s" },
+      stopTimeout: "10s",
+    }),
+  });
+  const runDir = init.runDir;
+  /** runc's state directory of the assembly's runtime. */
+  const runcRoot = join(runDir, "container-runtime", "runc");
+  const runcList = () => spawnSync(RUNC!, ["--root", runcRoot, "list", "-q"], { encoding: "utf8" }).stdout.split("\n").filter((line) => line.trim() !== "");
+
+  before(async () => {
+    makeBusyboxRootfs(rootfs);
+    await init.boot();
+  });
+
+  after(async () => {
+    let leftover: string[] = [];
+    try {
+      // Every container this test made, removed through the CLI while the runtime is up.
+      for (const container of await ps(runDir).catch(() => [])) await moby(runDir, "rm", "-f", container.id);
+      const exit = await init.stop();
+      if (exit !== undefined) assert.deepEqual(exit, { code: 0, signal: null }, `init did not exit cleanly:\n${init.output}`);
+      leftover = existsSync(runcRoot) ? runcList() : [];
+    } finally {
+      if (existsSync(runcRoot)) for (const id of runcList()) spawnSync(RUNC!, ["--root", runcRoot, "delete", "--force", id]);
+      scratch.remove();
+    }
+    assert.deepEqual(leftover, [], "runc has no container left");
+  });
+
+  it("runs a command to its end: its stdout, its stderr and its exit code, and --rm removes it", async () => {
+    const result = await moby(runDir, "run", "--rm", "--rootfs", rootfs, "--", "sh", "-c", "echo hello; echo oops >&2; exit 3");
+    assert.equal(result.code, 3, result.stderr);
+    assert.equal(result.stdout, "hello\n");
+    assert.equal(result.stderr, "oops\n");
+    assert.deepEqual(await ps(runDir), [], "nothing is left");
+  });
+
+  it("runs in the background: ps, logs -f, kill, ps -a with the exit, rm", async () => {
+    const id = cid("web");
+    const script = 'trap "echo bye; exit 42" TERM; echo started; while true; do sleep 0.1; done';
+    const started = await ok(runDir, "run", "-d", "--name", id, "--label", "app=web", "--env", "GREETING=hi", "--rootfs", rootfs, "--", "sh", "-c", script);
+    assert.equal(started.stdout, `${id}\n`);
+
+    const table = (await ok(runDir, "ps")).stdout;
+    assert.match(table.split("\n")[0]!, /^ID\s+STATUS\s+PID\s+EXIT\s+CREATED\s+COMMAND$/);
+    const [rowId, status, pid, exit, created, command] = row(table, id);
+    assert.deepEqual([rowId, status, exit], [id, "running", "-"]);
+    assert.match(pid!, /^\d+$/);
+    assert.match(created!, /^\d+s ago$/);
+    assert.ok(command!.startsWith(`sh -c 'trap "echo bye; exit 42" TERM;`) && command!.endsWith("...") && command!.length === 40, command);
+    const listed = (await ps(runDir, false)).find((c) => c.id === id);
+    assert.ok(listed);
+    assert.equal(listed.status, "running");
+    assert.deepEqual(listed.command, ["sh", "-c", script]);
+    assert.deepEqual(listed.labels, { app: "web" });
+    assert.equal(listed.runtime, "runc");
+    assert.equal(listed.image, "");
+
+    // logs -f follows the output until the process exits, then ends by itself with exit 0.
+    const follow = new Background(runDir, ["logs", "-f", id]);
+    await follow.waitFor("started\n");
+    const killed = await ok(runDir, "kill", id);
+    assert.equal(killed.stdout, `${id}\n`);
+    assert.deepEqual(await follow.exited, { code: 0, signal: null }, follow.stderr);
+    assert.equal(follow.stdout, "started\nbye\n");
+    assert.equal((await ok(runDir, "logs", id)).stdout, "started\nbye\n");
+    assert.equal((await ok(runDir, "logs", "-n", "1", id)).stdout, "bye\n");
+
+    await eventually(async () => (await ps(runDir)).find((c) => c.id === id)?.status === "stopped", `${id} stopped`);
+    const [, stoppedStatus, stoppedPid, exitCell] = row((await ok(runDir, "ps", "-a")).stdout, id);
+    assert.deepEqual([stoppedStatus, stoppedPid, exitCell], ["stopped", "-", "42"]);
+    const stopped = (await ps(runDir)).find((c) => c.id === id)!;
+    assert.deepEqual([stopped.exitCode, stopped.signal], [42, null]);
+    assert.ok(stopped.exitedAt !== null);
+
+    const removed = await ok(runDir, "rm", id);
+    assert.equal(removed.stdout, `${id}\n`);
+    assert.equal((await ps(runDir)).find((c) => c.id === id), undefined);
+    const again = await moby(runDir, "rm", id);
+    assert.equal(again.code, 1);
+    assert.equal(again.stderr, `moby: no container "${id}": no task in the runtime, no record in the store\n`);
+  });
+
+  it("kills with another signal; ps shows a created container, ps -a a record without a task", async () => {
+    const id = cid("sleeper");
+    await ok(runDir, "run", "-d", "--name", id, "--rootfs", rootfs, "--", "sleep", "1000");
+    await ok(runDir, "kill", "--signal", "KILL", id);
+    await eventually(async () => (await ps(runDir)).find((c) => c.id === id)?.status === "stopped", `${id} stopped`);
+    assert.equal(row((await ok(runDir, "ps")).stdout, id)[3], "137 (SIGKILL)");
+    const killed = (await ps(runDir)).find((c) => c.id === id)!;
+    assert.deepEqual([killed.exitCode, killed.signal], [137, "SIGKILL"]);
+    await ok(runDir, "rm", id);
+
+    const created = cid("created");
+    assert.equal((await ok(runDir, "create", "--name", created, "--rootfs", rootfs, "--", "true")).stdout, `${created}\n`);
+    assert.equal(row((await ok(runDir, "ps")).stdout, created)[1], "created");
+    await ok(runDir, "rm", created);
+
+    // A record stored by another client, without a task: only ps -a lists it, rm deletes it.
+    const recordOnly = cid("record");
+    const store = dialSocket(join(runDir, "container-store.sock"));
+    try {
+      await store.client(ContainerStoreService).createContainer({
+        container: { id: recordOnly, runtime: { name: "runc" }, spec: packOciSpec({ rootfs, args: ["echo", "stored"] }) },
+      });
+    } finally {
+      store.close();
+    }
+    assert.ok(!(await ok(runDir, "ps")).stdout.includes(recordOnly));
+    const [, status, pid, exit, createdCell, command] = row((await ok(runDir, "ps", "-a")).stdout, recordOnly);
+    assert.deepEqual([status, pid, exit, command], ["-", "-", "-", "echo stored"]);
+    assert.match(createdCell!, /ago$/);
+    const json = (await ps(runDir)).find((c) => c.id === recordOnly);
+    assert.deepEqual([json?.status, json?.pid, json?.command], [null, null, ["echo", "stored"]]);
+    await ok(runDir, "rm", recordOnly);
+    assert.equal((await ps(runDir)).find((c) => c.id === recordOnly), undefined);
+  });
+
+  it("forwards Ctrl-C to an attached container as SIGTERM and exits with its exit code", async () => {
+    const script = 'trap "echo got TERM; exit 7" TERM; echo started; while true; do sleep 0.1; done';
+    const attached = new Background(runDir, ["run", "--rm", "--rootfs", rootfs, "--", "sh", "-c", script]);
+    await attached.waitFor("started\n", 30_000);
+    attached.kill("SIGINT");
+    assert.deepEqual(await attached.exited, { code: 7, signal: null }, attached.stderr);
+    assert.equal(attached.stdout, "started\ngot TERM\n");
+    assert.equal(attached.stderr, "");
+  });
+
+  it("execs a program in a running container: its output and its exit code", async () => {
+    const id = cid("exec");
+    await ok(runDir, "run", "-d", "--name", id, "--rootfs", rootfs, "--", "sleep", "1000");
+    const result = await moby(runDir, "exec", id, "--", "sh", "-c", "echo in exec; echo err >&2; exit 4");
+    assert.equal(result.code, 4, result.stderr);
+    assert.equal(result.stdout, "in exec\n");
+    assert.equal(result.stderr, "err\n");
+
+    const settings = await moby(runDir, "exec", "--env", "FOO=bar", "--workdir", "/tmp", "--user", "1000:1000", id, "--", "sh", "-c", 'echo "$FOO $(pwd) $(id -u):$(id -g)"');
+    assert.equal(settings.code, 0, settings.stderr);
+    assert.equal(settings.stdout, "bar /tmp 1000:1000\n");
+    assert.deepEqual((await ps(runDir)).find((c) => c.id === id)?.execs, [], "exec processes are deleted once they exited");
+    await ok(runDir, "rm", "-f", id);
+  });
+
+  it("refuses to rm a running container with the runtime's message, and rm -f kills it first", async () => {
+    const id = cid("busy");
+    await ok(runDir, "run", "-d", "--name", id, "--rootfs", rootfs, "--", "sleep", "1000");
+    const refused = await moby(runDir, "rm", id);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stdout, "");
+    assert.match(refused.stderr, new RegExp(`^moby: task "${id}" is RUNNING: .*\\(moby rm -f kills it first\\)\\n$`));
+    assert.equal((await ps(runDir)).find((c) => c.id === id)?.status, "running", "still running");
+    const forced = await ok(runDir, "rm", "-f", id);
+    assert.equal(forced.stdout, `${id}\n`);
+    assert.equal((await ps(runDir)).find((c) => c.id === id), undefined);
+  });
+
+  it("prints a component's logs by its name, and asks which when a container has the same name", async () => {
+    const componentLogs = await ok(runDir, "logs", "container-store");
+    const messages = componentLogs.stdout
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as { msg?: string; component?: string });
+    assert.ok(
+      messages.some((m) => m.msg === "serving" && m.component === "container-store"),
+      `a "serving" line from container-store in:\n${componentLogs.stdout}`,
+    );
+
+    await ok(runDir, "run", "-d", "--name", "events", "--rootfs", rootfs, "--", "sh", "-c", "echo from the container; sleep 1000");
+    try {
+      const ambiguous = await moby(runDir, "logs", "events");
+      assert.equal(ambiguous.code, 1);
+      assert.equal(ambiguous.stderr, 'moby: "events" is both a component and a container: add --component or --container\n');
+      await eventually(async () => (await moby(runDir, "logs", "--container", "events")).stdout === "from the container\n", "the container's output");
+      assert.match((await ok(runDir, "logs", "--component", "events")).stdout, /"component":"events"/);
+    } finally {
+      await ok(runDir, "rm", "-f", "events");
+    }
+    const unknown = await moby(runDir, "logs", "nope");
+    assert.equal(unknown.code, 1);
+    assert.equal(unknown.stderr, 'moby: no component or container named "nope"\n');
+  });
+
+  it("fails with one line and exit code 1 for what the components refuse, 2 for usage errors", async () => {
+    const missing = await moby(runDir, "kill", cid("missing"));
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^moby: .*missing-.*\n$/);
+    const noRootfs = await moby(runDir, "run", "--rootfs", join(scratch.dir, "nowhere"), "--", "true");
+    assert.deepEqual([noRootfs.code, noRootfs.stderr], [1, `moby: rootfs ${join(scratch.dir, "nowhere")} is not a directory\n`]);
+    const before = await ps(runDir);
+    const noProgram = await moby(runDir, "run", "--rootfs", rootfs, "--", "no-such-program");
+    assert.equal(noProgram.code, 1);
+    assert.match(noProgram.stderr, /^moby: .*no-such-program.*\n$/);
+    assert.deepEqual(await ps(runDir), before, "a container the runtime refused leaves no record");
+    assert.equal((await moby(runDir, "run", "--", "true")).code, 2, "--rootfs is required");
+    assert.equal((await moby(runDir, "kill", "--signal", "NOPE", "x")).code, 2);
+    assert.equal((await moby(runDir, "run", "--rootfs", rootfs, "--name", "bad/name", "--", "true")).code, 2);
+  });
+});
+
+describe("moby container commands in an assembly without containers", { skip }, () => {
+  const scratch = scratchDirectory("moby-cli-nocontainers-");
+  const init = new Init(scratch.dir, {
+    events: component("packages/events/bin/moby-events.js", { services: ["moby.events.v1.EventsService"] }),
+  });
+
+  before(() => init.boot());
+
+  after(async () => {
+    try {
+      const exit = await init.stop();
+      if (exit !== undefined) assert.deepEqual(exit, { code: 0, signal: null }, `init did not exit cleanly:\n${init.output}`);
+    } finally {
+      scratch.remove();
+    }
+  });
+
+  it("says which service no component serves", async () => {
+    const result = await moby(init.runDir, "ps");
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, "");
+    assert.equal(result.stderr, "moby: no component of the assembly serves moby.container.runtime.v1.ContainerRuntimeService\n");
+    const logs = await moby(init.runDir, "logs", "events");
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /"component":"events"/);
+  });
+});
