@@ -2,8 +2,10 @@
  * `npm run bench`: the benchmark suite. Measures, in one run, side by side
  * and alternating round by round: the RPC peers (raw node:http2, grpc-js,
  * connect-node, the SDK) on unary and streaming cases, moby-init's boot
- * and restart against bare Node processes, and the events and
- * container-store components against the SDK's echo RPC. Prints one table
+ * and restart against bare Node processes, the events and container-store
+ * components against the SDK's echo RPC, and a container's lifecycle
+ * through the container runtime against runc directly, with the memory per
+ * running container. Prints one table
  * per benchmark and writes bench-results/<timestamp>.json and
  * bench-results/latest.json.
  *
@@ -13,6 +15,9 @@
  */
 import { loadavg } from "node:os";
 import { relative } from "node:path";
+import { RUNTIME_BENCHMARKS, runRuntimeBenchmarks } from "./container-runtime/runtime-benchmark.js";
+import type { RuntimeSettings } from "./container-runtime/runtime-benchmark.js";
+import { renderRuntimeBenchmark } from "./container-runtime/runtime-report.js";
 import { STORE_BENCHMARKS, STORE_CASES, STORE_MEMORY, runStoreBenchmarks } from "./container-store/store-benchmark.js";
 import type { StoreSettings } from "./container-store/store-benchmark.js";
 import { EVENTS_CASES, runEventsBenchmarks } from "./events/events-benchmark.js";
@@ -35,6 +40,7 @@ const GROUPS: Record<string, readonly string[]> = {
   init: INIT_BENCHMARKS,
   events: EVENTS_CASES.map((c) => c.name),
   "container-store": STORE_BENCHMARKS,
+  "container-runtime": RUNTIME_BENCHMARKS,
 };
 
 /** The settings of a full run and of a quick one. */
@@ -44,14 +50,16 @@ const MODES = {
     init: { rounds: 5, components: 4 },
     events: { rounds: 5, durationMs: 600, warmupMs: 150, firstWarmupMs: 500 },
     store: { rounds: 5, durationMs: 600, warmupMs: 150, firstWarmupMs: 500, records: 100_000 },
+    runtime: { rounds: 5, containers: 40, warmup: 1, firstWarmup: 3, running: 10 },
   },
   quick: {
     rpc: { rounds: 3, durationMs: 400, warmupMs: 100, firstWarmupMs: 300 },
     init: { rounds: 3, components: 4 },
     events: { rounds: 3, durationMs: 300, warmupMs: 100, firstWarmupMs: 200 },
     store: { rounds: 3, durationMs: 300, warmupMs: 100, firstWarmupMs: 200, records: 5_000 },
+    runtime: { rounds: 3, containers: 10, warmup: 1, firstWarmup: 2, running: 10 },
   },
-} satisfies Record<string, { rpc: RpcSettings; init: InitSettings; events: PairedSettings; store: StoreSettings }>;
+} satisfies Record<string, { rpc: RpcSettings; init: InitSettings; events: PairedSettings; store: StoreSettings; runtime: RuntimeSettings }>;
 
 /** The benchmark names selected by --only (all when empty); throws on an unknown name. */
 function select(only: readonly string[]): Set<string> {
@@ -78,6 +86,7 @@ async function main(args: BenchArgs, selected: Set<string>): Promise<void> {
   const initSettings: InitSettings = { ...mode.init, rounds: args.rounds ?? mode.init.rounds };
   const eventsSettings: PairedSettings = { ...mode.events, rounds: args.rounds ?? mode.events.rounds };
   const storeSettings: StoreSettings = { ...mode.store, rounds: args.rounds ?? mode.store.rounds, records: args.records ?? mode.store.records };
+  const runtimeSettings: RuntimeSettings = { ...mode.runtime, rounds: args.rounds ?? mode.runtime.rounds };
   const startedAt = new Date();
   const machine = describeMachine();
   log(`moby-core bench: ${[...selected].join(", ")}; ${args.quick ? "quick" : "default"} mode; node ${machine.node}, ${machine.cpus} CPUs, load ${machine.loadAverageAtStart.join(" ")}`);
@@ -94,7 +103,12 @@ async function main(args: BenchArgs, selected: Set<string>): Promise<void> {
   if (storeCases.length > 0 || selected.has(STORE_MEMORY)) {
     results.push(...(await runStoreBenchmarks({ memory: selected.has(STORE_MEMORY), cases: storeCases }, storeSettings, log)));
   }
-  for (const result of results) process.stdout.write(`\n${renderBenchmark(result)}\n`);
+  const runtimeBenchmarks = RUNTIME_BENCHMARKS.filter((b) => selected.has(b));
+  if (runtimeBenchmarks.length > 0) results.push(...(await runRuntimeBenchmarks(runtimeBenchmarks, runtimeSettings, log)));
+  for (const result of results) {
+    const render = RUNTIME_BENCHMARKS.includes(result.name) ? renderRuntimeBenchmark : renderBenchmark;
+    process.stdout.write(`\n${render(result)}\n`);
+  }
 
   const finishedAt = new Date();
   const run: RunResults = {
