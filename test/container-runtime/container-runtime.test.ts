@@ -31,6 +31,7 @@ import { EventsComponent, SubscriptionReader, sleep } from "../support/events-co
 import { makeBusyboxRootfs } from "../../packages/container-runtime/src/busybox-rootfs.js";
 import { buildOciSpec, packOciSpec } from "../../packages/container-runtime/src/oci-spec-builder.js";
 import type { OciSpecOptions } from "../../packages/container-runtime/src/oci-spec-builder.js";
+import { rejection } from "../support/rejection.js";
 
 type RuntimeClient = Client<typeof ContainerRuntimeService>;
 type StoreClient = Client<typeof ContainerStoreService>;
@@ -44,15 +45,6 @@ const suffix = Math.random().toString(36).slice(2, 8);
 /** A container id unique to this run (runc's cgroups are per id, node-wide). */
 const cid = (name: string) => `${name}-${suffix}`;
 
-/** The ConnectError a promise rejects with. */
-async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (error) {
-    return ConnectError.from(error);
-  }
-  assert.fail("expected the call to fail");
-}
 
 async function expectCode(promise: Promise<unknown>, code: Code, includes?: string | RegExp): Promise<ConnectError> {
   const error = await rejection(promise);

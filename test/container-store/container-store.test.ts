@@ -24,6 +24,7 @@ import type { SubscribeResponse } from "@moby-core/events-api/v1";
 import { ComponentProcess, scratchDirectory } from "../support/component-process.js";
 import { repoRoot, run } from "../support/contract-copy.js";
 import { EventsComponent } from "../support/events-component.js";
+import { rejection } from "../support/rejection.js";
 
 /** The fields of a container, as create() takes them. */
 type ContainerFields = Extract<MessageInitShape<typeof ContainerSchema>, { $typeName?: undefined }>;
@@ -105,15 +106,6 @@ function mask(...paths: string[]) {
   return create(FieldMaskSchema, { paths });
 }
 
-/** The ConnectError a promise rejects with. */
-async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (error) {
-    return ConnectError.from(error);
-  }
-  assert.fail("expected the call to fail");
-}
 
 /** Asserts INVALID_ARGUMENT whose message starts with field. */
 async function invalid(promise: Promise<unknown>, field: string): Promise<void> {

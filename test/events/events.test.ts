@@ -24,6 +24,7 @@ import type { Envelope, PublishRequest, PublishResponse } from "@moby-core/event
 import { scratchDirectory } from "../support/component-process.js";
 import { EventsComponent, SubscriptionReader, containerCreate, containerId, sleep } from "../support/events-component.js";
 import type { EventsClient, EventsComponentConfig } from "../support/events-component.js";
+import { rejection } from "../support/rejection.js";
 
 const scratch = scratchDirectory("moby-events-test-");
 let components = 0;
@@ -69,15 +70,6 @@ after(async () => {
   scratch.remove();
 });
 
-/** The ConnectError a promise rejects with. */
-async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (error) {
-    return ConnectError.from(error);
-  }
-  assert.fail("expected the call to fail");
-}
 
 /** Asserts a promise rejects with INVALID_ARGUMENT whose message names field first. */
 async function invalidArgument(promise: Promise<unknown>, field: string): Promise<void> {

@@ -10,6 +10,7 @@ import { Code, ConnectError, dialSocket, resolveComponent } from "@moby-core/sdk
 import type { Connection } from "@moby-core/sdk";
 import { GreeterService } from "../../examples/hello-component/gen/hello/v1/hello_pb.js";
 import { ComponentProcess, scratchDirectory, startHello } from "../support/component-process.js";
+import { rejection } from "../support/rejection.js";
 
 const scratch = scratchDirectory();
 after(() => scratch.remove());
@@ -46,15 +47,6 @@ function dial(socketPath: string, options?: Parameters<typeof dialSocket>[1]) {
   return connection;
 }
 
-/** The ConnectError a promise rejects with. */
-async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (error) {
-    return ConnectError.from(error);
-  }
-  assert.fail("expected the call to fail");
-}
 
 describe("the socket", () => {
   it("is created with mode 0600 in a new directory of mode 0700, and removed on shutdown", async () => {
