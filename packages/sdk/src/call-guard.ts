@@ -1,13 +1,16 @@
 /**
- * The server-side interceptor every component call passes through: refuses
- * calls while the component shuts down, ends open streams with UNAVAILABLE
- * when it does, maps thrown errors to canonical codes (see errors.ts) and
- * logs one debug line per call with method, code and duration.
+ * The guard every component call passes through: refuses calls while the
+ * component shuts down, ends open streams with UNAVAILABLE when it does,
+ * maps thrown errors to canonical codes (see errors.ts) and logs one debug
+ * line per call with method, code and duration. As a connect interceptor
+ * (callGuard) for connect-node, and as a call observer (callGuardObserver)
+ * for the SDK's own gRPC server, which ends streams itself.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { toConnectError } from "./errors.js";
+import type { CallObserver, ServerCall } from "./grpc/grpc-server.js";
 
 /** The message of the UNAVAILABLE error that refuses or ends calls during shutdown. */
 export const SHUTTING_DOWN = "component is shutting down";
@@ -92,6 +95,38 @@ export function callGuard(tracker: CallTracker, logger: Logger): Interceptor {
     }
     if (!response.stream) return response;
     return { ...response, message: guardStream(response.message, tracker.streamsStop, fail, () => logCall(0)) };
+  };
+}
+
+/**
+ * The same guard for the SDK's own server: refuses calls during shutdown,
+ * counts unary calls, maps errors and logs. Ending open streams at shutdown
+ * is the server's part (GrpcServer.abortStreams).
+ */
+export function callGuardObserver(tracker: CallTracker, logger: Logger): CallObserver {
+  const methodOf = (call: ServerCall) => `/${call.service.typeName}/${call.method.name}`;
+  const logCall = (call: ServerCall, code: Code | 0) => {
+    if (!logger.isLevelEnabled("debug")) return;
+    const durationMs = Math.round((performance.now() - call.startedAt) * 1000) / 1000;
+    logger.debug({ method: methodOf(call), code: code === 0 ? "OK" : Code[code], durationMs }, "call");
+  };
+  return {
+    onStart(call) {
+      if (tracker.closing) {
+        logCall(call, Code.Unavailable);
+        throw new ConnectError(SHUTTING_DOWN, Code.Unavailable);
+      }
+      if (call.method.methodKind === "unary") tracker.enterUnary();
+    },
+    toError(error, call) {
+      const mapped = toConnectError(error);
+      if (mapped.unexpected) logger.error({ method: methodOf(call), err: error }, "call failed with an unexpected error");
+      return mapped.error;
+    },
+    onEnd(call, error) {
+      if (call.method.methodKind === "unary") tracker.leaveUnary();
+      logCall(call, error === undefined ? 0 : error.code);
+    },
   };
 }
 

@@ -60,25 +60,34 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 /** Wraps transport with a default unary deadline and the retry policy (false: no retries). */
 export function withCallPolicy(transport: Transport, timeoutMs: number, retry: RetryPolicy | false): Transport {
   return {
-    async unary(method, signal, callTimeoutMs, header, input, contextValues) {
+    unary(method, signal, callTimeoutMs, header, input, contextValues) {
       const budget = callTimeoutMs ?? (timeoutMs > 0 ? timeoutMs : undefined);
       const deadline = budget === undefined ? undefined : Date.now() + budget;
-      for (let attempt = 1, backoff = retry ? retry.initialBackoffMs : 0; ; attempt++) {
-        const remaining = deadline === undefined ? undefined : deadline - Date.now();
-        if (remaining !== undefined && remaining <= 0) {
-          throw new ConnectError("deadline exceeded while retrying", Code.DeadlineExceeded);
-        }
-        try {
-          return await transport.unary(method, signal, remaining, header, input, contextValues);
-        } catch (error) {
+      if (budget !== undefined && budget <= 0) {
+        return Promise.reject(new ConnectError("deadline exceeded while retrying", Code.DeadlineExceeded));
+      }
+      // The first attempt with no async frame of its own: most calls need no retry.
+      const first = transport.unary(method, signal, budget, header, input, contextValues);
+      return first.catch(async (firstError: unknown) => {
+        let error = firstError;
+        for (let attempt = 1, backoff = retry ? retry.initialBackoffMs : 0; ; attempt++) {
           const err = ConnectError.from(error);
           const retryable = retry && attempt < retry.maxAttempts && err.code === Code.Unavailable && !signal?.aborted && (isIdempotent(method) || neverSent(err));
           if (!retryable) throw err;
           const delay = Math.min(backoff, deadline === undefined ? backoff : Math.max(0, deadline - Date.now()));
           await sleep(delay * (0.8 + Math.random() * 0.4), signal);
           backoff = Math.min(backoff * 2, retry.maxBackoffMs);
+          const remaining = deadline === undefined ? undefined : deadline - Date.now();
+          if (remaining !== undefined && remaining <= 0) {
+            throw new ConnectError("deadline exceeded while retrying", Code.DeadlineExceeded);
+          }
+          try {
+            return await transport.unary(method, signal, remaining, header, input, contextValues);
+          } catch (next) {
+            error = next;
+          }
         }
-      }
+      });
     },
     stream(method, signal, callTimeoutMs, header, input, contextValues) {
       return transport.stream(method, signal, callTimeoutMs, header, input, contextValues);

@@ -11,7 +11,9 @@ import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-no
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@moby-core/grpc-health-api/v1";
 import { DEFAULT_RETRY, DEFAULT_UNARY_TIMEOUT_MS, withCallPolicy } from "./call-policy-transport.js";
 import type { RetryPolicy } from "./call-policy-transport.js";
-import { DEFAULT_MAX_MESSAGE_BYTES } from "./serve-component.js";
+import { GrpcTransport } from "./grpc/grpc-transport.js";
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_PROTOCOL_ENGINE } from "./serve-component.js";
+import type { ProtocolEngine } from "./serve-component.js";
 
 /** The settings of a connection. */
 export interface DialOptions {
@@ -25,6 +27,8 @@ export interface DialOptions {
   maxReceiveMessageBytes?: number;
   /** The largest request message sent, in bytes. Default 4 MiB. */
   maxSendMessageBytes?: number;
+  /** The gRPC implementation that dials; default "moby" (see ProtocolEngine). */
+  protocolEngine?: ProtocolEngine;
 }
 
 /** The errno codes that mean no component listens on the socket. */
@@ -64,19 +68,35 @@ export class Connection {
   readonly socketPath: string;
   /** The transport the clients of this connection share. */
   readonly transport: Transport;
-  private readonly sessions: Http2SessionManager;
+  /** The gRPC implementation this connection dials with. */
+  readonly protocolEngine: ProtocolEngine;
+  private readonly closeTransport: () => void;
 
   constructor(socketPath: string, options: DialOptions = {}) {
     this.socketPath = socketPath;
-    this.sessions = new Http2SessionManager("http://localhost", {}, { createConnection: () => connect(socketPath) });
-    const grpc = createGrpcTransport({
-      baseUrl: "http://localhost",
-      sessionManager: this.sessions,
-      interceptors: [notListeningAsUnavailable(socketPath), ...(options.interceptors ?? [])],
-      readMaxBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-      writeMaxBytes: options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-    });
-    this.transport = withCallPolicy(grpc, options.timeoutMs ?? DEFAULT_UNARY_TIMEOUT_MS, options.retry ?? DEFAULT_RETRY);
+    this.protocolEngine = options.protocolEngine ?? DEFAULT_PROTOCOL_ENGINE;
+    const readMaxBytes = options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    const writeMaxBytes = options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    let transport: Transport;
+    if (this.protocolEngine === "moby") {
+      // Maps "nothing listens" to UNAVAILABLE itself: no interceptor is needed for that.
+      const grpc = new GrpcTransport({ socketPath, interceptors: options.interceptors, readMaxBytes, writeMaxBytes });
+      transport = grpc;
+      this.closeTransport = () => grpc.close();
+    } else if (this.protocolEngine === "connect") {
+      const sessions = new Http2SessionManager("http://localhost", {}, { createConnection: () => connect(socketPath) });
+      transport = createGrpcTransport({
+        baseUrl: "http://localhost",
+        sessionManager: sessions,
+        interceptors: [notListeningAsUnavailable(socketPath), ...(options.interceptors ?? [])],
+        readMaxBytes,
+        writeMaxBytes,
+      });
+      this.closeTransport = () => sessions.abort();
+    } else {
+      throw new Error(`protocolEngine: ${JSON.stringify(this.protocolEngine)} is not "moby" or "connect"`);
+    }
+    this.transport = withCallPolicy(transport, options.timeoutMs ?? DEFAULT_UNARY_TIMEOUT_MS, options.retry ?? DEFAULT_RETRY);
   }
 
   /** A typed client for a generated service, over this connection. */
@@ -117,7 +137,7 @@ export class Connection {
 
   /** Closes the connection: open calls fail, and no new call can be made on it. */
   close(): void {
-    this.sessions.abort();
+    this.closeTransport();
   }
 }
 

@@ -13,11 +13,12 @@ import { ComponentService } from "@moby-core/component-api/v1";
 import { Health } from "@moby-core/grpc-health-api/v1";
 import { ServerReflection } from "@moby-core/grpc-reflection-api/v1";
 import type { Logger } from "pino";
-import { CallTracker, SHUTTING_DOWN, callGuard } from "./call-guard.js";
+import { CallTracker, SHUTTING_DOWN, callGuard, callGuardObserver } from "./call-guard.js";
 import { componentService } from "./component-service.js";
 import type { ReloadHandler } from "./component-service.js";
 import { ENV_COMPONENT_CONFIG, ENV_COMPONENT_NAME, ENV_SOCKET } from "./env.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
+import { GrpcServer } from "./grpc/grpc-server.js";
 import { HealthStatusBoard, OVERALL, ServingStatus, healthService } from "./health.js";
 import { createComponentLogger } from "./logger.js";
 import { DescriptorIndex, reflectionService } from "./reflection.js";
@@ -41,6 +42,17 @@ export function serviceOf<S extends DescService>(
 ): ServiceRegistration {
   return { service, implementation, ...(status === undefined ? {} : { status }) } as unknown as ServiceRegistration;
 }
+
+/**
+ * Which gRPC implementation serves and dials: "moby", the SDK's own on
+ * node:http2 (the default), or "connect", connect-node's
+ * (connectNodeAdapter, createGrpcTransport). Both serve the same
+ * implementations and interceptors, and speak the same gRPC.
+ */
+export type ProtocolEngine = "moby" | "connect";
+
+/** The engine used when none is chosen. */
+export const DEFAULT_PROTOCOL_ENGINE: ProtocolEngine = "moby";
 
 /** The settings of serveComponent. */
 export interface ServeComponentOptions {
@@ -89,6 +101,8 @@ export interface ServeComponentOptions {
   interceptors?: Interceptor[];
   /** The logger; default a pino logger on stderr at $MOBY_LOG_LEVEL (info). */
   logger?: Logger;
+  /** The gRPC implementation that serves; default "moby". */
+  protocolEngine?: ProtocolEngine;
 }
 
 /** A component being served. */
@@ -130,6 +144,9 @@ function resolveOptions(options: ServeComponentOptions) {
   const socketPath = options.socketPath ?? process.env[ENV_SOCKET];
   if (socketPath === undefined || socketPath === "") {
     throw new Error(`socketPath: not set; pass it or set $${ENV_SOCKET}`);
+  }
+  if (options.protocolEngine !== undefined && options.protocolEngine !== "moby" && options.protocolEngine !== "connect") {
+    throw new Error(`protocolEngine: ${JSON.stringify(options.protocolEngine)} is not "moby" or "connect"`);
   }
   const seen = new Set<string>();
   for (const { service } of options.services) {
@@ -193,24 +210,41 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
 
   const tracker = new CallTracker();
   const shutdownSignal = new AbortController();
-  // Every call in flight listens on these two signals; any number of calls is fine.
-  setMaxListeners(0, shutdownSignal.signal, tracker.streamsStop);
-  const handler = connectNodeAdapter({
-    grpc: true,
-    connect: false,
-    grpcWeb: false,
-    readMaxBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-    writeMaxBytes: options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-    shutdownSignal: shutdownSignal.signal,
-    interceptors: [callGuard(tracker, logger), ...(options.interceptors ?? [])],
-    routes(router) {
-      for (const { service, implementation } of all) router.service(service, implementation);
-    },
-  });
-  const server = http2.createServer(
-    { settings: { maxConcurrentStreams: options.maxConcurrentStreams ?? 1000 } },
-    withSpecGrpcMessage(handler),
-  );
+  const readMaxBytes = options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const writeMaxBytes = options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const settings = { maxConcurrentStreams: options.maxConcurrentStreams ?? 1000 };
+  let server: http2.Http2Server;
+  const engine = options.protocolEngine ?? DEFAULT_PROTOCOL_ENGINE;
+  if (engine === "moby") {
+    const grpc = new GrpcServer({
+      services: all,
+      interceptors: options.interceptors,
+      readMaxBytes,
+      writeMaxBytes,
+      observer: callGuardObserver(tracker, logger),
+    });
+    server = http2.createServer({ settings });
+    server.on("stream", grpc.handleStream);
+    const unavailable = () => new ConnectError(SHUTTING_DOWN, Code.Unavailable);
+    tracker.streamsStop.addEventListener("abort", () => grpc.abortStreams(unavailable()), { once: true });
+    shutdownSignal.signal.addEventListener("abort", () => grpc.abortAll(unavailable()), { once: true });
+  } else {
+    // Every call in flight listens on these two signals; any number of calls is fine.
+    setMaxListeners(0, shutdownSignal.signal, tracker.streamsStop);
+    const handler = connectNodeAdapter({
+      grpc: true,
+      connect: false,
+      grpcWeb: false,
+      readMaxBytes,
+      writeMaxBytes,
+      shutdownSignal: shutdownSignal.signal,
+      interceptors: [callGuard(tracker, logger), ...(options.interceptors ?? [])],
+      routes(router) {
+        for (const { service, implementation } of all) router.service(service, implementation);
+      },
+    });
+    server = http2.createServer({ settings }, withSpecGrpcMessage(handler));
+  }
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (session) => {
     sessions.add(session);

@@ -1,0 +1,661 @@
+// gRPC conformance of the SDK's two protocol engines ("moby", its own gRPC
+// on node:http2, and "connect", connect-node underneath), served in this
+// process with serveComponent and called by the SDK client of each engine,
+// by @grpc/grpc-js and by a raw node:http2 client that looks at the frames:
+// deadlines, cancellation, messages split over many frames, errors with
+// details, trailers-only responses, unknown methods and compression,
+// binary metadata, every streaming kind, interceptors and backpressure.
+import assert from "node:assert/strict";
+import * as http2 from "node:http2";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { create, createFileRegistry, fromBinary, toBinary } from "@bufbuild/protobuf";
+import type { DescService, MessageInitShape } from "@bufbuild/protobuf";
+import { BytesValueSchema, FileDescriptorProtoSchema, StringValueSchema, file_google_protobuf_wrappers } from "@bufbuild/protobuf/wkt";
+import type { BytesValue } from "@bufbuild/protobuf/wkt";
+import { decodeBinaryHeader, encodeBinaryHeader } from "@connectrpc/connect";
+import type { CallOptions, HandlerContext, Interceptor, ServiceImpl } from "@connectrpc/connect";
+import * as grpc from "@grpc/grpc-js";
+import { Code, ConnectError, dialSocket, serveComponent, serviceOf } from "@moby-core/sdk";
+import type { ComponentServer, Connection, ProtocolEngine } from "@moby-core/sdk";
+import { pino } from "pino";
+import { scratchDirectory } from "../support/component-process.js";
+
+// ---------------------------------------------------------------------------
+// A test service with all four kinds of method, built at run time from a
+// descriptor: google.protobuf.BytesValue in and out. What a handler does is
+// chosen by the x-case header.
+
+const fileProto = create(FileDescriptorProtoSchema, {
+  name: "conformance/v1/conformance.proto",
+  package: "conformance.v1",
+  syntax: "proto3",
+  dependency: ["google/protobuf/wrappers.proto"],
+  service: [
+    {
+      name: "ConformanceService",
+      method: [
+        { name: "Unary", inputType: ".google.protobuf.BytesValue", outputType: ".google.protobuf.BytesValue" },
+        { name: "ServerStream", inputType: ".google.protobuf.BytesValue", outputType: ".google.protobuf.BytesValue", serverStreaming: true },
+        { name: "ClientStream", inputType: ".google.protobuf.BytesValue", outputType: ".google.protobuf.BytesValue", clientStreaming: true },
+        {
+          name: "Bidi",
+          inputType: ".google.protobuf.BytesValue",
+          outputType: ".google.protobuf.BytesValue",
+          clientStreaming: true,
+          serverStreaming: true,
+        },
+      ],
+    },
+  ],
+});
+const registry = createFileRegistry(fileProto, (name) => (name === "google/protobuf/wrappers.proto" ? file_google_protobuf_wrappers : undefined));
+const ConformanceService: DescService = registry.getService("conformance.v1.ConformanceService")!;
+const PATH = "/conformance.v1.ConformanceService";
+
+type Bytes = MessageInitShape<typeof BytesValueSchema>;
+
+/** The client of the test service, typed by hand (the descriptor is made at run time). */
+interface ConformanceClient {
+  unary(request: Bytes, options?: CallOptions): Promise<BytesValue>;
+  serverStream(request: Bytes, options?: CallOptions): AsyncIterable<BytesValue>;
+  clientStream(requests: AsyncIterable<Bytes>, options?: CallOptions): Promise<BytesValue>;
+  bidi(requests: AsyncIterable<Bytes>, options?: CallOptions): AsyncIterable<BytesValue>;
+}
+
+/** What handlers saw, for the tests to look at. */
+class Observations {
+  private waiters = new Map<string, ((value: unknown) => void)[]>();
+  private seen = new Map<string, unknown>();
+  /** Produced messages of the backpressure case. */
+  produced = 0;
+
+  note(key: string, value: unknown = true): void {
+    this.seen.set(key, value);
+    for (const resolve of this.waiters.get(key) ?? []) resolve(value);
+    this.waiters.delete(key);
+  }
+
+  /** Resolves with what was noted under key, or rejects after timeoutMs. */
+  wait(key: string, timeoutMs = 5000): Promise<unknown> {
+    if (this.seen.has(key)) return Promise.resolve(this.seen.get(key));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`nothing noted as ${key} within ${timeoutMs} ms`)), timeoutMs);
+      const list = this.waiters.get(key) ?? [];
+      list.push((value) => {
+        clearTimeout(timer);
+        resolve(value);
+      });
+      this.waiters.set(key, list);
+    });
+  }
+}
+
+const observed = new Observations();
+
+/** Notes the abort reason's code under `${id}:aborted` when the call's signal aborts. */
+function watchAbort(context: HandlerContext): void {
+  const id = context.requestHeader.get("x-id") ?? "";
+  const note = () => observed.note(`${id}:aborted`, ConnectError.from(context.signal.reason).code);
+  if (context.signal.aborted) note();
+  else context.signal.addEventListener("abort", note, { once: true });
+}
+
+/** Rejects with the signal's reason once it aborts. */
+function untilAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+}
+
+const DETAIL = "the detail of the error";
+
+/** The error the "fail-details" case throws. */
+function errorWithDetails(): ConnectError {
+  return new ConnectError("with details: 100% bad, naïve", Code.FailedPrecondition, undefined, [
+    { desc: StringValueSchema, value: { value: DETAIL } },
+  ]);
+}
+
+/** Copies x-trace-bin and x-plain into response header and trailer, as the "metadata" case does. */
+function echoMetadata(context: HandlerContext): void {
+  const trace = context.requestHeader.get("x-trace-bin");
+  if (trace !== null) {
+    const bytes = decodeBinaryHeader(trace);
+    context.responseHeader.set("x-echo-bin", encodeBinaryHeader(bytes));
+    context.responseTrailer.set("x-trailer-bin", encodeBinaryHeader(bytes));
+  }
+  context.responseHeader.set("x-plain", context.requestHeader.get("x-plain") ?? "");
+}
+
+const implementation = {
+  async unary(request: BytesValue, context: HandlerContext) {
+    const id = context.requestHeader.get("x-id") ?? "";
+    switch (context.requestHeader.get("x-case")) {
+      case "wait":
+        watchAbort(context);
+        observed.note(`${id}:started`);
+        return untilAborted(context.signal);
+      case "fail-details":
+        throw errorWithDetails();
+      case "fail-now":
+        throw new ConnectError("refused at once", Code.PermissionDenied);
+      case "metadata":
+        echoMetadata(context);
+        return { value: request.value };
+      case "interceptor":
+        return { value: new TextEncoder().encode(context.requestHeader.get("x-from-client-interceptor") ?? "") };
+      default:
+        return { value: request.value };
+    }
+  },
+  async *serverStream(request: BytesValue, context: HandlerContext) {
+    const id = context.requestHeader.get("x-id") ?? "";
+    switch (context.requestHeader.get("x-case")) {
+      case "fail-now":
+        throw new ConnectError("refused at once", Code.PermissionDenied);
+      case "fail-after-2":
+        yield { value: new Uint8Array([1]) };
+        yield { value: new Uint8Array([2]) };
+        throw errorWithDetails();
+      case "metadata":
+        echoMetadata(context);
+        yield { value: request.value };
+        return;
+      case "wait":
+        watchAbort(context);
+        observed.note(`${id}:started`);
+        yield { value: new Uint8Array([1]) };
+        await untilAborted(context.signal);
+        return;
+      case "flood": {
+        // Large messages without end: only backpressure keeps this bounded.
+        const message = { value: new Uint8Array(64 * 1024) };
+        for (;;) {
+          observed.produced++;
+          yield message;
+        }
+      }
+      default: {
+        const count = request.value[0] ?? 0;
+        for (let i = 0; i < count; i++) yield { value: new Uint8Array([i]) };
+      }
+    }
+  },
+  async clientStream(requests: AsyncIterable<BytesValue>) {
+    const chunks: Uint8Array[] = [];
+    for await (const request of requests) chunks.push(request.value);
+    return { value: Buffer.concat(chunks) };
+  },
+  async *bidi(requests: AsyncIterable<BytesValue>) {
+    for await (const request of requests) yield { value: request.value };
+  },
+};
+
+// ---------------------------------------------------------------------------
+// Clients: the SDK's, grpc-js's, and raw node:http2.
+
+const ENGINES: ProtocolEngine[] = ["moby", "connect"];
+
+/** An async iterable of the given messages, yielded one per turn. */
+async function* messages(...values: Uint8Array[]): AsyncGenerator<Bytes> {
+  for (const value of values) yield { value };
+}
+
+/** The ConnectError a promise rejects with. */
+async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await promise;
+  } catch (error) {
+    return ConnectError.from(error);
+  }
+  assert.fail("expected the call to fail");
+}
+
+/** Every message of a stream, and the error it ended with (if any). */
+async function drain(stream: AsyncIterable<BytesValue>): Promise<{ values: Uint8Array[]; error?: ConnectError }> {
+  const values: Uint8Array[] = [];
+  try {
+    for await (const message of stream) values.push(message.value);
+  } catch (error) {
+    return { values, error: ConnectError.from(error) };
+  }
+  return { values };
+}
+
+/** The bytes as a plain Uint8Array, so that a Buffer and a Uint8Array of the same bytes compare equal. */
+function plain(bytes: Uint8Array | undefined): Uint8Array {
+  return new Uint8Array(bytes ?? []);
+}
+
+/** Asserts two lists of byte arrays hold the same bytes. */
+function sameBytes(actual: Uint8Array[], expected: Uint8Array[]): void {
+  assert.deepEqual(actual.map(plain), expected.map(plain));
+}
+
+/** 3 MiB of varied bytes. */
+function bigPayload(): Uint8Array {
+  const bytes = new Uint8Array(3 * 1024 * 1024);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + (i >> 11)) & 0xff;
+  return bytes;
+}
+
+const serializeBytes = (value: Uint8Array) => Buffer.from(toBinary(BytesValueSchema, create(BytesValueSchema, { value })));
+const deserializeBytes = (bytes: Buffer) => fromBinary(BytesValueSchema, bytes).value;
+
+/** A grpc-js unary call of method with value and metadata; resolves with the answer, headers and status. */
+function grpcJsUnary(client: grpc.Client, method: string, value: Uint8Array, metadata = new grpc.Metadata()) {
+  return new Promise<{ error: grpc.ServiceError | null; value?: Uint8Array; headers?: grpc.Metadata; status: grpc.StatusObject }>((resolve) => {
+    let headers: grpc.Metadata | undefined;
+    let result: { error: grpc.ServiceError | null; value?: Uint8Array } | undefined;
+    const call = client.makeUnaryRequest(`${PATH}/${method}`, serializeBytes, deserializeBytes, value, metadata, { deadline: Date.now() + 10_000 }, (error, answer) => {
+      result = { error, ...(answer === undefined ? {} : { value: answer }) };
+    });
+    call.on("metadata", (received) => (headers = received));
+    call.on("status", (status) => setImmediate(() => resolve({ ...result!, ...(headers === undefined ? {} : { headers }), status })));
+  });
+}
+
+/** What a raw HTTP/2 request got back: headers (and whether they ended the stream), data and trailers. */
+interface RawAnswer {
+  headers: http2.IncomingHttpHeaders;
+  endedWithHeaders: boolean;
+  data: Buffer;
+  trailers?: http2.IncomingHttpHeaders;
+  rstCode?: number;
+}
+
+/** Sends a raw HTTP/2 request with body to socketPath; resets it after resetAfterMs when given. */
+function rawRequest(socketPath: string, headers: http2.OutgoingHttpHeaders, body: Buffer, resetAfterMs?: number): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect("http://localhost", { createConnection: () => connect(socketPath) });
+    session.on("error", reject);
+    const stream = session.request({ ":method": "POST", "content-type": "application/grpc", te: "trailers", ...headers });
+    const chunks: Buffer[] = [];
+    let answer: Partial<RawAnswer> = {};
+    stream.on("response", (responseHeaders, flags) => {
+      answer = { headers: responseHeaders, endedWithHeaders: (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0 };
+    });
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    stream.on("trailers", (trailers) => (answer.trailers = trailers));
+    stream.on("error", () => {});
+    stream.on("close", () => {
+      session.close();
+      resolve({ ...(answer as RawAnswer), data: Buffer.concat(chunks), rstCode: stream.rstCode });
+    });
+    stream.end(body);
+    if (resetAfterMs !== undefined) setTimeout(() => stream.close(http2.constants.NGHTTP2_CANCEL), resetAfterMs);
+  });
+}
+
+/** One length-prefixed message. */
+function frame(message: Uint8Array): Buffer {
+  const out = Buffer.alloc(5 + message.length);
+  out.writeUInt32BE(message.length, 1);
+  out.set(message, 5);
+  return out;
+}
+
+let ids = 0;
+const nextId = () => `call-${++ids}`;
+
+// ---------------------------------------------------------------------------
+
+const scratch = scratchDirectory("moby-conformance-");
+after(() => scratch.remove());
+
+/** Serves the test service with engine, in this process. */
+async function serve(engine: ProtocolEngine, extra: { interceptors?: Interceptor[] } = {}): Promise<ComponentServer> {
+  return serveComponent({
+    name: `conformance-${engine}`,
+    version: "1.0.0",
+    services: [serviceOf(ConformanceService, implementation as unknown as Partial<ServiceImpl<DescService>>)],
+    socketPath: join(scratch.dir, `${engine}-${++ids}.sock`),
+    handleSignals: false,
+    logger: pino({ level: "silent" }),
+    protocolEngine: engine,
+    shutdownGraceMs: 200,
+    ...extra,
+  });
+}
+
+for (const serverEngine of ENGINES) {
+  describe(`${serverEngine} server`, () => {
+    let server: ComponentServer;
+
+    before(async () => {
+      server = await serve(serverEngine);
+    });
+
+    after(async () => {
+      await server?.shutdown();
+    });
+
+    for (const clientEngine of ENGINES) {
+      describe(`<- SDK client (${clientEngine} engine)`, () => {
+        let connection: Connection;
+        let client: ConformanceClient;
+
+        before(() => {
+          connection = dialSocket(server.socketPath, { protocolEngine: clientEngine, retry: false });
+          client = connection.client(ConformanceService) as unknown as ConformanceClient;
+        });
+
+        after(() => connection?.close());
+
+        it("echoes unary, server-streaming, client-streaming and bidi calls", async () => {
+          const unary = (await client.unary({ value: new Uint8Array([7, 8]) })).value;
+          sameBytes([unary], [new Uint8Array([7, 8])]);
+          if (clientEngine === "moby") assert.equal(Object.getPrototypeOf(unary), Uint8Array.prototype, "bytes fields are plain Uint8Arrays, not Buffers");
+          sameBytes((await drain(client.serverStream({ value: new Uint8Array([3]) }))).values, [new Uint8Array([0]), new Uint8Array([1]), new Uint8Array([2])]);
+          sameBytes([(await client.clientStream(messages(new Uint8Array([1]), new Uint8Array([2, 3])))).value], [new Uint8Array([1, 2, 3])]);
+          sameBytes((await drain(client.bidi(messages(new Uint8Array([4]), new Uint8Array([5]))))).values, [new Uint8Array([4]), new Uint8Array([5])]);
+        });
+
+        it("sends and receives a 3 MiB message split over many frames, unary and streaming", async () => {
+          const payload = bigPayload();
+          sameBytes([(await client.unary({ value: payload })).value], [payload]);
+          sameBytes((await drain(client.bidi(messages(payload, payload.subarray(5))))).values, [payload, payload.subarray(5)]);
+        });
+
+        it("fails with DEADLINE_EXCEEDED at the deadline, and the handler sees the abort", async () => {
+          const id = nextId();
+          const started = Date.now();
+          const error = await rejection(client.unary({}, { timeoutMs: 200, headers: { "x-case": "wait", "x-id": id } }));
+          assert.equal(error.code, Code.DeadlineExceeded, error.message);
+          assert.ok(Date.now() - started < 3000);
+          await observed.wait(`${id}:aborted`);
+        });
+
+        it("cancels a unary call: the client gets CANCELED, the handler sees the abort", async () => {
+          const id = nextId();
+          const abort = new AbortController();
+          const call = client.unary({}, { signal: abort.signal, headers: { "x-case": "wait", "x-id": id } });
+          await observed.wait(`${id}:started`);
+          abort.abort();
+          assert.equal((await rejection(call)).code, Code.Canceled);
+          assert.equal(await observed.wait(`${id}:aborted`), Code.Canceled);
+        });
+
+        it("cancels a server stream: the handler sees the abort", async () => {
+          const id = nextId();
+          const abort = new AbortController();
+          const stream = client.serverStream({}, { signal: abort.signal, headers: { "x-case": "wait", "x-id": id } });
+          const ended = drain(stream);
+          await observed.wait(`${id}:started`);
+          abort.abort();
+          assert.equal((await ended).error?.code, Code.Canceled);
+          await observed.wait(`${id}:aborted`);
+        });
+
+        it("receives an error with its details (grpc-status-details-bin), unary and after stream messages", async () => {
+          const error = await rejection(client.unary({}, { headers: { "x-case": "fail-details" } }));
+          assert.equal(error.code, Code.FailedPrecondition);
+          assert.equal(error.rawMessage, "with details: 100% bad, naïve");
+          assert.deepEqual(error.findDetails(StringValueSchema).map((d) => d.value), [DETAIL]);
+          const { values, error: streamError } = await drain(client.serverStream({}, { headers: { "x-case": "fail-after-2" } }));
+          sameBytes(values, [new Uint8Array([1]), new Uint8Array([2])]);
+          assert.equal(streamError?.code, Code.FailedPrecondition);
+          assert.deepEqual(streamError?.findDetails(StringValueSchema).map((d) => d.value), [DETAIL]);
+        });
+
+        it("reads trailers-only error responses, unary and streaming", async () => {
+          const error = await rejection(client.unary({}, { headers: { "x-case": "fail-now" } }));
+          assert.equal(error.code, Code.PermissionDenied);
+          assert.equal(error.rawMessage, "refused at once");
+          const { values, error: streamError } = await drain(client.serverStream({}, { headers: { "x-case": "fail-now" } }));
+          assert.deepEqual(values, []);
+          assert.equal(streamError?.code, Code.PermissionDenied);
+        });
+
+        it("round-trips binary and text metadata in headers and trailers", async () => {
+          const bytes = new Uint8Array([0, 1, 2, 0xfe, 0xff, 0x80, 10, 13]);
+          for (const kind of ["unary", "stream"] as const) {
+            let header: Headers | undefined;
+            let trailer: Headers | undefined;
+            const options: CallOptions = {
+              headers: { "x-case": "metadata", "x-trace-bin": encodeBinaryHeader(bytes), "x-plain": "hello world" },
+              onHeader: (h) => (header = h),
+              onTrailer: (t) => (trailer = t),
+            };
+            if (kind === "unary") await client.unary({ value: bytes }, options);
+            else await drain(client.serverStream({ value: bytes }, options));
+            assert.deepEqual(plain(decodeBinaryHeader(header?.get("x-echo-bin") ?? "")), bytes, kind);
+            assert.equal(header?.get("x-plain"), "hello world", kind);
+            assert.deepEqual(plain(decodeBinaryHeader(trailer?.get("x-trailer-bin") ?? "")), bytes, kind);
+          }
+        });
+
+        it("close() fails the calls in flight with CANCELED, and the next call connects again", async () => {
+          const own = dialSocket(server.socketPath, { protocolEngine: clientEngine, retry: false });
+          const ownClient = own.client(ConformanceService) as unknown as ConformanceClient;
+          try {
+            const id = nextId();
+            const call = ownClient.unary({}, { headers: { "x-case": "wait", "x-id": id } });
+            await observed.wait(`${id}:started`);
+            own.close();
+            assert.equal((await rejection(call)).code, Code.Canceled);
+            await observed.wait(`${id}:aborted`);
+            sameBytes([(await ownClient.unary({ value: new Uint8Array([1]) })).value], [new Uint8Array([1])]);
+          } finally {
+            own.close();
+          }
+        });
+
+        it("fails a call of a method the server does not serve with UNIMPLEMENTED", async () => {
+          const other = createFileRegistry(
+            create(FileDescriptorProtoSchema, {
+              name: "other/v1/other.proto",
+              package: "other.v1",
+              syntax: "proto3",
+              dependency: ["google/protobuf/wrappers.proto"],
+              service: [{ name: "Missing", method: [{ name: "Unary", inputType: ".google.protobuf.BytesValue", outputType: ".google.protobuf.BytesValue" }] }],
+            }),
+            () => file_google_protobuf_wrappers,
+          ).getService("other.v1.Missing")!;
+          const missing = connection.client(other) as unknown as Pick<ConformanceClient, "unary">;
+          assert.equal((await rejection(missing.unary({}))).code, Code.Unimplemented);
+        });
+      });
+    }
+
+    describe("<- @grpc/grpc-js client", () => {
+      let client: grpc.Client;
+
+      before(() => {
+        client = new grpc.Client(`unix:${server.socketPath}`, grpc.credentials.createInsecure());
+      });
+
+      after(() => client?.close());
+
+      it("echoes a 3 MiB message", async () => {
+        const payload = bigPayload();
+        const { error, value } = await grpcJsUnary(client, "Unary", payload);
+        assert.equal(error, null);
+        sameBytes([value!], [payload]);
+      });
+
+      it("reads a trailers-only error with its code and message", async () => {
+        const metadata = new grpc.Metadata();
+        metadata.set("x-case", "fail-now");
+        const { error } = await grpcJsUnary(client, "Unary", new Uint8Array(), metadata);
+        assert.equal(error?.code, grpc.status.PERMISSION_DENIED);
+        assert.equal(error?.details, "refused at once");
+      });
+
+      it("reads an error with details: code, spec-encoded message, grpc-status-details-bin", async () => {
+        const metadata = new grpc.Metadata();
+        metadata.set("x-case", "fail-details");
+        const { error } = await grpcJsUnary(client, "Unary", new Uint8Array(), metadata);
+        assert.equal(error?.code, grpc.status.FAILED_PRECONDITION);
+        assert.equal(error?.details, "with details: 100% bad, naïve");
+        const details = error?.metadata.get("grpc-status-details-bin")[0];
+        assert.ok(Buffer.isBuffer(details) && details.length > 0, "grpc-status-details-bin is there");
+        assert.ok(details.includes(Buffer.from(DETAIL)), "and carries the detail");
+      });
+
+      it("answers an unknown method and an unknown service with UNIMPLEMENTED", async () => {
+        assert.equal((await grpcJsUnary(client, "NoSuchMethod", new Uint8Array())).status.code, grpc.status.UNIMPLEMENTED);
+        const call = await new Promise<grpc.StatusObject>((resolve) =>
+          client
+            .makeUnaryRequest("/no.such.v1.Service/Call", serializeBytes, deserializeBytes, new Uint8Array(), () => {})
+            .on("status", resolve),
+        );
+        assert.equal(call.code, grpc.status.UNIMPLEMENTED);
+      });
+
+      it("round-trips binary metadata in headers and trailers", async () => {
+        const bytes = Buffer.from([0, 1, 2, 0xfe, 0xff, 0x80]);
+        const metadata = new grpc.Metadata();
+        metadata.set("x-case", "metadata");
+        metadata.set("x-trace-bin", bytes);
+        metadata.set("x-plain", "plain");
+        const { error, headers, status } = await grpcJsUnary(client, "Unary", new Uint8Array([1]), metadata);
+        assert.equal(error, null);
+        assert.deepEqual(headers?.get("x-echo-bin"), [bytes]);
+        assert.deepEqual(headers?.get("x-plain"), ["plain"]);
+        assert.deepEqual(status.metadata.get("x-trailer-bin"), [bytes]);
+      });
+    });
+
+    describe("<- raw node:http2", () => {
+      it("answers an error before any message with its status (trailers-only: one HEADERS frame with END_STREAM, moby)", async () => {
+        const answer = await rawRequest(server.socketPath, { ":path": `${PATH}/Unary`, "x-case": "fail-now" }, frame(new Uint8Array()));
+        assert.equal(answer.headers[":status"], 200);
+        if (serverEngine === "connect") {
+          // connect-node sends headers, then the status in trailers.
+          assert.equal(answer.trailers?.["grpc-status"], String(Code.PermissionDenied));
+          return;
+        }
+        assert.equal(answer.endedWithHeaders, true);
+        assert.equal(answer.headers["grpc-status"], String(Code.PermissionDenied));
+        assert.equal(answer.headers["grpc-message"], "refused at once");
+        assert.equal(answer.data.length, 0);
+      });
+
+      it("sends a message as headers, data, then trailers with grpc-status 0", async () => {
+        const answer = await rawRequest(server.socketPath, { ":path": `${PATH}/Unary` }, frame(toBinary(BytesValueSchema, create(BytesValueSchema, { value: new Uint8Array([9]) }))));
+        assert.equal(answer.endedWithHeaders, false);
+        assert.match(String(answer.headers["content-type"]), /^application\/grpc/);
+        assert.equal(answer.trailers?.["grpc-status"], "0");
+        sameBytes([fromBinary(BytesValueSchema, answer.data.subarray(5)).value], [new Uint8Array([9])]);
+      });
+
+      it("ends the call at grpc-timeout with DEADLINE_EXCEEDED by itself, and the handler sees DEADLINE_EXCEEDED", async () => {
+        const id = nextId();
+        const started = Date.now();
+        const answer = await rawRequest(server.socketPath, { ":path": `${PATH}/Unary`, "grpc-timeout": "200m", "x-case": "wait", "x-id": id }, frame(new Uint8Array()));
+        const status = answer.trailers?.["grpc-status"] ?? answer.headers["grpc-status"];
+        assert.equal(status, String(Code.DeadlineExceeded));
+        assert.ok(Date.now() - started < 3000);
+        assert.equal(await observed.wait(`${id}:aborted`), Code.DeadlineExceeded);
+      });
+
+      it("sees RST_STREAM as cancellation: the handler's signal aborts", async () => {
+        const id = nextId();
+        void rawRequest(server.socketPath, { ":path": `${PATH}/Unary`, "x-case": "wait", "x-id": id }, frame(new Uint8Array()), 100);
+        await observed.wait(`${id}:aborted`);
+      });
+
+      it("answers unsupported compression with UNIMPLEMENTED", async () => {
+        const answer = await rawRequest(server.socketPath, { ":path": `${PATH}/Unary`, "grpc-encoding": "snappy" }, frame(new Uint8Array()));
+        assert.equal(answer.headers["grpc-status"] ?? answer.trailers?.["grpc-status"], String(Code.Unimplemented));
+      });
+
+      it("reassembles a message whose frame arrives one byte at a time", async () => {
+        const body = frame(toBinary(BytesValueSchema, create(BytesValueSchema, { value: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]) })));
+        const answer = await new Promise<RawAnswer>((resolve, reject) => {
+          const session = http2.connect("http://localhost", { createConnection: () => connect(server.socketPath) });
+          session.on("error", reject);
+          const stream = session.request({ ":method": "POST", ":path": `${PATH}/Unary`, "content-type": "application/grpc" });
+          const chunks: Buffer[] = [];
+          let result: Partial<RawAnswer> = {};
+          stream.on("response", (headers) => (result = { headers }));
+          stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+          stream.on("trailers", (trailers) => (result.trailers = trailers));
+          stream.on("close", () => {
+            session.close();
+            resolve({ ...(result as RawAnswer), data: Buffer.concat(chunks) });
+          });
+          let offset = 0;
+          const next = () => {
+            if (offset === body.length) return void stream.end();
+            stream.write(body.subarray(offset, ++offset));
+            setTimeout(next, 1);
+          };
+          next();
+        });
+        assert.equal(answer.trailers?.["grpc-status"], "0");
+        sameBytes([fromBinary(BytesValueSchema, answer.data.subarray(5)).value], [new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8])]);
+      });
+    });
+  });
+}
+
+describe("interceptors, with either engine on each side", () => {
+  for (const serverEngine of ENGINES) {
+    for (const clientEngine of ENGINES) {
+      it(`${clientEngine} client -> ${serverEngine} server: both sides' interceptors run, headers pass`, async () => {
+        const seenByServer: string[] = [];
+        const server = await serve(serverEngine, {
+          interceptors: [
+            (next) => async (request) => {
+              seenByServer.push(`${request.method.name}:${request.header.get("x-from-client-interceptor") ?? ""}`);
+              const response = await next(request);
+              response.header.set("x-from-server-interceptor", "yes");
+              return response;
+            },
+          ],
+        });
+        const connection = dialSocket(server.socketPath, {
+          protocolEngine: clientEngine,
+          interceptors: [
+            (next) => async (request) => {
+              request.header.set("x-from-client-interceptor", "set");
+              return next(request);
+            },
+          ],
+        });
+        try {
+          const client = connection.client(ConformanceService) as unknown as ConformanceClient;
+          let header: Headers | undefined;
+          const answer = await client.unary({}, { headers: { "x-case": "interceptor" }, onHeader: (h) => (header = h) });
+          assert.equal(new TextDecoder().decode(answer.value), "set");
+          assert.equal(header?.get("x-from-server-interceptor"), "yes");
+          assert.deepEqual((await drain(client.serverStream({ value: new Uint8Array([2]) }))).values.length, 2);
+          sameBytes((await drain(client.bidi(messages(new Uint8Array([1]))))).values, [new Uint8Array([1])]);
+          assert.deepEqual(seenByServer, ["Unary:set", "ServerStream:set", "Bidi:set"]);
+        } finally {
+          connection.close();
+          await server.shutdown();
+        }
+      });
+    }
+  }
+});
+
+describe("backpressure (moby engine on both sides)", () => {
+  it("a client that stops reading a stream stops the server's handler", async () => {
+    const server = await serve("moby");
+    const connection = dialSocket(server.socketPath, { protocolEngine: "moby" });
+    try {
+      const client = connection.client(ConformanceService) as unknown as ConformanceClient;
+      const abort = new AbortController();
+      const iterator = client.serverStream({}, { signal: abort.signal, headers: { "x-case": "flood" } })[Symbol.asyncIterator]();
+      observed.produced = 0;
+      assert.equal((await iterator.next()).value?.value.length, 64 * 1024);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const producedWhileStalled = observed.produced;
+      // Flow-control windows (64 KiB per stream by default) and the queues on both ends hold a bounded number.
+      assert.ok(producedWhileStalled < 128, `the handler produced ${producedWhileStalled} messages of 64 KiB while the client read 1`);
+      for (let i = 0; i < 200; i++) await iterator.next();
+      assert.ok(observed.produced > producedWhileStalled, "reading again lets the handler go on");
+      abort.abort();
+    } finally {
+      connection.close();
+      await server.shutdown();
+    }
+  });
+});
