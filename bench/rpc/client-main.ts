@@ -7,12 +7,12 @@
 import { answerJsonLines } from "../support/json-lines.js";
 import { runLoad } from "./load.js";
 import type { LoadRequest } from "./load.js";
-import { isRpcPeer } from "./peers.js";
+import { RPC_PEERS, isRpcPeer } from "./peers.js";
 import { loadPeer } from "./peer-modules.js";
 
 const [peer = "", socketPath = ""] = process.argv.slice(2);
 if (!isRpcPeer(peer) || socketPath === "") {
-  process.stderr.write("usage: client-main.ts <http2|grpc-js|connect|sdk> <socket>\n");
+  process.stderr.write(`usage: client-main.ts <${RPC_PEERS.join("|")}> <socket>\n`);
   process.exit(2);
 }
 const client = (await loadPeer(peer)).dial(socketPath);

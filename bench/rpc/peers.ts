@@ -5,7 +5,7 @@
  */
 
 /** The peers, in the order their columns are printed. */
-export const RPC_PEERS = ["http2", "grpc-js", "connect", "sdk"] as const;
+export const RPC_PEERS = ["http2", "grpc-js", "connect", "sdk", "sdk-connect"] as const;
 
 /** One peer's name. */
 export type RpcPeer = (typeof RPC_PEERS)[number];
@@ -15,7 +15,8 @@ export const PEER_DESCRIPTIONS: Record<RpcPeer, string> = {
   http2: "raw node:http2, a length-prefixed body, no gRPC (the floor)",
   "grpc-js": "@grpc/grpc-js server and client, @grpc/proto-loader codecs",
   connect: "connect-node as it comes: connectNodeAdapter + createGrpcTransport",
-  sdk: "@moby-core/sdk as an author uses it: serveComponent + dialSocket().client()",
+  sdk: "@moby-core/sdk as an author uses it: serveComponent + dialSocket().client(), default engine (the SDK's own gRPC on node:http2)",
+  "sdk-connect": "@moby-core/sdk as the sdk peer, with protocolEngine: \"connect\" (connect-node underneath) on both sides",
 };
 
 /** Tells whether name is a peer. */
