@@ -126,6 +126,18 @@ describe("limits", () => {
     assert.equal(error.code, Code.DeadlineExceeded);
     assert.ok(Date.now() - started < 5000, "the call ended at its deadline, not after the delay");
   });
+
+  it("takes a per-call timeoutMs of 0 as no deadline, as connect does, over the connection's default", async () => {
+    const socketPath = freshSocket();
+    await hello(socketPath);
+    const client = dial(socketPath, { timeoutMs: 150 }).client(GreeterService);
+    const late = { name: "late", delay: { nanos: 500_000_000 } };
+    assert.equal((await rejection(client.sayHello(late))).code, Code.DeadlineExceeded);
+    assert.equal((await client.sayHello(late, { timeoutMs: 0 })).greeting, "Hello, late!");
+    const names: string[] = [];
+    for await (const reply of client.streamGreetings({ name: "s", count: 2 }, { timeoutMs: 0 })) names.push(reply.greeting);
+    assert.equal(names.length, 2);
+  });
 });
 
 describe("graceful shutdown", () => {

@@ -57,15 +57,21 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/**
+ * The deadline of a call in ms, undefined for none: the call's own when it
+ * sets one, else the default; as in connect, 0 or less means none.
+ */
+function deadlineOf(callTimeoutMs: number | undefined, defaultTimeoutMs: number): number | undefined {
+  const timeoutMs = callTimeoutMs ?? defaultTimeoutMs;
+  return timeoutMs > 0 ? timeoutMs : undefined;
+}
+
 /** Wraps transport with a default unary deadline and the retry policy (false: no retries). */
 export function withCallPolicy(transport: Transport, timeoutMs: number, retry: RetryPolicy | false): Transport {
   return {
     unary(method, signal, callTimeoutMs, header, input, contextValues) {
-      const budget = callTimeoutMs ?? (timeoutMs > 0 ? timeoutMs : undefined);
+      const budget = deadlineOf(callTimeoutMs, timeoutMs);
       const deadline = budget === undefined ? undefined : Date.now() + budget;
-      if (budget !== undefined && budget <= 0) {
-        return Promise.reject(new ConnectError("deadline exceeded while retrying", Code.DeadlineExceeded));
-      }
       // The first attempt with no async frame of its own: most calls need no retry.
       const first = transport.unary(method, signal, budget, header, input, contextValues);
       return first.catch(async (firstError: unknown) => {
@@ -90,7 +96,7 @@ export function withCallPolicy(transport: Transport, timeoutMs: number, retry: R
       });
     },
     stream(method, signal, callTimeoutMs, header, input, contextValues) {
-      return transport.stream(method, signal, callTimeoutMs, header, input, contextValues);
+      return transport.stream(method, signal, deadlineOf(callTimeoutMs, 0), header, input, contextValues);
     },
   };
 }

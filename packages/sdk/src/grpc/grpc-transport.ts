@@ -77,6 +77,8 @@ export class GrpcTransport implements Transport {
     } catch (error) {
       return Promise.reject(ConnectError.from(error, Code.Internal));
     }
+    // As in connect's transports, a timeout of 0 or less means none.
+    if (timeoutMs !== undefined && timeoutMs <= 0) timeoutMs = undefined;
     if (this.#interceptors.length === 0) return this.#unary(method, signal, timeoutMs, header, message);
     const request: UnaryRequest<I, O> = {
       stream: false,
@@ -101,6 +103,7 @@ export class GrpcTransport implements Transport {
     input: AsyncIterable<MessageInitShape<I>>,
     contextValues?: ContextValues,
   ): Promise<StreamResponse<I, O>> {
+    if (timeoutMs !== undefined && timeoutMs <= 0) timeoutMs = undefined;
     if (this.#interceptors.length === 0) return this.#stream(method, signal, timeoutMs, header, input);
     const request: StreamRequest<I, O> = {
       stream: true,
