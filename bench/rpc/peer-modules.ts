@@ -19,6 +19,10 @@ export async function loadPeer(peer: RpcPeer): Promise<PeerModule> {
       const m = await import("./http2-peer.js");
       return { serve: m.serveHttp2, dial: m.dialHttp2 };
     }
+    case "grpc-thin": {
+      const m = await import("./grpc-thin-peer.js");
+      return { serve: m.serveGrpcThin, dial: m.dialGrpcThin };
+    }
     case "grpc-js": {
       const m = await import("./grpc-js-peer.js");
       return { serve: m.serveGrpcJs, dial: m.dialGrpcJs };
