@@ -443,6 +443,29 @@ describe("container-store: UpdateContainer", () => {
       assert.equal(lost[0]!.code, Code.Aborted, lost[0]!.message);
     }
   });
+
+  it("writes sent together: the failing ones write nothing, the others get one revision each, with no gap", async () => {
+    const before = (await client.listContainers({})).revision;
+    // 60 writes in flight at once, so that they share commits: a third of them fail.
+    const writes = Array.from({ length: 60 }, (_, i) => {
+      if (i % 3 === 1) return client.createContainer({ container: container(`group-${i - 1}`) }); // the id of the write before it
+      if (i % 3 === 2) return client.createContainer({ container: container(`group-${i}`, { runtime: undefined }) }); // no runtime
+      return client.createContainer({ container: container(`group-${i}`) });
+    });
+    const outcomes = await Promise.allSettled(writes);
+    const created = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value.container!] : []));
+    const refused = outcomes.flatMap((o) => (o.status === "rejected" ? [ConnectError.from(o.reason).code] : []));
+    assert.equal(created.length, 20);
+    assert.deepEqual(new Set(refused), new Set([Code.AlreadyExists, Code.InvalidArgument]));
+    assert.deepEqual(
+      created.map((c) => c.revision).sort((a, b) => (a < b ? -1 : 1)),
+      Array.from({ length: 20 }, (_, i) => before + 1n + BigInt(i)),
+      "the revisions of the creates follow the store's last one with no gap",
+    );
+    assert.equal((await client.listContainers({})).revision, before + 20n, "the failed writes took no revision");
+    for (const c of created) assert.deepEqual((await client.getContainer({ id: c.id })).container, c);
+    for (const c of created) await client.deleteContainer({ id: c.id });
+  });
 });
 
 describe("container-store: ListContainers and StreamContainers over 3000 containers", () => {

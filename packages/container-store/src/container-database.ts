@@ -4,9 +4,12 @@
  * spec and other Any values inside as they came, never decoded); the store
  * revision, one counter across all containers that every write advances by
  * exactly one; and the change history WatchContainers replays, trimmed to a
- * bounded retention. Every write is one transaction; committed changes are
- * handed to listeners (watchers, the event publisher) in revision order, in
- * the same turn as the commit.
+ * bounded retention. Writes that arrive while the store is busy are committed
+ * together (group commit): one durable transaction, each write a savepoint in
+ * it, so a write that fails undoes only itself, and every write is
+ * acknowledged only after the commit. Committed changes are handed to
+ * listeners (watchers, the event publisher) in revision order, in the same
+ * turn as the commit.
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
@@ -52,6 +55,20 @@ export type Mutation =
   | { type: ContainerChangeType.CREATE; container: Container }
   | { type: ContainerChangeType.UPDATE; container: Container; previous: Container; updatePaths: string[] }
   | { type: ContainerChangeType.DELETE; container: Container };
+
+/** A write waiting for the next group commit. */
+interface PendingWrite {
+  decide: (context: WriteContext) => Mutation;
+  resolve: (change: StoredChange) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Where the history stands: the revision of the last write, the oldest retained change, the retained bytes. */
+interface HistoryState {
+  revision: bigint;
+  oldest: bigint;
+  bytes: number;
+}
 
 /** One stored row of the containers table, still encoded. */
 export interface ContainerRow {
@@ -129,6 +146,10 @@ export class ContainerDatabase {
     Statement
   >;
   private readonly listeners = new Set<(change: StoredChange) => void>();
+  /** Runs one write as a savepoint inside the group's transaction. */
+  private readonly applyInSavepoint: (decide: (context: WriteContext) => Mutation, before: HistoryState) => { change: StoredChange; after: HistoryState };
+  private pending: PendingWrite[] = [];
+  private commitScheduled = false;
   private revision: bigint;
   /** The lowest retained change revision; revision + 1 when none is retained. */
   private oldest: bigint;
@@ -169,6 +190,8 @@ export class ContainerDatabase {
       dropUpTo: this.db.prepare("DELETE FROM changes WHERE revision <= ?"),
       oldestSizes: this.db.prepare("SELECT revision, size FROM changes ORDER BY revision LIMIT ?"),
     };
+    // A transaction function called inside a transaction runs as a savepoint.
+    this.applyInSavepoint = this.db.transaction((decide: (context: WriteContext) => Mutation, before: HistoryState) => this.apply(decide, before));
   }
 
   /** The store revision: that of the last write, 0 for a store never written. */
@@ -215,46 +238,92 @@ export class ContainerDatabase {
   }
 
   /**
-   * Runs one write in one durable transaction: decide sees the store (and
-   * may throw, writing nothing), then its mutation is stored, recorded in the
-   * history under the next revision, and the history trimmed. Returns the
-   * change once committed, after the listeners have it.
+   * Queues one write for the next group commit: decide sees the store as the
+   * writes before it in the group left it (and may throw, writing nothing);
+   * then its mutation is stored, recorded in the history under the next
+   * revision, and the history trimmed. Resolves with the change once it is
+   * durable, after the listeners have it; rejects with what decide threw.
    */
-  write(decide: (context: WriteContext) => Mutation): StoredChange {
-    const committed = this.db.transaction(() => {
-      const revision = this.revision + 1n;
-      const mutation = decide({ revision, now: timestampNow(), get: (id) => this.get(id) });
-      const { container } = mutation;
-      const record = toBinary(ContainerSchema, container);
-      switch (mutation.type) {
-        case ContainerChangeType.CREATE:
-          this.statements.insert.run(container.id, container.revision, record);
-          break;
-        case ContainerChangeType.UPDATE:
-          if (this.statements.update.run(container.revision, record, container.id).changes !== 1) throw new Error(`update of missing ${container.id}`);
-          break;
-        case ContainerChangeType.DELETE:
-          if (this.statements.remove.run(container.id).changes !== 1) throw new Error(`delete of missing ${container.id}`);
-          break;
+  write(decide: (context: WriteContext) => Mutation): Promise<StoredChange> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ decide, resolve, reject });
+      if (!this.commitScheduled) {
+        this.commitScheduled = true;
+        setImmediate(() => this.commitPending());
       }
-      const previous = mutation.type === ContainerChangeType.UPDATE ? toBinary(ContainerSchema, filterProjection(mutation.previous)) : null;
-      const weight = changeWeight(record, previous);
-      this.statements.insertChange.run(revision, mutation.type, container.id, record, previous, weight);
-      this.statements.setRevision.run(revision);
-      const history = this.trimHistory(revision, this.oldest, this.bytes + weight);
-      return { revision, mutation, size: record.byteLength, history };
-    })();
-    this.revision = committed.revision;
-    this.oldest = committed.history.oldest;
-    this.bytes = committed.history.bytes;
-    const { mutation } = committed;
+    });
+  }
+
+  /** Commits every queued write in one durable transaction, then acknowledges each. */
+  private commitPending(): void {
+    this.commitScheduled = false;
+    const group = this.pending;
+    if (group.length === 0) return;
+    this.pending = [];
+    const outcomes: ({ change: StoredChange } | { error: unknown })[] = [];
+    let state: HistoryState = { revision: this.revision, oldest: this.oldest, bytes: this.bytes };
+    try {
+      this.db.transaction(() => {
+        for (const write of group) {
+          try {
+            const applied = this.applyInSavepoint(write.decide, state);
+            state = applied.after;
+            outcomes.push({ change: applied.change });
+          } catch (error) {
+            outcomes.push({ error });
+          }
+        }
+      })();
+    } catch (error) {
+      // The commit itself failed: nothing of the group was written.
+      for (const write of group) write.reject(error);
+      return;
+    }
+    this.revision = state.revision;
+    this.oldest = state.oldest;
+    this.bytes = state.bytes;
+    group.forEach((write, i) => {
+      const outcome = outcomes[i]!;
+      if ("error" in outcome) return write.reject(outcome.error);
+      this.notify(outcome.change);
+      write.resolve(outcome.change);
+    });
+  }
+
+  /** Stores one write's mutation and its history entry; the caller holds the transaction. */
+  private apply(decide: (context: WriteContext) => Mutation, before: HistoryState): { change: StoredChange; after: HistoryState } {
+    const revision = before.revision + 1n;
+    const mutation = decide({ revision, now: timestampNow(), get: (id) => this.get(id) });
+    const { container } = mutation;
+    const record = toBinary(ContainerSchema, container);
+    switch (mutation.type) {
+      case ContainerChangeType.CREATE:
+        this.statements.insert.run(container.id, container.revision, record);
+        break;
+      case ContainerChangeType.UPDATE:
+        if (this.statements.update.run(container.revision, record, container.id).changes !== 1) throw new Error(`update of missing ${container.id}`);
+        break;
+      case ContainerChangeType.DELETE:
+        if (this.statements.remove.run(container.id).changes !== 1) throw new Error(`delete of missing ${container.id}`);
+        break;
+    }
+    const previous = mutation.type === ContainerChangeType.UPDATE ? toBinary(ContainerSchema, filterProjection(mutation.previous)) : null;
+    const weight = changeWeight(record, previous);
+    this.statements.insertChange.run(revision, mutation.type, container.id, record, previous, weight);
+    this.statements.setRevision.run(revision);
+    const history = this.trimHistory(revision, before.oldest, before.bytes + weight);
     const change: StoredChange = {
-      revision: committed.revision,
+      revision,
       type: mutation.type,
-      container: mutation.container,
-      size: committed.size,
+      container,
+      size: record.byteLength,
       ...(mutation.type === ContainerChangeType.UPDATE ? { previous: mutation.previous, updatePaths: mutation.updatePaths } : {}),
     };
+    return { change, after: { revision, ...history } };
+  }
+
+  /** Hands a committed change to every listener; a failing listener is reported, not thrown. */
+  private notify(change: StoredChange): void {
     for (const listener of this.listeners) {
       try {
         listener(change);
@@ -262,7 +331,6 @@ export class ContainerDatabase {
         this.reportError(error);
       }
     }
-    return change;
   }
 
   /**
@@ -300,8 +368,9 @@ export class ContainerDatabase {
     this.bytes = history.bytes;
   }
 
-  /** Closes the database. */
+  /** Commits the writes still queued, then closes the database. */
   close(): void {
+    this.commitPending();
     this.db.close();
   }
 }

@@ -1,8 +1,9 @@
 /**
  * moby.container.store.v1.ContainerStoreService over the container database:
  * each handler checks its request (container-rules.ts, update-mask.ts,
- * container-filter.ts) before anything is written, and each write is one
- * transaction that advances the store revision by one.
+ * container-filter.ts) before anything is written, and each write advances
+ * the store revision by one and is answered once it is durable (writes that
+ * arrive together share one commit: see container-database.ts).
  */
 import type { ServiceImpl } from "@connectrpc/connect";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, RevisionConflictError } from "@moby-core/sdk";
@@ -38,10 +39,10 @@ function checkExpectedRevision(container: Container, expected: bigint): void {
 export function containerStoreService(db: ContainerDatabase, watchOptions: WatchOptions = {}): Partial<ServiceImpl<typeof ContainerStoreService>> {
   const tokens = new PageTokens(db.tokenKey);
   return {
-    createContainer(request) {
+    async createContainer(request) {
       const input = request.container;
       if (input === undefined) throw new InvalidArgumentError("container", "required");
-      const change = db.write((context) => {
+      const change = await db.write((context) => {
         const record = storedRecord(input, { createdAt: context.now, updatedAt: context.now, revision: context.revision });
         checkContainer(record);
         if (context.get(record.id) !== undefined) throw new AlreadyExistsError(`container ${JSON.stringify(record.id)} already exists`);
@@ -67,11 +68,11 @@ export function containerStoreService(db: ContainerDatabase, watchOptions: Watch
       return streamContainers(db.path, filter, context.signal);
     },
 
-    updateContainer(request) {
+    async updateContainer(request) {
       const input = request.container;
       checkId(input?.id ?? "", "container.id");
       const paths = parseUpdateMask(request.updateMask);
-      const change = db.write((context) => {
+      const change = await db.write((context) => {
         const current = existing(context, input!.id);
         checkExpectedRevision(current, request.expectedRevision);
         const next = applyUpdateMask(current, input!, paths);
@@ -83,9 +84,9 @@ export function containerStoreService(db: ContainerDatabase, watchOptions: Watch
       return { container: change.container };
     },
 
-    deleteContainer(request) {
+    async deleteContainer(request) {
       checkId(request.id, "id");
-      const change = db.write((context) => {
+      const change = await db.write((context) => {
         const current = existing(context, request.id);
         checkExpectedRevision(current, request.expectedRevision);
         return { type: ContainerChangeType.DELETE, container: current };
