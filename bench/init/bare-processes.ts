@@ -4,11 +4,10 @@
  * the socket accepts a connection. A killed one is respawned by the
  * benchmark as soon as its exit is seen.
  */
-import { join } from "node:path";
-import { BenchChild, stopAll } from "../support/child-process.js";
+import { BenchChild } from "../support/child-process.js";
 import { socketAccepts, pollUntil } from "../support/socket-probe.js";
-import { POLL_INTERVAL_MS, READY_TIMEOUT_MS, componentNames } from "./boot-peer.js";
-import type { BootPeer, Booted } from "./boot-peer.js";
+import { POLL_INTERVAL_MS, READY_TIMEOUT_MS, bootSpawned } from "./boot-peer.js";
+import type { BootPeer } from "./boot-peer.js";
 
 /** The bare process: remove a stale socket file, listen on $MOBY_SOCKET. */
 const LISTENER = `const fs = require("node:fs"); const p = process.env.MOBY_SOCKET;
@@ -33,31 +32,5 @@ function ready(child: BenchChild, socketPath: string): Promise<void> {
 export const bareProcesses: BootPeer = {
   name: "bare-node",
   description: "N `node -e` processes that only listen on a unix socket; ready when it accepts",
-  async boot(n, dir) {
-    const names = componentNames(n);
-    const sockets = names.map((name) => join(dir, `${name}.sock`));
-    const started = performance.now();
-    const children = names.map((name, i) => spawnBare(name, sockets[i]!));
-    try {
-      await Promise.all(children.map((child, i) => ready(child, sockets[i]!)));
-    } catch (error) {
-      await stopAll(children, "SIGKILL");
-      throw error;
-    }
-    const bootMs = performance.now() - started;
-    const booted: Booted = {
-      bootMs,
-      async restartOne() {
-        const victim = children[0]!;
-        const started = performance.now();
-        victim.process.kill("SIGKILL");
-        await victim.exited;
-        children[0] = spawnBare(names[0]!, sockets[0]!);
-        await ready(children[0], sockets[0]!);
-        return performance.now() - started;
-      },
-      stop: () => stopAll(children),
-    };
-    return booted;
-  },
+  boot: (n, dir) => bootSpawned(n, dir, spawnBare, ready),
 };

@@ -4,7 +4,8 @@
  * serving again, and stop them all.
  */
 import { join } from "node:path";
-import { REPO_ROOT } from "../support/child-process.js";
+import { REPO_ROOT, stopAll } from "../support/child-process.js";
+import type { BenchChild } from "../support/child-process.js";
 
 /** How often readiness is polled, in ms: the same for every peer. */
 export const POLL_INTERVAL_MS = 5;
@@ -38,4 +39,39 @@ export interface BootPeer {
   readonly description: string;
   /** Boots n processes with their sockets in dir. */
   boot(n: number, dir: string): Promise<Booted>;
+}
+
+/**
+ * Boots n processes the benchmark spawns itself (spawn), each with its socket
+ * in dir, ready when ready says so; a killed one is respawned the same way.
+ */
+export async function bootSpawned(
+  n: number,
+  dir: string,
+  spawn: (name: string, socketPath: string) => BenchChild,
+  ready: (child: BenchChild, socketPath: string) => Promise<void>,
+): Promise<Booted> {
+  const names = componentNames(n);
+  const sockets = names.map((name) => join(dir, `${name}.sock`));
+  const started = performance.now();
+  const children = names.map((name, i) => spawn(name, sockets[i]!));
+  try {
+    await Promise.all(children.map((child, i) => ready(child, sockets[i]!)));
+  } catch (error) {
+    await stopAll(children, "SIGKILL");
+    throw error;
+  }
+  return {
+    bootMs: performance.now() - started,
+    async restartOne() {
+      const victim = children[0]!;
+      const started = performance.now();
+      victim.process.kill("SIGKILL");
+      await victim.exited;
+      children[0] = spawn(names[0]!, sockets[0]!);
+      await ready(children[0], sockets[0]!);
+      return performance.now() - started;
+    },
+    stop: () => stopAll(children),
+  };
 }

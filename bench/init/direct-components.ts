@@ -4,13 +4,12 @@
  * grpc.health.v1 Check answers SERVING, the check init makes. A killed one
  * is respawned by the benchmark as soon as its exit is seen.
  */
-import { join } from "node:path";
 import { Health, HealthCheckResponse_ServingStatus } from "@moby-core/grpc-health-api/v1";
 import { dialSocket } from "@moby-core/sdk";
-import { BenchChild, stopAll } from "../support/child-process.js";
+import { BenchChild } from "../support/child-process.js";
 import { socketAccepts, pollUntil } from "../support/socket-probe.js";
-import { IDLE_COMPONENT, POLL_INTERVAL_MS, READY_TIMEOUT_MS, componentNames } from "./boot-peer.js";
-import type { BootPeer, Booted } from "./boot-peer.js";
+import { IDLE_COMPONENT, POLL_INTERVAL_MS, READY_TIMEOUT_MS, bootSpawned } from "./boot-peer.js";
+import type { BootPeer } from "./boot-peer.js";
 
 /** Starts the idle component as name on socketPath. */
 function spawnComponent(name: string, socketPath: string): BenchChild {
@@ -44,31 +43,5 @@ async function ready(child: BenchChild, socketPath: string): Promise<void> {
 export const directComponents: BootPeer = {
   name: "sdk-direct",
   description: "N idle SDK components (bench/init/idle-component.mjs) spawned directly; ready when health Check is SERVING",
-  async boot(n, dir) {
-    const names = componentNames(n);
-    const sockets = names.map((name) => join(dir, `${name}.sock`));
-    const started = performance.now();
-    const children = names.map((name, i) => spawnComponent(name, sockets[i]!));
-    try {
-      await Promise.all(children.map((child, i) => ready(child, sockets[i]!)));
-    } catch (error) {
-      await stopAll(children, "SIGKILL");
-      throw error;
-    }
-    const bootMs = performance.now() - started;
-    const booted: Booted = {
-      bootMs,
-      async restartOne() {
-        const victim = children[0]!;
-        const started = performance.now();
-        victim.process.kill("SIGKILL");
-        await victim.exited;
-        children[0] = spawnComponent(names[0]!, sockets[0]!);
-        await ready(children[0], sockets[0]!);
-        return performance.now() - started;
-      },
-      stop: () => stopAll(children),
-    };
-    return booted;
-  },
+  boot: (n, dir) => bootSpawned(n, dir, spawnComponent, ready),
 };

@@ -11,6 +11,7 @@ import { connect } from "node:net";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { EchoRequestSchema, EchoResponseSchema, StreamRequestSchema, StreamResponseSchema } from "../gen/bench/v1/echo_pb.js";
+import { collect, pump } from "./http2-streams.js";
 import type { EchoClient } from "./peers.js";
 
 const ECHO_PATH = "/bench.v1.EchoService/Echo";
@@ -38,33 +39,10 @@ function unframe<D extends DescMessage>(desc: D, body: Buffer): MessageShape<D>[
   return messages;
 }
 
-/** Collects a stream's data into one buffer. */
-function collect(stream: NodeJS.ReadableStream, done: (body: Buffer) => void): void {
-  const chunks: Buffer[] = [];
-  stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-  stream.on("end", () => done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-}
-
 /** Answers with the response headers; the status goes in the trailers once the body is written. */
 function respond(stream: http2.ServerHttp2Stream): void {
   stream.once("wantTrailers", () => stream.sendTrailers(OK));
   stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
-}
-
-/** Writes count copies of message to stream, waiting for "drain" when its buffer is full, then ends it. */
-function pump(stream: http2.ServerHttp2Stream, message: Buffer, count: number): void {
-  let sent = 0;
-  const next = () => {
-    while (sent < count) {
-      sent++;
-      if (!stream.write(message)) {
-        stream.once("drain", next);
-        return;
-      }
-    }
-    stream.end();
-  };
-  next();
 }
 
 /** Serves Echo and Stream on socketPath; resolves once listening. */

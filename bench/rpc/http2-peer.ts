@@ -6,6 +6,7 @@
  */
 import * as http2 from "node:http2";
 import { connect } from "node:net";
+import { collect, pump } from "./http2-streams.js";
 import type { EchoClient } from "./peers.js";
 
 /** Prefixes payload with its 4-byte big-endian length. */
@@ -19,29 +20,6 @@ function frame(payload: Uint8Array): Buffer {
 /** The payload of one framed body. */
 function unframe(body: Buffer): Buffer {
   return body.subarray(4, 4 + body.readUInt32BE(0));
-}
-
-/** Collects a stream's data into one buffer. */
-function collect(stream: NodeJS.ReadableStream, done: (body: Buffer) => void): void {
-  const chunks: Buffer[] = [];
-  stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-  stream.on("end", () => done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-}
-
-/** Writes count copies of message to stream, waiting for "drain" when its buffer is full, then ends it. */
-function pump(stream: http2.ServerHttp2Stream, message: Buffer, count: number): void {
-  let sent = 0;
-  const next = () => {
-    while (sent < count) {
-      sent++;
-      if (!stream.write(message)) {
-        stream.once("drain", next);
-        return;
-      }
-    }
-    stream.end();
-  };
-  next();
 }
 
 /** Serves /echo and /stream on socketPath; resolves once listening. */

@@ -2,8 +2,8 @@
  * The load a client runner drives: keeps inFlight calls going for a while,
  * and counts calls (or streamed messages) and each call's latency.
  */
-import { ownCpuMicros, processCpuMicros } from "../support/process-cpu.js";
-import { percentile } from "../support/stats.js";
+import { runClosedLoop } from "../support/call-load.js";
+import type { Call } from "../support/call-load.js";
 import type { RpcCase } from "./cases.js";
 import type { EchoClient } from "./peers.js";
 
@@ -38,56 +38,31 @@ export interface LoadResult {
   serverCpuUs: number;
 }
 
-/** Keeps the case's calls in flight for ms milliseconds and reports what was done. */
-async function drive(client: EchoClient, request: LoadRequest, ms: number): Promise<LoadResult> {
-  const serverCpu = () => (request.serverPid > 0 ? processCpuMicros(request.serverPid) : undefined) ?? Number.NaN;
-  const { kind, inFlight, payloadBytes, streamCount, streamSize } = request.case;
+/** The case's call: one Echo or one Stream, checked; resolves with the messages received. */
+function caseCall(client: EchoClient, request: LoadRequest): Call {
+  const { kind, payloadBytes, streamCount, streamSize } = request.case;
   const payload = new Uint8Array(payloadBytes).fill(0x61);
-  const call =
-    kind === "unary"
-      ? async () => {
-          const answer = await client.echo(payload);
-          if (answer.byteLength !== payloadBytes) throw new Error(`echo answered ${answer.byteLength} bytes, sent ${payloadBytes}`);
-          return 1;
-        }
-      : async () => {
-          const received = await client.stream(streamCount, streamSize);
-          if (received !== streamCount) throw new Error(`stream sent ${received} messages, asked for ${streamCount}`);
-          return received;
-        };
-  const latencies: number[] = [];
-  let messages = 0;
-  const serverCpuBefore = serverCpu();
-  const clientCpuBefore = ownCpuMicros();
-  const start = performance.now();
-  const end = start + ms;
-  const worker = async () => {
-    while (performance.now() < end) {
-      const began = performance.now();
-      const received = await call();
-      latencies.push(performance.now() - began);
-      messages += received;
-    }
-  };
-  await Promise.all(Array.from({ length: inFlight }, worker));
-  const elapsedMs = performance.now() - start;
-  const clientCpu = ownCpuMicros() - clientCpuBefore;
-  const serverCpuUsed = serverCpu() - serverCpuBefore;
-  latencies.sort((a, b) => a - b);
-  return {
-    calls: latencies.length,
-    messages,
-    elapsedMs,
-    rate: (messages / elapsedMs) * 1000,
-    p50Us: percentile(latencies, 50, true) * 1000,
-    p99Us: percentile(latencies, 99, true) * 1000,
-    clientCpuUs: clientCpu / messages,
-    serverCpuUs: serverCpuUsed / messages,
+  if (kind === "unary") {
+    return async () => {
+      const answer = await client.echo(payload);
+      if (answer.byteLength !== payloadBytes) throw new Error(`echo answered ${answer.byteLength} bytes, sent ${payloadBytes}`);
+      return 1;
+    };
+  }
+  return async () => {
+    const received = await client.stream(streamCount, streamSize);
+    if (received !== streamCount) throw new Error(`stream sent ${received} messages, asked for ${streamCount}`);
+    return received;
   };
 }
 
 /** Runs the warm-up, then the counted load, and reports the counted part. */
 export async function runLoad(client: EchoClient, request: LoadRequest): Promise<LoadResult> {
-  if (request.warmupMs > 0) await drive(client, request, request.warmupMs);
-  return drive(client, request, request.durationMs);
+  const { units, ...result } = await runClosedLoop(caseCall(client, request), {
+    inFlight: request.case.inFlight,
+    warmupMs: request.warmupMs,
+    durationMs: request.durationMs,
+    serverPid: request.serverPid,
+  });
+  return { ...result, messages: units };
 }
