@@ -80,17 +80,7 @@ export class GrpcTransport implements Transport {
     // As in connect's transports, a timeout of 0 or less means none.
     if (timeoutMs !== undefined && timeoutMs <= 0) timeoutMs = undefined;
     if (this.#interceptors.length === 0) return this.#unary(method, signal, timeoutMs, header, message);
-    const request: UnaryRequest<I, O> = {
-      stream: false,
-      service: method.parent,
-      method,
-      requestMethod: "POST",
-      url: urlOf(method),
-      signal: signal ?? new AbortController().signal,
-      header: new Headers(header),
-      contextValues: contextValues ?? createContextValues(),
-      message,
-    };
+    const request: UnaryRequest<I, O> = { ...requestBase(method, signal, header, contextValues), stream: false, method, message };
     const next = this.#chain((req) => this.#unary(req.method as DescMethodUnary, req.signal, timeoutMs, req.header, req.message as MessageShape<DescMessage>));
     return next(request) as Promise<UnaryResponse<I, O>>;
   }
@@ -105,17 +95,7 @@ export class GrpcTransport implements Transport {
   ): Promise<StreamResponse<I, O>> {
     if (timeoutMs !== undefined && timeoutMs <= 0) timeoutMs = undefined;
     if (this.#interceptors.length === 0) return this.#stream(method, signal, timeoutMs, header, input);
-    const request: StreamRequest<I, O> = {
-      stream: true,
-      service: method.parent,
-      method,
-      requestMethod: "POST",
-      url: urlOf(method),
-      signal: signal ?? new AbortController().signal,
-      header: new Headers(header),
-      contextValues: contextValues ?? createContextValues(),
-      message: normalized(method.input, input),
-    };
+    const request: StreamRequest<I, O> = { ...requestBase(method, signal, header, contextValues), stream: true, method, message: normalized(method.input, input) };
     const next = this.#chain((req) => this.#stream(req.method as DescMethodStreaming, req.signal, timeoutMs, req.header, req.message as AsyncIterable<never>));
     return next(request) as Promise<StreamResponse<I, O>>;
   }
@@ -179,9 +159,16 @@ export class GrpcTransport implements Transport {
   }
 }
 
-/** The URL of a method, as connect's requests carry it. */
-function urlOf(method: DescMethod): string {
-  return `http://localhost/${method.parent.typeName}/${method.name}`;
+/** What a request shows interceptors, unary or streaming, as connect's requests carry it. */
+function requestBase(method: DescMethod, signal: AbortSignal | undefined, header: HeadersInit | undefined, contextValues: ContextValues | undefined) {
+  return {
+    service: method.parent,
+    requestMethod: "POST",
+    url: `http://localhost/${method.parent.typeName}/${method.name}`,
+    signal: signal ?? new AbortController().signal,
+    header: new Headers(header),
+    contextValues: contextValues ?? createContextValues(),
+  };
 }
 
 /** The request headers of a call. */
