@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { constants } from "node:os";
 import { InvalidArgumentError } from "commander";
-import { MAX_ID_LENGTH, isId } from "@moby-core/container-runtime";
+import { MAX_ID_LENGTH, isId } from "@moby-core/sdk";
 
 /** The highest signal number the runtime accepts (KillTask's rule). */
 export const MAX_SIGNAL = 64;

@@ -9,12 +9,12 @@
  */
 import type { DescService } from "@bufbuild/protobuf";
 import type { Client, Interceptor } from "@connectrpc/connect";
-import { Code, ConnectError, dialSocket } from "@moby-core/sdk";
+import { Code, ConnectError, dialSocket, mapCallErrors } from "@moby-core/sdk";
 import type { Connection } from "@moby-core/sdk";
 import { ContainerRuntimeService } from "@moby-core/container-runtime-api/v1";
 import { ContainerStoreService } from "@moby-core/container-store-api/v1";
 import { RegistryService } from "@moby-core/registry-api/v1";
-import { CliError, translateError } from "./init-client.js";
+import { CliError, NOT_ALLOWED, NOT_LISTENING, errnoOf, translateError } from "./init-client.js";
 
 /** The client of the container runtime. */
 export type RuntimeClient = Client<typeof ContainerRuntimeService>;
@@ -30,27 +30,13 @@ export class ServiceMissingError extends CliError {
   }
 }
 
-/** The errno codes that mean nothing listens on a socket. */
-const NOT_LISTENING = new Set(["ENOENT", "ECONNREFUSED", "ENOTSOCK"]);
-/** The errno codes that mean the socket may not be used by this user. */
-const NOT_ALLOWED = new Set(["EACCES", "EPERM"]);
-
-/** The errno code somewhere in the cause chain of error, if any. */
-function errnoOf(error: unknown): string | undefined {
-  for (let cause = error, depth = 0; cause instanceof Error && depth < 10; cause = cause.cause, depth++) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return code;
-  }
-  return undefined;
-}
-
 /**
  * An interceptor that rewrites a failure to connect to component's socket
  * as "cannot reach <component> at <socket>: ..." (UNAVAILABLE, the cause
  * kept so the SDK still retries a request that was never sent).
  */
 function nameTheComponent(component: string, socketPath: string): Interceptor {
-  const map = (error: unknown): unknown => {
+  return mapCallErrors((error) => {
     const errno = errnoOf(error);
     if (errno === undefined) return error;
     let reason: string;
@@ -59,22 +45,7 @@ function nameTheComponent(component: string, socketPath: string): Interceptor {
     else return error;
     const cause = error instanceof Error ? error : undefined;
     return new ConnectError(`cannot reach ${component} at ${socketPath}: ${reason}`, Code.Unavailable, undefined, undefined, cause);
-  };
-  async function* mapStream<T>(messages: AsyncIterable<T>) {
-    try {
-      yield* messages;
-    } catch (error) {
-      throw map(error);
-    }
-  }
-  return (next) => async (request) => {
-    try {
-      const response = await next(request);
-      return response.stream ? { ...response, message: mapStream(response.message) } : response;
-    } catch (error) {
-      throw map(error);
-    }
-  };
+  });
 }
 
 /** The CliError for a failed call to a component: its message, one line. */

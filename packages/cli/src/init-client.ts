@@ -24,12 +24,12 @@ export class CliError extends Error {
 }
 
 /** The errno codes that mean nothing listens on the socket. */
-const NOT_LISTENING = new Set(["ENOENT", "ECONNREFUSED", "ENOTSOCK"]);
+export const NOT_LISTENING = new Set(["ENOENT", "ECONNREFUSED", "ENOTSOCK"]);
 /** The errno codes that mean the socket is there but this user may not use it. */
-const NOT_ALLOWED = new Set(["EACCES", "EPERM"]);
+export const NOT_ALLOWED = new Set(["EACCES", "EPERM"]);
 
 /** The errno code somewhere in the cause chain of error, if any. */
-function errnoOf(error: unknown): string | undefined {
+export function errnoOf(error: unknown): string | undefined {
   for (let cause = error, depth = 0; cause instanceof Error && depth < 10; cause = cause.cause, depth++) {
     const code = (cause as NodeJS.ErrnoException).code;
     if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return code;

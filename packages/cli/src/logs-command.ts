@@ -6,8 +6,7 @@
  * --container says which. Neither: an error naming NAME. --component and
  * --container skip the question and ask only that side.
  */
-import { Code, ConnectError } from "@moby-core/sdk";
-import { isId } from "@moby-core/container-runtime";
+import { Code, ConnectError, isId } from "@moby-core/sdk";
 import { logsCommand } from "./commands.js";
 import { ServiceMissingError, withContainerServices } from "./container-client.js";
 import { containerLogsCommand } from "./containers-command.js";

@@ -4,4 +4,3 @@ export { OCI_SPEC_TYPE_URL, MAX_SPEC_JSON_BYTES, checkOciSpec, specJsonFromAny }
 export type { CheckedSpec } from "./oci-spec.js";
 export * from "./oci-spec-builder.js";
 export { makeBusyboxRootfs, DEFAULT_BUSYBOX, DEFAULT_APPLETS } from "./busybox-rootfs.js";
-export { ID_PATTERN, MAX_ID_LENGTH, checkId, isId } from "./ids.js";

@@ -21,15 +21,16 @@ import {
   EventPublisher,
   FailedPreconditionError,
   NotFoundError,
+  PageTokens,
   ServingStatus,
   UnavailableError,
   createComponentLogger,
   dialComponent,
+  loadOrCreateKey,
   serveComponent,
   serviceOf,
 } from "@moby-core/sdk";
 import type { ComponentServer, Connection, Logger } from "@moby-core/sdk";
-import { PageTokens, loadTokenKey } from "./page-token.js";
 import { probePrerequisites } from "./prerequisites.js";
 import { readRuntimeConfig } from "./runtime-config.js";
 import type { RuntimeConfig } from "./runtime-config.js";
@@ -115,7 +116,7 @@ export async function main(): Promise<void> {
   const publisher = new EventPublisher({ source: name, logger });
   let key: Uint8Array;
   try {
-    key = loadTokenKey(join(config.stateDir, "token.key"));
+    key = loadOrCreateKey(join(config.stateDir, "token.key"));
   } catch {
     key = randomBytes(32);
   }
@@ -142,7 +143,7 @@ export async function main(): Promise<void> {
     manager: () => readiness.get(),
     readContainer,
     publisher,
-    tokens: new PageTokens(key),
+    tokens: new PageTokens(key, "this runtime"),
   });
   let prober: NodeJS.Timeout | undefined;
   const server = await serveComponent({

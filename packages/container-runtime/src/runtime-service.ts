@@ -18,8 +18,10 @@ import {
   NotFoundError,
   ResourceExhaustedError,
   UnavailableError,
+  checkId,
+  checkOptionalId,
 } from "@moby-core/sdk";
-import type { EventPublisher } from "@moby-core/sdk";
+import type { EventPublisher, PageTokens } from "@moby-core/sdk";
 import {
   ContainerRuntimeService,
   ExitStatusSchema,
@@ -46,12 +48,10 @@ import {
   TaskResumedSchema,
   TaskStartSchema,
 } from "@moby-core/events-api/v1";
-import { checkId, checkOptionalId } from "./ids.js";
 import { ProcessLogReader, TailWindow } from "./log-files.js";
 import type { LogRecord, StreamNumber } from "./log-files.js";
 import { mergeEnv } from "./oci-spec-builder.js";
 import { checkOciSpec, specJsonFromAny } from "./oci-spec.js";
-import type { PageTokens } from "./page-token.js";
 import { exitStatusOf, isDrained, readExitFile } from "./process-files.js";
 import type { ExitRecord } from "./process-files.js";
 import type { RuncState } from "./runc.js";

@@ -26,10 +26,9 @@ import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { TimestampSchema } from "@bufbuild/protobuf/wkt";
-import { AlreadyExistsError, FailedPreconditionError } from "@moby-core/sdk";
+import { AlreadyExistsError, FailedPreconditionError, isId } from "@moby-core/sdk";
 import type { EventPublisher, Logger } from "@moby-core/sdk";
 import { TaskExitSchema } from "@moby-core/events-api/v1";
-import { isId } from "./ids.js";
 import type { Prerequisites } from "./prerequisites.js";
 import {
   exitStatusOf,

@@ -7,14 +7,13 @@
  */
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
-import type { Filter } from "@moby-core/sdk";
+import type { Filter, PageTokens } from "@moby-core/sdk";
 import { ListContainersResponseSchema, StreamContainersResponseSchema } from "@moby-core/container-store-api/v1";
 import type { Container, ListContainersResponse, StreamContainersResponse } from "@moby-core/container-store-api/v1";
 import { matchesContainer } from "./container-filter.js";
 import type { ContainerDatabase, ContainerRow } from "./container-database.js";
 import { decodeRecord } from "./container-database.js";
 import { ContainerSnapshot } from "./container-snapshot.js";
-import type { PageTokens } from "./page-token.js";
 
 /** The page size of a ListContainers that asks for 0. */
 export const DEFAULT_PAGE_SIZE = 100;

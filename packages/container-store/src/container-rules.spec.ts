@@ -3,10 +3,10 @@ import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { InvalidArgumentError } from "@moby-core/sdk";
+import { InvalidArgumentError, checkId } from "@moby-core/sdk";
 import { ContainerSchema } from "@moby-core/container-store-api/v1";
 import type { Container } from "@moby-core/container-store-api/v1";
-import { MAX_RECORD_BYTES, checkContainer, checkId, recordSize } from "./container-rules.js";
+import { MAX_RECORD_BYTES, checkContainer, recordSize } from "./container-rules.js";
 import { storedRecord } from "./container-record.js";
 
 /** The fields of a container, as create() takes them. */

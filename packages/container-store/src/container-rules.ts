@@ -6,14 +6,10 @@
  */
 import { toBinary } from "@bufbuild/protobuf";
 import type { Any } from "@bufbuild/protobuf/wkt";
-import { InvalidArgumentError } from "@moby-core/sdk";
+import { InvalidArgumentError, checkId } from "@moby-core/sdk";
 import { ContainerSchema } from "@moby-core/container-store-api/v1";
 import type { Container } from "@moby-core/container-store-api/v1";
 
-/** The identifier rule (containerd's): alphanumerics, with ".", "_" or "-" only singly between two of them. */
-export const ID_PATTERN = /^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$/;
-/** The longest identifier, in characters. */
-export const MAX_ID_LENGTH = 76;
 /** The most bytes of a label key, and of a label key and its value together; also the extension key bound. */
 export const MAX_LABEL_BYTES = 4096;
 /** The longest image reference, in bytes. */
@@ -37,18 +33,6 @@ export function utf8Length(text: string): number {
 export function entryPath(field: string, key: string): string {
   const shown = key.length > MAX_KEY_IN_PATH ? `${key.slice(0, MAX_KEY_IN_PATH)}...` : key;
   return `${field}[${JSON.stringify(shown)}]`;
-}
-
-/** Checks an identifier against the Container.id rule; field is its path in the request. */
-export function checkId(id: string, field: string): void {
-  if (id === "") throw new InvalidArgumentError(field, "required");
-  if (id.length > MAX_ID_LENGTH) throw new InvalidArgumentError(field, `is ${id.length} characters, more than ${MAX_ID_LENGTH}`);
-  if (!ID_PATTERN.test(id)) {
-    throw new InvalidArgumentError(
-      field,
-      `${JSON.stringify(id)} is not an identifier: ASCII letters and digits, where ".", "_" and "-" appear only singly between two of them`,
-    );
-  }
 }
 
 /** Checks a label or extension key: 1 to 4096 bytes of UTF-8. */

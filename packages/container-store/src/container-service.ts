@@ -6,17 +6,16 @@
  * arrive together share one commit: see container-database.ts).
  */
 import type { ServiceImpl } from "@connectrpc/connect";
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError, RevisionConflictError } from "@moby-core/sdk";
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PageTokens, RevisionConflictError, checkId } from "@moby-core/sdk";
 import { ContainerChangeType, ContainerStoreService } from "@moby-core/container-store-api/v1";
 import type { Container } from "@moby-core/container-store-api/v1";
 import { parseContainerFilter } from "./container-filter.js";
 import type { ContainerDatabase, WriteContext } from "./container-database.js";
 import { listPage, streamContainers } from "./container-listing.js";
 import { storedRecord } from "./container-record.js";
-import { checkContainer, checkId } from "./container-rules.js";
+import { checkContainer } from "./container-rules.js";
 import { watchContainers, watchStart } from "./container-watch.js";
 import type { WatchOptions } from "./container-watch.js";
-import { PageTokens } from "./page-token.js";
 import { applyUpdateMask, parseUpdateMask, sortedPaths } from "./update-mask.js";
 
 /** The container with id as stored, or NOT_FOUND. */

@@ -34,14 +34,8 @@ export interface DialOptions {
 /** The errno codes that mean no component listens on the socket. */
 const NOT_LISTENING = new Set(["ECONNREFUSED", "ENOENT"]);
 
-/** Maps "nothing listens on the socket" (ENOENT, ECONNREFUSED) to UNAVAILABLE naming the socket. */
-export function notListeningAsUnavailable(socketPath: string): Interceptor {
-  const map = (error: unknown): unknown => {
-    const err = ConnectError.from(error);
-    const errno = (err.cause as NodeJS.ErrnoException | undefined)?.code;
-    if (errno === undefined || !NOT_LISTENING.has(errno) || err.code === Code.Unavailable) return error;
-    return new ConnectError(`no component is serving on ${socketPath} (${errno})`, Code.Unavailable, undefined, undefined, err.cause);
-  };
+/** An interceptor that passes every failure of a call through map, whether the call fails or its response stream does. */
+export function mapCallErrors(map: (error: unknown) => unknown): Interceptor {
   async function* mapStream<T>(messages: AsyncIterable<T>) {
     try {
       yield* messages;
@@ -57,6 +51,16 @@ export function notListeningAsUnavailable(socketPath: string): Interceptor {
       throw map(error);
     }
   };
+}
+
+/** Maps "nothing listens on the socket" (ENOENT, ECONNREFUSED) to UNAVAILABLE naming the socket. */
+export function notListeningAsUnavailable(socketPath: string): Interceptor {
+  return mapCallErrors((error) => {
+    const err = ConnectError.from(error);
+    const errno = (err.cause as NodeJS.ErrnoException | undefined)?.code;
+    if (errno === undefined || !NOT_LISTENING.has(errno) || err.code === Code.Unavailable) return error;
+    return new ConnectError(`no component is serving on ${socketPath} (${errno})`, Code.Unavailable, undefined, undefined, err.cause);
+  });
 }
 
 /** How long waitForHealthy waits by default, in ms. */

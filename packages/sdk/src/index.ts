@@ -1,7 +1,7 @@
 // The public surface of @moby-core/sdk: serve a component, dial components.
 export { serveComponent, serviceOf, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_PROTOCOL_ENGINE } from "./serve-component.js";
 export type { ComponentServer, ProtocolEngine, ServeComponentOptions, ServiceRegistration } from "./serve-component.js";
-export { Connection, dialSocket, DEFAULT_HEALTHY_TIMEOUT_MS } from "./connection.js";
+export { Connection, dialSocket, DEFAULT_HEALTHY_TIMEOUT_MS, mapCallErrors, notListeningAsUnavailable } from "./connection.js";
 export type { DialOptions } from "./connection.js";
 export { dialComponent, dialService, resolveComponent, resolveService } from "./resolve.js";
 export type { ResolveOptions } from "./resolve.js";
@@ -31,6 +31,8 @@ export type { EventPublisherOptions, EventsLocator, PublisherStats } from "./eve
 export { MAX_FILTER_LENGTH, matchesFilter, parseFilter } from "./filter.js";
 export { DURATION_EXAMPLES, formatDuration, isDuration, notADurationMessage, parseDuration } from "./duration.js";
 export type { FieldReader, Filter, FilterFields, Selector } from "./filter.js";
+export { ID_PATTERN, MAX_ID_LENGTH, checkId, checkOptionalId, isId } from "./identifiers.js";
+export { PageTokens, loadOrCreateKey } from "./page-token.js";
 export type { SocketProbe } from "./socket-file.js";
 export * from "./env.js";
 export { Code, ConnectError } from "@connectrpc/connect";

@@ -1,23 +1,22 @@
 /**
- * The id rule of container ids and exec ids (the container store's, which is
- * containerd's): 1 to 76 ASCII letters and digits with single ".", "_" or "-"
- * between them. Such an id is one safe path element (never "." or "..",
- * never a "/"), so every path built from one stays inside the runtime's
- * directory; ids are checked before any path is built.
+ * The identifier rule (containerd's pkg/identifiers): 1 to 76 ASCII letters
+ * and digits, with ".", "_" or "-" only singly between two of them. An
+ * identifier is one safe path element (never "." or "..", never a "/"), so a
+ * path built from a checked one stays inside its directory.
  */
-import { InvalidArgumentError } from "@moby-core/sdk";
+import { InvalidArgumentError } from "./errors.js";
 
-/** The identifier rule. */
+/** The pattern an identifier matches. */
 export const ID_PATTERN = /^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$/;
 /** The longest identifier, in characters. */
 export const MAX_ID_LENGTH = 76;
 
-/** Tells whether text follows the id rule. */
+/** Whether text is an identifier. */
 export function isId(text: string): boolean {
   return text.length <= MAX_ID_LENGTH && ID_PATTERN.test(text);
 }
 
-/** Checks a required id; field is the request field it came in. */
+/** Checks a required identifier: INVALID_ARGUMENT naming field (the request field it came in) unless it is one. */
 export function checkId(id: string, field: string): void {
   if (id === "") throw new InvalidArgumentError(field, "required");
   if (id.length > MAX_ID_LENGTH) throw new InvalidArgumentError(field, `is ${id.length} characters, more than ${MAX_ID_LENGTH}`);
@@ -29,7 +28,7 @@ export function checkId(id: string, field: string): void {
   }
 }
 
-/** Checks an optional id (empty means unset). */
+/** Checks an optional identifier: empty means unset, anything else must be an identifier. */
 export function checkOptionalId(id: string, field: string): void {
   if (id !== "") checkId(id, field);
 }
