@@ -13,10 +13,10 @@ import { MAX_ID_LENGTH, isId } from "@moby-core/sdk";
 /** The highest signal number the runtime accepts (KillTask's rule). */
 export const MAX_SIGNAL = 64;
 
-/** The default signal of `moby kill`, SIGTERM. */
+/** SIGTERM, what a first Ctrl-C of `moby run` or `moby exec` sends. */
 export const SIGTERM = 15;
 
-/** SIGKILL, for `moby rm -f` and a second Ctrl-C. */
+/** SIGKILL: the default of `moby kill` (as docker kill), and what `moby rm -f` and a second Ctrl-C send. */
 export const SIGKILL = 9;
 
 /** A key and its value, from "K=V". */

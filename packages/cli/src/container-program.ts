@@ -5,7 +5,7 @@
  * shared with components, is in main.ts.
  */
 import { Command, Option } from "commander";
-import { SIGTERM, collectEnv, collectLabel, parseContainerId, parseSignal, parseUser, parseWorkdir } from "./container-args.js";
+import { SIGKILL, collectEnv, collectLabel, parseContainerId, parseSignal, parseUser, parseWorkdir } from "./container-args.js";
 import type { UserIds } from "./container-args.js";
 import { createCommand, killCommand, psCommand, rmCommand } from "./containers-command.js";
 import type { CreateOptions } from "./containers-command.js";
@@ -106,7 +106,7 @@ Example: moby run --rm --rootfs ./rootfs -- sh -c 'echo hello'`,
     .command("kill")
     .description("send a signal to a container's process; print its id")
     .argument("<id>", "the container id", parseContainerId)
-    .option("-s, --signal <signal>", "the signal: a name (TERM, SIGKILL, HUP) or a number from 1 to 64 (default: SIGTERM)", parseSignal, SIGTERM)
+    .option("-s, --signal <signal>", "the signal: a name (TERM, SIGKILL, HUP) or a number from 1 to 64 (default: SIGKILL, as docker kill)", parseSignal, SIGKILL)
     .option("--all", "send it to every process of the container, not only its main one")
     .action((id: string, options: { signal: number; all?: boolean }, command: Command) =>
       killCommand(socketOf(command), id, { signal: options.signal, all: options.all === true }),
