@@ -270,6 +270,8 @@ export class ContainerDatabase {
             state = applied.after;
             outcomes.push({ change: applied.change });
           } catch (error) {
+            // An error that ended the whole transaction (a full disk, an I/O error) fails the group.
+            if (!this.db.inTransaction) throw error;
             outcomes.push({ error });
           }
         }
