@@ -147,6 +147,14 @@ const implementation = {
         return { value: request.value };
       case "interceptor":
         return { value: new TextEncoder().encode(context.requestHeader.get("x-from-client-interceptor") ?? "") };
+      case "slow":
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return { value: request.value };
+      case "same-header-twice":
+        // A trailers-only error carries header and trailer in one HEADERS frame: etag twice.
+        context.responseHeader.set("etag", "one");
+        context.responseTrailer.set("etag", "two");
+        throw new ConnectError("refused with metadata", Code.FailedPrecondition);
       default:
         return { value: request.value };
     }
@@ -184,8 +192,20 @@ const implementation = {
       }
     }
   },
-  async clientStream(requests: AsyncIterable<BytesValue>) {
+  async clientStream(requests: AsyncIterable<BytesValue>, context: HandlerContext) {
     const chunks: Uint8Array[] = [];
+    if (context.requestHeader.get("x-case") === "watch-input") {
+      // Notes how reading the requests ended: "clean" after the last one, or the error's code.
+      const id = context.requestHeader.get("x-id") ?? "";
+      try {
+        for await (const request of requests) chunks.push(request.value);
+        observed.note(`${id}:input`, `clean after ${chunks.length}`);
+      } catch (error) {
+        observed.note(`${id}:input`, ConnectError.from(error).code);
+        throw error;
+      }
+      return { value: Buffer.concat(chunks) };
+    }
     for await (const request of requests) chunks.push(request.value);
     return { value: Buffer.concat(chunks) };
   },
@@ -657,5 +677,182 @@ describe("backpressure (moby engine on both sides)", () => {
       connection.close();
       await server.shutdown();
     }
+  });
+});
+
+/** Connections the tests below open, closed after each block. */
+const opened: Connection[] = [];
+function dialed(socketPath: string, options: Parameters<typeof dialSocket>[1] = {}): Connection {
+  const connection = dialSocket(socketPath, options);
+  opened.push(connection);
+  return connection;
+}
+
+describe("failure paths of the moby engine", () => {
+  let server: ComponentServer;
+  before(async () => {
+    server = await serve("moby");
+  });
+  after(async () => {
+    opened.splice(0).forEach((c) => c.close());
+    await server?.shutdown();
+  });
+
+  it("a client that resets a client stream mid-upload (RST_STREAM alone): the handler's read fails with CANCELED", async () => {
+    const id = nextId();
+    const one = frame(toBinary(BytesValueSchema, create(BytesValueSchema, { value: new Uint8Array([1]) })));
+    const reset = new AbortController();
+    await new Promise<void>((resolve, reject) => {
+      const session = http2.connect("http://localhost", { createConnection: () => connect(server.socketPath) });
+      session.on("error", reject);
+      const headers = { ":method": "POST", ":path": `${PATH}/ClientStream`, "content-type": "application/grpc", te: "trailers", "x-case": "watch-input", "x-id": id };
+      const stream = session.request(headers, { signal: reset.signal });
+      stream.on("error", () => {});
+      stream.write(Buffer.concat([one, one]), () => setTimeout(() => reset.abort(), 50));
+      stream.on("close", () => {
+        session.close();
+        resolve();
+      });
+    });
+    assert.equal(await observed.wait(`${id}:input`), Code.Canceled);
+  });
+
+  it("an SDK client that cancels mid-upload resets the stream without ending the upload: the handler never reads a clean end", async () => {
+    const id = nextId();
+    const cancel = new AbortController();
+    const client = dialed(server.socketPath, { retry: false }).client(ConformanceService) as unknown as ConformanceClient;
+    async function* twoThenCancel(): AsyncGenerator<Bytes> {
+      yield { value: new Uint8Array([1]) };
+      yield { value: new Uint8Array([2]) };
+      setTimeout(() => cancel.abort(), 50);
+      await new Promise(() => {});
+    }
+    const call = client.clientStream(twoThenCancel(), { signal: cancel.signal, headers: { "x-case": "watch-input", "x-id": id } });
+    assert.equal((await rejection(call)).code, Code.Canceled);
+    assert.equal(await observed.wait(`${id}:input`), Code.Canceled);
+  });
+
+  it("the same header in response header and trailer of a trailers-only error: the client gets the error, not a hang", async () => {
+    const client = dialed(server.socketPath, { retry: false }).client(ConformanceService) as unknown as ConformanceClient;
+    let trailer: Headers | undefined;
+    const error = await rejection(client.unary({}, { timeoutMs: 5000, headers: { "x-case": "same-header-twice" }, onTrailer: (t) => (trailer = t) }));
+    assert.equal(error.code, Code.FailedPrecondition, error.message);
+    assert.equal(error.metadata.get("etag") ?? trailer?.get("etag"), "one, two");
+  });
+
+  it("deadlines longer than a timer can wait (~24.8 days) do not fire at once, on the client or the server", async () => {
+    const client = dialed(server.socketPath, { retry: false }).client(ConformanceService) as unknown as ConformanceClient;
+    const month = 30 * 24 * 3600 * 1000;
+    sameBytes([(await client.unary({ value: new Uint8Array([5]) }, { timeoutMs: month, headers: { "x-case": "slow" } })).value], [new Uint8Array([5])]);
+    const answer = await rawRequest(server.socketPath, { ":path": `${PATH}/Unary`, "grpc-timeout": "2592000S", "x-case": "slow" }, frame(new Uint8Array()));
+    assert.equal(answer.trailers?.["grpc-status"], "0");
+  });
+
+  it("client interceptors see the deadline: their request's signal aborts, and time they spend counts", async () => {
+    let aborted: Code | undefined;
+    const connection = dialed(server.socketPath, {
+      retry: false,
+      interceptors: [
+        (next) => async (request) => {
+          request.signal.addEventListener("abort", () => (aborted = ConnectError.from(request.signal.reason).code));
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          return next(request);
+        },
+      ],
+    });
+    const client = connection.client(ConformanceService) as unknown as ConformanceClient;
+    const started = Date.now();
+    const error = await rejection(client.unary({}, { timeoutMs: 150 }));
+    assert.equal(error.code, Code.DeadlineExceeded, error.message);
+    assert.equal(aborted, Code.DeadlineExceeded);
+    assert.ok(Date.now() - started < 1000);
+  });
+
+  it("a trailers-only error of a server stream rejects next() in a client interceptor, as in connect", async () => {
+    const seen: (Code | "resolved")[] = [];
+    const connection = dialed(server.socketPath, {
+      retry: false,
+      interceptors: [
+        (next) => async (request) => {
+          try {
+            const response = await next(request);
+            seen.push("resolved");
+            return response;
+          } catch (error) {
+            seen.push(ConnectError.from(error).code);
+            throw error;
+          }
+        },
+      ],
+    });
+    const client = connection.client(ConformanceService) as unknown as ConformanceClient;
+    assert.equal((await drain(client.serverStream({}, { headers: { "x-case": "fail-now" } }))).error?.code, Code.PermissionDenied);
+    assert.deepEqual(seen, [Code.PermissionDenied]);
+    sameBytes((await drain(client.serverStream({ value: new Uint8Array([2]) }))).values, [new Uint8Array([0]), new Uint8Array([1])]);
+    assert.deepEqual(seen, [Code.PermissionDenied, "resolved"]);
+  });
+});
+
+describe("the moby client when the server breaks off (a raw node:http2 server)", () => {
+  let socketPath: string;
+  let raw: http2.Http2Server;
+  let refusals = 0;
+  const sessions = new Set<http2.ServerHttp2Session>();
+  before(async () => {
+    socketPath = join(scratch.dir, `breaking-${++ids}.sock`);
+    raw = http2.createServer();
+    raw.on("session", (session) => {
+      sessions.add(session);
+      session.on("close", () => sessions.delete(session));
+    });
+    raw.on("stream", (stream, headers) => {
+      stream.on("error", () => {});
+      const answer = () => {
+        stream.respond({ ":status": 200, "content-type": "application/grpc" });
+        stream.write(frame(toBinary(BytesValueSchema, create(BytesValueSchema, { value: new Uint8Array([1]) }))));
+      };
+      switch (headers["x-break"]) {
+        case "drop-before":
+          return stream.session!.destroy();
+        case "drop-after":
+          answer();
+          return setTimeout(() => stream.session?.destroy(), 20);
+        case "cancel":
+          return stream.close(http2.constants.NGHTTP2_CANCEL);
+        case "calm":
+          return stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+        case "no-trailers":
+          answer();
+          return stream.end();
+        case "refuse-once":
+          if (refusals++ === 0) return stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+          stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+          stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+          return stream.end(frame(toBinary(BytesValueSchema, create(BytesValueSchema, { value: new Uint8Array([2]) }))));
+      }
+    });
+    await new Promise<void>((resolve) => raw.listen(socketPath, resolve));
+  });
+  after(() => {
+    opened.splice(0).forEach((c) => c.close());
+    for (const session of sessions) session.destroy();
+    raw?.close();
+  });
+
+  it("a connection lost before or after the response headers is UNAVAILABLE; a reset has its code; no trailers is INTERNAL", async () => {
+    const client = dialed(socketPath, { retry: false }).client(ConformanceService) as unknown as ConformanceClient;
+    const codeOf = async (mode: string) => (await rejection(client.unary({}, { headers: { "x-break": mode } }))).code;
+    assert.equal(await codeOf("drop-before"), Code.Unavailable);
+    assert.equal(await codeOf("drop-after"), Code.Unavailable);
+    assert.equal(await codeOf("cancel"), Code.Canceled);
+    assert.equal(await codeOf("calm"), Code.ResourceExhausted);
+    assert.equal(await codeOf("no-trailers"), Code.Internal);
+    assert.equal((await drain(client.serverStream({}, { headers: { "x-break": "drop-after" } }))).error?.code, Code.Unavailable);
+  });
+
+  it("retries a call the server refused unprocessed (REFUSED_STREAM), even one that is not idempotent", async () => {
+    const client = dialed(socketPath).client(ConformanceService) as unknown as ConformanceClient;
+    sameBytes([(await client.unary({}, { headers: { "x-break": "refuse-once" } })).value], [new Uint8Array([2])]);
+    assert.equal(refusals, 2);
   });
 });

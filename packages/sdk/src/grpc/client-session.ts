@@ -48,6 +48,12 @@ export class ClientSession {
     return stream;
   }
 
+  /** Tells whether the connection stream was opened on is gone (closed, broken or destroyed). */
+  lost(stream: ClientHttp2Stream): boolean {
+    const session = (stream as SessionStream)[OPEN];
+    return session !== undefined && session.destroyed;
+  }
+
   /** Forgets a stream that closed: a session with no open stream stops holding the process open. */
   release(stream: ClientHttp2Stream): void {
     const tracked = stream as SessionStream;

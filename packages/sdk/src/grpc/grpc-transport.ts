@@ -22,6 +22,7 @@ import {
   CONTENT_TYPE_PROTO,
   HEADER_STATUS,
   HEADER_TIMEOUT,
+  MAX_TIMER_MS,
   encodeTimeout,
   errorFromHttpStatus,
   errorFromNode,
@@ -80,9 +81,14 @@ export class GrpcTransport implements Transport {
     // As in connect's transports, a timeout of 0 or less means none.
     if (timeoutMs !== undefined && timeoutMs <= 0) timeoutMs = undefined;
     if (this.#interceptors.length === 0) return this.#unary(method, signal, timeoutMs, header, message);
-    const request: UnaryRequest<I, O> = { ...requestBase(method, signal, header, contextValues), stream: false, method, message };
-    const next = this.#chain((req) => this.#unary(req.method as DescMethodUnary, req.signal, timeoutMs, req.header, req.message as MessageShape<DescMessage>));
-    return next(request) as Promise<UnaryResponse<I, O>>;
+    const deadline = timeoutMs === undefined ? undefined : new Deadline(timeoutMs, signal);
+    const request: UnaryRequest<I, O> = { ...requestBase(method, deadline?.signal ?? signal, header, contextValues), stream: false, method, message };
+    const next = this.#chain((req) =>
+      this.#unary(req.method as DescMethodUnary, req.signal, deadline?.remaining(), req.header, req.message as MessageShape<DescMessage>),
+    );
+    const response = next(request) as Promise<UnaryResponse<I, O>>;
+    if (deadline !== undefined) void response.then(deadline.clear, deadline.clear);
+    return response;
   }
 
   stream<I extends DescMessage, O extends DescMessage>(
@@ -95,8 +101,15 @@ export class GrpcTransport implements Transport {
   ): Promise<StreamResponse<I, O>> {
     if (timeoutMs !== undefined && timeoutMs <= 0) timeoutMs = undefined;
     if (this.#interceptors.length === 0) return this.#stream(method, signal, timeoutMs, header, input);
-    const request: StreamRequest<I, O> = { ...requestBase(method, signal, header, contextValues), stream: true, method, message: normalized(method.input, input) };
-    const next = this.#chain((req) => this.#stream(req.method as DescMethodStreaming, req.signal, timeoutMs, req.header, req.message as AsyncIterable<never>));
+    // The deadline outlives the call's start: its timer lapses by itself (unref'd) once the stream is over.
+    const deadline = timeoutMs === undefined ? undefined : new Deadline(timeoutMs, signal);
+    const request: StreamRequest<I, O> = {
+      ...requestBase(method, deadline?.signal ?? signal, header, contextValues),
+      stream: true,
+      method,
+      message: normalized(method.input, input),
+    };
+    const next = this.#chain((req) => this.#stream(req.method as DescMethodStreaming, req.signal, deadline?.remaining(), req.header, req.message as AsyncIterable<never>));
     return next(request) as Promise<StreamResponse<I, O>>;
   }
 
@@ -146,17 +159,50 @@ export class GrpcTransport implements Transport {
     input: AsyncIterable<MessageInitShape<I>>,
   ): Promise<StreamResponse<I, O>> {
     if (signal?.aborted === true) return Promise.reject(abortError(signal));
+    // A request stream is reset through this signal: node:http2 then sends RST_STREAM alone,
+    // where close() would end the request first, which the server would read as a complete upload.
+    const upload = method.methodKind === "server_streaming" ? undefined : new AbortController();
     let stream: ClientHttp2Stream;
     try {
-      stream = this.#session.request(requestHeaders(method, timeoutMs, header));
+      stream = this.#session.request(requestHeaders(method, timeoutMs, header), upload === undefined ? undefined : { signal: upload.signal });
     } catch (error) {
       return Promise.reject(errorFromNode(error, this.#session.socketPath));
     }
     return new Promise((resolve, reject) => {
-      const call = new StreamCall(stream, method, this.#session, this.#readMaxBytes, signal, timeoutMs, resolve as never, reject);
+      const call = new StreamCall(stream, method, this.#session, this.#readMaxBytes, signal, timeoutMs, upload, resolve as never, reject);
       void call.send(input as AsyncIterable<MessageInitShape<DescMessage>>, this.#writeMaxBytes);
     });
   }
+}
+
+/**
+ * A call's deadline as interceptors see it, started when the call starts:
+ * a signal that aborts with DEADLINE_EXCEEDED when the deadline passes (or
+ * with the caller's reason when the caller's signal aborts first), and the
+ * time left for the grpc-timeout sent once the interceptors call next.
+ */
+class Deadline {
+  readonly signal: AbortSignal;
+  readonly #at: number;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(timeoutMs: number, caller: AbortSignal | undefined) {
+    this.#at = Date.now() + timeoutMs;
+    const controller = new AbortController();
+    this.#timer = setTimeout(() => controller.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)), Math.min(timeoutMs, MAX_TIMER_MS));
+    this.#timer.unref();
+    this.signal = caller === undefined ? controller.signal : AbortSignal.any([caller, controller.signal]);
+  }
+
+  /** The ms left until the deadline; 0 once it passed. */
+  remaining(): number {
+    return Math.max(0, this.#at - Date.now());
+  }
+
+  /** Stops the timer: the call is over. */
+  readonly clear = (): void => {
+    clearTimeout(this.#timer);
+  };
 }
 
 /** What a request shows interceptors, unary or streaming, as connect's requests carry it. */
@@ -208,6 +254,8 @@ abstract class ClientCall implements MessageSink {
   protected done = false;
   protected readonly reader: FrameReader;
   private timer: NodeJS.Timeout | undefined;
+  /** When the call's deadline passes (Date.now() time), if it has one. */
+  private readonly deadline: number | undefined;
   private onAbort: (() => void) | undefined;
 
   constructor(
@@ -226,7 +274,10 @@ abstract class ClientCall implements MessageSink {
     stream.on("end", onEnd);
     stream.on("error", onError);
     stream.on("close", onClose);
-    if (timeoutMs !== undefined) this.timer = setTimeout(onTimeout, Math.max(0, timeoutMs), this);
+    if (timeoutMs !== undefined) {
+      this.deadline = Date.now() + timeoutMs;
+      this.timer = setTimeout(onTimeout, Math.min(Math.max(0, timeoutMs), MAX_TIMER_MS), this);
+    }
     if (signal !== undefined) {
       this.onAbort = () => this.fail(abortError(signal));
       signal.addEventListener("abort", this.onAbort);
@@ -265,6 +316,11 @@ abstract class ClientCall implements MessageSink {
   /** @internal The response is complete: tell its status. */
   end(): void {
     if (this.done) return;
+    // No status at all: the connection broke, or the server reset the stream.
+    if (this.trailer === undefined) {
+      const cut = this.cutShort();
+      if (cut !== undefined) return this.fail(cut);
+    }
     this.done = true;
     this.cleanup();
     this.ended(this.status());
@@ -276,8 +332,7 @@ abstract class ClientCall implements MessageSink {
     const rst = this.stream.rstCode;
     if ((error as NodeJS.ErrnoException).code === "ERR_HTTP2_STREAM_ERROR" && rst !== undefined && rst !== constants.NGHTTP2_NO_ERROR) {
       // The server reset the stream: its code says why.
-      const reset = errorFromResetCode(rst);
-      this.fail(new ConnectError(reset.rawMessage, reset.code, undefined, undefined, error));
+      this.fail(errorFromResetCode(rst, error));
       return;
     }
     this.fail(errorFromNode(error, this.session.socketPath));
@@ -285,14 +340,31 @@ abstract class ClientCall implements MessageSink {
 
   /** @internal The stream closed: if the response had not ended, the call failed. */
   close(): void {
+    const cut = this.done ? undefined : (this.cutShort() ?? new ConnectError("the connection closed before the call ended", Code.Unavailable));
     this.session.release(this.stream);
-    if (this.done) return;
+    if (cut !== undefined) this.fail(cut);
+  }
+
+  /** @internal The deadline timer fired: fails the call once the deadline has passed, else waits on. */
+  deadlineTimer(): void {
+    const left = this.deadline! - Date.now();
+    if (left > 0) {
+      this.timer = setTimeout(onTimeout, Math.min(left, MAX_TIMER_MS), this);
+      return;
+    }
+    this.fail(new ConnectError("the operation timed out", Code.DeadlineExceeded));
+  }
+
+  /**
+   * Why the response stopped short, if it did: UNAVAILABLE when the
+   * connection is gone (a retry may succeed), the reset's code when the
+   * server reset the stream; undefined when the stream just ended.
+   */
+  private cutShort(): ConnectError | undefined {
+    if (this.session.lost(this.stream)) return new ConnectError("the connection closed before the call ended", Code.Unavailable);
     const rst = this.stream.rstCode;
-    this.fail(
-      rst === undefined || rst === constants.NGHTTP2_NO_ERROR
-        ? new ConnectError("the connection closed before the call ended", Code.Unavailable)
-        : errorFromResetCode(rst),
-    );
+    if (rst !== undefined && rst !== constants.NGHTTP2_NO_ERROR) return errorFromResetCode(rst);
+    return undefined;
   }
 
   /** Ends the call with error, resetting the stream if its response is still unread. */
@@ -301,8 +373,13 @@ abstract class ClientCall implements MessageSink {
     this.done = true;
     this.cleanup();
     const stream = this.stream;
-    if (!stream.closed && !stream.destroyed && !stream.readableEnded) stream.close(constants.NGHTTP2_CANCEL);
+    if (!stream.closed && !stream.destroyed && !stream.readableEnded) this.reset();
     this.failed(error);
+  }
+
+  /** Resets the stream with CANCEL, as the call is abandoned. */
+  protected reset(): void {
+    this.stream.close(constants.NGHTTP2_CANCEL);
   }
 
   protected cleanup(): void {
@@ -390,6 +467,7 @@ class StreamCall<I extends DescMessage, O extends DescMessage> extends ClientCal
     readMaxBytes: number,
     signal: AbortSignal | undefined,
     timeoutMs: number | undefined,
+    private readonly upload: AbortController | undefined,
     private readonly resolve: (response: StreamResponse<I, O>) => void,
     private readonly reject: (error: ConnectError) => void,
   ) {
@@ -432,6 +510,13 @@ class StreamCall<I extends DescMessage, O extends DescMessage> extends ClientCal
 
   override response(headers: IncomingHttpHeaders): void {
     super.response(headers);
+    // A trailers-only response: the call settles at its end, rejecting with
+    // its error as connect does, instead of resolving with a failing stream.
+    if (this.trailer === undefined) this.answer(headers);
+  }
+
+  /** Resolves the call with the response's headers and its message stream. */
+  private answer(headers: IncomingHttpHeaders): void {
     this.answered = true;
     const method = this.method as DescMethodStreaming<I, O>;
     this.resolve({
@@ -457,8 +542,18 @@ class StreamCall<I extends DescMessage, O extends DescMessage> extends ClientCal
   protected ended(error: ConnectError | undefined): void {
     this.finishRequest();
     if (this.trailer !== undefined && this.trailer !== this.header) this.trailerHeaders.deliver(this.trailer);
-    if (this.answered) this.queue.end(error);
-    else this.reject(error ?? new ConnectError("protocol error: the response ended without headers", Code.Internal));
+    if (!this.answered) {
+      if (error !== undefined) return this.reject(error);
+      // A trailers-only OK: an empty stream.
+      this.answer(this.header!);
+    }
+    this.queue.end(error);
+  }
+
+  /** Resets the stream; while the request is still being sent, without ending it first. */
+  protected override reset(): void {
+    if (this.upload !== undefined && !this.stream.writableEnded) this.upload.abort();
+    else super.reset();
   }
 
   /** The response is over: stop sending, and half-close the request if it is still open. */
@@ -488,5 +583,5 @@ function onClose(this: CallStream): void {
   this[CLIENT_CALL]!.close();
 }
 function onTimeout(call: ClientCall): void {
-  call.fail(new ConnectError("the operation timed out", Code.DeadlineExceeded));
+  call.deadlineTimer();
 }

@@ -31,6 +31,11 @@ export class LazyHeaders extends Headers {
     return this.#touched;
   }
 
+  /** Whether it is surely empty: nothing was ever written to it, and it has no source to copy. */
+  get pristine(): boolean {
+    return !this.#touched && this.#source === undefined;
+  }
+
   /** Adds the fields of source, now or at first use: trailers that arrive after the Headers was handed out. */
   deliver(source: IncomingHttpHeaders): void {
     if (!this.#filled && this.#source === undefined) this.#source = source;
@@ -121,6 +126,7 @@ const RESERVED = new Set([
   "grpc-status",
   "grpc-timeout",
   "host",
+  "http2-settings",
   "keep-alive",
   "proxy-connection",
   "te",
@@ -130,17 +136,17 @@ const RESERVED = new Set([
 
 /**
  * Adds the metadata in headers to target, an outgoing node:http2 header
- * object, and returns target. Skips nothing-written LazyHeaders, pseudo
- * headers and the names the protocol owns.
+ * object, and returns target. Skips surely-empty LazyHeaders, pseudo
+ * headers and the names the protocol owns. A name already in target gets
+ * the new value joined after a comma, as HTTP and gRPC allow (node:http2
+ * refuses several fields for names like etag or location).
  */
 export function addMetadata(target: OutgoingHttpHeaders, headers: Headers | undefined): OutgoingHttpHeaders {
-  if (headers === undefined || (headers instanceof LazyHeaders && !headers.touched)) return target;
+  if (headers === undefined || (headers instanceof LazyHeaders && headers.pristine)) return target;
   headers.forEach((value, key) => {
     if (key.charCodeAt(0) === COLON || RESERVED.has(key)) return;
     const existing = target[key];
-    if (existing === undefined) target[key] = value;
-    else if (Array.isArray(existing)) existing.push(value);
-    else target[key] = [String(existing), value];
+    target[key] = existing === undefined ? value : `${String(existing)}, ${value}`;
   });
   return target;
 }

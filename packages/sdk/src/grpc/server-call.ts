@@ -6,6 +6,7 @@
  * are made only when a handler or interceptor asks for them.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import { constants } from "node:http2";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
@@ -15,7 +16,7 @@ import type { MessageSink } from "./frames.js";
 import { FrameWriter } from "./frame-writer.js";
 import { LazyHeaders, addMetadata } from "./lazy-headers.js";
 import { MessageQueue } from "./message-queue.js";
-import { CONTENT_TYPE_PROTO, RESPOND_ONLY, RESPOND_THEN_TRAILERS, addStatus } from "./status.js";
+import { CONTENT_TYPE_PROTO, MAX_TIMER_MS, RESPOND_ONLY, RESPOND_THEN_TRAILERS, addStatus } from "./status.js";
 
 /** What the server learns of each call: for the call guard's bookkeeping and logs. */
 export interface CallObserver {
@@ -234,7 +235,10 @@ export class ServerCall implements HandlerContext, MessageSink {
     if (this.#state === FINISHED) return;
     const incomplete = this.#reader.atBoundary ? undefined : new ConnectError("protocol error: the request ended inside a message", Code.Internal);
     if (this.#input !== undefined) {
-      this.#input.end(incomplete);
+      // A client's RST_STREAM also ends the request, and node:http2 tells it
+      // ("aborted", "close") only after "end": look again a turn later, so
+      // that a cancelled upload never reads as a complete one.
+      setImmediate(endInput, this, incomplete);
       return;
     }
     if (incomplete !== undefined) return this.#fail(incomplete);
@@ -249,6 +253,27 @@ export class ServerCall implements HandlerContext, MessageSink {
     }
     this.#single = undefined;
     this.#invoke(request);
+  }
+
+  /** @internal Ends the request messages a turn after the request ended: cleanly, unless the client cancelled meanwhile. */
+  endInput(incomplete: ConnectError | undefined): void {
+    if (this.#state === FINISHED) return;
+    const stream = this.#stream;
+    if (stream.aborted || (stream.rstCode !== undefined && stream.rstCode !== constants.NGHTTP2_NO_ERROR)) {
+      this.abort(new ConnectError(CLIENT_CANCELLED, Code.Canceled));
+      return;
+    }
+    this.#input!.end(incomplete);
+  }
+
+  /** @internal The deadline timer fired: ends the call once the deadline has passed, else waits on (timers wait at most ~24.8 days). */
+  onDeadline(): void {
+    const left = this.#deadline! - Date.now();
+    if (left > 0) {
+      this.#timer = setTimeout(onDeadline, timerDelay(left), this);
+      return;
+    }
+    this.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
   }
 
   /** @internal The stream closed: if the call was still running, the client went away. */
@@ -326,17 +351,19 @@ export class ServerCall implements HandlerContext, MessageSink {
     }
     if (bytes.byteLength > this.#host.writeMaxBytes) return this.#fail(messageTooLarge(bytes.byteLength, this.#host.writeMaxBytes, "writeMaxBytes"));
     const stream = this.#stream;
-    this.#end(undefined);
-    if (stream.destroyed || stream.closed) return;
-    const trailer = this.#responseTrailer;
-    stream[STREAM_TRAILERS] = trailer !== undefined && trailer.touched ? addStatus(addMetadata({}, trailer), undefined) : OK_TRAILERS;
-    try {
-      stream.on("wantTrailers", onWantTrailers);
-      stream.respond(addMetadata({ ":status": 200, "content-type": CONTENT_TYPE_PROTO }, this.#responseHeader), RESPOND_THEN_TRAILERS);
-      endWithMessage(stream, bytes);
-    } catch {
-      // The client went away while we answered.
+    let failure: ConnectError | undefined;
+    if (!stream.destroyed && !stream.closed) {
+      const trailer = this.#responseTrailer;
+      try {
+        stream[STREAM_TRAILERS] = trailer !== undefined && trailer.touched ? addStatus(addMetadata({}, trailer), undefined) : OK_TRAILERS;
+        stream.on("wantTrailers", onWantTrailers);
+        stream.respond(addMetadata({ ":status": 200, "content-type": CONTENT_TYPE_PROTO }, this.#responseHeader), RESPOND_THEN_TRAILERS);
+        endWithMessage(stream, bytes);
+      } catch (error) {
+        failure = unsendable(stream, error);
+      }
     }
+    this.#end(failure);
   }
 
   async #pump(messages: AsyncIterable<unknown>, trailer: Headers | undefined): Promise<void> {
@@ -376,10 +403,10 @@ export class ServerCall implements HandlerContext, MessageSink {
   }
 
   #respondHeaders(): void {
-    this.#state = RESPONDING;
-    this.#writer = new FrameWriter(this.#stream);
-    this.#stream.on("wantTrailers", onWantTrailers);
     this.#stream.respond(addMetadata({ ":status": 200, "content-type": CONTENT_TYPE_PROTO }, this.#responseHeader), RESPOND_THEN_TRAILERS);
+    this.#stream.on("wantTrailers", onWantTrailers);
+    this.#writer = new FrameWriter(this.#stream);
+    this.#state = RESPONDING;
   }
 
   #fail(error: unknown): void {
@@ -394,7 +421,7 @@ export class ServerCall implements HandlerContext, MessageSink {
     if (this.#state === FINISHED) return;
     const responding = this.#state === RESPONDING;
     const stream = this.#stream;
-    this.#end(error);
+    let failure: ConnectError | undefined;
     if (!stream.destroyed && !stream.closed) {
       try {
         if (responding) {
@@ -404,10 +431,11 @@ export class ServerCall implements HandlerContext, MessageSink {
           const headers = addMetadata(addMetadata({ ":status": 200, "content-type": CONTENT_TYPE_PROTO }, this.#responseHeader), this.#responseTrailer);
           stream.respond(addStatus(headers, error), RESPOND_ONLY);
         }
-      } catch {
-        // The client went away while we answered.
+      } catch (cause) {
+        failure = unsendable(stream, cause);
       }
     }
+    this.#end(failure ?? error);
   }
 
   /** Marks the call ended: stops its timer, its handler's reads and writes, and tells the observer. */
@@ -441,7 +469,7 @@ export class ServerCall implements HandlerContext, MessageSink {
  */
 function timerDelay(timeoutMs: number): number {
   if (timeoutMs < 1000) return Math.max(0, timeoutMs);
-  return Math.ceil(timeoutMs / 100) * 100;
+  return Math.min(MAX_TIMER_MS, Math.ceil(timeoutMs / 100) * 100);
 }
 
 /** Decodes a message of desc, a failure as INTERNAL. */
@@ -483,7 +511,22 @@ function singleItem<T>(item: T): AsyncIterable<T> {
 function ignore(): void {}
 
 function onDeadline(call: ServerCall): void {
-  call.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
+  call.onDeadline();
+}
+
+function endInput(call: ServerCall, incomplete: ConnectError | undefined): void {
+  call.endInput(incomplete);
+}
+
+/**
+ * The error of a response node:http2 refused to send (metadata it does not
+ * allow, say): the stream is reset, so the client learns of it (INTERNAL)
+ * instead of waiting for an answer that will not come.
+ */
+function unsendable(stream: ServerHttp2Stream, cause: unknown): ConnectError {
+  if (!stream.destroyed && !stream.closed) stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new ConnectError(`the response could not be sent: ${reason}`, Code.Internal, undefined, undefined, cause);
 }
 
 function onStreamData(this: CallStream, chunk: Buffer): void {
@@ -503,7 +546,8 @@ function onWantTrailers(this: CallStream): void {
   try {
     this.sendTrailers(trailers ?? OK_TRAILERS);
   } catch {
-    // The stream was reset meanwhile.
+    // Trailers node:http2 refuses: reset the stream rather than leave the client waiting.
+    if (!this.destroyed && !this.closed) this.close(constants.NGHTTP2_INTERNAL_ERROR);
   }
 }
 

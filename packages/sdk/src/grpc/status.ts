@@ -27,6 +27,9 @@ export const CONTENT_TYPE_PROTO = "application/grpc+proto";
  */
 export const RESPOND_THEN_TRAILERS = { waitForTrailers: true, sendDate: false } as ServerStreamResponseOptions;
 
+/** The longest delay a Node timer takes (2^31 - 1 ms, ~24.8 days); longer ones fire at once, so deadline timers wait this long and look again. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The options of a response that is only headers (trailers-only, or a refusal). */
 export const RESPOND_ONLY = { endStream: true, sendDate: false } as ServerStreamResponseOptions;
 
@@ -135,7 +138,7 @@ export function parseTimeout(value: string | string[] | undefined): number | und
 }
 
 /** The error of an HTTP/2 stream the peer reset with rstCode. */
-export function errorFromResetCode(rstCode: number): ConnectError {
+export function errorFromResetCode(rstCode: number, nodeError?: unknown): ConnectError {
   const code =
     rstCode === constants.NGHTTP2_REFUSED_STREAM
       ? Code.Unavailable
@@ -148,8 +151,16 @@ export function errorFromResetCode(rstCode: number): ConnectError {
             : rstCode === constants.NGHTTP2_NO_ERROR
               ? Code.Unavailable
               : Code.Internal;
-  return new ConnectError(`http/2 stream closed with error code ${rstCode}`, code);
+  // REFUSED_STREAM promises the request was not processed: its cause says so, for retry policies.
+  const cause =
+    rstCode === constants.NGHTTP2_REFUSED_STREAM
+      ? Object.assign(new Error("the server refused the stream unprocessed", { cause: nodeError }), { code: REFUSED_STREAM })
+      : nodeError;
+  return new ConnectError(`http/2 stream closed with error code ${rstCode}`, code, undefined, undefined, cause);
 }
+
+/** The code of the cause of an error from a stream the server refused without processing it. */
+export const REFUSED_STREAM = "REFUSED_STREAM";
 
 /** The errno codes that mean nothing listens on a unix socket. */
 const NOT_LISTENING = new Set(["ECONNREFUSED", "ENOENT"]);
