@@ -90,10 +90,16 @@ export async function main(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "stopping the assembly in reverse order");
-    await supervisor.stopAll();
+    let failed = false;
+    try {
+      await supervisor.stopAll();
+    } catch (error) {
+      failed = true;
+      logger.error({ err: error }, "stopping the components failed; some may still run: look for them with ps and end them by hand");
+    }
     events.close();
     await server.shutdown();
-    process.exit(0);
+    process.exit(failed ? 1 : 0);
   };
   process.on("SIGTERM", (signal) => void stop(signal));
   process.on("SIGINT", (signal) => void stop(signal));

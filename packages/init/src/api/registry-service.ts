@@ -84,6 +84,7 @@ export function registryService(supervisor: Supervisor, self: InitRegistration):
         supervisor.onChange((runner) => {
           if (wanted.has(runner.spec.name)) push(runner);
         }),
+        { noun: "registration changes", resume: "call WatchRegistrations again; it starts with every current registration" },
       );
       for (const r of current) yield { registration: r };
       for await (const runner of changes) yield { registration: registrationOf(supervisor, runner) };

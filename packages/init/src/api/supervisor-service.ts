@@ -11,6 +11,7 @@ import { FailedPreconditionError, InvalidArgumentError, NotFoundError, subscript
 import { ComponentSchema, ComponentState, LogStream, SupervisorService } from "@moby-core/supervisor-api/v1";
 import type { Component, ReadComponentLogsResponse } from "@moby-core/supervisor-api/v1";
 import { INIT_NAME } from "../manifest/manifest.js";
+import { shuttingDownError } from "../supervisor/component-runner.js";
 import type { ComponentRunner } from "../supervisor/component-runner.js";
 import type { LogLine } from "../supervisor/log-buffer.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
@@ -89,6 +90,18 @@ function logResponse(line: LogLine): Omit<ReadComponentLogsResponse, "$typeName"
   };
 }
 
+/**
+ * The new lines of a component's log, until signal aborts. A follower that
+ * falls more than 10,000 lines or 16 MiB behind is cut off with RESOURCE_EXHAUSTED.
+ */
+function followLogs(runner: ComponentRunner, signal: AbortSignal): AsyncGenerator<LogLine> {
+  return subscriptionStream<LogLine>(signal, (push) => runner.logs.follow(push), {
+    sizeOf: (line) => line.text.length,
+    noun: "log lines",
+    resume: "read the logs again with follow to carry on (tail_lines limits what is sent again)",
+  });
+}
+
 /** The implementation of SupervisorService over a supervisor. */
 export function supervisorService(supervisor: Supervisor, self: InitSelf): Partial<ServiceImpl<typeof SupervisorService>> {
   const all = () => [initComponent(self), ...supervisor.runners.map(componentOf)];
@@ -100,8 +113,10 @@ export function supervisorService(supervisor: Supervisor, self: InitSelf): Parti
       const page = paginate(all(), pageSize, pageToken);
       return { components: page.items, nextPageToken: page.nextPageToken };
     },
+    // StartComponent: UNAVAILABLE once init is shutting down, whatever the component's state.
     startComponent({ name }) {
       const runner = controllableRunner(supervisor, name);
+      if (supervisor.shuttingDown) throw shuttingDownError(name);
       if (runner.pid !== 0) return { component: componentOf(runner) };
       const waiting = supervisor.unreadyRequirements(runner.spec);
       if (waiting.length > 0) throw new FailedPreconditionError(`${name} requires ${waiting.join(", ")}, which is not ready`);
@@ -113,8 +128,12 @@ export function supervisorService(supervisor: Supervisor, self: InitSelf): Parti
       await runner.stop(stopTimeout(runner, timeout));
       return { component: componentOf(runner) };
     },
+    // RestartComponent: UNAVAILABLE if init is shutting down or begins to while the component stops;
+    // FAILED_PRECONDITION if a StopComponent for it arrives while it stops: it stays stopped, as that stop wants,
+    // rather than the restart silently undoing it. An operator who still wants it running calls StartComponent.
     async restartComponent({ name, timeout }) {
       const runner = controllableRunner(supervisor, name);
+      if (supervisor.shuttingDown) throw shuttingDownError(name);
       await runner.restart(stopTimeout(runner, timeout));
       return { component: componentOf(runner) };
     },
@@ -122,7 +141,7 @@ export function supervisorService(supervisor: Supervisor, self: InitSelf): Parti
       if (name === INIT_NAME) throw new FailedPreconditionError("init's own output is not captured; read it where init runs");
       const runner = declaredRunner(supervisor, name);
       const kept = runner.logs.snapshot(tailLines);
-      const fresh = follow ? subscriptionStream<LogLine>(context.signal, (push) => runner.logs.follow(push)) : undefined;
+      const fresh = follow ? followLogs(runner, context.signal) : undefined;
       for (const line of kept) yield logResponse(line);
       if (fresh !== undefined) for await (const line of fresh) yield logResponse(line);
     },

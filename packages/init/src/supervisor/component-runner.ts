@@ -8,8 +8,8 @@ import { Health } from "@moby-core/component-api/v1";
 import { ComponentService } from "@moby-core/component-api/v1";
 import { HealthCheckResponse_ServingStatus, Health as HealthService } from "@moby-core/grpc-health-api/v1";
 import { ComponentState } from "@moby-core/supervisor-api/v1";
-import { ConnectError, dialSocket } from "@moby-core/sdk";
-import type { Connection } from "@moby-core/sdk";
+import { ConnectError, FailedPreconditionError, UnavailableError, dialSocket } from "@moby-core/sdk";
+import type { Connection, Logger } from "@moby-core/sdk";
 import type { ComponentSpec } from "../manifest/manifest.js";
 import { LogBuffer } from "./log-buffer.js";
 import { ManagedProcess } from "./managed-process.js";
@@ -59,6 +59,11 @@ export function describeExit(exit: ProcessExit): string {
   return exit.signal !== null ? `signal ${exit.signal}` : `exit code ${exit.code}`;
 }
 
+/** The error of a start asked for once init is shutting down (UNAVAILABLE). */
+export function shuttingDownError(name: string): UnavailableError {
+  return new UnavailableError(`init is shutting down and starts no component; start ${name} again once init is running`);
+}
+
 /** Supervises one declared component. */
 export class ComponentRunner {
   /** Where the component is in its lifecycle. */
@@ -90,6 +95,10 @@ export class ComponentRunner {
   private failingStreak = 0;
   private restartForHealth = false;
   private stopped: (() => void)[] = [];
+  /** How many stops were asked for (StopComponent, shutdown); a restart that sees it change leaves the component stopped. */
+  private stopRequests = 0;
+  /** Set once init shuts down: from then on the runner starts nothing. */
+  private closed = false;
 
   constructor(
     /** The component as declared. */
@@ -97,6 +106,7 @@ export class ComponentRunner {
     private readonly environment: () => NodeJS.ProcessEnv,
     private readonly hooks: RunnerHooks,
     private readonly echo: (line: string) => void,
+    private readonly logger: Logger,
   ) {}
 
   /** Tells whether the component serves a service, by its GetInfo or else its manifest entry. */
@@ -109,8 +119,12 @@ export class ComponentRunner {
     return this.state === ComponentState.RUNNING;
   }
 
-  /** Starts the component if it is not running; an operator's start also resets the start limit. */
+  /**
+   * Starts the component if it is not running; an operator's start also
+   * resets the start limit. Throws UnavailableError once refuseStarts was called.
+   */
   start(options: { resetStartLimit?: boolean } = {}): void {
+    if (this.closed) throw shuttingDownError(this.spec.name);
     if (options.resetStartLimit) this.starts = [];
     this.wanted = true;
     if (this.process !== undefined) return;
@@ -118,8 +132,42 @@ export class ComponentRunner {
     this.launch();
   }
 
-  /** Stops the component: SIGTERM, then SIGKILL after timeoutMs; it stays stopped. */
+  /** For init's shutdown: refuses every later start, restarts after a crash included; stop() still stops. */
+  refuseStarts(): void {
+    this.closed = true;
+  }
+
+  /** Stops the component: SIGTERM, then SIGKILL after timeoutMs; it stays stopped, even if a restart is under way. */
   async stop(timeoutMs = this.spec.stopTimeoutMs): Promise<void> {
+    this.stopRequests++;
+    await this.halt(timeoutMs);
+  }
+
+  /**
+   * Stops the component and starts it again, counted as a restart. Throws
+   * UnavailableError if init began shutting down meanwhile, and
+   * FailedPreconditionError if a stop was asked for meanwhile: the component
+   * then stays stopped, as that stop wants.
+   */
+  async restart(timeoutMs = this.spec.stopTimeoutMs): Promise<void> {
+    if (this.closed) throw shuttingDownError(this.spec.name);
+    const stops = this.stopRequests;
+    await this.halt(timeoutMs);
+    if (this.closed) throw shuttingDownError(this.spec.name);
+    if (this.stopRequests !== stops) {
+      throw new FailedPreconditionError(
+        `${this.spec.name} was stopped by another request while it restarted, so it was not started again; start it with StartComponent if it should run`,
+      );
+    }
+    // A restart asked for at the same time has started it already.
+    if (this.process !== undefined) return;
+    this.restarts++;
+    this.event("restarted", "restarted by an operator", { restartReason: "requested" });
+    this.start({ resetStartLimit: true });
+  }
+
+  /** Ends the process, SIGTERM then SIGKILL after timeoutMs, and marks the component not wanted. */
+  private async halt(timeoutMs: number): Promise<void> {
     this.wanted = false;
     clearTimeout(this.timer);
     const process = this.process;
@@ -133,14 +181,6 @@ export class ComponentRunner {
     await done;
   }
 
-  /** Stops the component and starts it again, counted as a restart. */
-  async restart(timeoutMs = this.spec.stopTimeoutMs): Promise<void> {
-    await this.stop(timeoutMs);
-    this.restarts++;
-    this.event("restarted", "restarted by an operator", { restartReason: "requested" });
-    this.start({ resetStartLimit: true });
-  }
-
   private launch(): void {
     const now = Date.now();
     this.starts = this.starts.filter((t) => now - t < this.spec.restart.startLimitIntervalMs);
@@ -149,10 +189,16 @@ export class ComponentRunner {
       return;
     }
     this.starts.push(now);
-    const process = ManagedProcess.start(this.spec.command, this.spec.workingDir, this.environment(), (stream, text, pid) => {
-      this.logs.append({ stream, text, time: new Date(), pid });
-      this.echo(`[${this.spec.name}] ${text}`);
-    });
+    const process = ManagedProcess.start(
+      this.spec.command,
+      this.spec.workingDir,
+      this.environment(),
+      (stream, text, pid) => {
+        this.logs.append({ stream, text, time: new Date(), pid });
+        this.echo(`[${this.spec.name}] ${text}`);
+      },
+      (error, signal, pid) => this.signalFailed(error, signal, pid),
+    );
     this.process = process;
     this.pid = process.pid;
     this.startTime = new Date();
@@ -164,13 +210,13 @@ export class ComponentRunner {
     this.connection = dialSocket(this.spec.socket, { retry: false, timeoutMs: this.spec.health.timeoutMs });
     this.setState(ComponentState.STARTING, "");
     this.event("started", "");
-    void process.exited.then((exit) => this.exited(process, exit));
+    this.background("handling the exit of its process", process.exited.then((exit) => this.exited(process, exit)));
     this.scheduleCheck(this.spec.health.startIntervalMs);
   }
 
   private scheduleCheck(delayMs: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.check(), delayMs);
+    this.timer = setTimeout(() => this.background("a health check", this.check()), delayMs);
   }
 
   /** One health check, then the next one scheduled per the policy. */
@@ -203,7 +249,7 @@ export class ComponentRunner {
       this.event("ready", "");
       // Last: the supervisor starts the dependants on this change.
       this.setState(ComponentState.RUNNING, "");
-      void this.fetchInfo();
+      this.background("asking it for its info", this.fetchInfo());
     } else {
       this.setState(this.state, "");
     }
@@ -222,9 +268,9 @@ export class ComponentRunner {
     const why = `unhealthy after ${this.failingStreak} failed health checks: ${reason}`;
     this.setState(this.state, why);
     if (this.failingStreak === this.spec.health.retries) this.event("unhealthy", why, { failingStreak: this.failingStreak });
-    if (this.spec.restart.mode !== "no") {
+    if (this.spec.restart.mode !== "no" && this.process !== undefined) {
       this.restartForHealth = true;
-      void this.process?.stop(this.spec.stopTimeoutMs);
+      this.background("stopping it after failed health checks", this.process.stop(this.spec.stopTimeoutMs));
     }
   }
 
@@ -291,8 +337,26 @@ export class ComponentRunner {
     this.setState(ComponentState.BACKOFF, `${reason}; restarting in ${delay} ms`);
     this.event("restarted", reason, { delayMs: delay, restartReason });
     this.timer = setTimeout(() => {
-      if (this.wanted && this.process === undefined) this.launch();
+      if (this.wanted && this.process === undefined && !this.closed) this.launch();
     }, delay);
+  }
+
+  /** Runs work in the background: a failure is logged, never left as an unhandled rejection that would end init. */
+  private background(what: string, work: Promise<unknown>): void {
+    work.catch((error: unknown) => {
+      this.logger.error(
+        { target: this.spec.name, pid: this.pid, err: error },
+        `component ${this.spec.name}: ${what} failed unexpectedly; init carries on, but its state may be stale: check it with \`moby components\` and restart it if needed`,
+      );
+    });
+  }
+
+  /** A signal could not be sent to the process group: logged, as init must carry on stopping and restarting. */
+  private signalFailed(error: NodeJS.ErrnoException, signal: NodeJS.Signals, pid: number): void {
+    this.logger.error(
+      { target: this.spec.name, pid, signal, err: error },
+      `component ${this.spec.name}: could not send ${signal} to its process group ${pid} (${error.code ?? error.message}); init carries on: check who owns those processes and end them by hand if they remain`,
+    );
   }
 
   private fail(reason: string, failure: "start-limit" | "start-error" | "exited"): void {

@@ -17,6 +17,9 @@ export interface ProcessExit {
   error?: string;
 }
 
+/** Told of a signal that could not be sent to a process group for a reason other than the group being gone. */
+export type SignalErrorHandler = (error: NodeJS.ErrnoException, signal: NodeJS.Signals, pid: number) => void;
+
 /** A started component process. */
 export class ManagedProcess {
   /** The process id (the process group id too). */
@@ -25,7 +28,11 @@ export class ManagedProcess {
   readonly exited: Promise<ProcessExit>;
   private ended = false;
 
-  private constructor(pid: number, exited: Promise<ProcessExit>) {
+  private constructor(
+    pid: number,
+    exited: Promise<ProcessExit>,
+    private readonly onSignalError: SignalErrorHandler,
+  ) {
     this.pid = pid;
     this.exited = exited.then((exit) => {
       this.ended = true;
@@ -35,13 +42,16 @@ export class ManagedProcess {
 
   /**
    * Starts command in cwd with env, in a new process group so that stopping
-   * it reaches every process it started. Each output line goes to onLine.
+   * it reaches every process it started. Each output line goes to onLine; a
+   * signal that cannot be sent (other than to a group that is gone) goes to
+   * onSignalError instead of being thrown.
    */
   static start(
     command: string[],
     cwd: string,
     env: NodeJS.ProcessEnv,
     onLine: (stream: "stdout" | "stderr", text: string, pid: number) => void,
+    onSignalError: SignalErrorHandler,
   ): ManagedProcess {
     const [program, ...args] = command;
     const child = spawn(program!, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
@@ -53,7 +63,7 @@ export class ManagedProcess {
     for (const stream of ["stdout", "stderr"] as const) {
       createInterface({ input: child[stream]!, crlfDelay: Infinity }).on("line", (text) => onLine(stream, text, pid));
     }
-    return new ManagedProcess(pid, exited);
+    return new ManagedProcess(pid, exited, onSignalError);
   }
 
   /** Sends signal to the process group while its leader runs. */
@@ -66,13 +76,18 @@ export class ManagedProcess {
     this.signalGroup("SIGKILL");
   }
 
-  /** Sends signal to the process group; a group that is gone already is fine. */
+  /**
+   * Sends signal to the process group; a group that is gone already is fine,
+   * and any other failure (EPERM) goes to onSignalError: it never throws, as
+   * it runs in the exit and stop paths that must finish for init to carry on.
+   */
   private signalGroup(signal: NodeJS.Signals): void {
     if (this.pid === 0) return;
     try {
       process.kill(-this.pid, signal);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+      const failure = error as NodeJS.ErrnoException;
+      if (failure.code !== "ESRCH") this.onSignalError(failure, signal, this.pid);
     }
   }
 

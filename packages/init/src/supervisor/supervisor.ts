@@ -52,7 +52,7 @@ export class Supervisor {
       const runner = new ComponentRunner(spec, () => this.environmentFor(spec), {
         changed: (r) => this.changed(r),
         event: (e) => this.recordEvent(e),
-      }, options.echo);
+      }, options.echo, options.logger);
       this.byName.set(name, runner);
       this.changeTimes.set(name, new Date());
       return runner;
@@ -99,9 +99,19 @@ export class Supervisor {
     this.startReadyPending();
   }
 
-  /** Stops every component, each only after the components that require it have stopped. */
+  /** True once stopAll has begun: no component is started any more. */
+  get shuttingDown(): boolean {
+    return this.stopping;
+  }
+
+  /**
+   * Stops every component, each only after the components that require it
+   * have stopped. From its first step on, every runner refuses to start, so
+   * no start, restart or crash restart under way brings a component back.
+   */
   async stopAll(): Promise<void> {
     this.stopping = true;
+    for (const runner of this.runners) runner.refuseStarts();
     const stops = new Map<string, Promise<void>>();
     const stop = (runner: ComponentRunner): Promise<void> => {
       let done = stops.get(runner.spec.name);
