@@ -195,6 +195,16 @@ function startTime(pid: number): string | undefined {
   }
 }
 
+/** The state letter of a process (R, S, T, Z, ...), or undefined when there is none. */
+function procState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+  } catch {
+    return undefined;
+  }
+}
+
 /** A field of /proc/PID/status in kB. */
 function statusKb(pid: number, field: string): number {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -595,6 +605,32 @@ describe("container-runtime", { skip }, () => {
       await client.waitTask({ containerId: id });
       await client.deleteTask({ containerId: id });
     }
+  });
+
+  it("never signals the pid of an exec process that has ended but whose exit is not recorded yet", async () => {
+    const id = cid("execgone");
+    await run(id, ["sleep", "1000"]);
+    const { process: exec } = await client.execProcess({ containerId: id, execId: "brief", args: ["sleep", "1000"] });
+    const dir = join(runtime.stateDir, "tasks", id, "execs", "brief");
+    const shim = JSON.parse(readFileSync(join(dir, "shim.json"), "utf8")) as { pid: number; startTime: string };
+    // With its shim stopped, the ended exec process stays unreaped and no exit
+    // file is written: the window in which its shim has not recorded the exit
+    // and (once reaped) its pid may be another process's.
+    process.kill(shim.pid, "SIGSTOP");
+    try {
+      await eventually(() => procState(shim.pid) === "T", "the shim to stop");
+      process.kill(exec!.pid, "SIGKILL");
+      await eventually(() => procState(exec!.pid) === "Z", "the exec process to end");
+      assert.equal(existsSync(join(dir, "exit")), false, "no exit is recorded yet");
+      await expectCode(client.killTask({ containerId: id, execId: "brief", signal: 15 }), Code.FailedPrecondition, '"brief" is STOPPED: it has exited');
+    } finally {
+      process.kill(shim.pid, "SIGCONT");
+    }
+    const waited = await client.waitTask({ containerId: id, execId: "brief" });
+    assert.deepEqual([waited.exitStatus?.exitCode, waited.exitStatus?.signal], [137, 9]);
+    await client.killTask({ containerId: id, signal: 9 });
+    await client.waitTask({ containerId: id });
+    await client.deleteTask({ containerId: id });
   });
 
   it("costs one small shim per running container, and no runc process", async (t) => {

@@ -6,7 +6,7 @@
  * Small files are written to a temporary name and renamed, so a reader never
  * sees half of one.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** How a process ended: its raw wait status (-1 when unknown) and when it was reaped. */
@@ -15,8 +15,13 @@ export interface ExitRecord {
   timeUs: number;
 }
 
-/** The outcome of the shim's runc create or runc exec. */
-export type CreatedRecord = { ok: true; pid: number } | { ok: false; status: number; message: string };
+/**
+ * The outcome of the shim's runc create or runc exec. startTime is the
+ * process's start time (field 22 of /proc/PID/stat) as the shim read it
+ * before it could reap the process, so it names that very process; shims of
+ * older runtimes did not write it.
+ */
+export type CreatedRecord = { ok: true; pid: number; startTime?: string } | { ok: false; status: number; message: string };
 
 /** Which process is the shim: its pid and start time (so a reused pid is not mistaken for it). */
 export interface ShimRef {
@@ -72,8 +77,10 @@ export function readCreatedFile(dir: string): CreatedRecord | undefined {
   const newline = text.indexOf("\n");
   const first = newline < 0 ? text : text.slice(0, newline);
   const rest = newline < 0 ? "" : text.slice(newline + 1);
-  const [word, value] = first.trim().split(/\s+/);
-  if (word === "ok" && Number(value) > 0) return { ok: true, pid: Number(value) };
+  const [word, value, startTime] = first.trim().split(/\s+/);
+  if (word === "ok" && Number(value) > 0) {
+    return startTime !== undefined && /^\d+$/.test(startTime) ? { ok: true, pid: Number(value), startTime } : { ok: true, pid: Number(value) };
+  }
   return { ok: false, status: Number(value ?? -1), message: rest.trim() };
 }
 
@@ -107,4 +114,59 @@ export function isAlive(ref: ShimRef | undefined): boolean {
 /** Tells whether a process with pid exists and is not a zombie. */
 export function pidAlive(pid: number): boolean {
   return pid > 0 && processStartTime(pid) !== undefined;
+}
+
+/** The process group and state of every process, from /proc/PID/stat. */
+function processGroups(): { pid: number; pgrp: number; state: string }[] {
+  let names: string[];
+  try {
+    names = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  const found: { pid: number; pgrp: number; state: string }[] = [];
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readText(`/proc/${name}/stat`);
+    if (stat === undefined) continue;
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    found.push({ pid: Number(name), state: fields[0] ?? "", pgrp: Number(fields[2]) });
+  }
+  return found;
+}
+
+function live(entry: { state: string }): boolean {
+  return entry.state !== "Z" && entry.state !== "X";
+}
+
+/** The live (not zombie) processes of process group pgid. */
+export function groupMembers(pgid: number): number[] {
+  return processGroups()
+    .filter((entry) => entry.pgrp === pgid && live(entry))
+    .map((entry) => entry.pid);
+}
+
+/**
+ * Kills the process group of a shim with SIGKILL: the shim (spawned
+ * detached, so it leads its own session and group) and whatever it runs in
+ * that group, such as runc create or runc exec and their runc init. The
+ * group is signalled while the shim is alive; once the shim is gone, only
+ * while no other live process has its pid and the group still has members
+ * (the kernel does not hand out a pid that is still a group's id), so an
+ * unrelated process that reused the pid is never hit. True when a signal
+ * was sent.
+ */
+export function killShimGroup(shim: ShimRef | undefined): boolean {
+  if (shim === undefined || shim.pid <= 1) return false;
+  if (!isAlive(shim)) {
+    const entries = processGroups();
+    if (entries.some((entry) => entry.pid === shim.pid && live(entry))) return false;
+    if (!entries.some((entry) => entry.pgrp === shim.pid && live(entry))) return false;
+  }
+  try {
+    process.kill(-shim.pid, "SIGKILL");
+    return true;
+  } catch {
+    return false; // gone already
+  }
 }

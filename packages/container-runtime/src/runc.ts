@@ -1,10 +1,27 @@
 /**
  * runc, run as a command with the runtime's own state root (--root), so its
  * containers never mix with those of another runc user on the node. A failed
- * command is FAILED_PRECONDITION carrying runc's error message.
+ * command is FAILED_PRECONDITION carrying runc's error message; a runc that
+ * does not answer in time (hung, for example on a frozen cgroup) is killed
+ * and is DEADLINE_EXCEEDED; a runc killed by a signal from elsewhere is
+ * UNAVAILABLE.
  */
 import { execFile } from "node:child_process";
-import { FailedPreconditionError } from "@moby-core/sdk";
+import type { ExecFileException } from "node:child_process";
+import { Code } from "@connectrpc/connect";
+import { ComponentError, FailedPreconditionError, UnavailableError } from "@moby-core/sdk";
+
+/** How long one runc command may take before it is killed, by default, in ms. */
+export const DEFAULT_RUNC_TIMEOUT_MS = 60_000;
+/** The most output one runc command may print, in bytes. */
+const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+
+/** runc did not finish within its time and was killed (DEADLINE_EXCEEDED). */
+export class RuncTimeoutError extends ComponentError {
+  constructor(message: string) {
+    super(Code.DeadlineExceeded, message);
+  }
+}
 
 /** The status runc reports for a container. */
 export type RuncStatus = "created" | "running" | "pausing" | "paused" | "stopped";
@@ -39,6 +56,11 @@ export function runcMessage(stderr: string): string {
   return last;
 }
 
+/** A duration in ms as seconds for messages, for example "60 s" or "0.2 s". */
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
 /** Tells whether runc said the container does not exist. */
 function notExist(stderr: string): boolean {
   return /does not exist|not found/i.test(stderr);
@@ -49,18 +71,50 @@ export class Runc {
   constructor(
     readonly path: string,
     readonly root: string,
+    /** How long one command may take before it is killed, in ms. */
+    readonly timeoutMs = DEFAULT_RUNC_TIMEOUT_MS,
   ) {}
 
-  /** Runs runc with args; resolves with its outcome (never rejects for a non-zero exit). */
-  run(args: string[], timeoutMs = 60_000): Promise<RuncResult> {
+  /**
+   * Runs runc with args; resolves with its outcome (never rejects for a
+   * non-zero exit). Rejects with RuncTimeoutError when runc does not finish
+   * within timeoutMs (it is killed with SIGKILL, and the promise settles then
+   * even if runc cannot die at once), UNAVAILABLE when runc was killed by a
+   * signal from elsewhere, FAILED_PRECONDITION when runc cannot be run.
+   */
+  run(args: string[], timeoutMs = this.timeoutMs): Promise<RuncResult> {
+    const command = `${this.path} --root ${this.root} ${args.join(" ")}`;
     return new Promise((resolve, reject) => {
-      execFile(this.path, ["--root", this.root, ...args], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-        if (error && typeof (error as { code?: unknown }).code !== "number") {
+      let settled = false;
+      const settle = (finish: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        finish();
+      };
+      const child = execFile(this.path, ["--root", this.root, ...args], { maxBuffer: MAX_OUTPUT_BYTES }, (error, stdout, stderr) => {
+        settle(() => {
+          if (!error) return resolve({ code: 0, stdout, stderr });
+          const failure = error as ExecFileException;
+          if (typeof failure.code === "number") return resolve({ code: failure.code, stdout, stderr });
+          if (failure.code === "ERR_CHILD_PROCESS_STDIO_MAXBUFFER") {
+            return reject(new FailedPreconditionError(`runc ${args[0]} printed more than ${MAX_OUTPUT_BYTES} bytes and was stopped (${command})`));
+          }
+          if (typeof failure.signal === "string") {
+            return reject(new UnavailableError(`runc ${args[0]} was killed by ${failure.signal} before it finished (${command})`));
+          }
           reject(new FailedPreconditionError(`cannot run ${this.path}: ${error.message}`));
-          return;
-        }
-        resolve({ code: error ? Number((error as { code?: unknown }).code) : 0, stdout, stderr });
+        });
       });
+      // A timer of its own rather than execFile's timeout: the call ends at the
+      // deadline even when runc cannot be killed at once or left a process
+      // holding its output open.
+      const timer = setTimeout(() => {
+        settle(() => {
+          child.kill("SIGKILL");
+          reject(new RuncTimeoutError(`runc ${args[0]} did not answer within ${formatSeconds(timeoutMs)} and was killed (${command}); runc may be hung, for example on a frozen cgroup`));
+        });
+      }, timeoutMs);
     });
   }
 

@@ -292,11 +292,9 @@ export function containerRuntimeService(deps: RuntimeServiceDeps): Partial<Servi
           throw error;
         }
       } else {
-        try {
-          globalThis.process.kill(process.pid, request.signal);
-        } catch (error) {
-          throw new FailedPreconditionError(`cannot signal exec process ${quote(request.execId)}: ${(error as Error).message}`);
-        }
+        // Checks that the pid still names the exec process: its shim may
+        // have reaped it, freeing the pid, before recording its exit.
+        manager.signalExec(process, request.signal);
       }
       return {};
     },

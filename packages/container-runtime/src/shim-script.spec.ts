@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { ProcessLogReader } from "./log-files.js";
 import { findExecutable, shimSyscalls } from "./prerequisites.js";
-import { exitStatusOf, readCreatedFile, readExitFile } from "./process-files.js";
+import { exitStatusOf, processStartTime, readCreatedFile, readExitFile } from "./process-files.js";
 import { SHIM_SCRIPT } from "./shim-script.js";
 
 const perl = findExecutable("perl");
@@ -74,6 +74,16 @@ describe("the shim", { skip }, () => {
     assert.ok(existsSync(join(dir, "drained")));
     assert.equal(await output(dir), "out\nerr\n");
     assert.equal(await output(dir, [2]), "err\n");
+  });
+
+  it("records the process's start time with its pid, read before it could reap it", async () => {
+    // The process ends at once: the shim reads its start time from its zombie.
+    const dir = await runShim({ FAKE_COMMAND: "exit 0" });
+    const created = readCreatedFile(dir);
+    assert.ok(created?.ok === true && created.startTime !== undefined, JSON.stringify(created));
+    assert.match(created.startTime, /^\d+$/);
+    assert.ok(Number(created.startTime) >= Number(processStartTime(process.pid)), "it started after this test did");
+    assert.match(readFileSync(join(dir, "created"), "utf8"), new RegExp(`^ok ${created.pid} ${created.startTime}\n$`));
   });
 
   it("records a signal", async () => {

@@ -21,8 +21,11 @@ export const SHIM_SCRIPT = String.raw`# The moby container-runtime shim: one sma
 # --detach --process TARGET ID". The shim makes itself a child subreaper first,
 # so the process runc starts becomes its child once runc exits, and its exit
 # status is not lost. It writes, in DIR:
-#   created      "ok PID" once runc succeeded, or "fail STATUS" and runc's
-#                error output when it failed (the shim then exits)
+#   created      "ok PID START" once runc succeeded (START: field 22 of
+#                /proc/PID/stat, read before the shim can reap the process, so
+#                it tells the process from a later one with the same pid), or
+#                "fail STATUS" and runc's error output when it failed (the
+#                shim then exits)
 #   stdout.log   the process's output, read from pipes, as records of a
 #   stderr.log   24-byte header (seq u64le, time in us u64le, length u32le,
 #                stream u8, 3 bytes 0) and the bytes read (1 to 32768); seq
@@ -180,7 +183,15 @@ if ($status != 0) {
 my $pid = 0;
 if (open(my $pf, '<', "$dir/pid")) { $pid = int(<$pf> // 0); close($pf); }
 if ($pid <= 0) { put('created', "fail -1\nrunc wrote no pid file\n"); exit 0; }
-put('created', "ok $pid\n");
+# Nothing has reaped the process yet (only this shim, its subreaper, will),
+# so the pid is still its own, a zombie at worst: its start time names it.
+my $start = '';
+if (open(my $sf, '<', "/proc/$pid/stat")) {
+  my $stat = <$sf> // '';
+  close($sf);
+  if ($stat =~ /^.*\)\s(.*)$/s) { my @f = split(/ /, $1); $start = $f[19] // ''; }
+}
+put('created', $start =~ /^\d+$/ ? "ok $pid $start\n" : "ok $pid\n");
 
 my $exited = 0;
 sub reaped {

@@ -32,8 +32,10 @@ import { TaskExitSchema } from "@moby-core/events-api/v1";
 import type { Prerequisites } from "./prerequisites.js";
 import {
   exitStatusOf,
+  groupMembers,
   isAlive,
   isDrained,
+  killShimGroup,
   pidAlive,
   processStartTime,
   readCreatedFile,
@@ -54,6 +56,19 @@ export const MAX_EXECS = 32;
 const CHECK_EVERY_MS = 1000;
 /** How long a shim gets to run runc create or runc exec, in ms. */
 const CREATE_TIMEOUT_MS = 120_000;
+/** How long a killed shim's process group gets to be gone, in ms. */
+const GROUP_GONE_TIMEOUT_MS = 10_000;
+/** The first and the longest wait before a lost shim's process is looked at again after runc failed, in ms. */
+const LOST_RETRY_MIN_MS = 5000;
+const LOST_RETRY_MAX_MS = 60_000;
+
+/** Settings of a task manager; the defaults suit production, tests shorten them. */
+export interface TaskManagerOptions {
+  /** How long a shim gets to run runc create or runc exec, in ms (default 120 s). */
+  createTimeoutMs?: number;
+  /** How long one runc command may take before it is killed, in ms (default 60 s). */
+  runcTimeoutMs?: number;
+}
 
 /** The microseconds since the epoch, now. */
 export function nowUs(): number {
@@ -97,6 +112,8 @@ interface ExecFile {
 export class TaskProcess {
   /** The host pid, once runc created the process. */
   pid = 0;
+  /** The process's start time (field 22 of /proc/PID/stat), which tells it from a later process with the same pid; undefined when unknown. */
+  startTime: string | undefined;
   /** How it ended, once it did. */
   exit: ExitRecord | undefined;
   /** The shim wrote all its output. */
@@ -210,6 +227,9 @@ export class TaskManager {
   private readonly creating = new Set<string>();
   private readonly watchers = new Map<TaskProcess, FSWatcher>();
   private readonly lostChecks = new Set<TaskProcess>();
+  /** Processes of lost shims whose check failed (runc did not answer): when to look again, and the wait before that. */
+  private readonly lostRetries = new Map<TaskProcess, { at: number; delayMs: number }>();
+  private readonly createTimeoutMs: number;
   /** Processes whose exit event is queued and not yet known to be sent. */
   private readonly unmarked = new Set<TaskProcess>();
   private timer: NodeJS.Timeout | undefined;
@@ -219,8 +239,10 @@ export class TaskManager {
     private readonly tools: ReadyPrerequisites,
     private readonly publisher: EventPublisher,
     private readonly logger: Logger,
+    options: TaskManagerOptions = {},
   ) {
-    this.runc = new Runc(tools.runc, join(stateDir, "runc"));
+    this.runc = new Runc(tools.runc, join(stateDir, "runc"), options.runcTimeoutMs);
+    this.createTimeoutMs = options.createTimeoutMs ?? CREATE_TIMEOUT_MS;
     this.tasksDir = join(stateDir, "tasks");
     this.shimPath = join(stateDir, "shim.pl");
   }
@@ -275,6 +297,7 @@ export class TaskManager {
         const created = await this.runShim(task.init, "init", bundle);
         if (!created.ok) throw new FailedPreconditionError(runcFailure("create", created));
         task.init.pid = created.pid;
+        task.init.startTime = startTimeOf(task.init, created);
         this.tasks.set(id, task);
         this.watch(task.init);
         return task;
@@ -306,8 +329,9 @@ export class TaskManager {
       const created = await this.runShim(process, "exec", join(dir, "process.json"));
       if (!created.ok) throw new FailedPreconditionError(runcFailure("exec", created));
       process.pid = created.pid;
+      process.startTime = startTimeOf(process, created);
     } catch (error) {
-      if (isAlive(process.shim)) killQuietly(process.shim!.pid);
+      await this.killShim(process);
       rmSync(dir, { recursive: true, force: true });
       throw error;
     }
@@ -316,7 +340,12 @@ export class TaskManager {
     return process;
   }
 
-  /** Spawns the shim of process and waits until its runc command is done. */
+  /**
+   * Spawns the shim of process and waits until its runc command is done.
+   * When it fails or times out, the shim's process group (the shim, runc and
+   * runc init) is gone by the time this returns, so that a runc delete the
+   * caller runs next cannot be overtaken by a runc create still at work.
+   */
   private async runShim(process: TaskProcess, mode: "init" | "exec", target: string): Promise<CreatedRecord> {
     const { task } = process;
     const log = openSync(join(process.dir, "shim.log"), "a", 0o600);
@@ -357,7 +386,8 @@ export class TaskManager {
     } finally {
       closeSync(log);
     }
-    const deadline = Date.now() + CREATE_TIMEOUT_MS;
+    const command = mode === "init" ? "create" : "exec";
+    const deadline = Date.now() + this.createTimeoutMs;
     for (let pause = 2; ; pause = Math.min(pause * 2, 25)) {
       const created = readCreatedFile(process.dir);
       if (created !== undefined) return created;
@@ -365,12 +395,14 @@ export class TaskManager {
         await sleep(10);
         const late = readCreatedFile(process.dir);
         if (late !== undefined) return late;
+        // A shim killed from outside may leave its runc running in its group.
+        await this.killShim(process);
         const shimLog = readTail(join(process.dir, "shim.log"));
-        return { ok: false, status: -1, message: `the shim stopped before runc ${mode} finished: ${spawnError?.message ?? (shimLog || "no output")}` };
+        return { ok: false, status: -1, message: `the shim stopped before runc ${command} finished: ${spawnError?.message ?? (shimLog || "no output")}` };
       }
       if (Date.now() > deadline) {
-        if (process.shim !== undefined) killQuietly(process.shim.pid);
-        return { ok: false, status: -1, message: `runc ${mode} did not finish within ${CREATE_TIMEOUT_MS / 1000} s` };
+        await this.killShim(process);
+        return { ok: false, status: -1, message: `runc ${command} did not finish within ${this.createTimeoutMs / 1000} s: it was killed` };
       }
       await sleep(pause);
     }
@@ -391,7 +423,7 @@ export class TaskManager {
     // killed by runc delete; give their shims a moment to record it.
     const deadline = Date.now() + 2000;
     while (task.processes().some((p) => isAlive(p.shim)) && Date.now() < deadline) await sleep(20);
-    for (const process of task.processes()) if (isAlive(process.shim)) killQuietly(process.shim!.pid);
+    for (const process of task.processes()) if (isAlive(process.shim)) killShimGroup(process.shim);
     const exit = task.init.exit!;
     task.deleted = true;
     this.tasks.delete(task.id);
@@ -402,7 +434,7 @@ export class TaskManager {
 
   /** Deletes an exited exec process and its output. */
   deleteExec(task: Task, process: TaskProcess): void {
-    if (isAlive(process.shim)) killQuietly(process.shim!.pid);
+    if (isAlive(process.shim)) killShimGroup(process.shim);
     task.execs.delete(process.execId);
     this.forget(process);
     rmSync(process.dir, { recursive: true, force: true });
@@ -412,7 +444,62 @@ export class TaskManager {
     process.deleted = true;
     this.unwatch(process);
     this.lostChecks.delete(process);
+    this.lostRetries.delete(process);
     process.notify();
+  }
+
+  /**
+   * Kills the shim of process with its process group (runc create or runc
+   * exec with it) and waits until no process of the group is left, so that
+   * nothing of it acts after the caller cleans up.
+   */
+  private async killShim(process: TaskProcess): Promise<void> {
+    const shim = process.shim;
+    if (!killShimGroup(shim)) return;
+    const deadline = Date.now() + GROUP_GONE_TIMEOUT_MS;
+    for (let members = groupMembers(shim!.pid); members.length > 0; members = groupMembers(shim!.pid)) {
+      if (Date.now() > deadline) {
+        this.logger.warn({ container: process.task.id, exec: process.execId || undefined, pids: members }, `the shim's processes were killed but are still there after ${GROUP_GONE_TIMEOUT_MS / 1000} s`);
+        return;
+      }
+      await sleep(20);
+    }
+  }
+
+  // --- signalling -------------------------------------------------------
+
+  /**
+   * Tells whether an exec process is still the process its shim started:
+   * alive, not a zombie, with the start time recorded when it was created.
+   * Its shim reaps it when it exits and writes the exit file only after
+   * reading the rest of its output; in between the pid is free and may be
+   * another process's.
+   */
+  execAlive(process: TaskProcess): boolean {
+    if (process.startTime === undefined) return false;
+    return isAlive({ pid: process.pid, startTime: process.startTime });
+  }
+
+  /**
+   * Sends signal to an exec process, after checking that its pid still names
+   * it (execAlive); FAILED_PRECONDITION when it has exited, so that whatever
+   * reused its pid is never signalled.
+   */
+  signalExec(process: TaskProcess, signal: number): void {
+    const name = `exec process ${JSON.stringify(process.execId)}`;
+    if (process.startTime === undefined) {
+      throw new FailedPreconditionError(`${name} cannot be signalled: its start time was not recorded (its shim was lost), so its pid ${process.pid} may be another process's by now`);
+    }
+    // Between this check and kill(2) the process would have to exit, be
+    // reaped and have its pid reused: a window of microseconds (Node has no
+    // pidfd_send_signal to close it).
+    if (!this.execAlive(process)) throw new FailedPreconditionError(`${name} is STOPPED: it has exited`);
+    try {
+      globalThis.process.kill(process.pid, signal);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ESRCH") throw new FailedPreconditionError(`${name} is STOPPED: it has exited`);
+      throw new FailedPreconditionError(`cannot signal ${name} (pid ${process.pid}): ${(error as Error).message}`);
+    }
   }
 
   // --- watching ---------------------------------------------------------
@@ -481,7 +568,10 @@ export class TaskManager {
       }),
     );
     this.unmarked.add(process);
-    void this.publisher.flush(5000).then(() => this.markPublished());
+    void this.publisher.flush(5000).then(
+      () => this.markPublished(),
+      (error: unknown) => this.logger.warn({ err: error }, "cannot flush the event publisher"),
+    );
   }
 
   /** Writes the exit-published markers of the exits the publisher has sent. */
@@ -501,44 +591,72 @@ export class TaskManager {
   /** The periodic check: exit files inotify missed, and shims that are gone. */
   private tick(): void {
     this.markPublished();
+    const now = Date.now();
     for (const task of this.tasks.values()) {
       for (const process of task.processes()) {
         if (process.exit !== undefined && process.drained) continue;
         this.check(process);
         if ((process.exit === undefined || !process.drained) && process.shim !== undefined && !isAlive(process.shim)) {
+          if ((this.lostRetries.get(process)?.at ?? 0) > now) continue;
           void this.shimLost(process);
         }
       }
     }
   }
 
-  /** A shim died without recording everything: record what can be known. */
+  /**
+   * A shim died without recording everything: records what can be known.
+   * Never rejects: when that cannot be told (runc failed or did not answer)
+   * or recorded (the disk is full), it logs why and looks again later, with
+   * a growing wait.
+   */
   private async shimLost(process: TaskProcess): Promise<void> {
     if (this.lostChecks.has(process)) return;
     this.lostChecks.add(process);
     try {
-      this.check(process);
-      if (process.exit === undefined) {
-        // The process may outlive its shim; then its exit can no longer be
-        // seen, only that it ended.
-        if (process.execId === "") {
-          const state = await this.runc.state(process.task.id).catch(() => undefined);
-          if (state !== undefined && state.status !== "stopped") return;
-        } else if (pidAlive(process.pid)) {
-          return;
-        }
-        this.check(process);
-        if (process.exit === undefined) {
-          this.logger.warn({ container: process.task.id, exec: process.execId || undefined }, "the shim of a process is gone: its exit status is unknown (255)");
-          writeUnknownExit(process.dir);
-        }
-      } else if (!process.drained) {
-        writeFileAtomic(join(process.dir, "drained"), "\n");
+      await this.recordLost(process);
+      this.lostRetries.delete(process);
+    } catch (error) {
+      if (!gone(process)) {
+        const delayMs = Math.min(LOST_RETRY_MAX_MS, 2 * (this.lostRetries.get(process)?.delayMs ?? LOST_RETRY_MIN_MS / 2));
+        this.lostRetries.set(process, { at: Date.now() + delayMs, delayMs });
+        this.logger.warn(
+          { err: error, container: process.task.id, exec: process.execId || undefined },
+          `the shim of a process is gone and how the process ended cannot be told now: trying again in ${delayMs / 1000} s`,
+        );
       }
-      this.check(process);
     } finally {
       this.lostChecks.delete(process);
     }
+  }
+
+  /** The work of shimLost; throws when runc fails or a file cannot be written. */
+  private async recordLost(process: TaskProcess): Promise<void> {
+    if (gone(process)) return;
+    this.check(process);
+    if (process.exit === undefined) {
+      // The process may outlive its shim; then its exit can no longer be
+      // seen, only that it ended.
+      if (process.execId === "") {
+        // Only runc saying there is no such container, or that it stopped,
+        // tells that the init process ended; a runc that fails or does not
+        // answer tells nothing (it throws, and the check is tried again).
+        const state = await this.runc.state(process.task.id);
+        // Deleted while runc answered: its directory is gone, nothing to record.
+        if (gone(process)) return;
+        if (state !== undefined && state.status !== "stopped") return;
+      } else if (process.startTime !== undefined ? this.execAlive(process) : pidAlive(process.pid)) {
+        return;
+      }
+      this.check(process);
+      if (process.exit === undefined) {
+        this.logger.warn({ container: process.task.id, exec: process.execId || undefined }, "the shim of a process is gone: its exit status is unknown (255)");
+        writeUnknownExit(process.dir);
+      }
+    } else if (!process.drained) {
+      writeFileAtomic(join(process.dir, "drained"), "\n");
+    }
+    this.check(process);
   }
 
   // --- recovering -------------------------------------------------------
@@ -585,14 +703,16 @@ export class TaskManager {
   private async recoverProcess(process: TaskProcess): Promise<boolean> {
     process.shim = readJson<ShimRef>(join(process.dir, "shim.json"));
     let created = readCreatedFile(process.dir);
-    const deadline = Date.now() + CREATE_TIMEOUT_MS;
+    const deadline = Date.now() + this.createTimeoutMs;
     while (created === undefined && isAlive(process.shim) && Date.now() < deadline) {
       await sleep(50);
       created = readCreatedFile(process.dir);
     }
-    if (created === undefined && isAlive(process.shim)) killQuietly(process.shim!.pid);
+    // The caller runs runc delete next: the shim's runc must be gone first.
+    if (created === undefined) await this.killShim(process);
     if (created === undefined || !created.ok) return false;
     process.pid = created.pid;
+    process.startTime = startTimeOf(process, created);
     return true;
   }
 
@@ -617,10 +737,18 @@ function readTail(path: string): string {
   }
 }
 
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    // gone already
-  }
+/** Tells whether a process or its task was deleted (its directory is gone or going). */
+function gone(process: TaskProcess): boolean {
+  return process.deleted || process.task.deleted;
+}
+
+/**
+ * The start time of a created process: as its shim recorded it, or, from a
+ * shim of an older runtime that did not, read now, but only while its shim
+ * runs and has not recorded an exit (so the pid cannot have been reused).
+ */
+function startTimeOf(process: TaskProcess, created: Extract<CreatedRecord, { ok: true }>): string | undefined {
+  if (created.startTime !== undefined) return created.startTime;
+  if (!isAlive(process.shim) || readExitFile(process.dir) !== undefined) return undefined;
+  return processStartTime(created.pid);
 }

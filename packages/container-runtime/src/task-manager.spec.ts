@@ -1,0 +1,251 @@
+// The task manager with a fake runc (a shell script whose commands do what
+// the test writes in <dir>/<command>.sh) and real shims: a runc create that
+// never finishes is killed with its shim's whole process group before runc
+// delete runs; a lost shim's process is declared exited only when runc says
+// the container is gone or stopped, never when runc fails, and not at all
+// once the task was deleted meanwhile; KillTask signals an exec process only
+// while its pid still names it. Needs perl on Linux, not root.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
+import type { ConnectError } from "@connectrpc/connect";
+import type { HandlerContext } from "@connectrpc/connect";
+import { toConnectError } from "@moby-core/sdk";
+import type { EventPublisher, Logger, PageTokens } from "@moby-core/sdk";
+import { KillTaskRequestSchema } from "@moby-core/container-runtime-api/v1";
+import { findExecutable, shimSyscalls } from "./prerequisites.js";
+import { processStartTime, readExitFile } from "./process-files.js";
+import { containerRuntimeService } from "./runtime-service.js";
+import { Task, TaskManager, TaskProcess, nowUs } from "./task-manager.js";
+
+const perl = findExecutable("perl");
+const syscalls = shimSyscalls();
+const skip = perl === undefined || syscalls === undefined || process.platform !== "linux" ? "needs perl on Linux" : false;
+
+const root = mkdtempSync(join(tmpdir(), "moby-tm-"));
+after(() => rmSync(root, { recursive: true, force: true }));
+const fakeDir = join(root, "fake");
+mkdirSync(fakeDir);
+const fakeRunc = join(fakeDir, "runc");
+writeFileSync(
+  fakeRunc,
+  `#!/bin/sh
+# A fake runc: notes "COMMAND ID" in calls, then runs ${fakeDir}/COMMAND.sh
+# when there is one; without, it says the container does not exist.
+d=${fakeDir}
+cmd=""; id=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --root|--log|--log-format|--bundle|--pid-file|--process|--format) shift 2 ;;
+    --*) shift ;;
+    *) if [ -z "$cmd" ]; then cmd="$1"; elif [ -z "$id" ]; then id="$1"; fi; shift ;;
+  esac
+done
+echo "$cmd $id" >> $d/calls
+if [ -f "$d/$cmd.sh" ]; then . "$d/$cmd.sh"; fi
+echo 'time="2024-01-01T00:00:00Z" level=error msg="container does not exist"' >&2
+exit 1
+`,
+);
+chmodSync(fakeRunc, 0o755);
+
+/** Sets what the fake runc does for command (a shell fragment), or restores the default. */
+function fake(command: string, script?: string): void {
+  const path = join(fakeDir, `${command}.sh`);
+  if (script === undefined) rmSync(path, { force: true });
+  else writeFileSync(path, script);
+}
+
+function calls(): string[] {
+  return existsSync(join(fakeDir, "calls")) ? readFileSync(join(fakeDir, "calls"), "utf8").trim().split("\n") : [];
+}
+
+const published: { topic: string; message: Record<string, unknown> }[] = [];
+const publisher = {
+  publish: (topic: string, _schema: unknown, message: Record<string, unknown>) => published.push({ topic, message }),
+  flush: async () => true,
+  getStats: () => ({ sent: 0, dropped: 0, rejected: 0, queued: 0 }),
+} as unknown as EventPublisher;
+const warnings: string[] = [];
+const logger = {
+  warn: (_fields: unknown, message: string) => warnings.push(message),
+  info: () => {},
+  error: () => {},
+  debug: () => {},
+} as unknown as Logger;
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await promise;
+  } catch (error) {
+    return toConnectError(error).error;
+  }
+  assert.fail("expected a rejection");
+}
+
+describe("the task manager", { skip }, () => {
+  let manager: TaskManager;
+
+  before(async () => {
+    manager = new TaskManager(
+      join(root, "state"),
+      { ready: true, runc: fakeRunc, perl: perl!, syscalls: syscalls!, runcVersion: "fake" },
+      publisher,
+      logger,
+      { createTimeoutMs: 500, runcTimeoutMs: 5000 },
+    );
+    // Prepares the state directory; no periodic check runs behind the tests' back.
+    await manager.start();
+    manager.stop();
+  });
+
+  beforeEach(() => {
+    for (const command of ["create", "delete", "state"]) fake(command);
+    rmSync(join(fakeDir, "calls"), { force: true });
+    published.length = 0;
+    warnings.length = 0;
+  });
+
+  /** A task whose init process's shim is gone (its recorded start time is not the pid's). */
+  function lostTask(id: string): Task {
+    const bundle = join(manager.tasksDir, id);
+    const task = new Task(id, bundle, nowUs(), 65536, nowUs());
+    mkdirSync(task.init.dir, { recursive: true });
+    task.init.pid = 4_000_000;
+    task.init.shim = { pid: process.pid, startTime: "0" };
+    manager.tasks.set(id, task);
+    return task;
+  }
+
+  function shimLost(process: TaskProcess): Promise<void> {
+    return manager["shimLost"](process);
+  }
+
+  it("kills runc create with its shim's process group at the timeout, before runc delete", async () => {
+    fake("create", `echo $$ > ${fakeDir}/create.pid\nexec sleep 1000`);
+    fake(
+      "delete",
+      `pid=$(cat ${fakeDir}/create.pid 2>/dev/null)
+state=gone
+if [ -n "$pid" ] && [ -r /proc/$pid/stat ]; then state=$(sed 's/^.*) //' /proc/$pid/stat | cut -d' ' -f1); fi
+echo "create-at-delete $state" >> ${fakeDir}/calls`,
+    );
+    const error = await rejection(manager.createTask("slow", new TextEncoder().encode("{}"), 65536));
+    assert.equal(error.code, Code.FailedPrecondition);
+    assert.match(error.rawMessage, /^runc create did not finish within 0\.5 s: it was killed$/);
+    const log = calls();
+    const atDelete = log.find((line) => line.startsWith("create-at-delete "));
+    assert.ok(atDelete !== undefined, `runc delete ran: ${log.join("; ")}`);
+    assert.match(atDelete, /^create-at-delete (gone|Z|X)$/, "runc create was dead (at most a zombie) when runc delete ran");
+    assert.ok(log.indexOf("create slow") < log.indexOf("delete slow"));
+    const pid = Number(readFileSync(join(fakeDir, "create.pid"), "utf8"));
+    assert.equal(processStartTime(pid), undefined, "runc create is gone");
+    assert.ok(!existsSync(join(manager.tasksDir, "slow")), "the bundle is removed");
+    assert.equal(manager.has("slow"), false);
+  });
+
+  it("records no exit for a lost shim's process when runc fails, and looks again later", async () => {
+    fake("state", `echo 'time="x" level=error msg="open state.json: permission denied"' >&2; exit 1`);
+    const task = lostTask("runc-fails");
+    await shimLost(task.init);
+    assert.equal(readExitFile(task.init.dir), undefined, "no exit is made up");
+    assert.equal(task.init.exit, undefined);
+    assert.deepEqual(published, []);
+    assert.ok(warnings.some((w) => /cannot be told now: trying again in 5 s/.test(w)), warnings.join("; "));
+    manager.tasks.delete(task.id);
+  });
+
+  it("records nothing, and does not fail, when the task is deleted while runc answers", async () => {
+    const task = lostTask("deleted");
+    const checking = shimLost(task.init);
+    // As deleteTask does, before runc state has answered.
+    task.deleted = true;
+    task.init.deleted = true;
+    manager.tasks.delete(task.id);
+    rmSync(task.bundle, { recursive: true, force: true });
+    await checking;
+    assert.equal(existsSync(task.bundle), false);
+    assert.deepEqual(published, []);
+    assert.deepEqual(calls(), ["state deleted"]);
+  });
+
+  it("records an unknown exit, published once, when runc says the container is gone", async () => {
+    const task = lostTask("gone");
+    await shimLost(task.init);
+    assert.deepEqual(readExitFile(task.init.dir)?.status, -1);
+    assert.deepEqual(
+      published.map((p) => [p.topic, p.message.containerId, p.message.exitCode]),
+      [["/tasks/exit", "gone", 255]],
+    );
+    await shimLost(task.init);
+    assert.equal(published.length, 1);
+    manager.tasks.delete(task.id);
+  });
+
+  describe("KillTask on an exec process", () => {
+    let child: ChildProcess;
+    let task: Task;
+    let exec: TaskProcess;
+    const service = containerRuntimeService({
+      manager: async () => manager,
+      readContainer: () => Promise.reject(new Error("not used")),
+      publisher,
+      tokens: {} as PageTokens,
+    });
+    const kill = async (signal: number) => service.killTask!(create(KillTaskRequestSchema, { containerId: "execs", execId: "e1", signal }), {} as HandlerContext);
+
+    beforeEach(() => {
+      child = spawn("sleep", ["1000"], { stdio: "ignore" });
+      const bundle = join(manager.tasksDir, "execs");
+      task = new Task("execs", bundle, nowUs(), 65536, nowUs());
+      exec = new TaskProcess(task, "e1", join(bundle, "execs", "e1"), ["sleep", "1000"], nowUs());
+      mkdirSync(exec.dir, { recursive: true });
+      exec.pid = child.pid!;
+      task.execs.set("e1", exec);
+      manager.tasks.set(task.id, task);
+    });
+
+    afterEach(() => {
+      child.kill("SIGKILL");
+      manager.tasks.delete("execs");
+    });
+
+    it("signals the process its shim started", async () => {
+      exec.startTime = processStartTime(child.pid!);
+      const exited = new Promise((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
+      await kill(15);
+      assert.equal(await exited, "SIGTERM");
+    });
+
+    it("answers FAILED_PRECONDITION, signalling nothing, when the pid names another process now", async () => {
+      // The exec process was reaped and its pid reused: a process of another start time.
+      exec.startTime = String(Number(processStartTime(child.pid!)) - 1);
+      const error = await rejection(kill(9));
+      assert.equal(error.code, Code.FailedPrecondition);
+      assert.equal(error.rawMessage, 'exec process "e1" is STOPPED: it has exited');
+      assert.ok(processStartTime(child.pid!) !== undefined, "the process with that pid was not signalled");
+    });
+
+    it("answers FAILED_PRECONDITION when the process's start time is unknown", async () => {
+      exec.startTime = undefined;
+      const error = await rejection(kill(9));
+      assert.equal(error.code, Code.FailedPrecondition);
+      assert.match(error.rawMessage, /^exec process "e1" cannot be signalled: its start time was not recorded/);
+      assert.ok(processStartTime(child.pid!) !== undefined, "the process with that pid was not signalled");
+    });
+  });
+});
