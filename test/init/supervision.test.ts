@@ -34,10 +34,10 @@ components:
 ${behaving()}
     requires: [b, c]
   b:
-${behaving("start-delay:700")}
+${behaving("start-delay:2000")}
     requires: [a]
   c:
-${behaving("start-delay:700")}
+${behaving("start-delay:2000")}
     requires: [a]
     config: { answer: 42 }
   a:
@@ -47,6 +47,7 @@ ${behaving()}
     const at = (name: string, event: "start" | "serving") => assembly.entry(name, event).time;
     assert.ok(at("b", "start") >= at("a", "serving"), "b starts after a is ready");
     assert.ok(at("c", "start") >= at("a", "serving"), "c starts after a is ready");
+    // Each waits 2 s before serving: the other starts within that time however loaded the machine is.
     assert.ok(at("c", "start") < at("b", "serving") && at("b", "start") < at("c", "serving"), "b and c start in parallel");
     assert.ok(at("d", "start") >= Math.max(at("b", "serving"), at("c", "serving")), "d starts after b and c are ready");
   });
