@@ -324,7 +324,9 @@ export const RegistryService: GenService<{
    * WatchRegistrations streams the registrations of the selected components:
    * first the current registration of each (one message per component), then
    * one message each time a registration changes (address, version, health
-   * or state). The stream ends with UNAVAILABLE when init shuts down.
+   * or state). The stream ends with UNAVAILABLE when init shuts down, and
+   * with RESOURCE_EXHAUSTED for a client that stops reading while changes
+   * pile up (watch again to resume).
    *
    * @generated from rpc moby.registry.v1.RegistryService.WatchRegistrations
    */

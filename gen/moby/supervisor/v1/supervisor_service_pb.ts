@@ -619,7 +619,8 @@ export const SupervisorService: GenService<{
    * StartComponent starts a stopped or failed component and resets its start
    * limit counter. It returns once the process is started, without waiting
    * for it to be ready. A running component is left as it is.
-   * FAILED_PRECONDITION if a component it requires is not ready.
+   * FAILED_PRECONDITION if a component it requires is not ready; UNAVAILABLE
+   * once init is shutting down.
    *
    * @generated from rpc moby.supervisor.v1.SupervisorService.StartComponent
    */
@@ -643,6 +644,8 @@ export const SupervisorService: GenService<{
   /**
    * RestartComponent stops the component (as StopComponent) and starts it
    * again (as StartComponent), returning once the new process is started.
+   * FAILED_PRECONDITION, leaving it stopped, if a StopComponent came while it
+   * was stopping; UNAVAILABLE once init is shutting down.
    *
    * @generated from rpc moby.supervisor.v1.SupervisorService.RestartComponent
    */
@@ -656,7 +659,8 @@ export const SupervisorService: GenService<{
    * component, oldest first, from the bounded log init keeps for it. With
    * follow, the stream stays open and carries new lines as they are written,
    * across restarts, until the client cancels or init shuts down
-   * (UNAVAILABLE).
+   * (UNAVAILABLE). A follower that stops reading while lines pile up is cut
+   * off with RESOURCE_EXHAUSTED: read again to resume.
    *
    * @generated from rpc moby.supervisor.v1.SupervisorService.ReadComponentLogs
    */
