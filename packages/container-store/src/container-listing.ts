@@ -7,6 +7,7 @@
  */
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
+import { RevisionConflictError } from "@moby-core/sdk";
 import type { Filter, PageTokens } from "@moby-core/sdk";
 import { ListContainersResponseSchema, StreamContainersResponseSchema } from "@moby-core/container-store-api/v1";
 import type { Container, ListContainersResponse, StreamContainersResponse } from "@moby-core/container-store-api/v1";
@@ -93,14 +94,37 @@ export function listPage(db: ContainerDatabase, tokens: PageTokens, request: Pag
   });
 }
 
+/** How long a StreamContainers snapshot may be held, by default: it keeps the WAL from being checkpointed meanwhile. */
+export const DEFAULT_SNAPSHOT_LIFETIME_MS = 60_000;
+
 /**
  * Streams every container that matches filter from one snapshot of the
  * database at path, in batches of at most 100 containers and 4 MiB; always
  * at least one response. The snapshot is opened on the first read and closed
- * when the stream ends, however it ends.
+ * when the stream ends, however it ends, or after lifetimeMs: a client that
+ * reads that slowly (or stops reading) must not keep SQLite from
+ * checkpointing its WAL, which would grow with every write. Such a stream
+ * ends with ABORTED.
  */
-export async function* streamContainers(path: string, filter: Filter, signal: AbortSignal): AsyncGenerator<StreamContainersResponse> {
+export async function* streamContainers(
+  path: string,
+  filter: Filter,
+  signal: AbortSignal,
+  lifetimeMs = DEFAULT_SNAPSHOT_LIFETIME_MS,
+): AsyncGenerator<StreamContainersResponse> {
   const snapshot = new ContainerSnapshot(path);
+  let expired = false;
+  const expiry = setTimeout(() => {
+    expired = true;
+    snapshot.close();
+  }, lifetimeMs);
+  const checkExpired = () => {
+    if (expired) {
+      throw new RevisionConflictError(
+        `the snapshot of this listing was released after ${lifetimeMs / 1000} s, before the client had read it all: list again, reading faster, or page with ListContainers`,
+      );
+    }
+  };
   try {
     const { revision } = snapshot;
     const budget = MAX_RESPONSE_BYTES - RESPONSE_OVERHEAD;
@@ -110,6 +134,7 @@ export async function* streamContainers(path: string, filter: Filter, signal: Ab
     let cursor = "";
     for (;;) {
       if (signal.aborted) return;
+      checkExpired();
       const rows: ContainerRow[] = snapshot.rowsAfter(cursor, SCAN_CHUNK);
       for (const row of rows) {
         cursor = row.id;
@@ -130,6 +155,7 @@ export async function* streamContainers(path: string, filter: Filter, signal: Ab
     }
     if (batch.length > 0 || !sent) yield create(StreamContainersResponseSchema, { containers: batch, revision });
   } finally {
+    clearTimeout(expiry);
     snapshot.close();
   }
 }

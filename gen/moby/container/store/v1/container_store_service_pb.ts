@@ -649,7 +649,9 @@ export const ContainerStoreService: GenService<{
    * from one consistent snapshot of the store, in ascending byte order of
    * id, in batches, so that result sets larger than the gRPC message-size
    * limit can be read in one call. Pair it with WatchContainers started at
-   * the snapshot's revision to follow the store without a gap.
+   * the snapshot's revision to follow the store without a gap. The snapshot
+   * is held for at most 60 seconds: a client that has not read it all by
+   * then gets ABORTED and lists again.
    *
    * @generated from rpc moby.container.store.v1.ContainerStoreService.StreamContainers
    */
