@@ -88,6 +88,21 @@ describe("the socket", () => {
     assert.equal(greeting, "Hello, first!", "the first server still serves");
   });
 
+  it("a component still draining leaves alone the socket of the one that replaced it", async () => {
+    const socketPath = freshSocket();
+    const first = await hello(socketPath);
+    // A call in flight keeps the first draining for a while after SIGTERM; it stops accepting at once.
+    const slow = dial(socketPath).client(GreeterService).sayHello({ name: "slow", delay: { seconds: 4n } });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const firstStopped = first.stop("SIGTERM");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await hello(socketPath);
+    assert.equal((await slow).greeting, "Hello, slow!", "the first finished its call");
+    await firstStopped;
+    const { greeting } = await dial(socketPath).client(GreeterService).sayHello({ name: "second" });
+    assert.equal(greeting, "Hello, second!", "the second still serves on the path");
+  });
+
   it("refuses to replace a file that is not a socket", async () => {
     const socketPath = join(scratch.dir, "not-a-socket");
     writeFileSync(socketPath, "keep me");

@@ -22,7 +22,7 @@ import { GrpcServer } from "./grpc/grpc-server.js";
 import { HealthStatusBoard, OVERALL, ServingStatus, healthService } from "./health.js";
 import { createComponentLogger } from "./logger.js";
 import { DescriptorIndex, reflectionService } from "./reflection.js";
-import { prepareSocketPath, removeSocketFile, secureSocketFile } from "./socket-file.js";
+import { prepareSocketPath, removeSocketFile, secureSocketFile, socketIdentity } from "./socket-file.js";
 
 /** One service a component serves: its generated descriptor and its implementation. */
 export interface ServiceRegistration<S extends DescService = DescService> {
@@ -251,6 +251,7 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
     session.once("close", () => sessions.delete(session));
   });
   await listen(server, socketPath);
+  const boundSocket = await socketIdentity(socketPath);
   await secureSocketFile(socketPath, options.socketMode ?? 0o600, directoryMode, (message) => logger.warn(message));
 
   for (const registration of all) health.set(registration.service.typeName, registration.status ?? ServingStatus.SERVING);
@@ -274,7 +275,7 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
       const forced = setTimeout(() => sessions.forEach((s) => s.destroy()), 1000);
       await serverClosed;
       clearTimeout(forced);
-      await removeSocketFile(socketPath);
+      await removeSocketFile(socketPath, boundSocket);
       await options.onShutdown?.();
       logger.info("stopped");
       resolveClosed();

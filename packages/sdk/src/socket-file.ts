@@ -76,8 +76,28 @@ export async function secureSocketFile(
   }
 }
 
-/** Removes the socket file if it is still there. */
-export async function removeSocketFile(path: string): Promise<void> {
+/** Which file a socket path names: its device and inode. */
+export interface SocketIdentity {
+  dev: number;
+  ino: number;
+}
+
+/** The identity of the socket file at path, right after this process bound it. */
+export async function socketIdentity(path: string): Promise<SocketIdentity> {
+  const { dev, ino } = await lstat(path);
+  return { dev, ino };
+}
+
+/**
+ * Removes the socket file if it is still the one this process bound
+ * (identity): while a server drains, a process that replaced it may already
+ * listen on a new file at the same path, which must stay.
+ */
+export async function removeSocketFile(path: string, identity?: SocketIdentity): Promise<void> {
+  if (identity !== undefined) {
+    const current = await lstat(path).catch(() => undefined);
+    if (current === undefined || current.dev !== identity.dev || current.ino !== identity.ino) return;
+  }
   await unlink(path).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== "ENOENT") throw error;
   });
