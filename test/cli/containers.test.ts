@@ -5,9 +5,8 @@
 // process, checked by its stdout, stderr and exit code. Needs root, runc and
 // busybox; every container is removed and init stopped afterwards.
 import assert from "node:assert/strict";
-import { execFile, spawn, spawnSync } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { dialSocket } from "@moby-core/sdk";
@@ -17,13 +16,7 @@ import { packOciSpec } from "../../packages/container-runtime/src/oci-spec-build
 import { scratchDirectory } from "../support/component-process.js";
 import type { Exit } from "../support/component-process.js";
 import { repoRoot } from "../support/contract-copy.js";
-
-/** The CLI's entry point. */
-const MOBY = join(repoRoot, "packages/cli/bin/moby.js");
-/** init's entry point. */
-const MOBY_INIT = join(repoRoot, "packages/init/bin/moby-init.js");
-/** How long the assembly may take to become ready. */
-const READY_TIMEOUT_MS = 60_000;
+import { Background, Init, MOBY, component, eventually, moby, ok } from "./moby-assembly.js";
 
 const RUNC = ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc", "/usr/local/bin/runc"].find((path) => existsSync(path));
 const canRun = process.getuid?.() === 0 && RUNC !== undefined && existsSync(DEFAULT_BUSYBOX);
@@ -32,30 +25,6 @@ const skip = canRun ? false : "needs root, runc and busybox";
 /** A suffix unique to this run: runc's cgroups are per container id, node-wide. */
 const suffix = Math.random().toString(36).slice(2, 8);
 const cid = (name: string) => `${name}-${suffix}`;
-
-/** How a moby command ended. */
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `moby --run-dir runDir ...args` to completion (without blocking the test process). */
-function moby(runDir: string, ...args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MOBY, "--run-dir", runDir, ...args], { cwd: repoRoot, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** Runs moby and fails the test unless it exits 0. */
-async function ok(runDir: string, ...args: string[]): Promise<Result> {
-  const result = await moby(runDir, ...args);
-  assert.equal(result.code, 0, `moby ${args.join(" ")}: exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
-  return result;
-}
 
 /** One container as `moby ps --json` prints it. */
 interface ContainerJson {
@@ -85,97 +54,21 @@ function row(table: string, id: string): string[] {
   return line.split(/\s{2,}/);
 }
 
-/** A moby command running in the background, its output collected. */
-class Background {
-  stdout = "";
-  stderr = "";
-  readonly exited: Promise<Exit>;
-  private readonly child: ChildProcess;
-
-  constructor(runDir: string, args: string[]) {
-    this.child = spawn(process.execPath, [MOBY, "--run-dir", runDir, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-    this.child.stdout!.on("data", (chunk: Buffer) => (this.stdout += chunk.toString()));
-    this.child.stderr!.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
-    this.exited = new Promise((resolve) => this.child.once("exit", (code, signal) => resolve({ code, signal })));
-  }
-
-  /** Resolves once stdout includes text. */
-  async waitFor(text: string, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.stdout.includes(text)) {
-      if (Date.now() > deadline) throw new Error(`no ${JSON.stringify(text)} within ${timeoutMs} ms; stdout: ${this.stdout}; stderr: ${this.stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-
-  kill(signal: NodeJS.Signals): void {
-    this.child.kill(signal);
-  }
-}
-
-/** Polls until check holds; fails with what after timeoutMs. */
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
-/** A moby-init booted on a manifest in a scratch run directory. */
-class Init {
-  readonly runDir: string;
-  output = "";
-  private child: ChildProcess | undefined;
-  private exited: Promise<Exit> | undefined;
-
-  constructor(
-    private readonly dir: string,
-    private readonly components: Record<string, unknown>,
-  ) {
-    this.runDir = join(dir, "run");
-  }
-
-  /** Starts init and waits until every component is running and serving. */
-  async boot(): Promise<void> {
-    const manifestFile = join(this.dir, "moby.yaml");
-    writeFileSync(manifestFile, JSON.stringify({ components: this.components }, null, 2)); // JSON is YAML
-    const child = spawn(process.execPath, [MOBY_INIT, "--manifest", manifestFile, "--run-dir", this.runDir], {
-      cwd: repoRoot,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    this.child = child;
-    child.stdout!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-    child.stderr!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-    const expected = Object.keys(this.components).length + 1;
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    let last = "";
-    while (Date.now() < deadline) {
-      const result = await moby(this.runDir, "components", "--json");
-      last = result.code === 0 ? result.stdout : result.stderr;
-      if (result.code === 0) {
-        const components = JSON.parse(result.stdout) as { state: string; health: string }[];
-        if (components.length === expected && components.every((c) => c.state === "running" && c.health === "serving")) return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    throw new Error(`the assembly was not ready within ${READY_TIMEOUT_MS} ms; last: ${last}\ninit's output:\n${this.output}`);
-  }
-
-  /** Stops init with SIGTERM and returns how it exited. */
-  async stop(): Promise<Exit | undefined> {
-    const child = this.child;
-    if (child === undefined || this.exited === undefined) return undefined;
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-    return this.exited;
-  }
-}
-
-/** A component of the reference assembly, run from the repository root. */
-function component(script: string, extra: Record<string, unknown>): Record<string, unknown> {
-  return { command: [process.execPath, script], workingDir: repoRoot, ...extra };
+/**
+ * Runs `moby --run-dir runDir ...args` with its stdout read by a reader that
+ * goes away after the first chunk (as `| head -1` does), and returns how
+ * moby exited, that first chunk and moby's stderr.
+ */
+function withClosingReader(runDir: string, args: string[]): Promise<{ exit: Exit; first: string; stderr: string }> {
+  const child = spawn(process.execPath, [MOBY, "--run-dir", runDir, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  let first = "";
+  let stderr = "";
+  child.stdout.once("data", (chunk: Buffer) => {
+    first = chunk.toString();
+    child.stdout.destroy();
+  });
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.once("exit", (code, signal) => resolve({ exit: { code, signal }, first, stderr })));
 }
 
 describe("moby container commands against a real assembly", { skip }, () => {
@@ -320,6 +213,39 @@ describe("moby container commands against a real assembly", { skip }, () => {
     assert.deepEqual(await attached.exited, { code: 7, signal: null }, attached.stderr);
     assert.equal(attached.stdout, "started\ngot TERM\n");
     assert.equal(attached.stderr, "");
+  });
+
+  it("keeps waiting when the reader of its stdout goes away: --rm removes the container, moby exits with its exit code", { timeout: 60_000 }, async () => {
+    const id = cid("piped");
+    // sh is PID 1 without a handler for SIGPIPE: it ignores the SIGPIPE moby sends, prints on and ends by itself.
+    const script = "echo first; sleep 1; i=0; while [ $i -lt 2000 ]; do echo line $i; i=$((i+1)); done; echo done >&2; exit 3";
+    const { exit, first, stderr } = await withClosingReader(runDir, ["run", "--rm", "--name", id, "--rootfs", rootfs, "--", "sh", "-c", script]);
+    assert.deepEqual(exit, { code: 3, signal: null }, stderr);
+    assert.equal(first, "first\n");
+    assert.equal(stderr, "done\n", "stderr is still printed");
+    assert.equal((await ps(runDir)).find((c) => c.id === id), undefined, "--rm removed it");
+  });
+
+  it("sends SIGPIPE to an attached process when the reader of its stdout goes away", { timeout: 60_000 }, async () => {
+    const id = cid("sigpipe");
+    const script = 'trap "echo got SIGPIPE >&2; exit 5" PIPE; echo first; sleep 1; while true; do echo more; done';
+    const run = await withClosingReader(runDir, ["run", "--rm", "--name", id, "--rootfs", rootfs, "--", "sh", "-c", script]);
+    assert.deepEqual(run.exit, { code: 5, signal: null }, run.stderr);
+    assert.equal(run.stderr, "got SIGPIPE\n");
+    assert.equal((await ps(runDir)).find((c) => c.id === id), undefined, "--rm removed it");
+
+    // An exec process is not PID 1: without a handler, SIGPIPE ends it, as `yes | head -1` ends yes.
+    const running = cid("piped-exec");
+    await ok(runDir, "run", "-d", "--name", running, "--rootfs", rootfs, "--", "sleep", "1000");
+    try {
+      const exec = await withClosingReader(runDir, ["exec", running, "--", "yes"]);
+      assert.deepEqual(exec.exit, { code: 128 + 13, signal: null }, exec.stderr);
+      assert.match(exec.first, /^(y\n)+/);
+      assert.equal(exec.stderr, "");
+      assert.deepEqual((await ps(runDir)).find((c) => c.id === running)?.execs, [], "the exec process is deleted");
+    } finally {
+      await ok(runDir, "rm", "-f", running);
+    }
   });
 
   it("execs a program in a running container: its output and its exit code", async () => {

@@ -16,6 +16,9 @@ export const MAX_SIGNAL = 64;
 /** SIGTERM, what a first Ctrl-C of `moby run` or `moby exec` sends. */
 export const SIGTERM = 15;
 
+/** SIGPIPE, what `moby run` and `moby exec` send when the reader of their stdout has gone. */
+export const SIGPIPE = 13;
+
 /** SIGKILL: the default of `moby kill` (as docker kill), and what `moby rm -f` and a second Ctrl-C send. */
 export const SIGKILL = 9;
 

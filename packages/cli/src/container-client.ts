@@ -1,16 +1,17 @@
 /**
- * The CLI's link to the container store and the container runtime: each is
- * found through init's registry (ResolveService, as `moby events` finds the
- * events component), dialed on its socket, and closed when the command ends.
- * Any failure becomes a one-line CliError: "no component of the assembly
- * serves <service>" when the manifest declares none, "cannot reach
- * <component> at <socket>" when it does not listen, else the component's own
- * message (NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT, ...).
+ * The CLI's link to the components of the assembly (the container store,
+ * the container runtime, the events component): each is found through
+ * init's registry (ResolveService), dialed on its socket, and closed when
+ * the command ends. Any failure becomes a one-line CliError: "no component
+ * of the assembly serves <service>" when the manifest declares none,
+ * "cannot reach the <component> component at <socket>" when it does not
+ * listen, else the component's own message (NOT_FOUND,
+ * FAILED_PRECONDITION, INVALID_ARGUMENT, ...).
  */
 import type { DescService } from "@bufbuild/protobuf";
 import type { Client, Interceptor } from "@connectrpc/connect";
 import { Code, ConnectError, dialSocket, mapCallErrors } from "@moby-core/sdk";
-import type { Connection } from "@moby-core/sdk";
+import type { Connection, DialOptions } from "@moby-core/sdk";
 import { ContainerRuntimeService } from "@moby-core/container-runtime-api/v1";
 import { ContainerStoreService } from "@moby-core/container-store-api/v1";
 import { RegistryService } from "@moby-core/registry-api/v1";
@@ -32,8 +33,9 @@ export class ServiceMissingError extends CliError {
 
 /**
  * An interceptor that rewrites a failure to connect to component's socket
- * as "cannot reach <component> at <socket>: ..." (UNAVAILABLE, the cause
- * kept so the SDK still retries a request that was never sent).
+ * as "cannot reach the <component> component at <socket>: ..."
+ * (UNAVAILABLE, the cause kept so the SDK still retries a request that was
+ * never sent).
  */
 function nameTheComponent(component: string, socketPath: string): Interceptor {
   return mapCallErrors((error) => {
@@ -44,7 +46,7 @@ function nameTheComponent(component: string, socketPath: string): Interceptor {
     else if (NOT_ALLOWED.has(errno)) reason = "permission denied (run as the user moby-init runs as)";
     else return error;
     const cause = error instanceof Error ? error : undefined;
-    return new ConnectError(`cannot reach ${component} at ${socketPath}: ${reason}`, Code.Unavailable, undefined, undefined, cause);
+    return new ConnectError(`cannot reach the ${component} component at ${socketPath}: ${reason}`, Code.Unavailable, undefined, undefined, cause);
   });
 }
 
@@ -62,9 +64,44 @@ export function hasCode(error: unknown, code: Code): boolean {
 }
 
 /** A component found through the registry. */
-interface Located {
+export interface Located {
+  /** Its name in the manifest, e.g. "events". */
   component: string;
+  /** The socket it serves on. */
   socketPath: string;
+}
+
+/**
+ * The component serving service (a full name, e.g.
+ * moby.events.v1.EventsService), asked of init's registry on initSocket:
+ * a ServiceMissingError when none does, init's failure as a CliError.
+ */
+export async function locateComponent(initSocket: string, service: string): Promise<Located> {
+  const init = dialSocket(initSocket, { retry: false });
+  try {
+    const { registrations } = await init.client(RegistryService).resolveService({ service });
+    const first = registrations[0];
+    if (first === undefined) throw new ServiceMissingError(service);
+    return { component: first.component, socketPath: first.socketPath };
+  } catch (error) {
+    if (hasCode(error, Code.NotFound)) throw new ServiceMissingError(service);
+    throw translateError(error, initSocket);
+  } finally {
+    init.close();
+  }
+}
+
+/**
+ * A connection to a located component, not retried (as calls to init: a
+ * component that does not answer fails the command at once); a failure to
+ * connect names the component (see componentError). Close it when done.
+ */
+export function dialComponent(located: Located, options: Omit<DialOptions, "retry" | "interceptors"> = {}): Connection {
+  return dialSocket(located.socketPath, {
+    ...options,
+    retry: false,
+    interceptors: [nameTheComponent(located.component, located.socketPath)],
+  });
 }
 
 /**
@@ -82,36 +119,15 @@ export class ContainerServices {
   private locate(service: DescService): Promise<Located> {
     let found = this.located.get(service.typeName);
     if (found === undefined) {
-      found = this.resolve(service.typeName);
+      found = locateComponent(this.initSocket, service.typeName);
       this.located.set(service.typeName, found);
     }
     return found;
   }
 
-  private async resolve(service: string): Promise<Located> {
-    const init = dialSocket(this.initSocket, { retry: false });
-    try {
-      const { registrations } = await init.client(RegistryService).resolveService({ service });
-      const first = registrations[0];
-      if (first === undefined) throw new ServiceMissingError(service);
-      return { component: first.component, socketPath: first.socketPath };
-    } catch (error) {
-      if (hasCode(error, Code.NotFound)) throw new ServiceMissingError(service);
-      throw translateError(error, this.initSocket);
-    } finally {
-      init.close();
-    }
-  }
-
   /** A connection to the component serving service; waits: unary calls without a deadline (WaitTask). */
   private async dial(service: DescService, waits: boolean): Promise<Connection> {
-    const { component, socketPath } = await this.locate(service);
-    // Not retried, as calls to init: a component that does not answer fails the command at once.
-    const connection = dialSocket(socketPath, {
-      retry: false,
-      interceptors: [nameTheComponent(component, socketPath)],
-      ...(waits ? { timeoutMs: 0 } : {}),
-    });
+    const connection = dialComponent(await this.locate(service), waits ? { timeoutMs: 0 } : {});
     this.opened.push(connection);
     return connection;
   }

@@ -19,6 +19,66 @@ export const processOutput: Output = {
   stderr: (data) => void process.stderr.write(data),
 };
 
+/** What the attached command that runs now does when stdout's reader has gone; see stdoutReaderGone. */
+let takeOver: (() => void) | undefined;
+
+/**
+ * Called by main.ts when a write to stdout failed with EPIPE (its reader
+ * has gone, as in `moby run ... | head -1`): true when an attached command
+ * (run, exec) runs and carries on without stdout, false when moby should
+ * end.
+ */
+export function stdoutReaderGone(): boolean {
+  if (takeOver === undefined) return false;
+  takeOver();
+  return true;
+}
+
+/**
+ * The output of a process moby attaches to (run, exec), to output. While it
+ * is in use (until dispose), moby does not end when its stdout's reader
+ * goes away: from then on the process's stdout is dropped, its stderr still
+ * written, and the listener given to whenStdoutGone called, once.
+ */
+export class AttachedOutput implements Output {
+  private gone = false;
+  private listener: (() => void) | undefined;
+  private readonly take = () => this.stdoutGone();
+
+  constructor(private readonly output: Output = processOutput) {
+    takeOver = this.take;
+  }
+
+  /** Writes the process's stdout, unless its reader has gone. */
+  stdout(data: Uint8Array): void {
+    if (!this.gone) this.output.stdout(data);
+  }
+
+  /** Writes the process's stderr. */
+  stderr(data: Uint8Array): void {
+    this.output.stderr(data);
+  }
+
+  /** Calls listener once stdout's reader has gone; at once if it has already. */
+  whenStdoutGone(listener: () => void): void {
+    this.listener = listener;
+    if (this.gone) listener();
+  }
+
+  /** Stdout's reader has gone: drop the process's stdout from now on and tell the listener. */
+  stdoutGone(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.listener?.();
+  }
+
+  /** Gives the handling of a gone stdout back to main.ts. */
+  dispose(): void {
+    this.listener = undefined;
+    if (takeOver === this.take) takeOver = undefined;
+  }
+}
+
 /** Which output to read and how. */
 export interface ReadOutputOptions {
   containerId: string;

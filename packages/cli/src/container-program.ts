@@ -82,7 +82,9 @@ Attached, the container's stdout goes to stdout and its stderr to stderr,
 and moby exits with its exit code (128 + the signal when a signal ended it).
 Ctrl-C sends SIGTERM to the container and keeps waiting; a second Ctrl-C
 sends SIGKILL. (As PID 1 of its namespace, a program without a handler for
-SIGTERM ignores it.)
+SIGTERM ignores it.) When the reader of moby's stdout goes away
+(moby run ... | head -1), moby drops the rest of the container's stdout,
+sends it SIGPIPE (ignored the same way) and keeps waiting, as above.
 
 Example: moby run --rm --rootfs ./rootfs -- sh -c 'echo hello'`,
     )
@@ -128,7 +130,7 @@ Example: moby run --rm --rootfs ./rootfs -- sh -c 'echo hello'`,
     .option("-e, --env <KEY=VALUE>", "set an environment variable (repeat; replaces the container's of the same name)", collectEnv)
     .option("-w, --workdir <dir>", "the working directory (default: the container's)", parseWorkdir)
     .option("-u, --user <uid[:gid]>", "run as this numeric user and group (default: the container's; gid default 0)", parseUser)
-    .addHelpText("after", "\nCtrl-C sends SIGTERM to the program and keeps waiting; a second Ctrl-C sends SIGKILL.\nExample: moby exec c-1a2b3c4d -- sh -c 'echo hello'")
+    .addHelpText("after", "\nCtrl-C sends SIGTERM to the program and keeps waiting; a second Ctrl-C sends SIGKILL.\nWhen the reader of moby's stdout goes away, moby drops the rest of its stdout, sends it SIGPIPE and keeps waiting.\nExample: moby exec c-1a2b3c4d -- sh -c 'echo hello'")
     .action(async (id: string, args: string[], options: { env?: string[]; workdir?: string; user?: UserIds }, command: Command) => {
       process.exitCode = await execCommand(socketOf(command), id, {
         args,

@@ -4,8 +4,9 @@
  * one JSON object per line for machines.
  */
 import { createRegistry, toJson, toJsonString } from "@bufbuild/protobuf";
-import { anyUnpack, timestampDate } from "@bufbuild/protobuf/wkt";
-import { dialSocket } from "@moby-core/sdk";
+import type { JsonValue } from "@bufbuild/protobuf";
+import { AnySchema, anyUnpack, timestampDate } from "@bufbuild/protobuf/wkt";
+import type { Any } from "@bufbuild/protobuf/wkt";
 import {
   EnvelopeSchema,
   EventsService,
@@ -15,10 +16,9 @@ import {
   file_moby_events_v1_task_events,
 } from "@moby-core/events-api/v1";
 import type { Envelope } from "@moby-core/events-api/v1";
-import { RegistryService } from "@moby-core/registry-api/v1";
 import type { Write } from "./commands.js";
 import { writeStdout } from "./commands.js";
-import { translateError } from "./init-client.js";
+import { componentError, dialComponent, locateComponent } from "./container-client.js";
 
 /** What to print and from where. */
 export interface EventsOptions {
@@ -37,39 +37,53 @@ export interface EventsOptions {
 /** The payload types moby-core components publish, to decode events by. */
 const payloads = createRegistry(file_moby_events_v1_container_events, file_moby_events_v1_task_events, file_moby_events_v1_component_events);
 
-/** One event as a readable line: sequence, time, source, topic and the payload as JSON. */
+/** The payload decoded as a message of a known type, or undefined for an unknown type (or bytes that do not decode). */
+function decodedPayload(event: Any): string | undefined {
+  try {
+    const message = anyUnpack(event, payloads);
+    return message === undefined ? undefined : toJsonString(payloads.getMessage(message.$typeName)!, message, { registry: payloads });
+  } catch {
+    return undefined;
+  }
+}
+
+/** One event as a readable line: sequence, time, source, topic and the payload as JSON (type and size when its type is unknown). */
 export function formatEvent(envelope: Envelope): string {
   const time = envelope.timestamp === undefined ? "-" : timestampDate(envelope.timestamp).toISOString();
   let payload = "";
   if (envelope.event !== undefined) {
-    const message = anyUnpack(envelope.event, payloads);
-    payload = message === undefined ? `${envelope.event.typeUrl} (${envelope.event.value.byteLength} bytes)` : toJsonString(payloads.getMessage(message.$typeName)!, message);
+    payload = decodedPayload(envelope.event) ?? `${envelope.event.typeUrl} (${envelope.event.value.byteLength} bytes)`;
   }
   return `${envelope.sequence}  ${time}  ${envelope.source}  ${envelope.topic}  ${payload}`;
 }
 
-/** One event as a JSON line, payload decoded when its type is known. */
-export function formatEventJson(envelope: Envelope): string {
-  return JSON.stringify(toJson(EnvelopeSchema, envelope, { registry: payloads }));
-}
-
-/** The socket of the component serving the events API, asked of init's registry. */
-async function locateEvents(initSocketPath: string): Promise<string> {
-  const init = dialSocket(initSocketPath, { retry: false });
+/**
+ * The JSON of a payload: the Any's proto3 JSON ({"@type": ..., and its
+ * fields}) when its type is known; else, as components may publish types of
+ * their own, {"@type": type URL, "value": the bytes in base64}.
+ */
+function payloadJson(event: Any): JsonValue {
   try {
-    const { registrations } = await init.client(RegistryService).resolveService({ service: EventsService.typeName });
-    return registrations[0]!.socketPath;
-  } catch (error) {
-    throw translateError(error, initSocketPath);
-  } finally {
-    init.close();
+    return toJson(AnySchema, event, { registry: payloads });
+  } catch {
+    return { "@type": event.typeUrl, value: Buffer.from(event.value).toString("base64") };
   }
 }
 
-/** Prints events until the stream ends or options.stop aborts. */
+/** One event as a JSON line (the Envelope's proto3 JSON), its payload decoded when its type is known (see payloadJson). */
+export function formatEventJson(envelope: Envelope): string {
+  const json = toJson(EnvelopeSchema, { ...envelope, event: undefined }) as { [key: string]: JsonValue };
+  if (envelope.event !== undefined) json["event"] = payloadJson(envelope.event);
+  return JSON.stringify(json);
+}
+
+/**
+ * Prints events until the stream ends or options.stop aborts. The events
+ * component is found through init's registry; a failure is one CliError
+ * naming init or the events component, whichever could not be reached.
+ */
 export async function eventsCommand(initSocketPath: string, options: EventsOptions, write: Write = writeStdout): Promise<void> {
-  const socket = await locateEvents(initSocketPath);
-  const events = dialSocket(socket, { retry: false });
+  const events = dialComponent(await locateComponent(initSocketPath, EventsService.typeName));
   const start = options.since !== undefined ? StartPosition.AFTER_SEQUENCE : options.oldest ? StartPosition.OLDEST : StartPosition.NOW;
   try {
     const stream = events.client(EventsService).subscribe(
@@ -82,7 +96,7 @@ export async function eventsCommand(initSocketPath: string, options: EventsOptio
     }
   } catch (error) {
     if (options.stop?.aborted === true) return;
-    throw translateError(error, socket);
+    throw componentError(error);
   } finally {
     events.close();
   }

@@ -22,7 +22,7 @@ describe("chooseLogsSource", () => {
   });
 
   it("prefers a component when the runtime could not be asked, else reports why not", () => {
-    const unknown = new CliError("cannot reach container-runtime at /run/moby/container-runtime.sock: it is not serving (ECONNREFUSED); see moby components");
+    const unknown = new CliError("cannot reach the container-runtime component at /run/moby/container-runtime.sock: it is not serving (ECONNREFUSED); see moby components");
     assert.equal(chooseLogsSource("events", { component: true, container: { unknown } }), "component");
     assert.throws(() => chooseLogsSource("c-1", { component: false, container: { unknown } }), (error) => error === unknown);
   });

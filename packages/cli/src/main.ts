@@ -16,6 +16,7 @@ import { MAX_STOP_TIMEOUT_MS, listComponentsCommand, restartCommand, startComman
 import { eventsCommand } from "./events-command.js";
 import { CliError } from "./init-client.js";
 import { addContainerCommands } from "./container-program.js";
+import { stdoutReaderGone } from "./container-output.js";
 import { logsDispatchCommand } from "./logs-command.js";
 import type { LogsSource } from "./logs-command.js";
 
@@ -155,7 +156,10 @@ goes to stdout and its stderr to stderr, byte for byte.`,
     .option("--filter <filter>", 'only events matching, e.g. topic~="^/containers/" or source==init,topic==/components/ready; repeat to OR', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option("--since <sequence>", "start after this sequence number (to resume where you stopped)", parseSequenceOption)
     .option("--oldest", "start from the oldest event kept")
-    .option("--json", "print one JSON object per event and line")
+    .option(
+      "--json",
+      'print one JSON object per event and line (the Envelope\'s proto3 JSON); a payload of a type moby does not know is {"@type": its type URL, "value": its bytes in base64}',
+    )
     .action((options: { filter: string[]; since?: bigint; oldest?: boolean; json?: boolean }, command: Command) =>
       untilInterrupted((stop) =>
         eventsCommand(socketOf(command), {
@@ -178,10 +182,19 @@ goes to stdout and its stderr to stderr, byte for byte.`,
  * script) and sets process.exitCode: 0, 1 (EXIT_FAILURE) or 2 (EXIT_USAGE).
  */
 export async function main(argv: string[]): Promise<void> {
-  // A closed pipe (moby logs -f | head) ends the command quietly.
+  // The reader of stdout has gone (moby logs -f | head). `moby run` and
+  // `moby exec` carry on without stdout, to remove the container (--rm) and
+  // exit with its exit code (see run-command.ts). Any other command ends
+  // quietly with the exit code so far, usually 0: docker's CLI is killed by
+  // SIGPIPE (141 to the shell), which node ignores, and in a pipeline only
+  // the last command's status counts (without pipefail) anyway.
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    throw error;
+    if (error.code !== "EPIPE") throw error;
+    if (!stdoutReaderGone()) process.exit(process.exitCode ?? 0);
+  });
+  // The reader of stderr has gone (moby run ... 2>&1 | head): nothing to tell it; writes to it are dropped.
+  process.stderr.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
   });
   try {
     await createProgram().parseAsync(argv, { from: "user" });

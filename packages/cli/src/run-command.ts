@@ -5,15 +5,23 @@
  * same way). Ctrl-C (SIGINT) or SIGTERM sends SIGTERM to the process and
  * moby keeps waiting; a second one sends SIGKILL. `moby run` interrupted
  * before the container started does not start it (and exits 130).
+ *
+ * When the reader of moby's stdout goes away (`moby run ... | head -1`),
+ * moby stops printing the process's stdout and sends the process SIGPIPE,
+ * which is what it would get writing to that pipe itself (its output goes
+ * to the runtime, so it does not); then it keeps waiting as above: --rm
+ * still removes the container and moby exits with the process's exit code.
+ * (docker's CLI dies of SIGPIPE instead and leaves the process running;
+ * its --rm is done by the daemon, moby's by moby, so moby must stay.)
  */
 import type { ExitStatus } from "@moby-core/container-runtime-api/v1";
 import type { Write } from "./commands.js";
 import { writeStdout } from "./commands.js";
-import { SIGKILL, SIGTERM, newExecId } from "./container-args.js";
+import { SIGKILL, SIGPIPE, SIGTERM, newExecId } from "./container-args.js";
 import type { UserIds } from "./container-args.js";
 import type { ContainerServices } from "./container-client.js";
 import { withContainerServices } from "./container-client.js";
-import { copyOutput, processOutput } from "./container-output.js";
+import { AttachedOutput, copyOutput, processOutput } from "./container-output.js";
 import type { Output } from "./container-output.js";
 import { createContainer, removeContainer } from "./containers-command.js";
 import { CliError } from "./init-client.js";
@@ -71,16 +79,18 @@ interface Target {
 /**
  * Streams the process's output to output until it has exited and its
  * output is drained, waits for its exit status and returns the exit code.
- * Interrupts are forwarded as SIGTERM, then SIGKILL.
+ * Interrupts are forwarded as SIGTERM, then SIGKILL; a gone stdout reader
+ * as SIGPIPE (as PID 1 of its namespace, a program without a handler
+ * ignores it, and then runs until it ends by itself or Ctrl-C).
  */
-async function attach(services: ContainerServices, target: Target, interrupts: Interrupts, output: Output): Promise<number> {
+async function attach(services: ContainerServices, target: Target, interrupts: Interrupts, output: AttachedOutput): Promise<number> {
   const runtime = await services.runtime();
   const waits = await services.runtimeWaits();
   const execId = target.execId ?? "";
-  interrupts.forwardTo((count) => {
-    // A process that has exited meanwhile answers FAILED_PRECONDITION: nothing to do.
-    runtime.killTask({ containerId: target.containerId, execId, signal: count === 1 ? SIGTERM : SIGKILL }).catch(() => undefined);
-  });
+  // A process that has exited meanwhile answers FAILED_PRECONDITION: nothing to do.
+  const signal = (signal: number) => void runtime.killTask({ containerId: target.containerId, execId, signal }).catch(() => undefined);
+  interrupts.forwardTo((count) => signal(count === 1 ? SIGTERM : SIGKILL));
+  output.whenStdoutGone(() => signal(SIGPIPE));
   await copyOutput(runtime, { containerId: target.containerId, execId, follow: true }, output);
   const { exitStatus } = await waits.waitTask({ containerId: target.containerId, execId });
   return exitCodeOf(exitStatus);
@@ -102,6 +112,7 @@ export type RunOptions = CreateOptions & {
  */
 export async function runCommand(initSocket: string, options: RunOptions, output: Output = processOutput, write: Write = writeStdout): Promise<number> {
   const interrupts = new Interrupts();
+  const attached = new AttachedOutput(output);
   try {
     return await withContainerServices(initSocket, async (services) => {
       const id = await createContainer(services, options);
@@ -113,7 +124,7 @@ export async function runCommand(initSocket: string, options: RunOptions, output
           write(`${id}\n`);
           return 0;
         }
-        code = await attach(services, { containerId: id }, interrupts, output);
+        code = await attach(services, { containerId: id }, interrupts, attached);
       } catch (error) {
         if (options.rm) await removeContainer(services, id, true).catch(() => undefined);
         throw error;
@@ -123,6 +134,7 @@ export async function runCommand(initSocket: string, options: RunOptions, output
     });
   } finally {
     interrupts.dispose();
+    attached.dispose();
   }
 }
 
@@ -146,6 +158,7 @@ export interface ExecOptions {
  */
 export async function execCommand(initSocket: string, containerId: string, options: ExecOptions, output: Output = processOutput): Promise<number> {
   const interrupts = new Interrupts();
+  const attached = new AttachedOutput(output);
   try {
     return await withContainerServices(initSocket, async (services) => {
       const runtime = await services.runtime();
@@ -159,12 +172,13 @@ export async function execCommand(initSocket: string, containerId: string, optio
         ...(options.user === undefined ? {} : { user: options.user }),
       });
       try {
-        return await attach(services, { containerId, execId }, interrupts, output);
+        return await attach(services, { containerId, execId }, interrupts, attached);
       } finally {
         await runtime.deleteTask({ containerId, execId }).catch(() => undefined);
       }
     });
   } finally {
     interrupts.dispose();
+    attached.dispose();
   }
 }

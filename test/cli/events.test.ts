@@ -1,0 +1,113 @@
+// `moby events` against a real assembly: moby-init boots the events
+// component in a scratch run directory, events are published with the
+// events API directly, and every command runs as a real
+// `node packages/cli/bin/moby.js` process, checked by its stdout, stderr and
+// exit code. Needs neither root nor runc.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import { AnySchema, anyPack } from "@bufbuild/protobuf/wkt";
+import type { Any } from "@bufbuild/protobuf/wkt";
+import { dialSocket } from "@moby-core/sdk";
+import type { Connection } from "@moby-core/sdk";
+import { ContainerCreateSchema, EventsService } from "@moby-core/events-api/v1";
+import { scratchDirectory } from "../support/component-process.js";
+import { Background, Init, component, moby, ok } from "./moby-assembly.js";
+
+/** The source of the events this test publishes, to filter them from init's own. */
+const SOURCE = "custom";
+
+/** A payload of a type moby does not know: a component's own event type. */
+const unknownPayload = (value: number[]) => create(AnySchema, { typeUrl: "type.googleapis.com/example.custom.v1.Greeted", value: new Uint8Array(value) });
+
+/** One line of `moby events --json`. */
+interface EventJson {
+  sequence: string;
+  timestamp: string;
+  source: string;
+  topic: string;
+  event: Record<string, unknown>;
+}
+
+describe("moby events against a real assembly", () => {
+  const scratch = scratchDirectory("moby-cli-events-");
+  const init = new Init(scratch.dir, {
+    events: component("packages/events/bin/moby-events.js", { services: ["moby.events.v1.EventsService"] }),
+  });
+  const runDir = init.runDir;
+  const eventsSocket = join(runDir, "events.sock");
+  let connection: Connection | undefined;
+
+  /** Publishes an event from SOURCE and returns its sequence number. */
+  async function publish(topic: string, event: Any): Promise<string> {
+    connection ??= dialSocket(eventsSocket);
+    const { sequence } = await connection.client(EventsService).publish({ source: SOURCE, topic, event });
+    return String(sequence);
+  }
+
+  before(() => init.boot());
+
+  after(async () => {
+    connection?.close();
+    try {
+      const exit = await init.stop();
+      if (exit !== undefined) assert.deepEqual(exit, { code: 0, signal: null }, `init did not exit cleanly:\n${init.output}`);
+    } finally {
+      scratch.remove();
+    }
+  });
+
+  it("prints an event whose payload type it does not know with --json, as @type and base64, and keeps streaming", async () => {
+    const first = await publish("/custom/greeted", unknownPayload([10, 1, 65]));
+    const events = new Background(runDir, ["events", "--json", "--oldest", "--filter", `source==${SOURCE}`]);
+    let last = "";
+    try {
+      await events.waitFor(`"sequence":"${first}"`);
+      const known = await publish("/containers/create", anyPack(ContainerCreateSchema, create(ContainerCreateSchema, { id: "c1" })));
+      last = await publish("/custom/greeted", unknownPayload([10, 1, 66]));
+      await events.waitFor(`"sequence":"${last}"`);
+      const lines = events.stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as EventJson);
+      assert.deepEqual(
+        lines.map(({ sequence, source, topic, event }) => ({ sequence, source, topic, event })),
+        [
+          { sequence: first, source: SOURCE, topic: "/custom/greeted", event: { "@type": "type.googleapis.com/example.custom.v1.Greeted", value: "CgFB" } },
+          { sequence: known, source: SOURCE, topic: "/containers/create", event: { "@type": "type.googleapis.com/moby.events.v1.ContainerCreate", id: "c1" } },
+          { sequence: last, source: SOURCE, topic: "/custom/greeted", event: { "@type": "type.googleapis.com/example.custom.v1.Greeted", value: "CgFC" } },
+        ],
+      );
+      for (const line of lines) assert.ok(!Number.isNaN(Date.parse(line.timestamp)), line.timestamp);
+    } finally {
+      events.kill("SIGINT");
+    }
+    assert.deepEqual(await events.exited, { code: 0, signal: null }, events.stderr);
+    assert.equal(events.stderr, "");
+
+    // The readable form names the type and the size, as before.
+    const readable = new Background(runDir, ["events", "--oldest", "--filter", `source==${SOURCE},topic==/custom/greeted`]);
+    try {
+      await readable.waitFor(`${last}  `);
+      const lines = readable.stdout.trimEnd().split("\n");
+      assert.equal(lines.length, 2, readable.stdout);
+      assert.match(lines[0]!, new RegExp(`^${first}  \\S+  ${SOURCE}  /custom/greeted  type\\.googleapis\\.com/example\\.custom\\.v1\\.Greeted \\(3 bytes\\)$`));
+    } finally {
+      readable.kill("SIGINT");
+    }
+    assert.deepEqual(await readable.exited, { code: 0, signal: null }, readable.stderr);
+  });
+
+  it("names the events component and its socket when it is down and init is up", async () => {
+    await ok(runDir, "stop", "events");
+    try {
+      for (const args of [["events"], ["events", "--json"]]) {
+        const result = await moby(runDir, ...args);
+        assert.equal(result.code, 1, result.stderr);
+        assert.equal(result.stdout, "");
+        const escaped = eventsSocket.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+        assert.match(result.stderr, new RegExp(`^moby: cannot reach the events component at ${escaped}: it is not serving \\((ENOENT|ECONNREFUSED)\\); see moby components\\n$`));
+      }
+    } finally {
+      await ok(runDir, "start", "events");
+    }
+  });
+});
