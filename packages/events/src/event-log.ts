@@ -48,6 +48,14 @@ export interface Retention {
 /** How long a publish id is remembered. */
 export const PUBLISH_ID_MEMORY_MS = 24 * 60 * 60 * 1000;
 
+/** Called with the error when retention could not be applied after a commit; the commit stands. */
+export type RetentionErrorReporter = (error: unknown) => void;
+
+/** Writes a retention failure to standard error: the reporter of a log given none. */
+function reportOnStderr(error: unknown): void {
+  console.error(`events: retention could not be applied after a commit (the events are durable; retried with the next commit): ${String(error)}`);
+}
+
 /** The schema version this code reads and writes. */
 const SCHEMA_VERSION = 1;
 
@@ -104,12 +112,22 @@ export class EventLog {
   private readonly readAfter: Statement;
   private readonly firstSequence: Statement;
   private readonly highWater: Statement;
+  private readonly firstYoung: Statement;
+  private readonly prefixTotals: Statement;
+  private readonly deletePrefix: Statement;
+  private readonly forgetPublishIds: Statement;
   private count = 0;
   private bytes = 0;
 
+  /**
+   * Opens (or creates) the log at path. onRetentionError is told when
+   * dropping old events after a commit failed: the commit stands, and the
+   * next commit or expiry tries again.
+   */
   constructor(
     path: string,
     public retention: Retention,
+    private readonly onRetentionError: RetentionErrorReporter = reportOnStderr,
   ) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.db = new Database(path);
@@ -124,6 +142,11 @@ export class EventLog {
     this.readAfter = this.db.prepare("SELECT sequence, time_ms, source, topic, type_url, value FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?");
     this.firstSequence = this.db.prepare("SELECT MIN(sequence) AS first FROM events");
     this.highWater = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'");
+    // Walks the log in sequence order and stops at the first event young enough to keep.
+    this.firstYoung = this.db.prepare("SELECT sequence FROM events WHERE time_ms >= ? ORDER BY sequence LIMIT 1");
+    this.prefixTotals = this.db.prepare("SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM events WHERE sequence < ?");
+    this.deletePrefix = this.db.prepare("DELETE FROM events WHERE sequence < ?");
+    this.forgetPublishIds = this.db.prepare("DELETE FROM publish_ids WHERE time_ms < ?");
     const totals = this.db.prepare("SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM events").get() as { count: bigint; bytes: bigint };
     this.count = Number(totals.count);
     this.bytes = Number(totals.bytes);
@@ -142,7 +165,12 @@ export class EventLog {
     }
   }
 
-  /** Appends events in one durable transaction, in order; repeats of a remembered publish id record nothing. */
+  /**
+   * Appends events in one durable transaction, in order; repeats of a
+   * remembered publish id record nothing. Then drops what the count and size
+   * bounds no longer allow; a failure to do so goes to the retention error
+   * reporter and does not fail the append, whose events are durable.
+   */
   append(events: NewEvent[], nowMs: number): Appended[] {
     let added = 0;
     let addedBytes = 0;
@@ -171,7 +199,11 @@ export class EventLog {
     // Only once the transaction committed: a rolled-back one must not move the counters.
     this.count += added;
     this.bytes += addedBytes;
-    this.enforceBounds();
+    try {
+      this.enforceBounds();
+    } catch (error) {
+      this.onRetentionError(error);
+    }
     return results;
   }
 
@@ -199,39 +231,57 @@ export class EventLog {
 
   /** Drops the oldest events past the count and size bounds. */
   private enforceBounds(): void {
-    const { maxEvents, maxBytes } = this.retention;
-    const overCount = maxEvents > 0 ? this.count - maxEvents : 0;
-    if (overCount <= 0 && (maxBytes === 0 || this.bytes <= maxBytes)) return;
-    const drop = this.db.transaction(() => {
-      let dropped = 0;
-      let freed = 0;
-      const oldest = this.db.prepare("SELECT sequence, size FROM events ORDER BY sequence LIMIT ?").iterate(Math.max(overCount, 1) + 1000) as Iterable<{ sequence: bigint; size: bigint }>;
-      let cutoff = 0n;
-      for (const row of oldest) {
-        if (dropped >= overCount && (maxBytes === 0 || this.bytes - freed <= maxBytes)) break;
-        dropped++;
-        freed += Number(row.size);
-        cutoff = row.sequence;
-      }
-      this.db.prepare("DELETE FROM events WHERE sequence <= ?").run(cutoff);
+    for (;;) {
+      const { maxEvents, maxBytes } = this.retention;
+      const overCount = maxEvents > 0 ? this.count - maxEvents : 0;
+      if (overCount <= 0 && (maxBytes === 0 || this.bytes <= maxBytes)) return;
+      const { dropped, freed } = this.db.transaction(() => {
+        let dropped = 0;
+        let freed = 0;
+        const oldest = this.db.prepare("SELECT sequence, size FROM events ORDER BY sequence LIMIT ?").iterate(Math.max(overCount, 1) + 1000) as Iterable<{ sequence: bigint; size: bigint }>;
+        let cutoff = 0n;
+        for (const row of oldest) {
+          if (dropped >= overCount && (maxBytes === 0 || this.bytes - freed <= maxBytes)) break;
+          dropped++;
+          freed += Number(row.size);
+          cutoff = row.sequence;
+        }
+        this.db.prepare("DELETE FROM events WHERE sequence <= ?").run(cutoff);
+        return { dropped, freed };
+      })();
+      // Only once the deletion committed: a rolled-back one must not move the counters.
       this.count -= dropped;
       this.bytes -= freed;
-    });
-    drop();
-    if (this.count > 0 && ((maxEvents > 0 && this.count > maxEvents) || (maxBytes > 0 && this.bytes > maxBytes))) this.enforceBounds();
+      if (dropped === 0) return;
+    }
   }
 
-  /** Drops events older than the age bound and forgets publish ids older than a day. */
+  /**
+   * Drops the events older than the age bound and forgets publish ids older
+   * than a day. Only a prefix of the log is dropped: up to the first event
+   * still young enough to keep. After the wall clock stepped back, a later
+   * event can carry an older time than one before it; it is kept until the
+   * events before it expire, so the log stays contiguous from oldest() and a
+   * replay never skips an event.
+   */
   expire(nowMs: number): void {
+    let removed = { count: 0, bytes: 0 };
     this.db.transaction(() => {
+      removed = { count: 0, bytes: 0 };
       if (this.retention.maxAgeMs > 0) {
-        const removed = this.db.prepare("SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM events WHERE time_ms < ?").get(nowMs - this.retention.maxAgeMs) as { count: bigint; bytes: bigint };
-        this.db.prepare("DELETE FROM events WHERE time_ms < ?").run(nowMs - this.retention.maxAgeMs);
-        this.count -= Number(removed.count);
-        this.bytes -= Number(removed.bytes);
+        const young = this.firstYoung.get(nowMs - this.retention.maxAgeMs) as { sequence: bigint } | undefined;
+        const end = young === undefined ? this.latest() + 1n : young.sequence;
+        if (end > this.oldest()) {
+          const totals = this.prefixTotals.get(end) as { count: bigint; bytes: bigint };
+          this.deletePrefix.run(end);
+          removed = { count: Number(totals.count), bytes: Number(totals.bytes) };
+        }
       }
-      this.db.prepare("DELETE FROM publish_ids WHERE time_ms < ?").run(nowMs - PUBLISH_ID_MEMORY_MS);
+      this.forgetPublishIds.run(nowMs - PUBLISH_ID_MEMORY_MS);
     })();
+    // Only once the deletion committed: a rolled-back one must not move the counters.
+    this.count -= removed.count;
+    this.bytes -= removed.bytes;
     this.enforceBounds();
   }
 

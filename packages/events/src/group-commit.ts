@@ -38,11 +38,14 @@ export class GroupCommit {
     this.pending = [];
     let results: Appended[];
     try {
+      // Throws only when the transaction rolled back: nothing of the batch is durable. Retention
+      // after the commit reports its own failures and never fails a committed batch.
       results = this.log.append(batch.map((p) => p.event), Date.now());
     } catch (error) {
       for (const p of batch) p.reject(error);
       return;
     }
+    // Committed: every publisher is acknowledged and every live subscriber told, in order.
     batch.forEach((p, i) => p.resolve(results[i]!));
     const fresh = results.filter((r) => !r.duplicate).map((r) => r.event);
     if (fresh.length > 0) this.committed(fresh);

@@ -10,7 +10,7 @@ import {
   file_moby_events_v1_container_events,
   file_moby_events_v1_task_events,
 } from "@moby-core/events-api/v1";
-import { FailedPreconditionError, serveComponent, serviceOf } from "@moby-core/sdk";
+import { FailedPreconditionError, createComponentLogger, serveComponent, serviceOf } from "@moby-core/sdk";
 import { readEventsConfig } from "./events-config.js";
 import { EventLog } from "./event-log.js";
 import { eventsService } from "./events-service.js";
@@ -23,14 +23,27 @@ const EXPIRE_EVERY_MS = 1000;
 /** Starts the events component from its environment; resolves once it serves. */
 export async function main(): Promise<void> {
   const config = readEventsConfig(JSON.parse(process.env.MOBY_COMPONENT_CONFIG || "{}"));
-  const log = new EventLog(config.database, config.retention);
+  const name = process.env.MOBY_COMPONENT_NAME ?? "events";
+  const logger = createComponentLogger(name);
+  const log = new EventLog(config.database, config.retention, (error) =>
+    logger.error({ err: error }, "retention failed after a commit; the committed events stand, and retention is tried again with the next commit"),
+  );
+  /** Applies retention by age now; a failure is logged and tried again on the next tick. */
+  const expire = () => {
+    try {
+      log.expire(Date.now());
+    } catch (error) {
+      logger.error({ err: error }, `retention failed; tried again in ${EXPIRE_EVERY_MS} ms`);
+    }
+  };
   const settings = { subscriberBufferEvents: config.subscriberBufferEvents };
   const service = eventsService(log, settings);
   let expiry: NodeJS.Timeout | undefined;
-  const server = await serveComponent({
-    name: process.env.MOBY_COMPONENT_NAME ?? "events",
+  await serveComponent({
+    name,
     kind: "moby.events",
     version,
+    logger,
     services: [serviceOf(EventsService, service)],
     anyTypes: [file_moby_events_v1_container_events, file_moby_events_v1_task_events, file_moby_events_v1_component_events],
     onShutdown() {
@@ -43,10 +56,10 @@ export async function main(): Promise<void> {
       if (validateOnly) return;
       log.retention = parsed.retention;
       settings.subscriberBufferEvents = parsed.subscriberBufferEvents;
-      log.expire(Date.now());
+      expire();
     },
   });
-  expiry = setInterval(() => log.expire(Date.now()), EXPIRE_EVERY_MS);
+  expiry = setInterval(expire, EXPIRE_EVERY_MS);
   expiry.unref();
-  server.logger.info({ database: config.database, retention: config.retention }, "event log open");
+  logger.info({ database: config.database, retention: config.retention }, "event log open");
 }

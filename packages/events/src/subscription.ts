@@ -5,6 +5,7 @@
  * event was dropped by retention before it was sent, is ended with
  * RESOURCE_EXHAUSTED and resumes from its last sequence.
  */
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { ResourceExhaustedError, matchesFilter } from "@moby-core/sdk";
@@ -13,9 +14,9 @@ import { SubscribeResponseSchema } from "@moby-core/events-api/v1";
 import type { SubscribeResponse } from "@moby-core/events-api/v1";
 import type { EventLog, StoredEvent } from "./event-log.js";
 
-/** Events read from the log per query while replaying. */
-const REPLAY_PAGE = 512;
-/** A progress message is sent after this long with nothing sent while events were filtered out. */
+/** Events read from the log per query while replaying; the replay yields to the event loop after each page. */
+export const REPLAY_PAGE = 512;
+/** A progress message is sent after this long with nothing sent while events were filtered out, replaying or live. */
 export const PROGRESS_INTERVAL_MS = 5000;
 
 /** Tells whether an event is selected: no filter, or any filter matches (OR). */
@@ -67,7 +68,8 @@ export class SubscriberHub {
 
 /**
  * Streams the events after `after` that the filters select: replays the log,
- * then follows the hub, until signal aborts.
+ * then follows the hub, until signal aborts. progressIntervalMs is how long
+ * the stream may go without a message while events are filtered out.
  */
 export async function* subscribe(
   log: EventLog,
@@ -76,11 +78,15 @@ export async function* subscribe(
   after: bigint,
   bufferLimit: number,
   signal: AbortSignal,
+  progressIntervalMs = PROGRESS_INTERVAL_MS,
 ): AsyncGenerator<SubscribeResponse> {
   let cursor = after;
   yield progressResponse(cursor);
+  let lastSentAt = performance.now();
 
-  // Replay from the log until caught up. Reading and joining the hub happen in
+  // Replay from the log until caught up, a page at a time, yielding to the
+  // event loop between pages so commits and other calls go on meanwhile. The
+  // last read (the one that finds nothing more) and joining the hub happen in
   // one synchronous step, so no commit can fall between them.
   const live: StoredEvent[] = [];
   let overflow = false;
@@ -115,8 +121,17 @@ export async function* subscribe(
       }
       for (const event of page) {
         cursor = event.sequence;
-        if (selected(filters, event)) yield envelopeResponse(event);
+        if (selected(filters, event)) {
+          yield envelopeResponse(event);
+          lastSentAt = performance.now();
+        }
       }
+      if (performance.now() - lastSentAt >= progressIntervalMs) {
+        // Everything up to cursor was sent or filtered out: a client may resume after it.
+        yield progressResponse(cursor);
+        lastSentAt = performance.now();
+      }
+      await nextTurn();
     }
 
     // Live: send what the hub hands over; report progress while events are filtered out.
@@ -136,7 +151,7 @@ export async function* subscribe(
         }
         if (signal.aborted) return;
         const timedOut = await new Promise<boolean>((resolve) => {
-          const timer = setTimeout(() => resolve(true), PROGRESS_INTERVAL_MS);
+          const timer = setTimeout(() => resolve(true), progressIntervalMs);
           wake = () => {
             clearTimeout(timer);
             resolve(false);
