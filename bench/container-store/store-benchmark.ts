@@ -58,7 +58,7 @@ export interface StoreCase extends PairedCase {
 }
 
 const OPERATION_TITLES: Record<StoreOperation, string> = {
-  create: "CreateContainer (a new ~1.3 KB record, one durable transaction each)",
+  create: "CreateContainer (a new ~1.3 KB record, durable before the answer; concurrent creates share a commit)",
   get: "GetContainer (a random record of the population)",
   list: `ListContainers pages (page_size ${LIST_PAGE_SIZE}, no filter, each caller paging through the store)`,
 };
