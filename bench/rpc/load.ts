@@ -3,7 +3,7 @@
  * and counts calls (or streamed messages) and each call's latency.
  */
 import { runClosedLoop } from "../support/call-load.js";
-import type { Call } from "../support/call-load.js";
+import type { Call, LoopResult } from "../support/call-load.js";
 import type { RpcCase } from "./cases.js";
 import type { EchoClient } from "./peers.js";
 
@@ -18,25 +18,11 @@ export interface LoadRequest {
   serverPid: number;
 }
 
-/** What one measurement found. */
-export interface LoadResult {
-  /** Calls completed in the counted period. */
-  calls: number;
+/** What one measurement found: the closed loop's result, its units being the messages received (one per unary call, count per Stream call). */
+export type LoadResult = Omit<LoopResult, "units"> & {
   /** Messages received: one per unary call, count per Stream call. */
   messages: number;
-  /** How long the counted load took, from start to the last call's end, in ms. */
-  elapsedMs: number;
-  /** messages per second. */
-  rate: number;
-  /** The median call latency, in µs. */
-  p50Us: number;
-  /** The 99th percentile call latency, in µs. */
-  p99Us: number;
-  /** The client process's CPU time per message, in µs. */
-  clientCpuUs: number;
-  /** The server process's CPU time per message, in µs (NaN where it cannot be read); 10 ms resolution overall. */
-  serverCpuUs: number;
-}
+};
 
 /** The case's call: one Echo or one Stream, checked; resolves with the messages received. */
 function caseCall(client: EchoClient, request: LoadRequest): Call {
