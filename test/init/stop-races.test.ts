@@ -9,6 +9,7 @@ import { after, describe, it } from "node:test";
 import { Code } from "@moby-core/sdk";
 import type { ConnectError } from "@moby-core/sdk";
 import { ComponentState } from "@moby-core/supervisor-api/v1";
+import { alive } from "../support/component-process.js";
 import { Assembly } from "../support/assembly.js";
 import { repoRoot } from "../support/contract-copy.js";
 import { rejection } from "../support/rejection.js";
@@ -51,16 +52,6 @@ async function untilStarted(assembly: Assembly, name: string, count = 1): Promis
   while (pidsOf(assembly, name).length < count) {
     if (Date.now() > deadline) assert.fail(`${name} did not start its process ${count}:\n${assembly.init.output}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-/** Tells whether a process is alive. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -9,17 +9,8 @@ import { after, describe, it } from "node:test";
 import { Health } from "@moby-core/component-api/v1";
 import { dialComponent } from "@moby-core/sdk";
 import { ComponentState } from "@moby-core/supervisor-api/v1";
+import { alive } from "../support/component-process.js";
 import { Assembly, behaving } from "../support/assembly.js";
-
-/** Tells whether a process is alive. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const running = (c: { state: ComponentState; health: Health }) => c.state === ComponentState.RUNNING && c.health === Health.SERVING;
 

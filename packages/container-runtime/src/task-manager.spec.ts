@@ -14,15 +14,14 @@ import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import type { ConnectError } from "@connectrpc/connect";
 import type { HandlerContext } from "@connectrpc/connect";
-import { toConnectError } from "@moby-core/sdk";
 import type { EventPublisher, Logger, PageTokens } from "@moby-core/sdk";
 import { KillTaskRequestSchema } from "@moby-core/container-runtime-api/v1";
 import { findExecutable, shimSyscalls } from "./prerequisites.js";
 import { processStartTime, readExitFile } from "./process-files.js";
 import { containerRuntimeService } from "./runtime-service.js";
 import { Task, TaskManager, TaskProcess, nowUs } from "./task-manager.js";
+import { handlerRejection } from "../../../test/support/rejection.js";
 
 const perl = findExecutable("perl");
 const syscalls = shimSyscalls();
@@ -88,14 +87,6 @@ async function until(check: () => boolean, what: string): Promise<void> {
   }
 }
 
-async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (error) {
-    return toConnectError(error).error;
-  }
-  assert.fail("expected a rejection");
-}
 
 describe("the task manager", { skip }, () => {
   let manager: TaskManager;
@@ -144,7 +135,7 @@ state=gone
 if [ -n "$pid" ] && [ -r /proc/$pid/stat ]; then state=$(sed 's/^.*) //' /proc/$pid/stat | cut -d' ' -f1); fi
 echo "create-at-delete $state" >> ${fakeDir}/calls`,
     );
-    const error = await rejection(manager.createTask("slow", new TextEncoder().encode("{}"), 65536));
+    const error = await handlerRejection(manager.createTask("slow", new TextEncoder().encode("{}"), 65536));
     assert.equal(error.code, Code.FailedPrecondition);
     assert.match(error.rawMessage, /^runc create did not finish within 0\.5 s: it was killed$/);
     const log = calls();
@@ -234,7 +225,7 @@ echo "create-at-delete $state" >> ${fakeDir}/calls`,
     it("answers FAILED_PRECONDITION, signalling nothing, when the pid names another process now", async () => {
       // The exec process was reaped and its pid reused: a process of another start time.
       exec.startTime = String(Number(processStartTime(child.pid!)) - 1);
-      const error = await rejection(kill(9));
+      const error = await handlerRejection(kill(9));
       assert.equal(error.code, Code.FailedPrecondition);
       assert.equal(error.rawMessage, 'exec process "e1" is STOPPED: it has exited');
       assert.ok(processStartTime(child.pid!) !== undefined, "the process with that pid was not signalled");
@@ -242,7 +233,7 @@ echo "create-at-delete $state" >> ${fakeDir}/calls`,
 
     it("answers FAILED_PRECONDITION when the process's start time is unknown", async () => {
       exec.startTime = undefined;
-      const error = await rejection(kill(9));
+      const error = await handlerRejection(kill(9));
       assert.equal(error.code, Code.FailedPrecondition);
       assert.match(error.rawMessage, /^exec process "e1" cannot be signalled: its start time was not recorded/);
       assert.ok(processStartTime(child.pid!) !== undefined, "the process with that pid was not signalled");

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { after, afterEach, beforeEach, describe, it, mock } from "node:test";
 import { Code, toConnectError } from "@moby-core/sdk";
-import type { ConnectError } from "@moby-core/sdk";
 import type { Logger } from "@moby-core/sdk";
 import { ComponentState } from "@moby-core/supervisor-api/v1";
 import { DEFAULTS } from "../manifest/manifest.js";
 import type { ComponentSpec, RestartMode } from "../manifest/manifest.js";
 import { ComponentRunner } from "./component-runner.js";
 import type { LifecycleEvent } from "./component-runner.js";
+import { handlerRejection } from "../../../../test/support/rejection.js";
 
 /** One line a runner logged. */
 interface Logged {
@@ -75,15 +75,6 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The rejection of promise as the ConnectError a caller would receive; fails when it resolves. */
-async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (error) {
-    return toConnectError(error).error;
-  }
-  assert.fail("expected a rejection");
-}
 
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -136,7 +127,7 @@ describe("ComponentRunner restarts racing stops", () => {
     // What Supervisor.stopAll does while the restart waits for the exit.
     runner.refuseStarts();
     await runner.stop();
-    const error = await rejection(restarting);
+    const error = await handlerRejection(restarting);
     assert.equal(error.code, Code.Unavailable);
     assert.match(error.message, /init is shutting down/);
     assert.equal(runner.state, ComponentState.STOPPED);
@@ -150,7 +141,7 @@ describe("ComponentRunner restarts racing stops", () => {
     runner.start();
     const restarting = runner.restart();
     await runner.stop();
-    const error = await rejection(restarting);
+    const error = await handlerRejection(restarting);
     assert.equal(error.code, Code.FailedPrecondition);
     assert.match(error.message, /sleeper was stopped by another request while it restarted.*StartComponent/);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -172,7 +163,7 @@ describe("ComponentRunner restarts racing stops", () => {
     const { runner, starts } = sleeper();
     runner.refuseStarts();
     assert.throws(() => runner.start(), (error: unknown) => toConnectError(error).error.code === Code.Unavailable);
-    assert.equal((await rejection(runner.restart())).code, Code.Unavailable);
+    assert.equal((await handlerRejection(runner.restart())).code, Code.Unavailable);
     assert.equal(starts(), 0);
   });
 });
