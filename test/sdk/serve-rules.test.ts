@@ -219,6 +219,16 @@ describe("dialing", () => {
     assert.equal(error.code, Code.Unavailable);
   });
 
+  it("answers concurrent calls spread over the connection's HTTP/2 connections, and refuses a bad number of them", async () => {
+    const socketPath = freshSocket();
+    await hello(socketPath);
+    const client = dial(socketPath).client(GreeterService);
+    const greetings = await Promise.all(["a", "b", "c", "d"].map((name) => client.sayHello({ name })));
+    assert.deepEqual(greetings.map((g) => g.greeting), ["Hello, a!", "Hello, b!", "Hello, c!", "Hello, d!"]);
+    assert.throws(() => dialSocket(socketPath, { connections: 0 }), /^RangeError: connections: 0 is not a whole number of 1 or more/);
+    assert.throws(() => dialSocket(socketPath, { protocolEngine: "connect", connections: 2 }), /connections: 2 needs protocolEngine "moby"/);
+  });
+
   it("waits for a component to become healthy", async () => {
     const socketPath = freshSocket();
     const connection = dial(socketPath);

@@ -29,6 +29,13 @@ export interface DialOptions {
   maxSendMessageBytes?: number;
   /** The gRPC implementation that dials; default "moby" (see ProtocolEngine). */
   protocolEngine?: ProtocolEngine;
+  /**
+   * How many HTTP/2 connections the "moby" engine spreads concurrent calls
+   * over at most; default 2. A further connection opens only when a call
+   * starts while every open one carries a call. 1 keeps every call on one
+   * connection, as the "connect" engine does.
+   */
+  connections?: number;
 }
 
 /** The errno codes that mean no component listens on the socket. */
@@ -84,10 +91,13 @@ export class Connection {
     let transport: Transport;
     if (this.protocolEngine === "moby") {
       // Maps "nothing listens" to UNAVAILABLE itself: no interceptor is needed for that.
-      const grpc = new GrpcTransport({ socketPath, interceptors: options.interceptors, readMaxBytes, writeMaxBytes });
+      const grpc = new GrpcTransport({ socketPath, interceptors: options.interceptors, readMaxBytes, writeMaxBytes, connections: options.connections });
       transport = grpc;
       this.closeTransport = () => grpc.close();
     } else if (this.protocolEngine === "connect") {
+      if (options.connections !== undefined && options.connections !== 1) {
+        throw new Error(`connections: ${String(options.connections)} needs protocolEngine "moby"; the "connect" engine keeps one connection`);
+      }
       const sessions = new Http2SessionManager("http://localhost", {}, { createConnection: () => connect(socketPath) });
       transport = createGrpcTransport({
         baseUrl: "http://localhost",

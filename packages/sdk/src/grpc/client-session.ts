@@ -1,8 +1,16 @@
 /**
- * The one HTTP/2 connection a client keeps to a unix socket: opened on the
- * first call, opened again after it closed, broke or received GOAWAY (calls
- * already on the old one finish there), kept from holding the process open
- * while no call is running, and closed on request.
+ * The HTTP/2 connections a client keeps to a unix socket: the first opened
+ * on the first call, another (up to a most) when a call starts while every
+ * open one already carries a call, each call going to the one carrying the
+ * fewest. A connection that closed, broke or received GOAWAY takes no new
+ * call (calls already on it finish there). No connection holds the process
+ * open while no call runs on it; all close on request.
+ *
+ * Why more than one: node:http2 writes what a turn of the event loop queued
+ * in one go, so over one connection client and server take turns, each
+ * idle while the other works on the whole batch of calls. Over two, each
+ * side works on one connection's batch while the other side works on the
+ * other's: calls at 64 in flight go ~1.35x faster on two cores.
  */
 import * as http2 from "node:http2";
 import type { ClientHttp2Session, ClientHttp2Stream, ClientSessionRequestOptions, OutgoingHttpHeaders } from "node:http2";
@@ -17,23 +25,33 @@ const DRAINING = Symbol("moby.grpc.draining");
 type Session = ClientHttp2Session & { [OPEN]: number; [DRAINING]: boolean };
 type SessionStream = ClientHttp2Stream & { [OPEN]?: Session };
 
-/** Owns the HTTP/2 session of one client to one unix socket. */
+/** How many connections a client spreads its calls over at most, by default. */
+export const DEFAULT_CONNECTIONS = 2;
+
+/** Owns the HTTP/2 sessions of one client to one unix socket. */
 export class ClientSession {
-  private session: Session | undefined;
-  /** Every session not closed yet, the current one and those draining after GOAWAY. */
+  /** Every session not closed yet, those in use and those draining after GOAWAY. */
   private readonly open = new Set<Session>();
 
-  /** A session to the component on socketPath. */
-  constructor(readonly socketPath: string) {}
+  /** Sessions to the component on socketPath, at most maxConnections usable at once. */
+  constructor(
+    readonly socketPath: string,
+    readonly maxConnections = DEFAULT_CONNECTIONS,
+  ) {
+    if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) {
+      throw new RangeError(`connections: ${String(maxConnections)} is not a whole number of 1 or more`);
+    }
+  }
 
   /**
-   * Opens a stream for a call: on the current session, or on a new one when
-   * there is none usable. Throws what node:http2 throws when even a new
-   * session refuses the stream. The caller calls release(stream) once the
-   * stream closes.
+   * Opens a stream for a call: on the usable session carrying the fewest
+   * streams, or on a new one when there is none usable or each usable one
+   * carries a stream and there is room for one more. Throws what node:http2
+   * throws when even a new session refuses the stream. The caller calls
+   * release(stream) once the stream closes.
    */
   request(headers: OutgoingHttpHeaders, options?: ClientSessionRequestOptions): ClientHttp2Stream {
-    let session = this.current();
+    let session = this.pick();
     let stream: SessionStream;
     try {
       stream = session.request(headers, options);
@@ -63,18 +81,23 @@ export class ClientSession {
     if (--session[OPEN] === 0 && !session.destroyed) session.unref();
   }
 
-  /** Closes the session: calls on it fail with CANCELED; a later call opens a new one. */
+  /** Closes the sessions: calls on them fail with CANCELED; a later call opens a new one. */
   close(): void {
-    this.session = undefined;
     for (const session of this.open) {
       if (!session.destroyed) session.destroy(new ConnectError("the connection was closed", Code.Canceled), http2.constants.NGHTTP2_CANCEL);
     }
     this.open.clear();
   }
 
-  private current(): Session {
-    const session = this.session;
-    if (session !== undefined && !session.closed && !session.destroyed && !session[DRAINING]) return session;
+  private pick(): Session {
+    let best: Session | undefined;
+    let usable = 0;
+    for (const session of this.open) {
+      if (session.closed || session.destroyed || session[DRAINING]) continue;
+      usable++;
+      if (best === undefined || session[OPEN] < best[OPEN]) best = session;
+    }
+    if (best !== undefined && (best[OPEN] === 0 || usable >= this.maxConnections)) return best;
     return this.dial();
   }
 
@@ -90,15 +113,12 @@ export class ClientSession {
     session.on("error", ignore);
     session.once("goaway", () => {
       session[DRAINING] = true;
-      if (this.session === session) this.session = undefined;
     });
     session.once("close", () => {
       this.open.delete(session);
-      if (this.session === session) this.session = undefined;
     });
     // Do not hold the process open while no call is running.
     session.unref();
-    this.session = session;
     this.open.add(session);
     return session;
   }

@@ -1,6 +1,6 @@
 /**
- * A connect Transport that speaks gRPC over one node:http2 session to a
- * unix socket, with the least machinery: length-prefixed protobuf frames,
+ * A connect Transport that speaks gRPC over node:http2 sessions to a
+ * unix socket (see client-session.ts), with the least machinery: length-prefixed protobuf frames,
  * grpc-timeout from the call's deadline, status and details from trailers
  * into ConnectError, cancellation by RST_STREAM only while the response is
  * still unread, and backpressure on response streams (a reader that stops
@@ -42,6 +42,8 @@ export interface GrpcTransportOptions {
   readMaxBytes: number;
   /** The largest request message sent, in bytes; larger is RESOURCE_EXHAUSTED. */
   writeMaxBytes: number;
+  /** How many HTTP/2 connections calls are spread over at most; default DEFAULT_CONNECTIONS (see ClientSession). */
+  connections?: number;
 }
 
 /** Where a stream keeps its call, for the listeners all streams share. */
@@ -58,7 +60,7 @@ export class GrpcTransport implements Transport {
   readonly #writeMaxBytes: number;
 
   constructor(options: GrpcTransportOptions) {
-    this.#session = new ClientSession(options.socketPath);
+    this.#session = new ClientSession(options.socketPath, options.connections);
     this.#interceptors = options.interceptors ?? [];
     this.#readMaxBytes = options.readMaxBytes;
     this.#writeMaxBytes = options.writeMaxBytes;
