@@ -516,17 +516,18 @@ describe("container-runtime", { skip }, () => {
 
   it("answers NOT_FOUND for unknown containers and tasks", async () => {
     await expectCode(client.createTask({ containerId: cid("nowhere") }), Code.NotFound, "container store");
+    // One call at a time: a call started early would reject before anything awaits it.
     for (const call of [
-      client.getTask({ containerId: cid("nowhere") }),
-      client.startTask({ containerId: cid("nowhere") }),
-      client.waitTask({ containerId: cid("nowhere") }),
-      client.killTask({ containerId: cid("nowhere"), signal: 9 }),
-      client.deleteTask({ containerId: cid("nowhere") }),
-      client.pauseTask({ containerId: cid("nowhere") }),
-      client.resumeTask({ containerId: cid("nowhere") }),
-      client.execProcess({ containerId: cid("nowhere"), execId: "x", args: ["true"] }),
+      () => client.getTask({ containerId: cid("nowhere") }),
+      () => client.startTask({ containerId: cid("nowhere") }),
+      () => client.waitTask({ containerId: cid("nowhere") }),
+      () => client.killTask({ containerId: cid("nowhere"), signal: 9 }),
+      () => client.deleteTask({ containerId: cid("nowhere") }),
+      () => client.pauseTask({ containerId: cid("nowhere") }),
+      () => client.resumeTask({ containerId: cid("nowhere") }),
+      () => client.execProcess({ containerId: cid("nowhere"), execId: "x", args: ["true"] }),
     ]) {
-      await expectCode(call, Code.NotFound);
+      await expectCode(call(), Code.NotFound);
     }
   });
 
