@@ -60,16 +60,23 @@ export async function serveGrpcJs(socketPath: string): Promise<void> {
   process.once("SIGTERM", () => server.tryShutdown(() => process.exit(0)));
 }
 
-/** A grpc-js client of the echo service on socketPath. */
-export function dialGrpcJs(socketPath: string): EchoClient {
+/**
+ * A grpc-js client of the echo service on socketPath: one grpc.Client as it
+ * comes, or clients taking turns, each with its own connection (grpc-js
+ * otherwise shares one between clients of the same address).
+ */
+export function dialGrpcJs(socketPath: string, connections = 1): EchoClient {
   const service = loadEchoService();
   const echo = service["Echo"]!;
   const stream = service["Stream"]!;
-  const client = new grpc.Client(address(socketPath), grpc.credentials.createInsecure());
+  const options = connections === 1 ? {} : { "grpc.use_local_subchannel_pool": 1 };
+  const clients = Array.from({ length: connections }, () => new grpc.Client(address(socketPath), grpc.credentials.createInsecure(), options));
+  let turn = 0;
+  const next = () => clients[turn++ % clients.length]!;
   return {
     echo(payload) {
       return new Promise((resolve, reject) => {
-        client.makeUnaryRequest<Payload, Payload>(
+        next().makeUnaryRequest<Payload, Payload>(
           echo.path,
           echo.requestSerialize,
           echo.responseDeserialize,
@@ -81,14 +88,14 @@ export function dialGrpcJs(socketPath: string): EchoClient {
     stream(count, size) {
       return new Promise((resolve, reject) => {
         let messages = 0;
-        const call = client.makeServerStreamRequest<StreamAsk, Payload>(stream.path, stream.requestSerialize, stream.responseDeserialize, { count, size });
+        const call = next().makeServerStreamRequest<StreamAsk, Payload>(stream.path, stream.requestSerialize, stream.responseDeserialize, { count, size });
         call.on("data", () => messages++);
         call.on("error", reject);
         call.on("end", () => resolve(messages));
       });
     },
     close() {
-      client.close();
+      for (const client of clients) client.close();
     },
   };
 }

@@ -41,11 +41,16 @@ export async function serveHttp2(socketPath: string): Promise<void> {
   process.once("SIGTERM", () => server.close(() => process.exit(0)));
 }
 
-/** A raw HTTP/2 client of serveHttp2 on socketPath, over one session. */
-export function dialHttp2(socketPath: string): EchoClient {
-  const session = http2.connect("http://localhost", { createConnection: () => connect(socketPath) });
-  session.on("error", () => {});
+/** A raw HTTP/2 client of serveHttp2 on socketPath, taking turns over the given number of sessions (one by default). */
+export function dialHttp2(socketPath: string, sessionCount = 1): EchoClient {
+  const sessions = Array.from({ length: sessionCount }, () => {
+    const session = http2.connect("http://localhost", { createConnection: () => connect(socketPath) });
+    session.on("error", () => {});
+    return session;
+  });
+  let turn = 0;
   const request = (path: string, body: Buffer) => {
+    const session = sessions[turn++ % sessions.length]!;
     const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/octet-stream" });
     stream.end(body);
     return stream;
@@ -80,7 +85,7 @@ export function dialHttp2(socketPath: string): EchoClient {
       });
     },
     close() {
-      session.close();
+      for (const session of sessions) session.close();
     },
   };
 }

@@ -19,6 +19,10 @@ export async function loadPeer(peer: RpcPeer): Promise<PeerModule> {
       const m = await import("./http2-peer.js");
       return { serve: m.serveHttp2, dial: m.dialHttp2 };
     }
+    case "http2-x2": {
+      const m = await import("./http2-peer.js");
+      return { serve: m.serveHttp2, dial: (socketPath) => m.dialHttp2(socketPath, 2) };
+    }
     case "grpc-thin": {
       const m = await import("./grpc-thin-peer.js");
       return { serve: m.serveGrpcThin, dial: m.dialGrpcThin };
@@ -26,6 +30,10 @@ export async function loadPeer(peer: RpcPeer): Promise<PeerModule> {
     case "grpc-js": {
       const m = await import("./grpc-js-peer.js");
       return { serve: m.serveGrpcJs, dial: m.dialGrpcJs };
+    }
+    case "grpc-js-x2": {
+      const m = await import("./grpc-js-peer.js");
+      return { serve: m.serveGrpcJs, dial: (socketPath) => m.dialGrpcJs(socketPath, 2) };
     }
     case "connect": {
       const m = await import("./connect-peer.js");

@@ -5,7 +5,7 @@
  */
 
 /** The peers, in the order their columns are printed. */
-export const RPC_PEERS = ["http2", "grpc-thin", "grpc-js", "connect", "sdk", "sdk-connect"] as const;
+export const RPC_PEERS = ["http2", "http2-x2", "grpc-thin", "grpc-js", "grpc-js-x2", "connect", "sdk", "sdk-connect"] as const;
 
 /** One peer's name. */
 export type RpcPeer = (typeof RPC_PEERS)[number];
@@ -13,8 +13,10 @@ export type RpcPeer = (typeof RPC_PEERS)[number];
 /** What each peer is, for the report. */
 export const PEER_DESCRIPTIONS: Record<RpcPeer, string> = {
   http2: "raw node:http2, a length-prefixed body, no gRPC (the floor)",
+  "http2-x2": "the http2 peer with its client spreading calls over two sessions, as the SDK's client does (what two connections alone are worth)",
   "grpc-thin": "the thinnest gRPC on node:http2: the http2 peer plus protobuf-es, the message prefix and the status in trailers, nothing else (the gRPC ceiling)",
   "grpc-js": "@grpc/grpc-js server and client, @grpc/proto-loader codecs",
+  "grpc-js-x2": "the grpc-js peer with two clients taking turns, each with its own connection (grpc.use_local_subchannel_pool)",
   connect: "connect-node as it comes: connectNodeAdapter + createGrpcTransport",
   sdk: "@moby-core/sdk as an author uses it: serveComponent + dialSocket().client(), default engine (the SDK's own gRPC on node:http2)",
   "sdk-connect": "@moby-core/sdk as the sdk peer, with protocolEngine: \"connect\" (connect-node underneath) on both sides",
