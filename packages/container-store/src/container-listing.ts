@@ -66,8 +66,10 @@ export function listPage(db: ContainerDatabase, tokens: PageTokens, request: Pag
   let cursor = after;
   let scanned = 0;
   let more = false;
+  // A page with no filter needs limit + 1 rows (the one more tells whether there are more); read no more than that.
+  const chunk = request.filterText === "" ? Math.min(limit + 1, SCAN_CHUNK) : SCAN_CHUNK;
   scan: for (;;) {
-    const rows = db.rowsAfter(cursor, SCAN_CHUNK);
+    const rows = db.rowsAfter(cursor, chunk);
     for (const row of rows) {
       const container = decodeRecord(row.record);
       if (matchesContainer(request.filter, container)) {
@@ -85,7 +87,7 @@ export function listPage(db: ContainerDatabase, tokens: PageTokens, request: Pag
         break scan;
       }
     }
-    if (rows.length < SCAN_CHUNK) break;
+    if (rows.length < chunk) break;
   }
   return create(ListContainersResponseSchema, {
     containers,
