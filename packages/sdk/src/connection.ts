@@ -7,7 +7,6 @@ import { connect } from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import type { Client, Interceptor, Transport } from "@connectrpc/connect";
-import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@moby-core/grpc-health-api/v1";
 import { DEFAULT_RETRY, DEFAULT_UNARY_TIMEOUT_MS, withCallPolicy } from "./call-policy-transport.js";
 import type { RetryPolicy } from "./call-policy-transport.js";
@@ -70,6 +69,37 @@ export function notListeningAsUnavailable(socketPath: string): Interceptor {
   });
 }
 
+/**
+ * connect-node's gRPC transport to socketPath, loaded on the first call: a
+ * process that never dials with the "connect" engine never loads
+ * connect-node. close() aborts its sessions, now or once it is loaded.
+ */
+function connectNodeTransport(
+  socketPath: string,
+  options: { interceptors: Interceptor[]; readMaxBytes: number; writeMaxBytes: number },
+): { transport: Transport; close: () => void } {
+  let loaded: Promise<{ transport: Transport; abort: () => void }> | undefined;
+  let closed = false;
+  const load = () =>
+    (loaded ??= import("@connectrpc/connect-node").then(({ Http2SessionManager, createGrpcTransport }) => {
+      const sessions = new Http2SessionManager("http://localhost", {}, { createConnection: () => connect(socketPath) });
+      if (closed) sessions.abort();
+      return { transport: createGrpcTransport({ baseUrl: "http://localhost", sessionManager: sessions, ...options }), abort: () => sessions.abort() };
+    }));
+  return {
+    transport: {
+      unary: (method, signal, timeoutMs, header, input, contextValues) =>
+        load().then(({ transport }) => transport.unary(method, signal, timeoutMs, header, input, contextValues)),
+      stream: (method, signal, timeoutMs, header, input, contextValues) =>
+        load().then(({ transport }) => transport.stream(method, signal, timeoutMs, header, input, contextValues)),
+    },
+    close: () => {
+      closed = true;
+      void loaded?.then(({ abort }) => abort());
+    },
+  };
+}
+
 /** How long waitForHealthy waits by default, in ms. */
 export const DEFAULT_HEALTHY_TIMEOUT_MS = 30_000;
 
@@ -98,15 +128,13 @@ export class Connection {
       if (options.connections !== undefined && options.connections !== 1) {
         throw new Error(`connections: ${String(options.connections)} needs protocolEngine "moby"; the "connect" engine keeps one connection`);
       }
-      const sessions = new Http2SessionManager("http://localhost", {}, { createConnection: () => connect(socketPath) });
-      transport = createGrpcTransport({
-        baseUrl: "http://localhost",
-        sessionManager: sessions,
+      const connectNode = connectNodeTransport(socketPath, {
         interceptors: [notListeningAsUnavailable(socketPath), ...(options.interceptors ?? [])],
         readMaxBytes,
         writeMaxBytes,
       });
-      this.closeTransport = () => sessions.abort();
+      transport = connectNode.transport;
+      this.closeTransport = connectNode.close;
     } else {
       throw new Error(`protocolEngine: ${JSON.stringify(this.protocolEngine)} is not "moby" or "connect"`);
     }
