@@ -5,10 +5,10 @@
  */
 import { setMaxListeners } from "node:events";
 import * as http2 from "node:http2";
+import { isMainThread } from "node:worker_threads";
 import type { DescFile, DescService, JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Interceptor, ServiceImpl } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { ComponentService } from "@moby-core/component-api/v1";
 import { Health } from "@moby-core/grpc-health-api/v1";
 import { ServerReflection } from "@moby-core/grpc-reflection-api/v1";
@@ -23,6 +23,7 @@ import { HealthStatusBoard, OVERALL, ServingStatus, healthService } from "./heal
 import { createComponentLogger } from "./logger.js";
 import { DescriptorIndex, reflectionService } from "./reflection.js";
 import { prepareSocketPath, removeSocketFile, secureSocketFile, socketIdentity } from "./socket-file.js";
+import type { SocketIdentity } from "./socket-file.js";
 
 /** One service a component serves: its generated descriptor and its implementation. */
 export interface ServiceRegistration<S extends DescService = DescService> {
@@ -186,15 +187,53 @@ function builtInServices(name: string, options: ServeComponentOptions, health: H
   ];
 }
 
-/** Starts server listening on socketPath; rejects with the listen error. */
-function listen(server: http2.Http2Server, socketPath: string): Promise<void> {
+/**
+ * Starts server listening on socketPath, the socket file created with
+ * socketMode: listen() binds at once, under a umask that leaves no more than
+ * socketMode, so there is no moment when the file is more open (the chmod
+ * after it, in secureSocketFile, makes the mode exact). A worker thread may
+ * not change the umask: there only the chmod applies. Rejects with the
+ * listen error.
+ */
+function listen(server: http2.Http2Server, socketPath: string, socketMode: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(socketPath, () => {
-      server.off("error", reject);
-      resolve();
-    });
+    const previous = isMainThread ? process.umask(0o777 & ~socketMode) : undefined;
+    try {
+      server.listen(socketPath, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    } finally {
+      if (previous !== undefined) process.umask(previous);
+    }
   });
+}
+
+/**
+ * Shuts down on the first SIGTERM or SIGINT, once serving has started
+ * (a signal during startup waits for it), then exits 0, or 1 when shutdown
+ * or startup failed. Returns what removes the handlers.
+ */
+function exitOnSignal(serving: Promise<() => Promise<void>>, logger: Logger): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, "received signal");
+    serving
+      .then((shutdown) => shutdown())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+  };
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  return () => {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+  };
 }
 
 /** Serves a component on its unix socket until shutdown. */
@@ -231,6 +270,8 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
   } else {
     // Every call in flight listens on these two signals; any number of calls is fine.
     setMaxListeners(0, shutdownSignal.signal, tracker.streamsStop);
+    // Loaded here only: a component on the default engine does not pay for loading connect-node.
+    const { connectNodeAdapter } = await import("@connectrpc/connect-node");
     const handler = connectNodeAdapter({
       grpc: true,
       connect: false,
@@ -250,9 +291,23 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
   });
-  await listen(server, socketPath);
-  const boundSocket = await socketIdentity(socketPath);
-  await secureSocketFile(socketPath, options.socketMode ?? 0o600, directoryMode, (message) => logger.warn(message));
+  // Signals are handled from before the socket exists: a SIGTERM sent as soon as it answers still shuts down cleanly.
+  let startup!: { resolve: (shutdown: () => Promise<void>) => void; reject: (error: unknown) => void };
+  const serving = new Promise<() => Promise<void>>((resolve, reject) => (startup = { resolve, reject }));
+  serving.catch(() => {});
+  const removeSignalHandlers = (options.handleSignals ?? true) ? exitOnSignal(serving, logger) : () => {};
+  const socketMode = options.socketMode ?? 0o600;
+  let boundSocket: SocketIdentity;
+  try {
+    await listen(server, socketPath, socketMode);
+    boundSocket = await socketIdentity(socketPath);
+    await secureSocketFile(socketPath, socketMode, directoryMode, (message) => logger.warn(message));
+  } catch (error) {
+    removeSignalHandlers();
+    if (server.listening) server.close();
+    startup.reject(error);
+    throw error;
+  }
 
   for (const registration of all) health.set(registration.service.typeName, registration.status ?? ServingStatus.SERVING);
   health.set(OVERALL, ServingStatus.SERVING);
@@ -283,21 +338,7 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
     return shutdownPromise;
   };
 
-  if (options.handleSignals ?? true) {
-    const onSignal = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, "received signal");
-      shutdown().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, "shutdown failed");
-          process.exit(1);
-        },
-      );
-    };
-    process.once("SIGTERM", onSignal);
-    process.once("SIGINT", onSignal);
-  }
-
+  startup.resolve(shutdown);
   logger.info({ socket: socketPath, services: options.services.map((s) => s.service.typeName) }, "serving");
   return { name, socketPath, logger, health, config, shutdown, closed };
 }
