@@ -281,7 +281,9 @@ describe("a new log, and ordering under concurrent publishers", () => {
     let late: SubscriptionReader | undefined;
     await Promise.all(
       Array.from({ length: publisherCount }, async (_, p) => {
-        const client = events.client();
+        // One HTTP/2 connection each: the component acknowledges a group in sequence order, and only
+        // over one connection do the answers arrive in the order they were sent.
+        const client = events.client({ connections: 1 });
         await Promise.all(
           Array.from({ length: perPublisher }, async (_, i) => {
             const id = `p${p}-${i}`;
