@@ -219,7 +219,7 @@ describe("dialing", () => {
     assert.equal(error.code, Code.Unavailable);
   });
 
-  it("answers concurrent calls spread over the connection's HTTP/2 connections, and refuses a bad number of them", async () => {
+  it("answers concurrent calls, and refuses a bad number of connections", async () => {
     const socketPath = freshSocket();
     await hello(socketPath);
     const client = dial(socketPath).client(GreeterService);
@@ -227,6 +227,17 @@ describe("dialing", () => {
     assert.deepEqual(greetings.map((g) => g.greeting), ["Hello, a!", "Hello, b!", "Hello, c!", "Hello, d!"]);
     assert.throws(() => dialSocket(socketPath, { connections: 0 }), /^RangeError: connections: 0 is not a whole number of 1 or more/);
     assert.throws(() => dialSocket(socketPath, { protocolEngine: "connect", connections: 2 }), /connections: 2 needs protocolEngine "moby"/);
+  });
+
+  it("with the connect engine, fails a call still starting when the connection closes with CANCELED, and serves later ones", async () => {
+    const socketPath = freshSocket();
+    await hello(socketPath);
+    const connection = dial(socketPath, { protocolEngine: "connect" });
+    const client = connection.client(GreeterService);
+    const starting = client.sayHello({ name: "early" });
+    connection.close();
+    assert.equal((await rejection(starting)).code, Code.Canceled);
+    assert.equal((await client.sayHello({ name: "later" })).greeting, "Hello, later!");
   });
 
   it("waits for a component to become healthy", async () => {

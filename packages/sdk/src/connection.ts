@@ -31,7 +31,9 @@ export interface DialOptions {
   /**
    * How many HTTP/2 connections the "moby" engine spreads concurrent calls
    * over at most; default 2. A further connection opens only when a call
-   * starts while every open one carries a call. 1 keeps every call on one
+   * starts while every open one carries a call. Concurrent calls on
+   * different connections may reach the server, and their answers the
+   * client, in another order than they were made. 1 keeps every call on one
    * connection, as the "connect" engine does.
    */
   connections?: number;
@@ -72,7 +74,9 @@ export function notListeningAsUnavailable(socketPath: string): Interceptor {
 /**
  * connect-node's gRPC transport to socketPath, loaded on the first call: a
  * process that never dials with the "connect" engine never loads
- * connect-node. close() aborts its sessions, now or once it is loaded.
+ * connect-node. A call that was waiting for the load when close() came
+ * fails with CANCELED, as calls open at close() do; a failed load fails
+ * the calls with INTERNAL.
  */
 function connectNodeTransport(
   socketPath: string,
@@ -81,21 +85,31 @@ function connectNodeTransport(
   let loaded: Promise<{ transport: Transport; abort: () => void }> | undefined;
   let closed = false;
   const load = () =>
-    (loaded ??= import("@connectrpc/connect-node").then(({ Http2SessionManager, createGrpcTransport }) => {
-      const sessions = new Http2SessionManager("http://localhost", {}, { createConnection: () => connect(socketPath) });
-      if (closed) sessions.abort();
-      return { transport: createGrpcTransport({ baseUrl: "http://localhost", sessionManager: sessions, ...options }), abort: () => sessions.abort() };
-    }));
+    (loaded ??= import("@connectrpc/connect-node").then(
+      ({ Http2SessionManager, createGrpcTransport }) => {
+        const sessions = new Http2SessionManager("http://localhost", {}, { createConnection: () => connect(socketPath) });
+        return { transport: createGrpcTransport({ baseUrl: "http://localhost", sessionManager: sessions, ...options }), abort: () => sessions.abort() };
+      },
+      (error: unknown) => {
+        throw new ConnectError(`cannot load @connectrpc/connect-node for protocolEngine "connect": ${String(error)}`, Code.Internal, undefined, undefined, error);
+      },
+    ));
+  /** The loaded transport, once loaded; CANCELED if the connection was closed meanwhile. */
+  const ready = (closedBefore: boolean) =>
+    load().then((connectNode) => {
+      if (closed && !closedBefore) throw new ConnectError("the connection was closed", Code.Canceled);
+      return connectNode.transport;
+    });
   return {
     transport: {
       unary: (method, signal, timeoutMs, header, input, contextValues) =>
-        load().then(({ transport }) => transport.unary(method, signal, timeoutMs, header, input, contextValues)),
+        ready(closed).then((transport) => transport.unary(method, signal, timeoutMs, header, input, contextValues)),
       stream: (method, signal, timeoutMs, header, input, contextValues) =>
-        load().then(({ transport }) => transport.stream(method, signal, timeoutMs, header, input, contextValues)),
+        ready(closed).then((transport) => transport.stream(method, signal, timeoutMs, header, input, contextValues)),
     },
     close: () => {
       closed = true;
-      void loaded?.then(({ abort }) => abort());
+      loaded?.then(({ abort }) => abort(), () => {});
     },
   };
 }
