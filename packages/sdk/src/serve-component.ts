@@ -191,9 +191,11 @@ function builtInServices(name: string, options: ServeComponentOptions, health: H
  * Starts server listening on socketPath, the socket file created with
  * socketMode: listen() binds at once, under a umask that leaves no more than
  * socketMode, so there is no moment when the file is more open (the chmod
- * after it, in secureSocketFile, makes the mode exact). A worker thread may
- * not change the umask: there only the chmod applies. Rejects with the
- * listen error.
+ * after it, in secureSocketFile, makes the mode exact). The umask is the
+ * process's: a file another thread creates during those microseconds gets
+ * a mode no more open than socketMode either. A worker thread may not
+ * change the umask: there only the chmod applies. Rejects with the listen
+ * error.
  */
 function listen(server: http2.Http2Server, socketPath: string, socketMode: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -218,15 +220,21 @@ function listen(server: http2.Http2Server, socketPath: string, socketMode: numbe
 function exitOnSignal(serving: Promise<() => Promise<void>>, logger: Logger): () => void {
   const onSignal = (signal: NodeJS.Signals) => {
     logger.info({ signal }, "received signal");
-    serving
-      .then((shutdown) => shutdown())
-      .then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, "shutdown failed");
-          process.exit(1);
-        },
-      );
+    serving.then(
+      (shutdown) =>
+        shutdown().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            logger.error({ err: error }, "shutdown failed");
+            process.exit(1);
+          },
+        ),
+      (error: unknown) => {
+        // The caller of serveComponent gets the error too; the process was asked to end, so it ends.
+        logger.error({ err: error }, "startup failed");
+        process.exit(1);
+      },
+    );
   };
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);

@@ -25,9 +25,13 @@ class HoldingServer {
     return new Promise((resolve) => this.server.listen(this.socketPath, resolve));
   }
 
-  /** Waits until count streams are held. */
+  /** Waits until count streams are held; fails after 5 s. */
   async holding(count: number): Promise<void> {
-    while (this.held.length < count) await new Promise((resolve) => setTimeout(resolve, 5));
+    const deadline = Date.now() + 5000;
+    while (this.held.length < count) {
+      if (Date.now() > deadline) assert.fail(`the server holds ${this.held.length} streams after 5 s, expected ${count}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   }
 
   /** Which accepted session each held stream came on, by index. */
@@ -46,16 +50,18 @@ class HoldingServer {
   }
 }
 
-/** Starts a request on client; resolves once its stream closed and was released. */
-function call(client: ClientSession): { stream: ClientHttp2Stream; closed: Promise<void> } {
+/** Starts a request on client; closed resolves with the response's status (undefined if none came) once the stream closed and was released. */
+function call(client: ClientSession): { stream: ClientHttp2Stream; closed: Promise<number | undefined> } {
   const stream = client.request({ ":method": "POST", ":path": "/test.v1.Test/Call" });
   stream.end();
   stream.resume();
   stream.on("error", () => {});
-  const closed = new Promise<void>((resolve) =>
+  let status: number | undefined;
+  stream.once("response", (headers) => (status = headers[":status"]));
+  const closed = new Promise<number | undefined>((resolve) =>
     stream.once("close", () => {
       client.release(stream);
-      resolve();
+      resolve(status);
     }),
   );
   return { stream, closed };
@@ -123,7 +129,7 @@ describe("ClientSession", () => {
     await server.holding(2);
     assert.deepEqual(server.sessionOfEach(), [0, 1]);
     server.answer();
-    await Promise.all([first.closed, second.closed]);
+    assert.deepEqual(await Promise.all([first.closed, second.closed]), [200, 200]);
   });
 
   it("refuses a number of connections that is not a whole number of 1 or more", async () => {
