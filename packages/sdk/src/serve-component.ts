@@ -5,7 +5,6 @@
  */
 import { setMaxListeners } from "node:events";
 import * as http2 from "node:http2";
-import { isMainThread } from "node:worker_threads";
 import type { DescFile, DescService, JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Interceptor, ServiceImpl } from "@connectrpc/connect";
@@ -22,7 +21,7 @@ import { GrpcServer } from "./grpc/grpc-server.js";
 import { HealthStatusBoard, OVERALL, ServingStatus, healthService } from "./health.js";
 import { createComponentLogger } from "./logger.js";
 import { DescriptorIndex, reflectionService } from "./reflection.js";
-import { prepareSocketPath, removeSocketFile, secureSocketFile, socketIdentity } from "./socket-file.js";
+import { listenOnSocket, prepareSocketPath, removeSocketFile, secureSocketFile, socketIdentity } from "./socket-file.js";
 import type { SocketIdentity } from "./socket-file.js";
 
 /** One service a component serves: its generated descriptor and its implementation. */
@@ -188,31 +187,6 @@ function builtInServices(name: string, options: ServeComponentOptions, health: H
 }
 
 /**
- * Starts server listening on socketPath, the socket file created with
- * socketMode: listen() binds at once, under a umask that leaves no more than
- * socketMode, so there is no moment when the file is more open (the chmod
- * after it, in secureSocketFile, makes the mode exact). The umask is the
- * process's: a file another thread creates during those microseconds gets
- * a mode no more open than socketMode either. A worker thread may not
- * change the umask: there only the chmod applies. Rejects with the listen
- * error.
- */
-function listen(server: http2.Http2Server, socketPath: string, socketMode: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    const previous = isMainThread ? process.umask(0o777 & ~socketMode) : undefined;
-    try {
-      server.listen(socketPath, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    } finally {
-      if (previous !== undefined) process.umask(previous);
-    }
-  });
-}
-
-/**
  * Shuts down on the first SIGTERM or SIGINT, once serving has started
  * (a signal during startup waits for it), then exits 0, or 1 when shutdown
  * or startup failed. Returns what removes the handlers.
@@ -307,7 +281,7 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
   const socketMode = options.socketMode ?? 0o600;
   let boundSocket: SocketIdentity;
   try {
-    await listen(server, socketPath, socketMode);
+    await listenOnSocket(server, socketPath, socketMode);
     boundSocket = await socketIdentity(socketPath);
     await secureSocketFile(socketPath, socketMode, directoryMode, (message) => logger.warn(message));
   } catch (error) {

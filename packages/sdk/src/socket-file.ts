@@ -4,7 +4,9 @@
  */
 import { chmod, lstat, mkdir, stat, unlink } from "node:fs/promises";
 import { connect } from "node:net";
+import type { Server } from "node:net";
 import { dirname } from "node:path";
+import { isMainThread } from "node:worker_threads";
 
 /** The longest path a unix socket can have on Linux (sun_path is 108 bytes with its NUL). */
 export const MAX_SOCKET_PATH_BYTES = 107;
@@ -59,6 +61,31 @@ export async function prepareSocketPath(path: string, directoryMode: number | nu
     throw new Error(`socket ${path} is in use: another process is serving on it`);
   }
   if (probe === "stale") await unlink(path);
+}
+
+/**
+ * Starts server listening on socketPath, the socket file created with
+ * socketMode: listen() binds at once, under a umask that leaves no more than
+ * socketMode, so there is no moment when the file is more open (the chmod
+ * after it, in secureSocketFile, makes the mode exact). The umask is the
+ * process's: a file another thread creates during those microseconds gets
+ * a mode no more open than socketMode either. A worker thread may not
+ * change the umask: there only the chmod applies. Rejects with the listen
+ * error.
+ */
+export function listenOnSocket(server: Server, socketPath: string, socketMode: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    const previous = isMainThread ? process.umask(0o777 & ~socketMode) : undefined;
+    try {
+      server.listen(socketPath, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    } finally {
+      if (previous !== undefined) process.umask(previous);
+    }
+  });
 }
 
 /** Gives the socket file its mode once the server listens; warns of a directory more open than asked. */
