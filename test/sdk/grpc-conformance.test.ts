@@ -584,6 +584,11 @@ for (const serverEngine of ENGINES) {
         assert.equal(answer.headers["grpc-status"] ?? answer.trailers?.["grpc-status"], String(Code.Unimplemented));
       });
 
+      it("refuses gRPC with a JSON codec with HTTP 415: components speak protobuf only", async () => {
+        const answer = await rawRequest(server.socketPath, { ":path": `${PATH}/Unary`, "content-type": "application/grpc+json" }, frame(new TextEncoder().encode("{}")));
+        assert.equal(answer.headers[":status"], 415);
+      });
+
       it("reassembles a message whose frame arrives one byte at a time", async () => {
         const body = frame(toBinary(BytesValueSchema, create(BytesValueSchema, { value: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]) })));
         const answer = await new Promise<RawAnswer>((resolve, reject) => {

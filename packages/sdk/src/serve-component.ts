@@ -17,6 +17,7 @@ import { componentService } from "./component-service.js";
 import type { ReloadHandler } from "./component-service.js";
 import { ENV_COMPONENT_CONFIG, ENV_COMPONENT_NAME, ENV_SOCKET } from "./env.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
+import { isGrpcProto } from "./grpc/status.js";
 import { GrpcServer } from "./grpc/grpc-server.js";
 import { HealthStatusBoard, OVERALL, ServingStatus, healthService } from "./health.js";
 import { createComponentLogger } from "./logger.js";
@@ -187,6 +188,21 @@ function builtInServices(name: string, options: ServeComponentOptions, health: H
 }
 
 /**
+ * Answers 415 to a request that is not gRPC with protobuf (such as
+ * application/grpc+json, which connect-node would take), as the moby engine
+ * does: both engines speak the same gRPC, and a handler may answer with
+ * fields it passes through already encoded, which only protobuf carries.
+ */
+function protobufOnly(handler: (request: http2.Http2ServerRequest, response: http2.Http2ServerResponse) => void) {
+  return (request: http2.Http2ServerRequest, response: http2.Http2ServerResponse): void => {
+    if (isGrpcProto(request.headers["content-type"])) return handler(request, response);
+    request.resume();
+    response.writeHead(415);
+    response.end();
+  };
+}
+
+/**
  * Shuts down on the first SIGTERM or SIGINT, once serving has started
  * (a signal during startup waits for it), then exits 0, or 1 when shutdown
  * or startup failed. Returns what removes the handlers.
@@ -266,7 +282,7 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
         for (const { service, implementation } of all) router.service(service, implementation);
       },
     });
-    server = http2.createServer({ settings }, withSpecGrpcMessage(handler));
+    server = http2.createServer({ settings }, protobufOnly(withSpecGrpcMessage(handler)));
   }
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (session) => {
