@@ -3,14 +3,17 @@
  * (keyset pagination after the id a page token carries, each page read at
  * one store revision) and StreamContainers batches (every match, from one
  * consistent snapshot). Both keep each response under the 4 MiB message
- * limit; a single container always fits.
+ * limit; a single container always fits. Records go out as they are
+ * stored, already encoded (see withRecords); a record is decoded only to
+ * match it against a filter.
  */
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { RevisionConflictError } from "@moby-core/sdk";
 import type { Filter, PageTokens } from "@moby-core/sdk";
 import { ListContainersResponseSchema, StreamContainersResponseSchema } from "@moby-core/container-store-api/v1";
-import type { Container, ListContainersResponse, StreamContainersResponse } from "@moby-core/container-store-api/v1";
+import type { ListContainersResponse, StreamContainersResponse } from "@moby-core/container-store-api/v1";
 import { matchesContainer } from "./container-filter.js";
 import type { ContainerDatabase, ContainerRow } from "./container-database.js";
 import { decodeRecord } from "./container-database.js";
@@ -46,6 +49,24 @@ export function elementSize(size: number): number {
   return 1 + varintLength(size) + size;
 }
 
+/**
+ * Puts records (encoded Containers, as stored) into response's repeated
+ * containers field as they are: as unknown fields of that field's number,
+ * which toBinary writes verbatim and a client reads back as the containers.
+ * Decoding and encoding each record again would be most of a listing's
+ * time. Only protobuf carries them: the SDK's engines refuse JSON codecs.
+ */
+export function withRecords<T extends ListContainersResponse | StreamContainersResponse>(response: T, records: readonly Uint8Array[]): T {
+  const no = (response.$typeName === ListContainersResponseSchema.typeName ? ListContainersResponseSchema : StreamContainersResponseSchema).field.containers!.number;
+  response.$unknown = records.map((record) => ({ no, wireType: WireType.LengthDelimited, data: new BinaryWriter().bytes(record).finish() }));
+  return response;
+}
+
+/** Tells whether a record passes filter (a filter with no selector passes everything, undecoded). */
+function passes(filter: Filter, record: Uint8Array): boolean {
+  return filter.selectors.length === 0 || matchesContainer(filter, decodeRecord(record));
+}
+
 /** What one ListContainers asks, once checked. */
 export interface PageRequest {
   filter: Filter;
@@ -61,24 +82,23 @@ export function listPage(db: ContainerDatabase, tokens: PageTokens, request: Pag
   const after = request.pageToken === "" ? "" : tokens.decode(request.pageToken, request.filterText);
   const limit = request.pageSize === 0 ? DEFAULT_PAGE_SIZE : Math.min(request.pageSize, MAX_PAGE_SIZE);
   const budget = MAX_RESPONSE_BYTES - RESPONSE_OVERHEAD;
-  const containers: Container[] = [];
+  const records: Uint8Array[] = [];
   let bytes = 0;
   let cursor = after;
   let scanned = 0;
   let more = false;
   // A page with no filter needs limit + 1 rows (the one more tells whether there are more); read no more than that.
-  const chunk = request.filterText === "" ? Math.min(limit + 1, SCAN_CHUNK) : SCAN_CHUNK;
+  const chunk = request.filter.selectors.length === 0 ? Math.min(limit + 1, SCAN_CHUNK) : SCAN_CHUNK;
   scan: for (;;) {
     const rows = db.rowsAfter(cursor, chunk);
     for (const row of rows) {
-      const container = decodeRecord(row.record);
-      if (matchesContainer(request.filter, container)) {
+      if (passes(request.filter, row.record)) {
         const cost = elementSize(row.record.byteLength);
-        if (containers.length >= limit || bytes + cost > budget) {
+        if (records.length >= limit || bytes + cost > budget) {
           more = true;
           break scan;
         }
-        containers.push(container);
+        records.push(row.record);
         bytes += cost;
       }
       cursor = row.id;
@@ -89,11 +109,11 @@ export function listPage(db: ContainerDatabase, tokens: PageTokens, request: Pag
     }
     if (rows.length < chunk) break;
   }
-  return create(ListContainersResponseSchema, {
-    containers,
+  const page = create(ListContainersResponseSchema, {
     nextPageToken: more ? tokens.encode(cursor, request.filterText) : "",
     revision: db.currentRevision(),
   });
+  return withRecords(page, records);
 }
 
 /** How long a StreamContainers snapshot may be held, by default: it keeps the WAL from being checkpointed meanwhile. */
@@ -130,7 +150,7 @@ export async function* streamContainers(
   try {
     const { revision } = snapshot;
     const budget = MAX_RESPONSE_BYTES - RESPONSE_OVERHEAD;
-    let batch: Container[] = [];
+    let batch: Uint8Array[] = [];
     let bytes = 0;
     let sent = false;
     let cursor = "";
@@ -140,22 +160,21 @@ export async function* streamContainers(
       const rows: ContainerRow[] = snapshot.rowsAfter(cursor, SCAN_CHUNK);
       for (const row of rows) {
         cursor = row.id;
-        const container = decodeRecord(row.record);
-        if (!matchesContainer(filter, container)) continue;
+        if (!passes(filter, row.record)) continue;
         const cost = elementSize(row.record.byteLength);
         if (batch.length >= STREAM_BATCH_SIZE || (batch.length > 0 && bytes + cost > budget)) {
-          yield create(StreamContainersResponseSchema, { containers: batch, revision });
+          yield withRecords(create(StreamContainersResponseSchema, { revision }), batch);
           sent = true;
           batch = [];
           bytes = 0;
         }
-        batch.push(container);
+        batch.push(row.record);
         bytes += cost;
       }
       if (rows.length < SCAN_CHUNK) break;
       await yieldToEventLoop();
     }
-    if (batch.length > 0 || !sent) yield create(StreamContainersResponseSchema, { containers: batch, revision });
+    if (batch.length > 0 || !sent) yield withRecords(create(StreamContainersResponseSchema, { revision }), batch);
   } finally {
     clearTimeout(expiry);
     snapshot.close();
