@@ -206,8 +206,13 @@ export class ContainerDatabase {
 
   /** The container with this id, or undefined. */
   get(id: string): Container | undefined {
-    const row = this.statements.get.get(id) as { record: Buffer } | undefined;
-    return row === undefined ? undefined : decodeRecord(row.record);
+    const record = this.record(id);
+    return record === undefined ? undefined : decodeRecord(record);
+  }
+
+  /** The container with this id as stored (an encoded Container), or undefined. */
+  record(id: string): Uint8Array | undefined {
+    return (this.statements.get.get(id) as { record: Buffer } | undefined)?.record;
   }
 
   /** Up to limit containers with an id after `after` (byte order), still encoded. */

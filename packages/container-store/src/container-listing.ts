@@ -4,16 +4,16 @@
  * one store revision) and StreamContainers batches (every match, from one
  * consistent snapshot). Both keep each response under the 4 MiB message
  * limit; a single container always fits. Records go out as they are
- * stored, already encoded (see withRecords); a record is decoded only to
+ * stored, already encoded (see encoded-records.ts); a record is decoded only to
  * match it against a filter.
  */
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
-import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { RevisionConflictError } from "@moby-core/sdk";
 import type { Filter, PageTokens } from "@moby-core/sdk";
 import { ListContainersResponseSchema, StreamContainersResponseSchema } from "@moby-core/container-store-api/v1";
 import type { ListContainersResponse, StreamContainersResponse } from "@moby-core/container-store-api/v1";
+import { withRecords } from "./encoded-records.js";
 import { matchesContainer } from "./container-filter.js";
 import type { ContainerDatabase, ContainerRow } from "./container-database.js";
 import { decodeRecord } from "./container-database.js";
@@ -47,19 +47,6 @@ function varintLength(value: number): number {
 /** The bytes an encoded container of size takes as an element of a repeated field. */
 export function elementSize(size: number): number {
   return 1 + varintLength(size) + size;
-}
-
-/**
- * Puts records (encoded Containers, as stored) into response's repeated
- * containers field as they are: as unknown fields of that field's number,
- * which toBinary writes verbatim and a client reads back as the containers.
- * Decoding and encoding each record again would be most of a listing's
- * time. Only protobuf carries them: the SDK's engines refuse JSON codecs.
- */
-export function withRecords<T extends ListContainersResponse | StreamContainersResponse>(response: T, records: readonly Uint8Array[]): T {
-  const no = (response.$typeName === ListContainersResponseSchema.typeName ? ListContainersResponseSchema : StreamContainersResponseSchema).field.containers!.number;
-  response.$unknown = records.map((record) => ({ no, wireType: WireType.LengthDelimited, data: new BinaryWriter().bytes(record).finish() }));
-  return response;
 }
 
 /** Tells whether a record passes filter (a filter with no selector passes everything, undecoded). */
@@ -113,7 +100,7 @@ export function listPage(db: ContainerDatabase, tokens: PageTokens, request: Pag
     nextPageToken: more ? tokens.encode(cursor, request.filterText) : "",
     revision: db.currentRevision(),
   });
-  return withRecords(page, records);
+  return withRecords(page, ListContainersResponseSchema.field.containers!, records);
 }
 
 /** How long a StreamContainers snapshot may be held, by default: it keeps the WAL from being checkpointed meanwhile. */
@@ -163,7 +150,7 @@ export async function* streamContainers(
         if (!passes(filter, row.record)) continue;
         const cost = elementSize(row.record.byteLength);
         if (batch.length >= STREAM_BATCH_SIZE || (batch.length > 0 && bytes + cost > budget)) {
-          yield withRecords(create(StreamContainersResponseSchema, { revision }), batch);
+          yield withRecords(create(StreamContainersResponseSchema, { revision }), StreamContainersResponseSchema.field.containers!, batch);
           sent = true;
           batch = [];
           bytes = 0;
@@ -174,7 +161,7 @@ export async function* streamContainers(
       if (rows.length < SCAN_CHUNK) break;
       await yieldToEventLoop();
     }
-    if (batch.length > 0 || !sent) yield withRecords(create(StreamContainersResponseSchema, { revision }), batch);
+    if (batch.length > 0 || !sent) yield withRecords(create(StreamContainersResponseSchema, { revision }), StreamContainersResponseSchema.field.containers!, batch);
   } finally {
     clearTimeout(expiry);
     snapshot.close();

@@ -5,13 +5,15 @@
  * the store revision by one and is answered once it is durable (writes that
  * arrive together share one commit: see container-database.ts).
  */
+import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PageTokens, RevisionConflictError, checkId } from "@moby-core/sdk";
-import { ContainerChangeType, ContainerStoreService } from "@moby-core/container-store-api/v1";
+import { ContainerChangeType, ContainerStoreService, GetContainerResponseSchema } from "@moby-core/container-store-api/v1";
 import type { Container } from "@moby-core/container-store-api/v1";
 import { parseContainerFilter } from "./container-filter.js";
 import type { ContainerDatabase, WriteContext } from "./container-database.js";
 import { listPage, streamContainers } from "./container-listing.js";
+import { withRecords } from "./encoded-records.js";
 import { storedRecord } from "./container-record.js";
 import { checkContainer } from "./container-rules.js";
 import { watchContainers, watchStart } from "./container-watch.js";
@@ -52,9 +54,9 @@ export function containerStoreService(db: ContainerDatabase, watchOptions: Watch
 
     getContainer(request) {
       checkId(request.id, "id");
-      const container = db.get(request.id);
-      if (container === undefined) throw new NotFoundError(`container ${JSON.stringify(request.id)} not found`);
-      return { container };
+      const record = db.record(request.id);
+      if (record === undefined) throw new NotFoundError(`container ${JSON.stringify(request.id)} not found`);
+      return withRecords(create(GetContainerResponseSchema), GetContainerResponseSchema.field.container!, [record]);
     },
 
     listContainers(request) {
