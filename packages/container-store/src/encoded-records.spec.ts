@@ -21,10 +21,16 @@ describe("withRecords", () => {
     assert.deepEqual(fromBinary(GetContainerResponseSchema, toBinary(GetContainerResponseSchema, answer)).container, containers[1]);
   });
 
-  it("refuses a field that is not of a message type", () => {
+  it("refuses a field that is not of a message type, of another message, or a singular field given two records or already set", () => {
     assert.throws(
       () => withRecords(create(ListContainersResponseSchema), ListContainersResponseSchema.field.nextPageToken!, records),
-      /next_page_token is not a message field/,
+      /next_page_token is not a length-delimited message field/,
+    );
+    assert.throws(() => withRecords(create(GetContainerResponseSchema), ListContainersResponseSchema.field.containers!, records), /containers is not a field of moby\.container\.store\.v1\.GetContainerResponse/);
+    assert.throws(() => withRecords(create(GetContainerResponseSchema), GetContainerResponseSchema.field.container!, records), /container is singular/);
+    assert.throws(
+      () => withRecords(create(GetContainerResponseSchema, { container: containers[0] }), GetContainerResponseSchema.field.container!, [records[1]!]),
+      /container is singular/,
     );
   });
 });
