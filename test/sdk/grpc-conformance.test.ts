@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { create, createFileRegistry, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { DescService, MessageInitShape } from "@bufbuild/protobuf";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { BytesValueSchema, FileDescriptorProtoSchema, StringValueSchema, file_google_protobuf_wrappers } from "@bufbuild/protobuf/wkt";
 import type { BytesValue } from "@bufbuild/protobuf/wkt";
 import { decodeBinaryHeader, encodeBinaryHeader } from "@connectrpc/connect";
@@ -150,6 +151,12 @@ const implementation = {
       case "slow":
         await new Promise((resolve) => setTimeout(resolve, 100));
         return { value: request.value };
+      case "already-encoded": {
+        // The value goes out as bytes already encoded, as an unknown field of its number (the container store's listings do so).
+        const answer = create(BytesValueSchema);
+        answer.$unknown = [{ no: BytesValueSchema.field.value!.number, wireType: WireType.LengthDelimited, data: new BinaryWriter().bytes(request.value).finish() }];
+        return answer;
+      }
       case "same-header-twice":
         // A trailers-only error carries header and trailer in one HEADERS frame: etag twice.
         context.responseHeader.set("etag", "one");
@@ -372,6 +379,11 @@ for (const serverEngine of ENGINES) {
           sameBytes((await drain(client.serverStream({ value: new Uint8Array([3]) }))).values, [new Uint8Array([0]), new Uint8Array([1]), new Uint8Array([2])]);
           sameBytes([(await client.clientStream(messages(new Uint8Array([1]), new Uint8Array([2, 3])))).value], [new Uint8Array([1, 2, 3])]);
           sameBytes((await drain(client.bidi(messages(new Uint8Array([4]), new Uint8Array([5]))))).values, [new Uint8Array([4]), new Uint8Array([5])]);
+        });
+
+        it("sends a field the handler passes already encoded (an unknown field), which the client reads as the field", async () => {
+          const answer = await client.unary({ value: new Uint8Array([4, 2]) }, { headers: { "x-case": "already-encoded" } });
+          sameBytes([answer.value], [new Uint8Array([4, 2])]);
         });
 
         it("sends and receives a 3 MiB message split over many frames, unary and streaming", async () => {
