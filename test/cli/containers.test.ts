@@ -105,8 +105,7 @@ describe("moby container commands against a real assembly", { skip }, () => {
     try {
       // Every container this test made, removed through the CLI while the runtime is up.
       for (const container of await ps(runDir).catch(() => [])) await moby(runDir, "rm", "-f", container.id);
-      const exit = await init.stop();
-      if (exit !== undefined) assert.deepEqual(exit, { code: 0, signal: null }, `init did not exit cleanly:\n${init.output}`);
+      await init.stopCleanly();
       leftover = existsSync(runcRoot) ? runcList() : [];
     } finally {
       if (existsSync(runcRoot)) for (const id of runcList()) spawnSync(RUNC!, ["--root", runcRoot, "delete", "--force", id]);
@@ -329,8 +328,7 @@ describe("moby container commands in an assembly without containers", { skip }, 
 
   after(async () => {
     try {
-      const exit = await init.stop();
-      if (exit !== undefined) assert.deepEqual(exit, { code: 0, signal: null }, `init did not exit cleanly:\n${init.output}`);
+      await init.stopCleanly();
     } finally {
       scratch.remove();
     }

@@ -51,8 +51,7 @@ describe("moby events against a real assembly", () => {
   after(async () => {
     connection?.close();
     try {
-      const exit = await init.stop();
-      if (exit !== undefined) assert.deepEqual(exit, { code: 0, signal: null }, `init did not exit cleanly:\n${init.output}`);
+      await init.stopCleanly();
     } finally {
       scratch.remove();
     }

@@ -127,6 +127,12 @@ export class Init {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
     return this.exited;
   }
+
+  /** Stops init with SIGTERM and asserts that it exited 0 (when it was started), with its output if not. */
+  async stopCleanly(): Promise<void> {
+    const exit = await this.stop();
+    if (exit !== undefined) assert.deepEqual(exit, { code: 0, signal: null }, `init did not exit cleanly:\n${this.output}`);
+  }
 }
 
 /** A component of the reference assembly, run from the repository root. */
