@@ -16,8 +16,16 @@ interface FileJson {
   package?: string;
   messageType?: MessageJson[];
   enumType?: EnumJson[];
-  service?: { name: string; method?: { name: string; inputType: string; outputType: string }[] }[];
+  service?: { name: string; method?: MethodJson[] }[];
   sourceCodeInfo?: { location?: { path?: number[]; leadingComments?: string }[] };
+}
+interface MethodJson {
+  name: string;
+  inputType: string;
+  outputType: string;
+  clientStreaming?: boolean;
+  serverStreaming?: boolean;
+  options?: { idempotencyLevel?: string };
 }
 interface MessageJson {
   name: string;
@@ -56,6 +64,8 @@ interface Element {
   cells?: string[];
   /** Anchors or URLs the element's section or row must link to (its types). */
   links: string[];
+  /** Lines an RPC's section must hold: its streaming, idempotency and documented codes. */
+  facts?: string[];
   comment: string;
 }
 
@@ -131,13 +141,38 @@ function contractElements(files: FileJson[]): Element[] {
       add({ kind: "service", fullName, section: anchorOf(fullName), links: [] }, [6, i]);
       (s.method ?? []).forEach((m, j) => {
         const links = [linkTo(m.inputType, pkg, packages), linkTo(m.outputType, pkg, packages)];
-        add({ kind: "rpc", fullName: `${fullName}.${m.name}`, section: anchorOf(`${fullName}.${m.name}`), links }, [6, i, 2, j]);
+        const facts = rpcFacts(m, commentAt([6, i, 2, j]));
+        add({ kind: "rpc", fullName: `${fullName}.${m.name}`, section: anchorOf(`${fullName}.${m.name}`), links, facts }, [6, i, 2, j]);
       });
     });
     (file.messageType ?? []).forEach((m, i) => walkMessage(m, pkg, [4, i]));
     (file.enumType ?? []).forEach((e, i) => walkEnum(e, pkg, [5, i]));
   }
   return elements;
+}
+
+/** The gRPC status codes, in code order. */
+const statusCodes =
+  "OK CANCELLED UNKNOWN INVALID_ARGUMENT DEADLINE_EXCEEDED NOT_FOUND ALREADY_EXISTS PERMISSION_DENIED RESOURCE_EXHAUSTED FAILED_PRECONDITION ABORTED OUT_OF_RANGE UNIMPLEMENTED INTERNAL UNAVAILABLE DATA_LOSS UNAUTHENTICATED".split(
+    " ",
+  );
+
+/** The lines an RPC's section must hold, from its descriptor and the codes its comment names. */
+function rpcFacts(method: MethodJson, comment: string): string[] {
+  const streaming = method.clientStreaming
+    ? method.serverStreaming
+      ? "bidirectional streaming"
+      : "client streaming"
+    : method.serverStreaming
+      ? "server streaming"
+      : "unary";
+  const facts = [`- Streaming: ${streaming}`];
+  const level = method.options?.idempotencyLevel;
+  if (level !== undefined && level !== "IDEMPOTENCY_UNKNOWN") facts.push(`- Idempotency: \`${level}\``);
+  const words = new Set(comment.split(/[^A-Z_]+/));
+  const codes = statusCodes.filter((code) => words.has(code));
+  if (codes.length > 0) facts.push(`- Codes: ${codes.map((c) => `\`${c}\``).join(", ")}`);
+  return facts;
 }
 
 /** A comment as plain words: every run of whitespace one space. */
@@ -194,6 +229,9 @@ function problemsOf(element: Element, pages: Map<string, string>): string[] {
   if (!plainMarkdown(shown).includes(plainComment(element.comment))) problems.push("comment not shown as written");
   for (const link of element.links) {
     if (!shown.includes(`](${link})`)) problems.push(`no link to ${link}`);
+  }
+  for (const fact of element.facts ?? []) {
+    if (!shown.split("\n").includes(fact)) problems.push(`no line "${fact}"`);
   }
   return problems;
 }
