@@ -133,10 +133,15 @@ function mapCodeSpans(text: string, outCode: (s: string) => string, inCode: (s: 
     .join("`");
 }
 
-/** Escapes prose so Markdown shows it as written: `\`, `*`, word-edge `_`, and `<`, `>` (not HTML). */
+/**
+ * Escapes prose so Markdown shows it as written: `\`, `*` (but a list item's
+ * marker), word-edge `_`, a line's leading `#`, and `<`, `>` (not HTML).
+ */
 function escapeProse(text: string): string {
   return text
-    .replace(/[\\*]/g, "\\$&")
+    .replace(/\\/g, "\\\\")
+    .replace(/(?<!^)\*|\*(?! )/gm, "\\*")
+    .replace(/^#/gm, "\\#")
     .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, "\\_")
     .replaceAll("<", "&lt;")
     .replaceAll(">", "&gt;");
