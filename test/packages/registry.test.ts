@@ -39,6 +39,11 @@ interface RootPackageJson {
 const rootPackage = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as RootPackageJson;
 /** The version of a tool the downstream project installs: the one this repository pins. */
 const pinned = (name: string): string => `${name}@${rootPackage.devDependencies[name]}`;
+/** The @grpc/proto-loader the repository's grpc-js uses. */
+const protoLoader = (): string => {
+  const { version } = JSON.parse(readFileSync(join(repoRoot, "node_modules/@grpc/proto-loader/package.json"), "utf8")) as { version: string };
+  return `@grpc/proto-loader@${version}`;
+};
 
 /** What `npm publish --json` reports of the tarball it published, keyed by package name. */
 type PublishReports = Record<string, { files: { path: string }[] }>;
@@ -194,6 +199,7 @@ describe("packages published to a real registry and used from outside the reposi
         pinned("@bufbuild/protoc-gen-es"),
         pinned("typescript"),
         pinned("@types/node"),
+        protoLoader(),
       ]),
       "npm install from the registry",
     );
@@ -222,6 +228,26 @@ describe("packages published to a real registry and used from outside the reposi
       "check-api-packages",
     );
     assert.match(program.stdout, /all API packages import, type-check and run/);
+  });
+
+  it("loads the shipped protos with @grpc/proto-loader, as a grpc-js user would", async () => {
+    const program = `
+      import { loadSync } from "@grpc/proto-loader";
+      const dirs = (...apis) => apis.map((api) => "node_modules/@moby-core/" + api + "/proto");
+      const store = loadSync("moby/container/store/v1/container_store_service.proto", { includeDirs: dirs("container-store-api") });
+      const registry = loadSync("moby/registry/v1/registry_service.proto", { includeDirs: dirs("registry-api", "component-api") });
+      const methods = (definition, service) => Object.keys(definition[service]).sort().join(",");
+      console.log(methods(store, "moby.container.store.v1.ContainerStoreService"));
+      console.log(methods(registry, "moby.registry.v1.RegistryService"));
+    `;
+    const loaded = succeeded(
+      await runCommand("node", ["--input-type=module", "-e", program], project, cleanEnv()),
+      "proto-loader",
+    );
+    const [store, registryMethods] = loaded.stdout.trim().split("\n");
+    assert.match(store ?? "", /CreateContainer/);
+    assert.match(store ?? "", /WatchContainers/);
+    assert.match(registryMethods ?? "", /GetRegistration,ListRegistrations,ResolveService,WatchRegistrations/);
   });
 
   it("boots the component with moby-init and moby from npm install -g, lists it healthy and calls it", async () => {
