@@ -183,6 +183,32 @@ ${behaving()}
       for await (const line of assembly.supervisor.readComponentLogs({ name: "talker" })) lines.push(line.line);
       assert.ok(lines.includes("talker is serving"), lines.join("\n"));
       assert.match(assembly.init.output, /^\[talker\] talker is serving$/m);
+      assert.match(assembly.init.output, /^\[talker\] \{"level":30,.*"component":"talker".*"msg":"serving"\}$/m, "JSON lines as they are");
+      await assembly.init.waitForOutput(/"component":"init",.*"msg":"assembly ready: 1 component serving after [\d.]+ s; run dir /);
+    } finally {
+      await assembly.shutdown();
+      assembly.remove();
+    }
+  });
+
+  it("makes every JSON log line readable with --log-format pretty, and says once when the assembly is ready", async () => {
+    const assembly = await Assembly.boot(
+      `
+components:
+  talker:
+${behaving()}
+`,
+      ["--log-format", "pretty"],
+    );
+    try {
+      await assembly.until("talker", running);
+      await assembly.init.waitForOutput(/assembly ready/);
+      const output = assembly.init.output;
+      assert.match(output, /^\[[\d:.]+\] INFO: \[talker\] serving \{"socket":/m);
+      assert.match(output, /^\[talker\] talker is serving$/m, "a line that is not JSON keeps the component's name");
+      assert.match(output, /^\[[\d:.]+\] INFO: \[init\] assembly ready: 1 component serving after [\d.]+ s; run dir .+; list them with: moby --run-dir .+ components/m);
+      assert.equal(output.match(/assembly ready/g)?.length, 1);
+      assert.ok(!/^\{"level"/m.test(output), "no raw JSON line");
     } finally {
       await assembly.shutdown();
       assembly.remove();

@@ -47,12 +47,12 @@ export class Assembly {
     this.connection = dialSocket(join(this.runDir, "init.sock"));
   }
 
-  /** Writes manifest (with ${RECORD} replaced by the record file) and starts moby-init on it. */
-  static async boot(manifest: string): Promise<Assembly> {
+  /** Writes manifest (with ${RECORD} replaced by the record file) and starts moby-init on it, with initArgs added. */
+  static async boot(manifest: string, initArgs: string[] = []): Promise<Assembly> {
     const scratch = scratchDirectory("moby-assembly-");
     const file = join(scratch.dir, "moby.yaml");
     writeFileSync(file, manifest.replaceAll("${RECORD}", join(scratch.dir, "record.jsonl")));
-    const init = new ComponentProcess("packages/init/bin/moby-init.js", {}, ["--manifest", file, "--run-dir", join(scratch.dir, "run")]);
+    const init = new ComponentProcess("packages/init/bin/moby-init.js", {}, ["--manifest", file, "--run-dir", join(scratch.dir, "run"), ...initArgs]);
     await init.waitForSocket(join(scratch.dir, "run", "init.sock"));
     return new Assembly(scratch, init);
   }

@@ -5,7 +5,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { readFileSync } from "node:fs";
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { ComponentService } from "@moby-core/component-api/v1";
 import { Health } from "@moby-core/grpc-health-api/v1";
 import { ServerReflection } from "@moby-core/grpc-reflection-api/v1";
@@ -18,6 +18,8 @@ import { registryService } from "./api/registry-service.js";
 import { supervisorService } from "./api/supervisor-service.js";
 import { lifecyclePayload } from "./supervisor/lifecycle-events.js";
 import { Supervisor } from "./supervisor/supervisor.js";
+import { readyMessage, whenAssemblyReady } from "./assembly-ready.js";
+import { LOG_FORMATS, chooseLogFormat, echoFormatter, prettyDestination } from "./log-format.js";
 
 /** The exit code for a manifest with mistakes: nothing was started. */
 export const EXIT_BAD_MANIFEST = 2;
@@ -32,8 +34,11 @@ export async function main(argv: string[]): Promise<void> {
     .requiredOption("--manifest <file>", "the manifest (YAML) declaring the components")
     .option("--run-dir <dir>", "the directory for sockets and state (default: $MOBY_RUN_DIR, else /run/moby for root, else $XDG_RUNTIME_DIR/moby)")
     .option("--log-level <level>", "trace, debug, info, warn or error (default: $MOBY_LOG_LEVEL or info)")
+    .addOption(new Option("--log-format <format>", "how logs look (default: pretty on a terminal, else json)").choices(LOG_FORMATS))
     .parse(argv, { from: "user" })
-    .opts<{ manifest: string; runDir?: string; logLevel?: string }>();
+    .opts<{ manifest: string; runDir?: string; logLevel?: string; logFormat?: string }>();
+  const terminal = process.stderr.isTTY === true;
+  const logFormat = chooseLogFormat(options.logFormat, terminal);
 
   const loaded = await loadManifest(options.manifest, options.runDir === undefined ? {} : { runDir: options.runDir });
   if ("problems" in loaded) {
@@ -42,14 +47,15 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const { manifest } = loaded;
-  const logger = createComponentLogger("init", options.logLevel);
+  const logger = createComponentLogger("init", options.logLevel, logFormat === "pretty" ? prettyDestination(terminal) : undefined);
+  const echo = echoFormatter(logFormat, terminal);
   await mkdir(manifest.runDir, { recursive: true, mode: 0o700 });
   const socketPath = initSocket(manifest.runDir);
   const startTime = new Date();
   const supervisor = new Supervisor(manifest, {
     initSocket: socketPath,
     logger,
-    echo: (line) => process.stdout.write(`${line}\n`),
+    echo: (component, text) => process.stdout.write(`${echo(component, text)}\n`),
   });
   const served = [SupervisorService, RegistryService];
   const server = await serveComponent({
@@ -84,6 +90,10 @@ export async function main(argv: string[]): Promise<void> {
   });
   logger.info({ manifest: manifest.file, runDir: manifest.runDir, components: supervisor.runners.map((r) => r.spec.name) }, "booting");
   supervisor.startAll();
+  whenAssemblyReady(supervisor, () => {
+    const message = readyMessage(supervisor.runners.length, Date.now() - startTime.getTime(), manifest.runDir);
+    logger.info({ runDir: manifest.runDir, components: supervisor.runners.length }, message);
+  });
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {

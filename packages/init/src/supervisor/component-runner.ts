@@ -105,7 +105,7 @@ export class ComponentRunner {
     readonly spec: ComponentSpec,
     private readonly environment: () => NodeJS.ProcessEnv,
     private readonly hooks: RunnerHooks,
-    private readonly echo: (line: string) => void,
+    private readonly echo: (component: string, text: string) => void,
     private readonly logger: Logger,
   ) {}
 
@@ -195,7 +195,7 @@ export class ComponentRunner {
       this.environment(),
       (stream, text, pid) => {
         this.logs.append({ stream, text, time: new Date(), pid });
-        this.echo(`[${this.spec.name}] ${text}`);
+        this.echo(this.spec.name, text);
       },
       (error, signal, pid) => this.signalFailed(error, signal, pid),
     );
