@@ -108,6 +108,13 @@ ${behaving("exit:3")}
   once:
 ${behaving("exit:0")}
     restart: { policy: on-failure }
+  ghost:
+    command: ["moby-no-such-program"]
+    restart: { policy: on-failure, delay: 10ms, startLimitBurst: 2 }
+  nowhere:
+    command: ["node", "-e", "0"]
+    workingDir: /nonexistent/moby-dir
+    restart: { policy: "no" }
 `);
     const sick = await assembly.until("sick", (c) => c.restarts >= 1 && running(c));
     assert.ok(sick.restarts >= 1);
@@ -130,6 +137,15 @@ ${behaving("exit:0")}
     const once = await assembly.until("once", (c) => c.state === ComponentState.STOPPED);
     assert.equal(once.restarts, 0);
     assert.equal(once.lastExit?.exitCode, 0);
+  });
+
+  it("says what could not be spawned and why, with no exit for a process that never ran", async () => {
+    const ghost = await assembly.until("ghost", (c) => c.state === ComponentState.FAILED);
+    assert.match(ghost.message, /"moby-no-such-program" was not found on PATH \(ENOENT\)/);
+    assert.equal(ghost.lastExit, undefined);
+    const nowhere = await assembly.until("nowhere", (c) => c.state !== ComponentState.STARTING && c.state !== ComponentState.PENDING);
+    assert.match(nowhere.message, /the working directory \/nonexistent\/moby-dir does not exist/);
+    assert.equal(nowhere.lastExit, undefined);
   });
 
   it("starts a failed component again on request, with a fresh start limit", async () => {

@@ -3,6 +3,7 @@
  * its output read line by line, stopped with SIGTERM then SIGKILL.
  */
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 
 /** How a process ended. */
@@ -15,6 +16,22 @@ export interface ProcessExit {
   time: Date;
   /** Why it could not be started, when it could not. */
   error?: string;
+}
+
+/** Says what could not be spawned and why, for a person: the program or the working directory, and the errno. */
+export function spawnFailure(error: NodeJS.ErrnoException, program: string, cwd: string): string {
+  const name = JSON.stringify(program);
+  switch (error.code) {
+    case "ENOENT":
+      if (!existsSync(cwd)) return `the working directory ${cwd} does not exist (ENOENT)`;
+      return program.includes("/")
+        ? `${name} was not found (ENOENT; a relative path is taken from the working directory ${cwd})`
+        : `${name} was not found on PATH (ENOENT)`;
+    case "EACCES":
+      return `${name} cannot be executed: permission denied (EACCES); is it a file with execute permission?`;
+    default:
+      return `${name} could not be spawned: ${error.message}`;
+  }
 }
 
 /** Told of a signal that could not be sent to a process group for a reason other than the group being gone. */
@@ -56,7 +73,7 @@ export class ManagedProcess {
     const [program, ...args] = command;
     const child = spawn(program!, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     const exited = new Promise<ProcessExit>((resolve) => {
-      child.once("error", (error) => resolve({ code: null, signal: null, time: new Date(), error: error.message }));
+      child.once("error", (error) => resolve({ code: null, signal: null, time: new Date(), error: spawnFailure(error, program!, cwd) }));
       child.once("exit", (code, signal) => resolve({ code, signal, time: new Date() }));
     });
     const pid = child.pid ?? 0;
