@@ -3,7 +3,7 @@
 // on the same run directory starts its own and supervises every component
 // it reports; a component that does not watch the pipe is stopped by the new
 // init before it starts its own. Every process a test starts is ended by
-// pid afterwards, even on failure. Run by `npm run faults` (over 30 s).
+// pid afterwards, even on failure.
 import assert from "node:assert/strict";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
