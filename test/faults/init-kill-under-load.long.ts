@@ -126,6 +126,7 @@ class ReferenceInit {
     this.connection = dialSocket(join(runDir, "init.sock"), { timeoutMs: 2000 });
   }
 
+  /** init's process id. */
   get pid(): number {
     return this.child.pid!;
   }
@@ -152,6 +153,7 @@ class ReferenceInit {
     throw new Error(`the assembly was not healthy within ${timeoutMs} ms; last: ${JSON.stringify(last?.map((c) => [c.name, c.state, c.health, c.pid, c.message]))}\n${this.output}`);
   }
 
+  /** Closes the connection to init's socket. */
   close(): void {
     this.connection.close();
   }
