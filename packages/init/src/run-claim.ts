@@ -136,8 +136,11 @@ export class RunClaim {
     if (previous === undefined && existsSync(claim.file)) {
       logger.warn({ file: claim.file }, `${claim.file} cannot be read as init's record; replacing it without stopping anything it named`);
     }
-    if (previous !== undefined) await claim.stopLeftovers(previous);
+    // Recorded first, the earlier init's live components with it: an init started meanwhile sees this one, and one started after a crash of this one still finds them.
+    const leftovers = previous === undefined ? [] : Object.entries(previous.components).filter(([, recorded]) => stillRuns(recorded));
+    for (const [name, recorded] of leftovers) claim.record.components[name] = recorded;
     claim.save();
+    if (previous !== undefined) await claim.stopLeftovers(previous.pid, leftovers);
     return claim;
   }
 
@@ -166,14 +169,13 @@ export class RunClaim {
     }
   }
 
-  /** Stops the components an earlier init left running, all at once, each SIGTERM then SIGKILL after its stop timeout. */
-  private async stopLeftovers(previous: ClaimRecord): Promise<void> {
-    const running = Object.entries(previous.components).filter(([, recorded]) => stillRuns(recorded));
+  /** Stops the components an earlier init (previousInit) left running, all at once, each SIGTERM then SIGKILL after its stop timeout. */
+  private async stopLeftovers(previousInit: number, leftovers: [string, RecordedComponent][]): Promise<void> {
     await Promise.all(
-      running.map(async ([name, recorded]) => {
+      leftovers.map(async ([name, recorded]) => {
         this.logger.warn(
-          { target: name, pid: recorded.pid, previousInit: previous.pid },
-          `component ${name} (pid ${recorded.pid}) of an earlier init (pid ${previous.pid}, gone) still runs: stopping it before starting its own`,
+          { target: name, pid: recorded.pid, previousInit },
+          `component ${name} (pid ${recorded.pid}) of an earlier init (pid ${previousInit}, gone) still runs: stopping it before starting its own`,
         );
         signalGroup(recorded.pid, "SIGTERM");
         if (!(await ended(recorded, recorded.stopTimeoutMs))) {
@@ -185,6 +187,7 @@ export class RunClaim {
         }
         // Whatever it started in its process group goes with it, as when init stops a component of its own.
         signalGroup(recorded.pid, "SIGKILL");
+        this.stopped(name, recorded.pid);
       }),
     );
   }
