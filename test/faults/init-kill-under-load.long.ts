@@ -278,7 +278,7 @@ describe("kill -9 under write load", { skip }, () => {
       if (victim === "init") {
         // How the killed init's components ended: by themselves through its pipe, or stopped by the new init.
         const stopped = init.output.split("\n").filter((line) => line.includes("of an earlier init (pid")).length;
-        t.diagnostic(`kill -9 init: ${old.size - stopped} components had exited through init's pipe, ${stopped} were stopped by the new init`);
+        t.diagnostic(`kill -9 init: components that exited through init's pipe: ${old.size - stopped}; still draining and stopped by the new init: ${stopped}`);
       }
       for (const c of current) seen.add(c.pid);
       await sleep(WRITE_MS);
