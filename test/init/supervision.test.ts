@@ -214,6 +214,7 @@ components:
   talker:
 ${behaving()}
 `,
+      undefined,
       ["--log-format", "pretty"],
     );
     try {
