@@ -65,6 +65,10 @@ ${behaving()}
     const connection = await dialComponent("c", { registrySocket: join(assembly.runDir, "init.sock") });
     await connection.waitForHealthy("", 5000);
     connection.close();
+    // As the CLI finds init: init.sock in $MOBY_RUN_DIR.
+    const found = await dialComponent("d", { env: { MOBY_RUN_DIR: assembly.runDir } });
+    await found.waitForHealthy("", 5000);
+    found.close();
   });
 
   it("restarts a component killed with SIGKILL, and it is healthy again", async () => {
