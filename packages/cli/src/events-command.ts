@@ -16,7 +16,10 @@ import {
   file_moby_events_v1_task_events,
 } from "@moby-core/events-api/v1";
 import type { Envelope } from "@moby-core/events-api/v1";
+import type { Client } from "@connectrpc/connect";
 import type { Write } from "./commands.js";
+import { caughtUp, pastUntil } from "./events-until.js";
+import type { StopRule } from "./events-until.js";
 import { writeStdout } from "./commands.js";
 import { componentError, dialComponent, locateComponent } from "./container-client.js";
 
@@ -30,6 +33,8 @@ export interface EventsOptions {
   oldest: boolean;
   /** One JSON object per line instead of the readable form. */
   json: boolean;
+  /** Stop at this time: at once for the events up to now when it is past, else when it comes. */
+  until?: Date;
   /** Ends the stream quietly when aborted (Ctrl-C). */
   stop?: AbortSignal;
 }
@@ -77,27 +82,43 @@ export function formatEventJson(envelope: Envelope): string {
   return JSON.stringify(json);
 }
 
+/** The stop rule of --until: for a time already past, the latest sequence the log holds now. */
+async function stopRule(client: Client<typeof EventsService>, until: Date): Promise<StopRule> {
+  if (until.getTime() > Date.now()) return { until };
+  const { latestSequence } = await client.getStatus({});
+  return { until, latestSequence };
+}
+
 /**
- * Prints events until the stream ends or options.stop aborts. The events
+ * Prints events until the stream ends, options.until is reached or options.stop aborts. The events
  * component is found through init's registry; a failure is one CliError
  * naming init or the events component, whichever could not be reached.
  */
 export async function eventsCommand(initSocketPath: string, options: EventsOptions, write: Write = writeStdout): Promise<void> {
   const events = dialComponent(await locateComponent(initSocketPath, EventsService.typeName));
   const start = options.since !== undefined ? StartPosition.AFTER_SEQUENCE : options.oldest ? StartPosition.OLDEST : StartPosition.NOW;
+  const ending = new AbortController();
+  const stop = options.stop ? AbortSignal.any([options.stop, ending.signal]) : ending.signal;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const stream = events.client(EventsService).subscribe(
-      { filters: options.filters, start, afterSequence: options.since ?? 0n },
-      options.stop ? { signal: options.stop } : {},
-    );
-    for await (const { envelope } of stream) {
-      if (envelope === undefined) continue;
-      write(`${options.json ? formatEventJson(envelope) : formatEvent(envelope)}\n`);
+    const client = events.client(EventsService);
+    const rule = options.until === undefined ? undefined : await stopRule(client, options.until);
+    if (rule !== undefined && rule.latestSequence === undefined) {
+      timer = setTimeout(() => ending.abort(), rule.until.getTime() - Date.now());
+    }
+    const stream = client.subscribe({ filters: options.filters, start, afterSequence: options.since ?? 0n }, { signal: stop });
+    for await (const { envelope, resumeAfterSequence } of stream) {
+      if (envelope !== undefined) {
+        if (rule !== undefined && pastUntil(rule, envelope.timestamp && timestampDate(envelope.timestamp))) break;
+        write(`${options.json ? formatEventJson(envelope) : formatEvent(envelope)}\n`);
+      }
+      if (rule !== undefined && caughtUp(rule, resumeAfterSequence)) break;
     }
   } catch (error) {
-    if (options.stop?.aborted === true) return;
+    if (stop.aborted) return;
     throw componentError(error);
   } finally {
+    clearTimeout(timer);
     events.close();
   }
 }

@@ -14,6 +14,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { defaultRunDir, initSocket, notADurationMessage, parseDuration } from "@moby-core/sdk";
 import { MAX_STOP_TIMEOUT_MS, listComponentsCommand, restartCommand, startCommand, stopCommand } from "./commands.js";
 import { eventsCommand } from "./events-command.js";
+import { parseUntil } from "./events-until.js";
 import { CliError } from "./init-client.js";
 import { addContainerCommands } from "./container-program.js";
 import { stdoutReaderGone } from "./container-output.js";
@@ -152,21 +153,23 @@ goes to stdout and its stderr to stderr, byte for byte.`,
 
   program
     .command("events")
-    .description("print the assembly's events as they happen (sequence, time, source, topic, payload), until Ctrl-C")
+    .description("print the assembly's events as they happen (sequence, time, source, topic, payload), until Ctrl-C or --until")
     .option("--filter <filter>", 'only events matching, e.g. topic~="^/containers/" or source==init,topic==/components/ready; repeat to OR', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option("--since <sequence>", "start after this sequence number (to resume where you stopped)", parseSequenceOption)
     .option("--oldest", "start from the oldest event kept")
+    .option("--until <time>", 'stop at this time: "now" (the events so far), a date and time, or a duration ago (10m)', (text: string) => parseUntil(text))
     .option(
       "--json",
       'print one JSON object per event and line (the Envelope\'s proto3 JSON); a payload of a type moby does not know is {"@type": its type URL, "value": its bytes in base64}',
     )
-    .action((options: { filter: string[]; since?: bigint; oldest?: boolean; json?: boolean }, command: Command) =>
+    .action((options: { filter: string[]; since?: bigint; oldest?: boolean; until?: Date; json?: boolean }, command: Command) =>
       untilInterrupted((stop) =>
         eventsCommand(socketOf(command), {
           filters: options.filter,
           ...(options.since === undefined ? {} : { since: options.since }),
           oldest: options.oldest === true,
           json: options.json === true,
+          ...(options.until === undefined ? {} : { until: options.until }),
           stop,
         }),
       ),
