@@ -114,3 +114,23 @@ describe("ids", () => {
     assert.match(newExecId(), /^e-[0-9a-f]{8}$/);
   });
 });
+
+describe("bind mounts", () => {
+  it("parses -v SRC:DST[:ro] against cwd and --mount's docker keys", async () => {
+    const { parseMount, parseVolume } = await import("./container-args.js");
+    assert.deepEqual(parseVolume("./data:/data:ro", "/home/u"), { source: "/home/u/data", target: "/data", readonly: true });
+    assert.deepEqual(parseVolume("/srv:/srv"), { source: "/srv", target: "/srv", readonly: false });
+    assert.deepEqual(parseMount("type=bind,src=/a,dst=/b,readonly"), { source: "/a", target: "/b", readonly: true });
+    assert.deepEqual(parseMount("type=bind,source=/a,target=/b,readonly=false"), { source: "/a", target: "/b", readonly: false });
+  });
+
+  it("refuses named volumes, relative targets and other mount types, naming the value", async () => {
+    const { parseMount, parseVolume } = await import("./container-args.js");
+    assert.throws(() => parseVolume("data:/data"), /named volumes do not exist here/);
+    assert.throws(() => parseVolume("/a:b"), /the target "b" is not an absolute path/);
+    assert.throws(() => parseVolume("/a:/b:rx"), /expected SRC:DST or SRC:DST:ro/);
+    assert.throws(() => parseMount("type=volume,source=v,target=/b"), /type=volume is not supported: only type=bind/);
+    assert.throws(() => parseMount("type=bind,target=/b"), /give both source=HOST_PATH and target=CONTAINER_PATH/);
+    assert.throws(() => parseMount("type=bind,source=/a,target=/b,color=red"), /unknown key "color"/);
+  });
+});

@@ -16,9 +16,13 @@ import {
   file_moby_events_v1_task_events,
 } from "@moby-core/events-api/v1";
 import type { Envelope } from "@moby-core/events-api/v1";
-import type { Write } from "./commands.js";
-import { writeStdout } from "./commands.js";
-import { componentError, dialComponent, locateComponent } from "./container-client.js";
+import type { Command } from "commander";
+import { InvalidArgumentError } from "commander";
+import { componentError, dialComponent, locateComponent } from "../../container-client.js";
+import type { Write } from "../../write.js";
+import { writeStdout } from "../../write.js";
+import { untilInterrupted } from "../shared.js";
+import type { SocketOf } from "../shared.js";
 
 /** What to print and from where. */
 export interface EventsOptions {
@@ -100,4 +104,35 @@ export async function eventsCommand(initSocketPath: string, options: EventsOptio
   } finally {
     events.close();
   }
+}
+
+/** Parses a --since value: a sequence number. */
+export function parseSequenceOption(text: string): bigint {
+  if (!/^\d+$/.test(text)) throw new InvalidArgumentError(`${JSON.stringify(text)} is not a sequence number`);
+  return BigInt(text);
+}
+
+/** Adds `events` to program. */
+export function registerEvents(program: Command, socketOf: SocketOf): void {
+  program
+    .command("events")
+    .description("print the assembly's events as they happen (sequence, time, source, topic, payload), until Ctrl-C")
+    .option("--filter <filter>", 'only events matching, e.g. topic~="^/containers/" or source==init,topic==/components/ready; repeat to OR', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option("--since <sequence>", "start after this sequence number (to resume where you stopped)", parseSequenceOption)
+    .option("--oldest", "start from the oldest event kept")
+    .option(
+      "--json",
+      'print one JSON object per event and line (the Envelope\'s proto3 JSON); a payload of a type moby does not know is {"@type": its type URL, "value": its bytes in base64}',
+    )
+    .action((options: { filter: string[]; since?: bigint; oldest?: boolean; json?: boolean }, command: Command) =>
+      untilInterrupted((stop) =>
+        eventsCommand(socketOf(command), {
+          filters: options.filter,
+          ...(options.since === undefined ? {} : { since: options.since }),
+          oldest: options.oldest === true,
+          json: options.json === true,
+          stop,
+        }),
+      ),
+    );
 }
