@@ -56,12 +56,17 @@ export async function inspectContainer(services: ContainerServices, id: string, 
   const runtime = await services.runtime();
   const task = (await unlessNotFound(() => runtime.getTask({ containerId: id })))?.task;
   let record: Container | undefined;
+  let unavailable: string | undefined;
   try {
     record = (await unlessNotFound(async () => (await services.store()).getContainer({ id })))?.container;
   } catch (error) {
-    note(`moby: note: ${id}: its record is unavailable (${componentError(error).message})\n`);
+    unavailable = componentError(error).message;
   }
-  if (task === undefined && record === undefined) throw new CliError("no such container: no task in the runtime, no record in the store", EXIT_REFUSED);
+  if (task === undefined && record === undefined) {
+    if (unavailable !== undefined) throw new CliError(`no task in the runtime, and its record is unavailable: ${unavailable}`);
+    throw new CliError("no such container: no task in the runtime, no record in the store (moby ps -a lists them)", EXIT_REFUSED);
+  }
+  if (unavailable !== undefined) note(`moby: note: ${id}: its record is unavailable (${unavailable}); record is null\n`);
   return { id, record: record === undefined ? null : recordJson(record), task: task === undefined ? null : toJson(TaskSchema, task) };
 }
 
