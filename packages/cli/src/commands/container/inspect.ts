@@ -45,9 +45,10 @@ async function unlessNotFound<T>(call: () => Promise<T>): Promise<T | undefined>
 
 /** A record as inspect shows it: proto3 JSON, the spec decoded. */
 export function recordJson(container: Container): JsonValue {
-  const json = toJson(ContainerSchema, container) as { [key: string]: JsonValue };
-  const document = specDocumentOf(container);
-  if (document !== undefined) json["spec"] = document as JsonValue;
+  // The Any cannot go through toJson without a registry of every spec type: the OCI spec is decoded, any other type shown as bytes.
+  const json = toJson(ContainerSchema, { ...container, spec: undefined }) as { [key: string]: JsonValue };
+  const spec = container.spec;
+  if (spec !== undefined) json["spec"] = (specDocumentOf(container) as JsonValue | undefined) ?? { "@type": spec.typeUrl, value: Buffer.from(spec.value).toString("base64") };
   return json;
 }
 
