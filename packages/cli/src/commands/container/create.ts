@@ -7,7 +7,7 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { collectEnv, collectLabel, collectMount, collectVolume, newContainerId, collectContainerId, parseContainerId, parseUser, parseWorkdir } from "../../container-args.js";
+import { collectEnv, collectLabel, collectMount, collectVolume, newContainerId, parseContainerId, parseUser, parseWorkdir } from "../../container-args.js";
 import type { BindMount, UserIds } from "../../container-args.js";
 import type { ContainerServices } from "../../container-client.js";
 import { withContainerServices } from "../../container-client.js";

@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { Interrupts, attach } from "../../attach.js";
-import { collectEnv, newExecId, collectContainerId, parseContainerId, parseUser, parseWorkdir } from "../../container-args.js";
+import { collectEnv, newExecId, parseContainerId, parseUser, parseWorkdir } from "../../container-args.js";
 import type { UserIds } from "../../container-args.js";
 import { withContainerServices } from "../../container-client.js";
 import { AttachedOutput, processOutput } from "../../container-output.js";

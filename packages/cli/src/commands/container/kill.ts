@@ -1,6 +1,6 @@
 /** `moby kill ID...`: a signal (default SIGKILL, as docker kill) to each container's main process, or all its processes. */
 import type { Command } from "commander";
-import { SIGKILL, collectContainerId, parseContainerId, parseSignal } from "../../container-args.js";
+import { SIGKILL, collectContainerId, parseSignal } from "../../container-args.js";
 import { withContainerServices } from "../../container-client.js";
 import type { Write } from "../../write.js";
 import { writeStdout } from "../../write.js";

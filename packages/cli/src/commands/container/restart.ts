@@ -1,6 +1,6 @@
 /** `moby restart ID...`: stop (SIGTERM, SIGKILL after -t seconds) and start again, as docker restart. */
 import type { Command } from "commander";
-import { collectContainerId, parseContainerId, parseStopSeconds } from "../../container-args.js";
+import { collectContainerId, parseStopSeconds } from "../../container-args.js";
 import { withContainerServices } from "../../container-client.js";
 import type { Write } from "../../write.js";
 import { writeStdout } from "../../write.js";

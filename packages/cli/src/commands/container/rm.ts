@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { Code, ConnectError } from "@moby-core/sdk";
-import { SIGKILL, collectContainerId, parseContainerId } from "../../container-args.js";
+import { SIGKILL, collectContainerId } from "../../container-args.js";
 import type { ContainerServices } from "../../container-client.js";
 import { componentError, hasCode, withContainerServices } from "../../container-client.js";
 import { EXIT_REFUSED } from "../../exit-codes.js";

@@ -7,7 +7,7 @@
 import type { Command } from "commander";
 import { Code } from "@moby-core/sdk";
 import { Status } from "@moby-core/container-runtime-api/v1";
-import { collectContainerId, parseContainerId } from "../../container-args.js";
+import { collectContainerId } from "../../container-args.js";
 import type { ContainerServices } from "../../container-client.js";
 import { hasCode, withContainerServices } from "../../container-client.js";
 import type { Write } from "../../write.js";

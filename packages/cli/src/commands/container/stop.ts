@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { Code } from "@moby-core/sdk";
-import { SIGKILL, SIGTERM, collectContainerId, parseContainerId, parseStopSeconds } from "../../container-args.js";
+import { SIGKILL, SIGTERM, collectContainerId, parseStopSeconds } from "../../container-args.js";
 import type { ContainerServices } from "../../container-client.js";
 import { hasCode, withContainerServices } from "../../container-client.js";
 import type { Write } from "../../write.js";

@@ -1,7 +1,7 @@
 /** `moby wait ID...`: waits until each container has exited and prints its exit code (128 + the signal when a signal ended it), as docker wait. */
 import type { Command } from "commander";
 import { exitCodeOf } from "../../attach.js";
-import { collectContainerId, parseContainerId } from "../../container-args.js";
+import { collectContainerId } from "../../container-args.js";
 import { withContainerServices } from "../../container-client.js";
 import type { Write } from "../../write.js";
 import { writeStdout } from "../../write.js";
