@@ -17,12 +17,13 @@ import {
 } from "@moby-core/events-api/v1";
 import type { Envelope } from "@moby-core/events-api/v1";
 import type { Command } from "commander";
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 import { componentError, dialComponent, locateComponent } from "../../container-client.js";
+import { collectEventFilter, eventFilters } from "../../event-filter.js";
 import type { Write } from "../../write.js";
 import { writeStdout } from "../../write.js";
-import { untilInterrupted } from "../shared.js";
-import type { SocketOf } from "../shared.js";
+import { parseFormat, untilInterrupted, wantsJson } from "../shared.js";
+import type { OutputFormat, SocketOf } from "../shared.js";
 
 /** What to print and from where. */
 export interface EventsOptions {
@@ -117,20 +118,28 @@ export function registerEvents(program: Command, socketOf: SocketOf): void {
   program
     .command("events")
     .description("print the assembly's events as they happen (sequence, time, source, topic, payload), until Ctrl-C")
-    .option("--filter <filter>", 'only events matching, e.g. topic~="^/containers/" or source==init,topic==/components/ready; repeat to OR', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option(
+      "-f, --filter <filter>",
+      'only events matching: the grammar, e.g. topic~="^/containers/" or source==init,topic==/components/ready (repeat to OR), or docker\'s topic=VALUE, source=VALUE (one key\'s values OR-ed, keys AND-ed)',
+      collectEventFilter,
+      [] as string[],
+    )
     .option("--since <sequence>", "start after this sequence number (to resume where you stopped)", parseSequenceOption)
     .option("--oldest", "start from the oldest event kept")
-    .option(
-      "--json",
-      'print one JSON object per event and line (the Envelope\'s proto3 JSON); a payload of a type moby does not know is {"@type": its type URL, "value": its bytes in base64}',
+    .addOption(
+      new Option(
+        "--format <format>",
+        'json or table (default: table); json: one JSON object per event and line (the Envelope\'s proto3 JSON); a payload of a type moby does not know is {"@type": its type URL, "value": its bytes in base64}',
+      ).argParser(parseFormat),
     )
-    .action((options: { filter: string[]; since?: bigint; oldest?: boolean; json?: boolean }, command: Command) =>
+    .option("--json", "the same as --format json")
+    .action((options: { filter: string[]; since?: bigint; oldest?: boolean; format?: OutputFormat; json?: boolean }, command: Command) =>
       untilInterrupted((stop) =>
         eventsCommand(socketOf(command), {
-          filters: options.filter,
+          filters: eventFilters(options.filter),
           ...(options.since === undefined ? {} : { since: options.since }),
           oldest: options.oldest === true,
-          json: options.json === true,
+          json: wantsJson(options),
           stop,
         }),
       ),
