@@ -274,11 +274,14 @@ describe("moby CLI against moby-init", () => {
   });
 
   it("exits 0 for help asked for: moby help, moby --help, moby help COMMAND", async () => {
-    for (const args of [["help"], ["--help"], ["help", "ps"], ["component", "--help"]]) {
+    for (const args of [["help"], ["--help"], ["help", "ps"], ["component", "--help"], ["component"]]) {
       const result = await moby(runDir, ...args);
       assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
       assert.match(result.stdout, /^Usage: moby/);
     }
+    const unknown = await moby(runDir, "component", "frobnicate");
+    assert.equal(unknown.code, 125);
+    assert.equal(unknown.stderr, 'moby: unknown command "component frobnicate": the component commands are ls, start, stop, restart, logs (moby component --help)\n');
   });
 
   it("lists components as component ls too: the same JSON with --format json, names with -q", async () => {
