@@ -175,15 +175,30 @@ export class ContainerServices {
 
 /**
  * Runs use with the container services of the assembly whose init serves
- * on initSocket, closes them, and rethrows any failure as a CliError.
+ * on initSocket, closes them, and rethrows any failure as a CliError
+ * (containerError: with what to do when a container has no task or has exited).
  */
 export async function withContainerServices<T>(initSocket: string, use: (services: ContainerServices) => Promise<T>): Promise<T> {
   const services = new ContainerServices(initSocket);
   try {
     return await use(services);
   } catch (error) {
-    throw componentError(error);
+    throw containerError(error);
   } finally {
     services.close();
   }
+}
+
+/**
+ * componentError for a request about one container, with what to do added
+ * to the runtime's answers that lack it: no task (moby ps -a lists the
+ * containers), a task that has exited (moby start runs it again).
+ */
+export function containerError(error: unknown): CliError {
+  const failure = componentError(error);
+  if (error instanceof CliError) return failure;
+  const code = ConnectError.from(error).code;
+  if (code === Code.NotFound && /^no task for container /.test(failure.message)) return new CliError(`${failure.message} (moby ps -a lists the containers)`, failure.exitCode);
+  if (code === Code.FailedPrecondition && /is STOPPED: it has exited$/.test(failure.message)) return new CliError(`${failure.message} (moby start runs it again)`, failure.exitCode);
+  return failure;
 }

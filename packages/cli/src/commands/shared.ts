@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import { InvalidArgumentError, Option } from "commander";
 import type { Write } from "../write.js";
 import { writeStdout } from "../write.js";
-import { componentError } from "../container-client.js";
+import { componentError, containerError } from "../container-client.js";
 
 /** Gives init's socket for a command being run (from the global --run-dir). */
 export type SocketOf = (command: Command) => string;
@@ -83,4 +83,16 @@ export function parseTailOption(text: string): number {
   if (text === "all") return 0;
   if (!/^\d+$/.test(text) || Number(text) > 0xffff_ffff) throw new InvalidArgumentError(`${JSON.stringify(text)} is not a number of lines (or all)`);
   return Number(text);
+}
+
+/** forEachId for container ids: the runtime's refusals get what to do (see containerError). */
+export function forEachContainer(ids: readonly string[], act: (id: string) => Promise<string | void>, write: Write = writeStdout): Promise<number> {
+  return forEachId(
+    ids,
+    (id) =>
+      act(id).catch((error: unknown) => {
+        throw containerError(error);
+      }),
+    write,
+  );
 }

@@ -4,14 +4,14 @@ import { SIGKILL, collectContainerId, parseSignal } from "../../container-args.j
 import { withContainerServices } from "../../container-client.js";
 import type { Write } from "../../write.js";
 import { writeStdout } from "../../write.js";
-import { forEachId } from "../shared.js";
+import { forEachContainer } from "../shared.js";
 import type { SocketOf } from "../shared.js";
 
 /** `moby kill ID...`: each in turn, printing each id signalled; returns the exit code. */
 export function killCommand(initSocket: string, ids: string[], options: { signal: number; all: boolean }, write: Write = writeStdout): Promise<number> {
   return withContainerServices(initSocket, async (services) => {
     const runtime = await services.runtime();
-    return forEachId(ids, async (id) => void (await runtime.killTask({ containerId: id, signal: options.signal, all: options.all })), write);
+    return forEachContainer(ids, async (id) => void (await runtime.killTask({ containerId: id, signal: options.signal, all: options.all })), write);
   });
 }
 

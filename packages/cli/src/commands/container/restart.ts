@@ -4,7 +4,7 @@ import { collectContainerId, parseStopSeconds } from "../../container-args.js";
 import { withContainerServices } from "../../container-client.js";
 import type { Write } from "../../write.js";
 import { writeStdout } from "../../write.js";
-import { forEachId } from "../shared.js";
+import { forEachContainer } from "../shared.js";
 import type { SocketOf } from "../shared.js";
 import { startContainer } from "./start.js";
 import { DEFAULT_STOP_SECONDS, stopContainer } from "./stop.js";
@@ -12,7 +12,7 @@ import { DEFAULT_STOP_SECONDS, stopContainer } from "./stop.js";
 /** `moby restart ID...`: each in turn, printing each id restarted; returns the exit code. */
 export function restartCommand(initSocket: string, ids: string[], options: { seconds: number }, write: Write = writeStdout): Promise<number> {
   return withContainerServices(initSocket, (services) =>
-    forEachId(
+    forEachContainer(
       ids,
       async (id) => {
         await stopContainer(services, id, options.seconds);

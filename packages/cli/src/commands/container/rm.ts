@@ -12,7 +12,7 @@ import { EXIT_REFUSED } from "../../exit-codes.js";
 import { CliError } from "../../init-client.js";
 import type { Write } from "../../write.js";
 import { writeStdout } from "../../write.js";
-import { forEachId } from "../shared.js";
+import { forEachContainer } from "../shared.js";
 import type { SocketOf } from "../shared.js";
 
 /**
@@ -67,7 +67,7 @@ export async function removeContainer(services: ContainerServices, id: string, f
 
 /** `moby rm ID...`: each in turn, printing each id removed; returns the exit code. */
 export function rmCommand(initSocket: string, ids: string[], options: { force: boolean }, write: Write = writeStdout): Promise<number> {
-  return withContainerServices(initSocket, (services) => forEachId(ids, (id) => removeContainer(services, id, options.force), write));
+  return withContainerServices(initSocket, (services) => forEachContainer(ids, (id) => removeContainer(services, id, options.force), write));
 }
 
 /** Adds `rm` to program. */

@@ -12,7 +12,7 @@ import type { ContainerServices } from "../../container-client.js";
 import { hasCode, withContainerServices } from "../../container-client.js";
 import type { Write } from "../../write.js";
 import { writeStdout } from "../../write.js";
-import { forEachId } from "../shared.js";
+import { forEachContainer } from "../shared.js";
 import type { SocketOf } from "../shared.js";
 
 /** The task status of id, or undefined when it has no task. */
@@ -37,7 +37,7 @@ export async function startContainer(services: ContainerServices, id: string): P
 
 /** `moby start ID...`: each in turn, printing each id started; returns the exit code. */
 export function startCommand(initSocket: string, ids: string[], write: Write = writeStdout): Promise<number> {
-  return withContainerServices(initSocket, (services) => forEachId(ids, (id) => startContainer(services, id), write));
+  return withContainerServices(initSocket, (services) => forEachContainer(ids, (id) => startContainer(services, id), write));
 }
 
 /** Adds `start` to program. */

@@ -10,7 +10,7 @@ import type { ContainerServices } from "../../container-client.js";
 import { hasCode, withContainerServices } from "../../container-client.js";
 import type { Write } from "../../write.js";
 import { writeStdout } from "../../write.js";
-import { forEachId } from "../shared.js";
+import { forEachContainer } from "../shared.js";
 import type { SocketOf } from "../shared.js";
 
 /** docker stop's default grace period, in seconds. */
@@ -48,7 +48,7 @@ export async function stopContainer(services: ContainerServices, id: string, sec
 
 /** `moby stop ID...`: each in turn, printing each id stopped; returns the exit code. */
 export function stopCommand(initSocket: string, ids: string[], options: { seconds: number }, write: Write = writeStdout): Promise<number> {
-  return withContainerServices(initSocket, (services) => forEachId(ids, (id) => stopContainer(services, id, options.seconds), write));
+  return withContainerServices(initSocket, (services) => forEachContainer(ids, (id) => stopContainer(services, id, options.seconds), write));
 }
 
 /** Adds `stop` to program. */

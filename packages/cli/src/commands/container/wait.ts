@@ -5,14 +5,14 @@ import { collectContainerId } from "../../container-args.js";
 import { withContainerServices } from "../../container-client.js";
 import type { Write } from "../../write.js";
 import { writeStdout } from "../../write.js";
-import { forEachId } from "../shared.js";
+import { forEachContainer } from "../shared.js";
 import type { SocketOf } from "../shared.js";
 
 /** `moby wait ID...`: each in turn, one exit code per line; returns moby's exit code (0 unless an id failed). */
 export function waitCommand(initSocket: string, ids: string[], write: Write = writeStdout): Promise<number> {
   return withContainerServices(initSocket, async (services) => {
     const waits = await services.runtimeWaits();
-    return forEachId(ids, async (id) => String(exitCodeOf((await waits.waitTask({ containerId: id })).exitStatus)), write);
+    return forEachContainer(ids, async (id) => String(exitCodeOf((await waits.waitTask({ containerId: id })).exitStatus)), write);
   });
 }
 
