@@ -175,6 +175,24 @@ describe("moby's docker habits against a real assembly", { skip }, () => {
     await ok(runDir, "rm", id);
   });
 
+  it("cuts a container's logs with --since and --until, by the time the runtime read the output", async () => {
+    const id = cid("timed");
+    await runDetached(id, "echo one; while [ ! -e /tmp/go ]; do sleep 0.1; done; echo two");
+    await waitForOutput(id, "one\n");
+    // "one" was read before this moment, "two" is written only after it.
+    const between = new Date().toISOString();
+    await ok(runDir, "exec", id, "--", "touch", "/tmp/go");
+    assert.equal((await ok(runDir, "wait", id)).stdout, "0\n");
+    assert.equal((await ok(runDir, "logs", id)).stdout, "one\ntwo\n");
+    assert.equal((await ok(runDir, "logs", "--since", between, id)).stdout, "two\n");
+    assert.equal((await ok(runDir, "logs", "--until", between, id)).stdout, "one\n");
+    assert.equal((await ok(runDir, "logs", "--since", "1h", id)).stdout, "one\ntwo\n", "a duration before now");
+    const bad = await moby(runDir, "logs", "--since", "yesterday", id);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /--since "yesterday": give a duration before now \(10m\), an RFC 3339 time/);
+    await ok(runDir, "rm", id);
+  });
+
   it("kills and removes several containers, going on past a missing one and exiting 1", async () => {
     const [x, y, missing] = [cid("multi-x"), cid("multi-y"), cid("multi-missing")];
     await runDetached(x, IGNORES_TERM);

@@ -134,3 +134,15 @@ describe("bind mounts", () => {
     assert.throws(() => parseMount("type=bind,source=/a,target=/b,color=red"), /unknown key "color"/);
   });
 });
+
+describe("parseLogTime", () => {
+  it("reads a duration before now, an RFC 3339 time and Unix seconds", async () => {
+    const { parseLogTime } = await import("./container-args.js");
+    const now = new Date("2026-12-06T02:00:00Z");
+    assert.equal(parseLogTime("10m", "--since", now).toISOString(), "2026-12-06T01:50:00.000Z");
+    assert.equal(parseLogTime("2026-12-06T01:00:00.5Z", "--since", now).toISOString(), "2026-12-06T01:00:00.500Z");
+    assert.equal(parseLogTime("1765000000.5", "--since", now).getTime(), 1_765_000_000_500);
+    assert.throws(() => parseLogTime("yesterday", "--until", now), /--until "yesterday": give a duration/);
+    assert.throws(() => parseLogTime("2026-13-45T99:00:00Z", "--until", now), /--until/);
+  });
+});

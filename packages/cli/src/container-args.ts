@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { constants } from "node:os";
 import { resolve as resolvePath } from "node:path";
 import { InvalidArgumentError } from "commander";
-import { MAX_ID_LENGTH, isId } from "@moby-core/sdk";
+import { MAX_ID_LENGTH, isId, parseDuration } from "@moby-core/sdk";
 
 /** The highest signal number the runtime accepts (KillTask's rule). */
 export const MAX_SIGNAL = 64;
@@ -221,4 +221,17 @@ export function parseStopSeconds(text: string): number {
 /** A commander collector of variadic container ids (rm, stop, wait, ...): each checked by the id rule. */
 export function collectContainerId(text: string, previous: string[] | undefined): string[] {
   return [...(Array.isArray(previous) ? previous : []), parseContainerId(text)];
+}
+
+/**
+ * Parses docker logs' --since/--until: a duration before now ("10m",
+ * "1h30m"), an RFC 3339 time ("2026-12-06T02:00:00Z"), or Unix seconds
+ * ("1765000000", "1765000000.5"). what names the option in messages.
+ */
+export function parseLogTime(text: string, what: string, now = new Date()): Date {
+  const ms = parseDuration(text);
+  if (ms !== undefined) return new Date(now.getTime() - ms);
+  if (/^\d+(\.\d+)?$/.test(text)) return new Date(Number(text) * 1_000);
+  if (/^\d{4}-\d{2}-\d{2}T/.test(text) && !Number.isNaN(Date.parse(text))) return new Date(Date.parse(text));
+  throw new InvalidArgumentError(`${what} ${JSON.stringify(text)}: give a duration before now (10m), an RFC 3339 time (2026-12-06T02:00:00Z) or Unix seconds`);
 }

@@ -1,10 +1,11 @@
 /**
  * `moby logs ID`: a container's output, its stdout to stdout and its
- * stderr to stderr, byte for byte (a component's is `moby component logs`).
+ * stderr to stderr, byte for byte (a component's is `moby component logs`);
+ * --since and --until cut it by the time the runtime read each chunk.
  */
 import type { Command } from "commander";
 import { Code } from "@moby-core/sdk";
-import { parseContainerId } from "../../container-args.js";
+import { parseContainerId, parseLogTime } from "../../container-args.js";
 import { hasCode, withContainerServices } from "../../container-client.js";
 import { copyOutput } from "../../container-output.js";
 import type { Output } from "../../container-output.js";
@@ -19,6 +20,10 @@ export interface ContainerLogsOptions {
   follow: boolean;
   /** Only the last tail lines first; 0 for all. */
   tail: number;
+  /** Only output read at or after this time. */
+  since?: Date;
+  /** Only output read at or before this time. */
+  until?: Date;
   /** Ends a followed stream quietly (Ctrl-C). */
   stop?: AbortSignal;
 }
@@ -38,7 +43,14 @@ export async function containerLogsCommand(initSocket: string, id: string, optio
       try {
         await copyOutput(
           await services.runtime(),
-          { containerId: id, follow: options.follow, ...(options.tail === 0 ? {} : { tail: options.tail }), ...(options.stop === undefined ? {} : { stop: options.stop }) },
+          {
+            containerId: id,
+            follow: options.follow,
+            ...(options.tail === 0 ? {} : { tail: options.tail }),
+            ...(options.since === undefined ? {} : { since: options.since }),
+            ...(options.until === undefined ? {} : { until: options.until }),
+            ...(options.stop === undefined ? {} : { stop: options.stop }),
+          },
           output,
         );
       } catch (error) {
@@ -62,8 +74,15 @@ export function registerLogs(program: Command, socketOf: SocketOf): void {
     .argument("<id>", "the container id", parseContainerId)
     .option("-f, --follow", "keep printing until the container's process has exited (or Ctrl-C)")
     .option("-n, --tail <lines>", "print only the last <lines> kept lines first (0 or all: all)", parseTailOption, 0)
-    .action(async (id: string, options: { follow?: boolean; tail: number }, command: Command) => {
-      const settings = { follow: options.follow === true, tail: options.tail };
+    .option("--since <time>", "only output from this time on: a duration before now (10m), an RFC 3339 time or Unix seconds", (text: string) => parseLogTime(text, "--since"))
+    .option("--until <time>", "only output up to this time (the same forms as --since)", (text: string) => parseLogTime(text, "--until"))
+    .action(async (id: string, options: { follow?: boolean; tail: number; since?: Date; until?: Date }, command: Command) => {
+      const settings = {
+        follow: options.follow === true,
+        tail: options.tail,
+        ...(options.since === undefined ? {} : { since: options.since }),
+        ...(options.until === undefined ? {} : { until: options.until }),
+      };
       if (!settings.follow) return containerLogsCommand(socketOf(command), id, settings);
       await untilInterrupted((stop) => containerLogsCommand(socketOf(command), id, { ...settings, stop }));
     });
