@@ -22,9 +22,9 @@ import { parse } from "yaml";
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Where a package keeps its shipped .proto sources. */
-export const SHIPPED_PROTO_DIR = "proto";
+const SHIPPED_PROTO_DIR = "proto";
 /** The file name of a package's shipped buf image. */
-export const SHIPPED_IMAGE = "image.binpb";
+const SHIPPED_IMAGE = "image.binpb";
 
 interface PackageJson {
   name: string;
@@ -32,7 +32,7 @@ interface PackageJson {
 }
 
 /** The proto directories (`moby/component/v1`) an API package's `./vN` entry points were generated from. */
-export function protoDirsOf(pkg: PackageJson): string[] {
+function protoDirsOf(pkg: PackageJson): string[] {
   const dirs: string[] = [];
   for (const [entry, target] of Object.entries(pkg.exports ?? {})) {
     if (!/^\.\/v\d+$/.test(entry)) continue;
@@ -46,7 +46,7 @@ export function protoDirsOf(pkg: PackageJson): string[] {
 }
 
 /** The source directories buf.gen.yaml generates from, relative to the repository root. */
-export function protoRoots(): string[] {
+function protoRoots(): string[] {
   const template = parse(readFileSync(join(repoRoot, "buf.gen.yaml"), "utf8")) as { inputs?: { directory?: string }[] };
   return (template.inputs ?? []).flatMap((input) => (input.directory ? [input.directory] : []));
 }

@@ -95,6 +95,25 @@ describe("moby events against a real assembly", () => {
     assert.deepEqual(await readable.exited, { code: 0, signal: null }, readable.stderr);
   });
 
+  it("stops by itself with --until: now prints the events so far, a past time those up to it", async () => {
+    const first = await publish("/custom/until", unknownPayload([10, 1, 67]));
+    const second = await publish("/custom/until", unknownPayload([10, 1, 68]));
+    const filter = `source==${SOURCE},topic==/custom/until`;
+    const sofar = await ok(runDir, "events", "--oldest", "--until", "now", "--filter", filter);
+    assert.deepEqual(
+      sofar.stdout.trimEnd().split("\n").map((line) => line.split("  ")[0]),
+      [first, second],
+    );
+    const until = (await ok(runDir, "events", "--oldest", "--until", "2000-01-01T00:00:00Z", "--filter", filter)).stdout;
+    assert.equal(until, "", "nothing happened before 2000");
+    const soon = new Date(Date.now() + 1500).toISOString();
+    const waiting = await ok(runDir, "events", "--until", soon, "--filter", filter);
+    assert.equal(waiting.stdout, "", "a future time waits for it, printing what comes, then ends");
+    const bad = await moby(runDir, "events", "--until", "yesterday");
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /"yesterday" is not "now", a date and time .* or a duration ago/);
+  });
+
   it("names the events component and its socket when it is down and init is up", async () => {
     await ok(runDir, "component", "stop", "events");
     try {

@@ -1,8 +1,8 @@
 // The release flow's versioning step on a scratch copy of the workspace
 // manifests: one recorded change to one package versions every public package
 // together (one fixed group), rewrites their exact pins of each other, writes
-// a CHANGELOG.md per package, consumes the changeset and leaves private
-// packages alone.
+// a CHANGELOG.md per package, consumes the changeset, and leaves private
+// packages (the example) at their version with their pins updated.
 import assert from "node:assert/strict";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +16,7 @@ interface PackageJson {
   private?: boolean;
   workspaces?: string[];
   dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
 }
 
 const read = (dir: string, path = "package.json") => JSON.parse(readFileSync(join(dir, path), "utf8")) as PackageJson;
@@ -47,14 +48,15 @@ describe("npm run version-packages (changesets)", () => {
 
     for (const [dir, old] of before) {
       const now = read(scratch, `${dir}/package.json`);
+      const pins = { ...now.dependencies, ...now.devDependencies };
+      for (const [dep, range] of Object.entries(pins)) {
+        if (dep.startsWith("@moby-core/")) assert.equal(range, next, `${old.name} pins ${dep} at exactly ${next}`);
+      }
       if (old.private) {
         assert.equal(now.version, old.version, `${old.name} (private) keeps its version`);
         continue;
       }
       assert.equal(now.version, next, `${old.name} moves to ${next} with the others`);
-      for (const [dep, range] of Object.entries(now.dependencies ?? {})) {
-        if (dep.startsWith("@moby-core/")) assert.equal(range, next, `${old.name} pins ${dep} at exactly ${next}`);
-      }
       assert.ok(existsSync(join(scratch, dir, "CHANGELOG.md")), `${old.name} has a CHANGELOG.md`);
     }
     const changelog = readFileSync(join(scratch, "packages/events-api/CHANGELOG.md"), "utf8");

@@ -16,10 +16,13 @@ import {
   file_moby_events_v1_task_events,
 } from "@moby-core/events-api/v1";
 import type { Envelope } from "@moby-core/events-api/v1";
+import type { Client } from "@connectrpc/connect";
 import type { Command } from "commander";
 import { InvalidArgumentError, Option } from "commander";
 import { componentError, dialComponent, locateComponent } from "../../container-client.js";
 import { collectEventFilter, eventFilters } from "../../event-filter.js";
+import { caughtUp, parseUntil, pastUntil } from "../../events-until.js";
+import type { StopRule } from "../../events-until.js";
 import type { Write } from "../../write.js";
 import { writeStdout } from "../../write.js";
 import { parseFormat, untilInterrupted, wantsJson } from "../shared.js";
@@ -35,6 +38,8 @@ export interface EventsOptions {
   oldest: boolean;
   /** One JSON object per line instead of the readable form. */
   json: boolean;
+  /** Stop at this time: at once for the events up to now when it is past, else when it comes. */
+  until?: Date;
   /** Ends the stream quietly when aborted (Ctrl-C). */
   stop?: AbortSignal;
 }
@@ -82,27 +87,43 @@ export function formatEventJson(envelope: Envelope): string {
   return JSON.stringify(json);
 }
 
+/** The stop rule of --until: for a time already past, the latest sequence the log holds now. */
+async function stopRule(client: Client<typeof EventsService>, until: Date): Promise<StopRule> {
+  if (until.getTime() > Date.now()) return { until };
+  const { latestSequence } = await client.getStatus({});
+  return { until, latestSequence };
+}
+
 /**
- * Prints events until the stream ends or options.stop aborts. The events
+ * Prints events until the stream ends, options.until is reached or options.stop aborts. The events
  * component is found through init's registry; a failure is one CliError
  * naming init or the events component, whichever could not be reached.
  */
 export async function eventsCommand(initSocketPath: string, options: EventsOptions, write: Write = writeStdout): Promise<void> {
   const events = dialComponent(await locateComponent(initSocketPath, EventsService.typeName));
   const start = options.since !== undefined ? StartPosition.AFTER_SEQUENCE : options.oldest ? StartPosition.OLDEST : StartPosition.NOW;
+  const ending = new AbortController();
+  const stop = options.stop ? AbortSignal.any([options.stop, ending.signal]) : ending.signal;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const stream = events.client(EventsService).subscribe(
-      { filters: options.filters, start, afterSequence: options.since ?? 0n },
-      options.stop ? { signal: options.stop } : {},
-    );
-    for await (const { envelope } of stream) {
-      if (envelope === undefined) continue;
-      write(`${options.json ? formatEventJson(envelope) : formatEvent(envelope)}\n`);
+    const client = events.client(EventsService);
+    const rule = options.until === undefined ? undefined : await stopRule(client, options.until);
+    if (rule !== undefined && rule.latestSequence === undefined) {
+      timer = setTimeout(() => ending.abort(), rule.until.getTime() - Date.now());
+    }
+    const stream = client.subscribe({ filters: options.filters, start, afterSequence: options.since ?? 0n }, { signal: stop });
+    for await (const { envelope, resumeAfterSequence } of stream) {
+      if (envelope !== undefined) {
+        if (rule !== undefined && pastUntil(rule, envelope.timestamp && timestampDate(envelope.timestamp))) break;
+        write(`${options.json ? formatEventJson(envelope) : formatEvent(envelope)}\n`);
+      }
+      if (rule !== undefined && caughtUp(rule, resumeAfterSequence)) break;
     }
   } catch (error) {
-    if (options.stop?.aborted === true) return;
+    if (stop.aborted) return;
     throw componentError(error);
   } finally {
+    clearTimeout(timer);
     events.close();
   }
 }
@@ -117,7 +138,7 @@ export function parseSequenceOption(text: string): bigint {
 export function registerEvents(program: Command, socketOf: SocketOf): void {
   program
     .command("events")
-    .description("print the assembly's events as they happen (sequence, time, source, topic, payload), until Ctrl-C")
+    .description("print the assembly's events as they happen (sequence, time, source, topic, payload), until Ctrl-C or --until")
     .option(
       "-f, --filter <filter>",
       'only events matching: the grammar, e.g. topic~="^/containers/" or source==init,topic==/components/ready (repeat to OR), or docker\'s topic=VALUE, source=VALUE (one key\'s values OR-ed, keys AND-ed)',
@@ -126,6 +147,7 @@ export function registerEvents(program: Command, socketOf: SocketOf): void {
     )
     .option("--since <sequence>", "start after this sequence number (to resume where you stopped)", parseSequenceOption)
     .option("--oldest", "start from the oldest event kept")
+    .option("--until <time>", 'stop at this time: "now" (the events so far), a date and time, or a duration ago (10m)', (text: string) => parseUntil(text))
     .addOption(
       new Option(
         "--format <format>",
@@ -133,13 +155,14 @@ export function registerEvents(program: Command, socketOf: SocketOf): void {
       ).argParser(parseFormat),
     )
     .option("--json", "the same as --format json")
-    .action((options: { filter: string[]; since?: bigint; oldest?: boolean; format?: OutputFormat; json?: boolean }, command: Command) =>
+    .action((options: { filter: string[]; since?: bigint; oldest?: boolean; until?: Date; format?: OutputFormat; json?: boolean }, command: Command) =>
       untilInterrupted((stop) =>
         eventsCommand(socketOf(command), {
           filters: eventFilters(options.filter),
           ...(options.since === undefined ? {} : { since: options.since }),
           oldest: options.oldest === true,
           json: wantsJson(options),
+          ...(options.until === undefined ? {} : { until: options.until }),
           stop,
         }),
       ),
