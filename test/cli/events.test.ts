@@ -82,8 +82,8 @@ describe("moby events against a real assembly", () => {
     assert.deepEqual(await events.exited, { code: 0, signal: null }, events.stderr);
     assert.equal(events.stderr, "");
 
-    // The readable form names the type and the size, as before.
-    const readable = new Background(runDir, ["events", "--oldest", "--filter", `source==${SOURCE},topic==/custom/greeted`]);
+    // The readable form names the type and the size, as before; docker's key=value filters are the grammar's AND.
+    const readable = new Background(runDir, ["events", "--oldest", "--filter", `source=${SOURCE}`, "--filter", "topic=/custom/greeted"]);
     try {
       await readable.waitFor(`${last}  `);
       const lines = readable.stdout.trimEnd().split("\n");
@@ -115,17 +115,17 @@ describe("moby events against a real assembly", () => {
   });
 
   it("names the events component and its socket when it is down and init is up", async () => {
-    await ok(runDir, "stop", "events");
+    await ok(runDir, "component", "stop", "events");
     try {
-      for (const args of [["events"], ["events", "--json"]]) {
+      for (const args of [["events"], ["events", "--json"], ["events", "--format", "json"]]) {
         const result = await moby(runDir, ...args);
-        assert.equal(result.code, 1, result.stderr);
+        assert.equal(result.code, 125, result.stderr);
         assert.equal(result.stdout, "");
         const escaped = eventsSocket.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
         assert.match(result.stderr, new RegExp(`^moby: cannot reach the events component at ${escaped}: it is not serving \\((ENOENT|ECONNREFUSED)\\); see moby components\\n$`));
       }
     } finally {
-      await ok(runDir, "start", "events");
+      await ok(runDir, "component", "start", "events");
     }
   });
 });

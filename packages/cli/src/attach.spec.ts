@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { ExitStatusSchema } from "@moby-core/container-runtime-api/v1";
-import { Interrupts, exitCodeOf } from "./run-command.js";
+import { Interrupts, exitCodeOf } from "./attach.js";
 
 describe("exitCodeOf", () => {
   it("is the exit code, or 128 + the signal", () => {

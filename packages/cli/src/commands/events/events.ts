@@ -17,11 +17,16 @@ import {
 } from "@moby-core/events-api/v1";
 import type { Envelope } from "@moby-core/events-api/v1";
 import type { Client } from "@connectrpc/connect";
-import type { Write } from "./commands.js";
-import { caughtUp, pastUntil } from "./events-until.js";
-import type { StopRule } from "./events-until.js";
-import { writeStdout } from "./commands.js";
-import { componentError, dialComponent, locateComponent } from "./container-client.js";
+import type { Command } from "commander";
+import { InvalidArgumentError, Option } from "commander";
+import { componentError, dialComponent, locateComponent } from "../../container-client.js";
+import { collectEventFilter, eventFilters } from "../../event-filter.js";
+import { caughtUp, parseUntil, pastUntil } from "../../events-until.js";
+import type { StopRule } from "../../events-until.js";
+import type { Write } from "../../write.js";
+import { writeStdout } from "../../write.js";
+import { parseFormat, untilInterrupted, wantsJson } from "../shared.js";
+import type { OutputFormat, SocketOf } from "../shared.js";
 
 /** What to print and from where. */
 export interface EventsOptions {
@@ -121,4 +126,45 @@ export async function eventsCommand(initSocketPath: string, options: EventsOptio
     clearTimeout(timer);
     events.close();
   }
+}
+
+/** Parses a --since value: a sequence number. */
+export function parseSequenceOption(text: string): bigint {
+  if (!/^\d+$/.test(text)) throw new InvalidArgumentError(`${JSON.stringify(text)} is not a sequence number`);
+  return BigInt(text);
+}
+
+/** Adds `events` to program. */
+export function registerEvents(program: Command, socketOf: SocketOf): void {
+  program
+    .command("events")
+    .description("print the assembly's events as they happen (sequence, time, source, topic, payload), until Ctrl-C or --until")
+    .option(
+      "-f, --filter <filter>",
+      'only events matching: the grammar, e.g. topic~="^/containers/" or source==init,topic==/components/ready (repeat to OR), or docker\'s topic=VALUE, source=VALUE (one key\'s values OR-ed, keys AND-ed)',
+      collectEventFilter,
+      [] as string[],
+    )
+    .option("--since <sequence>", "start after this sequence number (to resume where you stopped)", parseSequenceOption)
+    .option("--oldest", "start from the oldest event kept")
+    .option("--until <time>", 'stop at this time: "now" (the events so far), a date and time, or a duration ago (10m)', (text: string) => parseUntil(text))
+    .addOption(
+      new Option(
+        "--format <format>",
+        'json or table (default: table); json: one JSON object per event and line (the Envelope\'s proto3 JSON); a payload of a type moby does not know is {"@type": its type URL, "value": its bytes in base64}',
+      ).argParser(parseFormat),
+    )
+    .option("--json", "the same as --format json")
+    .action((options: { filter: string[]; since?: bigint; oldest?: boolean; until?: Date; format?: OutputFormat; json?: boolean }, command: Command) =>
+      untilInterrupted((stop) =>
+        eventsCommand(socketOf(command), {
+          filters: eventFilters(options.filter),
+          ...(options.since === undefined ? {} : { since: options.since }),
+          oldest: options.oldest === true,
+          json: wantsJson(options),
+          ...(options.until === undefined ? {} : { until: options.until }),
+          stop,
+        }),
+      ),
+    );
 }
