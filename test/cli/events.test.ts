@@ -95,7 +95,7 @@ describe("moby events against a real assembly", () => {
     assert.deepEqual(await readable.exited, { code: 0, signal: null }, readable.stderr);
   });
 
-  it("stops by itself with --until: now prints the events so far, a past time those up to it", async () => {
+  it("stops by itself with --until and starts at --since, a time or a sequence, as docker events", async () => {
     const first = await publish("/custom/until", unknownPayload([10, 1, 67]));
     const second = await publish("/custom/until", unknownPayload([10, 1, 68]));
     const filter = `source==${SOURCE},topic==/custom/until`;
@@ -109,6 +109,12 @@ describe("moby events against a real assembly", () => {
     const soon = new Date(Date.now() + 1500).toISOString();
     const waiting = await ok(runDir, "events", "--until", soon, "--filter", filter);
     assert.equal(waiting.stdout, "", "a future time waits for it, printing what comes, then ends");
+    const recent = await ok(runDir, "events", "--since", "10m", "--until", "now", "--filter", filter);
+    assert.deepEqual(recent.stdout.trimEnd().split("\n").map((line) => line.split("  ")[0]), [first, second], "--since 10m");
+    const future = await ok(runDir, "events", "--since", new Date(Date.now() + 3_600_000).toISOString(), "--until", "now", "--filter", filter);
+    assert.equal(future.stdout, "", "nothing since an hour from now");
+    const resumed = await ok(runDir, "events", "--since", first, "--until", "now", "--filter", filter);
+    assert.deepEqual(resumed.stdout.trimEnd().split("\n").map((line) => line.split("  ")[0]), [second], "--since a sequence resumes after it");
     const bad = await moby(runDir, "events", "--until", "yesterday");
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /"yesterday" is not "now", a date and time .* or a duration ago/);

@@ -18,11 +18,11 @@ import {
 import type { Envelope } from "@moby-core/events-api/v1";
 import type { Client } from "@connectrpc/connect";
 import type { Command } from "commander";
-import { InvalidArgumentError, Option } from "commander";
+import { Option } from "commander";
 import { componentError, dialComponent, locateComponent } from "../../container-client.js";
 import { collectEventFilter, eventFilters } from "../../event-filter.js";
-import { caughtUp, parseUntil, pastUntil } from "../../events-until.js";
-import type { StopRule } from "../../events-until.js";
+import { beforeSince, caughtUp, parseSince, parseUntil, pastUntil } from "../../event-window.js";
+import type { StopRule } from "../../event-window.js";
 import type { Write } from "../../write.js";
 import { writeStdout } from "../../write.js";
 import { parseFormat, untilInterrupted, wantsJson } from "../shared.js";
@@ -32,8 +32,8 @@ import type { OutputFormat, SocketOf } from "../shared.js";
 export interface EventsOptions {
   /** containerd-style filters, OR-ed; each may AND selectors with ",". */
   filters: string[];
-  /** Print events after this sequence (resume); undefined for only new events unless oldest. */
-  since?: bigint;
+  /** Print events after this sequence (resume), or from this time on; undefined for only new events unless oldest. */
+  since?: bigint | Date;
   /** Start from the oldest event kept. */
   oldest: boolean;
   /** One JSON object per line instead of the readable form. */
@@ -101,7 +101,9 @@ async function stopRule(client: Client<typeof EventsService>, until: Date): Prom
  */
 export async function eventsCommand(initSocketPath: string, options: EventsOptions, write: Write = writeStdout): Promise<void> {
   const events = dialComponent(await locateComponent(initSocketPath, EventsService.typeName));
-  const start = options.since !== undefined ? StartPosition.AFTER_SEQUENCE : options.oldest ? StartPosition.OLDEST : StartPosition.NOW;
+  const since = options.since;
+  const start =
+    typeof since === "bigint" ? StartPosition.AFTER_SEQUENCE : since !== undefined || options.oldest ? StartPosition.OLDEST : StartPosition.NOW;
   const ending = new AbortController();
   const stop = options.stop ? AbortSignal.any([options.stop, ending.signal]) : ending.signal;
   let timer: NodeJS.Timeout | undefined;
@@ -111,11 +113,15 @@ export async function eventsCommand(initSocketPath: string, options: EventsOptio
     if (rule !== undefined && rule.latestSequence === undefined) {
       timer = setTimeout(() => ending.abort(), rule.until.getTime() - Date.now());
     }
-    const stream = client.subscribe({ filters: options.filters, start, afterSequence: options.since ?? 0n }, { signal: stop });
+    const afterSequence = typeof since === "bigint" ? since : 0n;
+    const stream = client.subscribe({ filters: options.filters, start, afterSequence }, { signal: stop });
     for await (const { envelope, resumeAfterSequence } of stream) {
       if (envelope !== undefined) {
-        if (rule !== undefined && pastUntil(rule, envelope.timestamp && timestampDate(envelope.timestamp))) break;
-        write(`${options.json ? formatEventJson(envelope) : formatEvent(envelope)}\n`);
+        const time = envelope.timestamp && timestampDate(envelope.timestamp);
+        if (rule !== undefined && pastUntil(rule, time)) break;
+        if (!(since instanceof Date && beforeSince(since, time))) {
+          write(`${options.json ? formatEventJson(envelope) : formatEvent(envelope)}\n`);
+        }
       }
       if (rule !== undefined && caughtUp(rule, resumeAfterSequence)) break;
     }
@@ -126,12 +132,6 @@ export async function eventsCommand(initSocketPath: string, options: EventsOptio
     clearTimeout(timer);
     events.close();
   }
-}
-
-/** Parses a --since value: a sequence number. */
-export function parseSequenceOption(text: string): bigint {
-  if (!/^\d+$/.test(text)) throw new InvalidArgumentError(`${JSON.stringify(text)} is not a sequence number`);
-  return BigInt(text);
 }
 
 /** Adds `events` to program. */
@@ -145,7 +145,11 @@ export function registerEvents(program: Command, socketOf: SocketOf): void {
       collectEventFilter,
       [] as string[],
     )
-    .option("--since <sequence>", "start after this sequence number (to resume where you stopped)", parseSequenceOption)
+    .option(
+      "--since <sequence|time>",
+      "start after this sequence number (to resume where you stopped), or at a date and time or a duration ago (10m) as docker",
+      (text: string) => parseSince(text),
+    )
     .option("--oldest", "start from the oldest event kept")
     .option("--until <time>", 'stop at this time: "now" (the events so far), a date and time, or a duration ago (10m)', (text: string) => parseUntil(text))
     .addOption(
@@ -155,7 +159,7 @@ export function registerEvents(program: Command, socketOf: SocketOf): void {
       ).argParser(parseFormat),
     )
     .option("--json", "the same as --format json")
-    .action((options: { filter: string[]; since?: bigint; oldest?: boolean; until?: Date; format?: OutputFormat; json?: boolean }, command: Command) =>
+    .action((options: { filter: string[]; since?: bigint | Date; oldest?: boolean; until?: Date; format?: OutputFormat; json?: boolean }, command: Command) =>
       untilInterrupted((stop) =>
         eventsCommand(socketOf(command), {
           filters: eventFilters(options.filter),

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { caughtUp, parseUntil, pastUntil } from "./events-until.js";
+import { beforeSince, caughtUp, parseSince, parseUntil, pastUntil } from "./event-window.js";
 
 const NOW = Date.parse("2026-12-06T10:00:00Z");
 
@@ -29,5 +29,19 @@ describe("the stop rule", () => {
     assert.equal(caughtUp(rule, 6n), false);
     assert.equal(caughtUp(rule, 7n), true);
     assert.equal(caughtUp({ until: new Date(NOW) }, 100n), false, "a future time waits for the clock");
+  });
+});
+
+describe("parseSince", () => {
+  it("takes a sequence number, or a time as --until does", () => {
+    assert.equal(parseSince("42"), 42n);
+    assert.equal((parseSince("10m", () => NOW) as Date).toISOString(), "2026-12-06T09:50:00.000Z");
+    assert.equal((parseSince("2026-12-01T08:00:00Z") as Date).toISOString(), "2026-12-01T08:00:00.000Z");
+    assert.throws(() => parseSince("soon"), /"soon" is not a sequence number, a date and time .* or a duration ago/);
+  });
+
+  it("skips an event before the time", () => {
+    assert.equal(beforeSince(new Date(NOW), new Date(NOW - 1)), true);
+    assert.equal(beforeSince(new Date(NOW), new Date(NOW)), false);
   });
 });

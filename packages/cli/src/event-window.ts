@@ -1,6 +1,7 @@
 /**
- * `moby events --until`: where a stream of events stops, as docker's
- * --until takes it: "now", a date and time, or a duration ago.
+ * `moby events --since/--until`: where a stream of events starts and stops,
+ * as docker's options take them: "now", a date and time, or a duration ago;
+ * --since also takes a sequence number, to resume where a stream stopped.
  */
 import { InvalidArgumentError } from "commander";
 import { parseDuration } from "@moby-core/sdk";
@@ -17,6 +18,23 @@ export function parseUntil(text: string, now: () => number = Date.now): Date {
   throw new InvalidArgumentError(
     `${JSON.stringify(text)} is not "now", a date and time (2026-12-06T10:00:00Z) or a duration ago (10m, 1h30m)`,
   );
+}
+
+/** Where --since starts: after a sequence number (all digits), or at a time as parseUntil reads it. */
+export function parseSince(text: string, now: () => number = Date.now): bigint | Date {
+  if (/^\d+$/.test(text)) return BigInt(text);
+  try {
+    return parseUntil(text, now);
+  } catch {
+    throw new InvalidArgumentError(
+      `${JSON.stringify(text)} is not a sequence number, a date and time (2026-12-06T10:00:00Z) or a duration ago (10m, 1h30m)`,
+    );
+  }
+}
+
+/** Whether an event at this time comes before a --since time (and so is not printed). */
+export function beforeSince(since: Date, eventTime: Date | undefined): boolean {
+  return eventTime !== undefined && eventTime.getTime() < since.getTime();
 }
 
 /** What ends a stream that stops at a time. */
