@@ -311,6 +311,10 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
   serving.catch(() => {});
   const removeSignalHandlers = (options.handleSignals ?? true) ? exitOnSignal(serving, logger) : () => {};
   const socketMode = options.socketMode ?? 0o600;
+  // Known, not yet serving, from the first call the socket can answer: a health check in the moment
+  // between the bind and the end of startup gets NOT_SERVING (retry), never NOT_FOUND (no such service).
+  for (const registration of all) health.set(registration.service.typeName, ServingStatus.NOT_SERVING);
+  health.set(OVERALL, ServingStatus.NOT_SERVING);
   let boundSocket: SocketIdentity;
   try {
     await listenOnSocket(server, socketPath, socketMode);
