@@ -7,6 +7,16 @@ export { dialComponent, dialService, resolveComponent, resolveService } from "./
 export type { ResolveOptions } from "./resolve.js";
 export { DEFAULT_RETRY, DEFAULT_UNARY_TIMEOUT_MS, isIdempotent } from "./call-policy-transport.js";
 export type { RetryPolicy } from "./call-policy-transport.js";
+export {
+  DEFAULT_CONNECTION_LIMITS,
+  ENV_HANDSHAKE_TIMEOUT,
+  ENV_IDLE_TIMEOUT,
+  ENV_KEEPALIVE_INTERVAL,
+  ENV_KEEPALIVE_TIMEOUT,
+  ENV_MAX_CONNECTIONS,
+  resolveConnectionLimits,
+} from "./connection-guard.js";
+export type { ConnectionLimits } from "./connection-guard.js";
 export { HealthStatusBoard, OVERALL, ServingStatus } from "./health.js";
 export { CAPABILITY_RELOAD, apiVersionOf } from "./component-service.js";
 export type { ReloadHandler } from "./component-service.js";
