@@ -583,11 +583,14 @@ export const ContainerChangeTypeSchema: GenEnum<ContainerChangeType> = /*@__PURE
  * equal present value; "!=" matches any other value, including an absent
  * field; "~=" matches when the regular expression (the common subset of RE2
  * and ECMAScript syntax) matches anywhere in the value, so anchor it with ^
- * and $ to match whole values. Examples: `labels.app==web`,
+ * and $ to match whole values; it is matched in linear time (RE2's
+ * automata: no pattern can backtrack), a pattern may compile to at most 512
+ * RE2 instructions, and a value longer than 4096 characters does not match
+ * it. Examples: `labels.app==web`,
  * `image~="^busybox"`, `id==x`, `labels.app==web,runtime.name==runc`. An
  * empty filter matches every container. A filter longer than 4096 bytes,
- * that does not parse, names another field or holds an invalid regular
- * expression is INVALID_ARGUMENT naming "filter".
+ * that does not parse, names another field or holds an invalid or too large
+ * regular expression is INVALID_ARGUMENT naming "filter".
  *
  * Codes:
  *   NOT_FOUND         no container has the given id.
