@@ -211,7 +211,7 @@ export const StreamContainersRequestSchema: GenMessage<StreamContainersRequest> 
 export type StreamContainersResponse = Message<"moby.container.store.v1.StreamContainersResponse"> & {
   /**
    * The next matching containers, continuing in ascending byte order of id.
-   * A batch holds at most 100 containers and at most 4 MiB (4,194,304
+   * A batch holds at most 100 containers and at most 1 MiB (1,048,576
    * bytes) encoded; a single container always fits. Every stream has at
    * least one response: an empty result is one response with no containers.
    *
@@ -654,7 +654,11 @@ export const ContainerStoreService: GenService<{
    * limit can be read in one call. Pair it with WatchContainers started at
    * the snapshot's revision to follow the store without a gap. The snapshot
    * is held for at most 60 seconds: a client that has not read it all by
-   * then gets ABORTED and lists again.
+   * then gets ABORTED and lists again. A store holds a limited number of
+   * snapshots open at once (16 unless its configuration's maxSnapshots says
+   * otherwise): a call past it gets RESOURCE_EXHAUSTED at once and may retry
+   * later, or page with ListContainers. A stream whose client stops reading
+   * holds at most about two batches (2 MiB) besides its snapshot.
    *
    * @generated from rpc moby.container.store.v1.ContainerStoreService.StreamContainers
    */
