@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import * as http2 from "node:http2";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import { ComponentProcess, scratchDirectory } from "../support/component-process.js";
 import { FLAG, FRAME, Figures, RawConnection, assertServing, frame, grpcMessage, grpcRequest, headerBlock, within } from "../support/fault-probe.js";
 
@@ -42,7 +42,10 @@ describe("faults: protocol abuse against container-store", () => {
     await store.waitForSocket(socketPath);
     await assertServing(socketPath);
   });
+  // A case that failed midway leaves its connections open: close them, so the next case starts clean.
+  afterEach(() => RawConnection.destroyAll());
   after(async () => {
+    RawConnection.destroyAll();
     await store?.stop("SIGKILL");
     scratch.remove();
   });
@@ -61,7 +64,7 @@ describe("faults: protocol abuse against container-store", () => {
   it("garbage instead of the preface: each connection is closed at once", async (t) => {
     const figures = new Figures(store.pid);
     const connections = await open(300);
-    await Promise.all(connections.map((c) => c.write(Buffer.from("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"))));
+    await within(Promise.all(connections.map((c) => c.write(Buffer.from("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")))), "sending");
     await within(Promise.all(connections.map((c) => c.closed)), "the server closing every connection");
     await assertServing(socketPath);
     await figures.settle(t, { files: 5, mib: 64 });
@@ -71,14 +74,17 @@ describe("faults: protocol abuse against container-store", () => {
     const figures = new Figures(store.pid);
     const connections = await open(1000);
     // DATA on stream 0 is a connection error (RFC 9113 6.1).
-    await Promise.all(connections.map((c) => c.handshake().then(() => c.write(frame(FRAME.DATA, 0, 0, Buffer.from("bogus"))))));
+    await within(Promise.all(connections.map((c) => c.handshake().then(() => c.write(frame(FRAME.DATA, 0, 0, Buffer.from("bogus")))))), "sending");
     // Half of the clients close once they have the GOAWAY, as a client should; half never do.
     const closing = connections.slice(0, 500);
-    await Promise.all(
-      closing.map(async (c) => {
-        while (c.goaways().length === 0 && !c.socket.destroyed) await new Promise((resolve) => setTimeout(resolve, 10));
-        c.destroy();
-      }),
+    await within(
+      Promise.all(
+        closing.map(async (c) => {
+          while (c.goaways().length === 0 && !c.socket.destroyed) await new Promise((resolve) => setTimeout(resolve, 10));
+          c.destroy();
+        }),
+      ),
+      "a GOAWAY on every connection",
     );
     // The server closes the other half itself: node:http2 stopped reading them, so only its keepalive finds them.
     await within(Promise.all(connections.slice(500).map((c) => c.closed)), "the server closing the connections whose client never closes");
@@ -136,7 +142,8 @@ describe("faults: protocol abuse against container-store", () => {
     const connections = await open(20);
     const value = "x".repeat(1024 * 1024);
     const block = Buffer.concat([grpcRequest(CHECK), headerBlock([["x-huge", value]])]);
-    await Promise.all(
+    // The writes finish once the server reads or closes: a server that stops reading without closing hangs them.
+    await within(Promise.all(
       connections.map(async (c) => {
         await c.handshake();
         await c.write(frame(FRAME.HEADERS, 0, 1, block.subarray(0, 16384)));
@@ -145,7 +152,7 @@ describe("faults: protocol abuse against container-store", () => {
           await c.write(frame(FRAME.CONTINUATION, end === block.length ? FLAG.END_HEADERS : 0, 1, block.subarray(at, end)));
         }
       }),
-    );
+    ), "sending the headers");
     // The server answers the stream (RST_STREAM or a 431) or the connection (GOAWAY); it never takes the headers.
     await within(Promise.all(connections.map(async (c) => { while (c.received <= 9 + 9 && !c.socket.destroyed) await new Promise((resolve) => setTimeout(resolve, 10)); })), "an answer to the huge headers");
     t.diagnostic(`GOAWAY codes: ${JSON.stringify([...new Set(connections.flatMap((c) => c.goaways().map((g) => g.code)))])}`);
@@ -159,13 +166,13 @@ describe("faults: protocol abuse against container-store", () => {
     const connections = await open(4);
     const piece = headerBlock([["x-a", "b"]]);
     const burst = Buffer.concat(Array.from({ length: 1000 }, () => frame(FRAME.CONTINUATION, 0, 1, piece)));
-    await Promise.all(
+    await within(Promise.all(
       connections.map(async (c) => {
         await c.handshake();
         await c.write(frame(FRAME.HEADERS, 0, 1, grpcRequest(CHECK)));
         for (let i = 0; i < 100 && !c.socket.destroyed; i++) await c.write(burst);
       }),
-    );
+    ), "sending the flood");
     // node:http2 ends the flood with GOAWAY (and closes) instead of gathering headers for ever.
     await within(Promise.all(connections.map(async (c) => { while (c.goaways().length === 0 && !c.socket.destroyed) await new Promise((resolve) => setTimeout(resolve, 10)); })), "the flood cut off");
     t.diagnostic(`GOAWAY codes: ${JSON.stringify([...new Set(connections.flatMap((c) => c.goaways().map((g) => g.code)))])}`);
@@ -188,7 +195,7 @@ describe("faults: protocol abuse against container-store", () => {
         frames.push(frame(FRAME.HEADERS, FLAG.END_HEADERS, id, headers), frame(FRAME.RST_STREAM, 0, id, rst));
       }
       if (c!.socket.destroyed) break;
-      await c!.write(Buffer.concat(frames));
+      await within(c!.write(Buffer.concat(frames)), "sending the resets");
     }
     c!.destroy();
     await assertServing(socketPath);
@@ -207,7 +214,7 @@ describe("faults: protocol abuse against container-store", () => {
         const id = 1 + 2 * (chunk * 1000 + i);
         frames.push(frame(FRAME.HEADERS, FLAG.END_HEADERS, id, headers), frame(FRAME.DATA, FLAG.END_STREAM, id, body));
       }
-      await c!.write(Buffer.concat(frames));
+      await within(c!.write(Buffer.concat(frames)), "sending the calls");
     }
     // Every stream gets at least a HEADERS or RST_STREAM frame back (9 bytes and more each).
     await within((async () => { while (c!.received < 10_000 * 9 && !c!.socket.destroyed) await new Promise((resolve) => setTimeout(resolve, 20)); })(), "an answer to every stream");
@@ -221,7 +228,7 @@ describe("faults: protocol abuse against container-store", () => {
     const logged = store.output.split("refusing new connections").length;
     const connections = await open(2000);
     // Half of what was let in finished the handshake and sits idle; the other half never sent a byte.
-    await Promise.all(connections.filter((_, i) => i % 2 === 0).map((c) => c.handshake()));
+    await within(Promise.all(connections.filter((_, i) => i % 2 === 0).map((c) => c.handshake())), "the handshakes");
     await within(Promise.all(connections.map((c) => c.closed)), "the server closing every idle, silent or refused connection");
     const refused = connections.filter((c) => c.goaways().some((g) => g.code === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM && g.debug === "too many connections"));
     t.diagnostic(`${refused.length} of 2000 refused at the cap of ${MAX_CONNECTIONS}`);

@@ -172,6 +172,14 @@ export function grpcMessage(body: Uint8Array, length = body.length, compressed =
 
 /** A raw connection to a unix socket that drains what it receives, so the server is never blocked writing to it. */
 export class RawConnection {
+  /** Every connection not closed yet, so that a test that failed midway can close them all. */
+  static readonly open = new Set<RawConnection>();
+
+  /** Destroys every open connection. */
+  static destroyAll(): void {
+    for (const connection of RawConnection.open) connection.destroy();
+  }
+
   readonly socket: Socket;
   /** Bytes received so far. */
   received = 0;
@@ -187,7 +195,13 @@ export class RawConnection {
       this.received += chunk.length;
       if (this.head.length < 65536) this.head = Buffer.concat([this.head, chunk]);
     });
-    this.closed = new Promise((resolve) => this.socket.once("close", () => resolve()));
+    RawConnection.open.add(this);
+    this.closed = new Promise((resolve) =>
+      this.socket.once("close", () => {
+        RawConnection.open.delete(this);
+        resolve();
+      }),
+    );
   }
 
   /** Resolves once connected. */
