@@ -81,6 +81,8 @@ export const ENV_KEEPALIVE_TIMEOUT = "MOBY_KEEPALIVE_TIMEOUT";
 
 /** How long refusals at the cap are gathered into one log line, in ms. */
 const REFUSAL_BURST_MS = 10_000;
+/** How long a refused connection is kept half-closed for its client to read the GOAWAY and close, in ms. */
+const REFUSAL_LINGER_MS = 250;
 /** How long a connection closed with GOAWAY gets to finish before it is destroyed, in ms. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -168,6 +170,8 @@ export class ConnectionGuard {
   private accepting: Socket | undefined;
   /** The socket under each session: a session node:http2 stopped reading does not close it when destroyed. */
   private readonly sockets = new WeakMap<ServerHttp2Session, Socket>();
+  /** When the open connections were last all PINGed because the cap was reached. */
+  private lastSweep = -Infinity;
   /** The timers of each open session. */
   private readonly watches = new Map<ServerHttp2Session, SessionWatch>();
 
@@ -201,18 +205,27 @@ export class ConnectionGuard {
     if (countStreams) server.on("stream", countStream);
   }
 
-  /** Answers GOAWAY ENHANCE_YOUR_CALM and closes; logs the first refusal of a burst, and the burst's count at its end. */
+  /**
+   * Answers GOAWAY ENHANCE_YOUR_CALM and closes; logs the first refusal of a
+   * burst, and the burst's count at its end; PINGs every open connection.
+   */
   private refuse(socket: Socket): void {
     this.stats.refused++;
     socket.on("error", ignore);
-    // Read what the client sent, so that closing does not reset the connection before it reads the GOAWAY.
+    // Half-close after the GOAWAY and drop what the client sends meanwhile: closing at once would
+    // make the client's first write fail (EPIPE), and a client that fails a write may never read
+    // the GOAWAY. A client that does not close its side in REFUSAL_LINGER_MS is cut off.
     socket.resume();
-    socket.write(REFUSAL);
-    socket.destroySoon();
+    socket.end(REFUSAL);
+    setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
+    // At the cap: PING every connection (at most once per keepaliveTimeoutMs), so that dead ones make room soon.
+    const now = Date.now();
+    if (now - this.lastSweep >= this.limits.keepaliveTimeoutMs) {
+      this.lastSweep = now;
+      for (const watch of this.watches.values()) watch.ping(now);
+    }
     if (this.burstTimer === undefined) {
       this.burstRefusals = 0;
-      // At the cap: PING every connection now, so that dead ones make room within keepaliveTimeoutMs.
-      for (const watch of this.watches.values()) watch.ping(Date.now());
       this.logger.warn(
         { maxConnections: this.limits.maxConnections },
         `refusing new connections: ${this.open} are open, the most allowed (maxConnections); the refusals are counted until ${REFUSAL_BURST_MS / 1000} s pass without one`,
