@@ -218,27 +218,29 @@ export class ConnectionGuard {
     socket.resume();
     socket.end(REFUSAL);
     setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
-    // At the cap: PING every connection (at most once per keepaliveTimeoutMs), so that dead ones make room soon.
+    // At the cap: PING every connection (at most once per keepaliveTimeoutMs, 1 s at least), so that dead ones make room soon.
     const now = Date.now();
-    if (now - this.lastSweep >= this.limits.keepaliveTimeoutMs) {
+    if (this.limits.keepaliveTimeoutMs > 0 && now - this.lastSweep >= Math.max(this.limits.keepaliveTimeoutMs, 1000)) {
       this.lastSweep = now;
       for (const watch of this.watches.values()) watch.ping(now);
     }
     if (this.burstTimer === undefined) {
+      // The first refusal of a burst is logged; the others are counted, and logged as one line only if there were any.
       this.burstRefusals = 0;
       this.logger.warn(
         { maxConnections: this.limits.maxConnections },
-        `refusing new connections: ${this.open} are open, the most allowed (maxConnections); the refusals are counted until ${REFUSAL_BURST_MS / 1000} s pass without one`,
+        `refusing new connections: ${this.open} are open, the most allowed (maxConnections); further refusals are counted until ${REFUSAL_BURST_MS / 1000} s pass without one`,
       );
       this.burstTimer = setTimeout(() => this.endBurst(), REFUSAL_BURST_MS);
       this.burstTimer.unref();
+    } else {
+      this.burstRefusals++;
     }
-    this.burstRefusals++;
   }
 
   private endBurst(): void {
     if (this.burstRefusals > 0) {
-      this.logger.warn({ refused: this.burstRefusals, maxConnections: this.limits.maxConnections }, `refused ${this.burstRefusals} connections at the cap`);
+      this.logger.warn({ refused: this.burstRefusals, maxConnections: this.limits.maxConnections }, `refused ${this.burstRefusals} more connections at the cap`);
       this.burstRefusals = 0;
       // Still refusing: keep counting in a new window, without another first-refusal line.
       this.burstTimer = setTimeout(() => this.endBurst(), REFUSAL_BURST_MS);
