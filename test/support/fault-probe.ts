@@ -6,7 +6,7 @@
  * the faults no well-behaved client can produce.
  */
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { connect } from "node:net";
 import type { Socket } from "node:net";
 import type { TestContext } from "node:test";
@@ -25,9 +25,36 @@ export function residentMiB(pid: number): number {
   return Number(line[1]) / 1024;
 }
 
+/** What each open file of a process is (a path, socket:[inode], pipe:[inode], ...). */
+export function openFileTargets(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/fd`).map((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      return "(closed)";
+    }
+  });
+}
+
+/** The kinds of open files in now beyond those in base, counted: "socket x3, /db/c.db x1". */
+function extraFiles(base: string[], now: string[]): string {
+  const left = [...base];
+  const extra = new Map<string, number>();
+  for (const target of now) {
+    const i = left.indexOf(target);
+    if (i >= 0) left.splice(i, 1);
+    else {
+      const kind = target.replace(/:\[\d+\]$/, "");
+      extra.set(kind, (extra.get(kind) ?? 0) + 1);
+    }
+  }
+  return [...extra].map(([kind, count]) => `${kind} x${count}`).join(", ");
+}
+
 /** A process's open files and memory, before, at their peak during, and after a fault. */
 export class Figures {
   readonly baseFiles: number;
+  private readonly baseTargets: string[];
   readonly baseMiB: number;
   peakFiles: number;
   peakMiB: number;
@@ -36,7 +63,8 @@ export class Figures {
 
   /** Starts sampling pid every 20 ms. */
   constructor(readonly pid: number) {
-    this.baseFiles = this.peakFiles = openFiles(pid);
+    this.baseTargets = openFileTargets(pid);
+    this.baseFiles = this.peakFiles = this.baseTargets.length;
     this.baseMiB = this.peakMiB = residentMiB(pid);
     this.timer = setInterval(() => this.sample(), 20);
     this.timer.unref();
@@ -73,7 +101,7 @@ export class Figures {
       `RSS ${this.baseMiB.toFixed(0)} -> peak ${this.peakMiB.toFixed(0)} -> ${mib.toFixed(0)} MiB (bound +${bound.mib}); ` +
       `${((performance.now() - this.started) / 1000).toFixed(1)} s`;
     t.diagnostic(line);
-    assert.ok(files <= this.baseFiles + bound.files, `open files did not come back: ${line}`);
+    assert.ok(files <= this.baseFiles + bound.files, `open files did not come back: ${line}; still open beyond the start: ${extraFiles(this.baseTargets, openFileTargets(this.pid))}`);
     assert.ok(mib <= this.baseMiB + bound.mib, `memory did not come back: ${line}`);
   }
 
