@@ -80,11 +80,11 @@ describe("faults: unread streams", () => {
     });
     await store.waitForSocket(storeSocket);
     await events.start();
-    // 2,000 containers of ~8 KiB: a listing of ~16 MiB, far more than one unread stream can hand over.
+    // 1,000 containers of ~8 KiB: a listing of ~8 MiB, far more than one unread stream can hand over.
     const filler = dial(storeSocket);
     const client = filler.client(ContainerStoreService);
     const value = "v".repeat(4000);
-    for (let i = 0; i < 2000; i += 100) {
+    for (let i = 0; i < 1000; i += 100) {
       await Promise.all(
         Array.from({ length: 100 }, (_, j) =>
           client.createContainer({ container: create(ContainerSchema, { id: `c-${String(i + j).padStart(5, "0")}`, runtime: { name: "runc" }, spec: SPEC, labels: { a: value, b: value } }) }),
@@ -116,7 +116,7 @@ describe("faults: unread streams", () => {
       // Writes go on while the snapshots are held: the WAL cannot be reset meanwhile, so it grows.
       const writer = dial(storeSocket);
       const client = writer.client(ContainerStoreService);
-      for (let i = 0; i < 200; i++) await client.updateContainer({ container: { id: `c-${String(i).padStart(5, "0")}`, labels: { w: String(i) } }, updateMask: { paths: ["labels.w"] } });
+      for (let i = 0; i < 100; i++) await client.updateContainer({ container: { id: `c-${String(i).padStart(5, "0")}`, labels: { w: String(i) } }, updateMask: { paths: ["labels.w"] } });
       writer.close();
       figures.sample();
       const refused = calls.filter((c) => c.status === "8").length;
