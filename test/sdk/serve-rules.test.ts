@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, describe, it } from "node:test";
-import { Code, ConnectError, dialSocket, resolveComponent } from "@moby-core/sdk";
+import { Code, ConnectError, ServingStatus, dialSocket, resolveComponent } from "@moby-core/sdk";
+import { Health } from "@moby-core/grpc-health-api/v1";
 import type { Connection } from "@moby-core/sdk";
 import { GreeterService } from "../../examples/hello-component/gen/hello/v1/hello_pb.js";
 import { ComponentProcess, scratchDirectory, startHello } from "../support/component-process.js";
@@ -192,6 +193,27 @@ describe("connections", () => {
     assert.deepEqual([...new Set(idle.goaways().map((g) => g.code))], [0]);
     assert.equal((await client.sayHello({ name: "b" })).greeting, "Hello, b!");
   });
+
+  for (const protocolEngine of ["moby", "connect"] as const) {
+    it(`keeps a connection with an open call past idleTimeoutMs (${protocolEngine} engine)`, async () => {
+      const socketPath = freshSocket();
+      await hello(socketPath, { protocolEngine, connections: { idleTimeoutMs: 200 } });
+      const connection = dial(socketPath, { retry: false, connections: 1, protocolEngine });
+      const controller = new AbortController();
+      const watch = connection.client(Health).watch({ service: "" }, { signal: controller.signal })[Symbol.asyncIterator]();
+      assert.equal((await watch.next()).value?.status, ServingStatus.SERVING);
+      // Ten idle timeouts with the watch open (a connection wrongly taken for idle would be closed after
+      // one, and destroyed 1 s later): the connection stays, the watch with it.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const pending = watch.next();
+      pending.catch(() => {});
+      // A watch on a closed connection has already failed: its next() settles within a turn.
+      const state = await Promise.race([pending.then(() => "ended", () => "failed"), new Promise((resolve) => setImmediate(() => setImmediate(() => resolve("open"))))]);
+      assert.equal(state, "open", "the watch is still open");
+      assert.equal((await connection.client(GreeterService).sayHello({ name: "still" })).greeting, "Hello, still!");
+      controller.abort();
+    });
+  }
 
   it("destroys a connection that has not sent the preface and SETTINGS after handshakeTimeoutMs", async () => {
     const socketPath = freshSocket();
