@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Fails when a gen/ directory is not exactly what `buf generate` makes from
-# its protos today: generated code is never edited by hand, and never stale.
-# Checks the public contract (gen/) and each example with its own buf.gen.yaml.
+# Fails when generated output is not exactly what `buf generate` makes from
+# its protos today: generated code and docs are never edited by hand, and
+# never stale. Checks the public contract's gen/ (buf.gen.yaml), its API
+# reference docs/api/ (buf.gen.docs.yaml), and each example's and the
+# bench's gen/ with their own buf.gen.yaml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -9,16 +11,25 @@ export PATH="$root/node_modules/.bin:$PATH"
 fresh=$(mktemp -d)
 trap 'rm -rf "$fresh"' EXIT
 status=0
+
+# check MODULE TEMPLATE OUT: generates MODULE with TEMPLATE into a scratch
+# directory and compares its OUT directory with the committed one.
+check() {
+  local module=$1 template=$2 dir=$3
+  local out="$fresh/$module/$template"
+  mkdir -p "$out"
+  (cd "$module" && buf generate --template "$template" -o "$out")
+  if ! diff -r "$module/$dir" "$out/$dir"; then
+    echo "$module/$dir does not match its protos: run 'npm run generate' and commit the result." >&2
+    status=1
+  fi
+}
+
 for module in . examples/*/ bench/; do
   module=${module%/}
   [ -f "$module/buf.gen.yaml" ] || continue
-  out="$fresh/$module"
-  mkdir -p "$out"
-  (cd "$module" && buf generate -o "$out")
-  if ! diff -r "$module/gen" "$out/gen"; then
-    echo "$module/gen does not match its protos: run 'npm run generate' and commit the result." >&2
-    status=1
-  fi
+  check "$module" buf.gen.yaml gen
 done
-[ "$status" -eq 0 ] && echo "every gen/ matches its protos."
+check . buf.gen.docs.yaml docs/api
+[ "$status" -eq 0 ] && echo "every gen/ and docs/api match their protos."
 exit "$status"

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { scratchDirectory } from "../support/component-process.js";
@@ -171,7 +171,7 @@ describe("moby CLI against moby-init", () => {
   });
 
   it("prints a component's log lines", async () => {
-    const result = await moby(runDir, "logs", "alpha");
+    const result = await moby(runDir, "component", "logs", "alpha");
     assert.equal(result.code, 0, result.stderr);
     const messages = result.stdout
       .split("\n")
@@ -184,14 +184,14 @@ describe("moby CLI against moby-init", () => {
   });
 
   it("prints only the last lines with --tail", async () => {
-    const all = (await moby(runDir, "logs", "alpha")).stdout.trimEnd().split("\n");
-    const result = await moby(runDir, "logs", "alpha", "--tail", "1");
+    const all = (await moby(runDir, "component", "logs", "alpha")).stdout.trimEnd().split("\n");
+    const result = await moby(runDir, "component", "logs", "alpha", "--tail", "1");
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(result.stdout.trimEnd().split("\n"), all.slice(-1));
   });
 
   it("follows logs until interrupted, then exits 0", async () => {
-    const child = spawn(process.execPath, [MOBY, "--run-dir", runDir, "logs", "--follow", "alpha"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [MOBY, "--run-dir", runDir, "component", "logs", "--follow", "alpha"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -214,7 +214,7 @@ describe("moby CLI against moby-init", () => {
   it("restarts a component: a new process, one more restart", async () => {
     const listed = await listComponents(runDir);
     const before = named(listed, "beta");
-    const result = await moby(runDir, "restart", "beta", "--timeout", "5s");
+    const result = await moby(runDir, "component", "restart", "beta", "--timeout", "5s");
     assert.equal(result.code, 0, result.stderr);
     const match = /^restarted beta \(pid (\d+)\)\n$/.exec(result.stdout);
     assert.ok(match, `output: ${JSON.stringify(result.stdout)}`);
@@ -233,9 +233,11 @@ describe("moby CLI against moby-init", () => {
   });
 
   it("stops and starts a component", async () => {
-    const stopped = await moby(runDir, "stop", "beta");
-    assert.equal(stopped.code, 0, stopped.stderr);
+    // Several names, one unknown: beta is stopped all the same, the unknown one reported, exit 1.
+    const stopped = await moby(runDir, "component", "stop", "nope", "beta");
+    assert.equal(stopped.code, 1, stopped.stderr);
     assert.equal(stopped.stdout, "stopped beta\n");
+    assert.equal(stopped.stderr, 'moby: nope: component "nope" is not declared in the manifest\n');
     const beta = named(await listComponents(runDir), "beta");
     assert.equal(beta.state, "stopped");
     assert.equal(beta.pid, 0);
@@ -244,14 +246,14 @@ describe("moby CLI against moby-init", () => {
     const table = await moby(runDir, "components");
     assert.match(table.stdout, /^beta\s+stopped\s+\S+\s+-\s+\d+\s+-\s+/m);
 
-    const started = await moby(runDir, "start", "beta");
+    const started = await moby(runDir, "component", "start", "beta");
     assert.equal(started.code, 0, started.stderr);
     assert.match(started.stdout, /^started beta \(pid \d+\)\n$/);
     await waitFor(runDir, "all serving after start", allServing);
   });
 
-  it("fails with exit code 1 and init's message for an unknown component", async () => {
-    for (const args of [["restart", "nope"], ["logs", "nope"], ["stop", "nope"]]) {
+  it("fails with exit code 1 (refused) and init's message for an unknown component", async () => {
+    for (const args of [["component", "restart", "nope"], ["component", "logs", "nope"], ["component", "stop", "nope"]]) {
       const result = await moby(runDir, ...args);
       assert.equal(result.code, 1, `${args.join(" ")}: ${result.stderr}`);
       assert.equal(result.stdout, "");
@@ -259,18 +261,71 @@ describe("moby CLI against moby-init", () => {
     }
   });
 
-  it("fails with exit code 2 for a usage error", async () => {
-    const missing = await moby(runDir, "restart");
-    assert.equal(missing.code, 2);
+  it("fails with exit code 125 for a usage error, as docker", async () => {
+    const missing = await moby(runDir, "component", "restart");
+    assert.equal(missing.code, 125);
     assert.match(missing.stderr, /^moby: missing required argument 'name'/);
-    const badTimeout = await moby(runDir, "stop", "beta", "--timeout", "5");
-    assert.equal(badTimeout.code, 2);
+    const badTimeout = await moby(runDir, "component", "stop", "beta", "--timeout", "5");
+    assert.equal(badTimeout.code, 125);
     assert.match(badTimeout.stderr, /is not a duration/);
+    const badFormat = await moby(runDir, "component", "ls", "--format", "{{.Name}}");
+    assert.equal(badFormat.code, 125);
+    assert.match(badFormat.stderr, /is not a format: give json or table/);
+  });
+
+  it("exits 0 for help asked for: moby help, moby --help, moby help COMMAND", async () => {
+    for (const args of [["help"], ["--help"], ["help", "ps"], ["component", "--help"], ["component"]]) {
+      const result = await moby(runDir, ...args);
+      assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
+      assert.match(result.stdout, /^Usage: moby/);
+    }
+    const unknown = await moby(runDir, "component", "frobnicate");
+    assert.equal(unknown.code, 125);
+    assert.equal(unknown.stderr, 'moby: unknown command "component frobnicate": the component commands are ls, start, stop, restart, logs (moby component --help)\n');
+  });
+
+  it("lists components as component ls too: the same JSON with --format json, names with -q", async () => {
+    const viaLs = JSON.parse((await moby(runDir, "component", "ls", "--format", "json")).stdout) as ComponentJson[];
+    assert.deepEqual(viaLs.map((c) => c.name), (await listComponents(runDir)).map((c) => c.name));
+    const quiet = await moby(runDir, "component", "ls", "-q");
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.deepEqual(quiet.stdout.trimEnd().split("\n").sort(), ["alpha", "beta", "init"]);
+  });
+
+  it("prints the versions of moby, init and every component with the APIs each serves", async () => {
+    const cliVersion = (JSON.parse(readFileSync(join(repoRoot, "packages/cli/package.json"), "utf8")) as { version: string }).version;
+    const result = await moby(runDir, "version", "--format", "json");
+    assert.equal(result.code, 0, result.stderr);
+    const json = JSON.parse(result.stdout) as {
+      client: { version: string; node: string };
+      components: { name: string; version: string; kind: string; apis: { service: string; apiVersion: string }[]; error: string | null }[];
+    };
+    assert.deepEqual(json.client, { version: cliVersion, node: process.version });
+    assert.deepEqual(json.components.map((c) => c.name).sort(), ["alpha", "beta", "init"]);
+    const initInfo = json.components.find((c) => c.name === "init")!;
+    assert.equal(initInfo.error, null);
+    assert.match(initInfo.version, /^\d+\.\d+\.\d+/);
+    assert.ok(initInfo.apis.some((a) => a.service === "moby.supervisor.v1.SupervisorService" && a.apiVersion === "v1"), JSON.stringify(initInfo.apis));
+    for (const c of json.components) {
+      assert.equal(c.error, null, c.name);
+      assert.ok(c.apis.some((a) => a.service === "moby.component.v1.ComponentService" && a.apiVersion === "v1"), `${c.name} serves the component API`);
+    }
+    const table = await moby(runDir, "version");
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, new RegExp(`^Client: moby ${cliVersion.replace(/\./g, "\\.")} \\(node ${process.version.replace(/\./g, "\\.")}\\)\nCOMPONENT\\s+VERSION\\s+KIND\\s+APIS\n`));
+    assert.match(table.stdout, /^init\s+\S+\s+\S+\s+.*moby\.supervisor\.v1\.SupervisorService \(v1\)/m);
+  });
+
+  it("prints the client's version, then exits 125 when init does not answer", async () => {
+    const result = await moby(emptyRunDir, "version");
+    assert.equal(result.code, 125);
+    assert.match(result.stdout, /^Client: moby /);
+    assert.match(result.stderr, /^moby: cannot reach init at .*\n$/);
   });
 
   it("says init is not running when nothing serves in the run directory", async () => {
     const result = await moby(emptyRunDir, "components");
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 125);
     assert.equal(result.stdout, "");
     assert.equal(
       result.stderr,

@@ -165,7 +165,7 @@ describe("moby container commands against a real assembly", { skip }, () => {
     assert.equal((await ps(runDir)).find((c) => c.id === id), undefined);
     const again = await moby(runDir, "rm", id);
     assert.equal(again.code, 1);
-    assert.equal(again.stderr, `moby: no container "${id}": no task in the runtime, no record in the store\n`);
+    assert.equal(again.stderr, `moby: ${id}: no such container: no task in the runtime, no record in the store (moby ps -a lists them)\n`);
   });
 
   it("kills with SIGKILL by default, as docker kill; ps shows a created container, ps -a a record without a task", async () => {
@@ -174,14 +174,15 @@ describe("moby container commands against a real assembly", { skip }, () => {
     await ok(runDir, "run", "-d", "--name", id, "--rootfs", rootfs, "--", "sleep", "1000");
     await ok(runDir, "kill", id);
     await eventually(async () => (await ps(runDir)).find((c) => c.id === id)?.status === "stopped", `${id} stopped`);
-    assert.equal(row((await ok(runDir, "ps")).stdout, id)[3], "137 (SIGKILL)");
+    assert.ok(!(await ok(runDir, "ps")).stdout.includes(id), "ps without -a lists running containers only, as docker's");
+    assert.equal(row((await ok(runDir, "ps", "-a")).stdout, id)[3], "137 (SIGKILL)");
     const killed = (await ps(runDir)).find((c) => c.id === id)!;
     assert.deepEqual([killed.exitCode, killed.signal], [137, "SIGKILL"]);
     await ok(runDir, "rm", id);
 
     const created = cid("created");
     assert.equal((await ok(runDir, "create", "--name", created, "--rootfs", rootfs, "--", "true")).stdout, `${created}\n`);
-    assert.equal(row((await ok(runDir, "ps")).stdout, created)[1], "created");
+    assert.equal(row((await ok(runDir, "ps", "-a")).stdout, created)[1], "created");
     await ok(runDir, "rm", created);
 
     // A record stored by another client, without a task: only ps -a lists it, rm deletes it.
@@ -268,15 +269,15 @@ describe("moby container commands against a real assembly", { skip }, () => {
     const refused = await moby(runDir, "rm", id);
     assert.equal(refused.code, 1);
     assert.equal(refused.stdout, "");
-    assert.match(refused.stderr, new RegExp(`^moby: task "${id}" is RUNNING: .*\\(moby rm -f kills it first\\)\\n$`));
+    assert.match(refused.stderr, new RegExp(`^moby: ${id}: task "${id}" is RUNNING: .*\\(moby stop it first, or moby rm -f kills it\\)\\n$`));
     assert.equal((await ps(runDir)).find((c) => c.id === id)?.status, "running", "still running");
     const forced = await ok(runDir, "rm", "-f", id);
     assert.equal(forced.stdout, `${id}\n`);
     assert.equal((await ps(runDir)).find((c) => c.id === id), undefined);
   });
 
-  it("prints a component's logs by its name, and asks which when a container has the same name", async () => {
-    const componentLogs = await ok(runDir, "logs", "container-store");
+  it("prints a container's logs with moby logs, a component's with moby component logs, even under one name", async () => {
+    const componentLogs = await ok(runDir, "component", "logs", "container-store");
     const messages = componentLogs.stdout
       .split("\n")
       .filter((line) => line.startsWith("{"))
@@ -285,36 +286,37 @@ describe("moby container commands against a real assembly", { skip }, () => {
       messages.some((m) => m.msg === "serving" && m.component === "container-store"),
       `a "serving" line from container-store in:\n${componentLogs.stdout}`,
     );
+    const hint = await moby(runDir, "logs", "container-store");
+    assert.equal(hint.code, 1);
+    assert.equal(hint.stderr, 'moby: no container "container-store"; "container-store" is a component: moby component logs container-store\n');
 
     await ok(runDir, "run", "-d", "--name", "events", "--rootfs", rootfs, "--", "sh", "-c", "echo from the container; sleep 1000");
     try {
-      const ambiguous = await moby(runDir, "logs", "events");
-      assert.equal(ambiguous.code, 1);
-      assert.equal(ambiguous.stderr, 'moby: "events" is both a component and a container: add --component or --container\n');
-      await eventually(async () => (await moby(runDir, "logs", "--container", "events")).stdout === "from the container\n", "the container's output");
-      assert.match((await ok(runDir, "logs", "--component", "events")).stdout, /"component":"events"/);
+      await eventually(async () => (await moby(runDir, "logs", "events")).stdout === "from the container\n", "the container's output");
+      assert.match((await ok(runDir, "component", "logs", "events")).stdout, /"component":"events"/);
     } finally {
       await ok(runDir, "rm", "-f", "events");
     }
     const unknown = await moby(runDir, "logs", "nope");
     assert.equal(unknown.code, 1);
-    assert.equal(unknown.stderr, 'moby: no component or container named "nope"\n');
+    assert.match(unknown.stderr, /^moby: [^\n]*"nope"[^\n]*\n$/);
   });
 
-  it("fails with one line and exit code 1 for what the components refuse, 2 for usage errors", async () => {
+  it("fails with one line: exit code 1 for what the components refuse, 125 for usage errors and run's failures, 127 for a missing program", async () => {
     const missing = await moby(runDir, "kill", cid("missing"));
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^moby: .*missing-.*\n$/);
     const noRootfs = await moby(runDir, "run", "--rootfs", join(scratch.dir, "nowhere"), "--", "true");
-    assert.deepEqual([noRootfs.code, noRootfs.stderr], [1, `moby: rootfs ${join(scratch.dir, "nowhere")} is not a directory\n`]);
+    assert.deepEqual([noRootfs.code, noRootfs.stderr], [125, `moby: rootfs ${join(scratch.dir, "nowhere")} is not a directory: give --rootfs a directory on this node\n`]);
     const before = await ps(runDir);
     const noProgram = await moby(runDir, "run", "--rootfs", rootfs, "--", "no-such-program");
-    assert.equal(noProgram.code, 1);
+    assert.equal(noProgram.code, 127);
     assert.match(noProgram.stderr, /^moby: .*no-such-program.*\n$/);
     assert.deepEqual(await ps(runDir), before, "a container the runtime refused leaves no record");
-    assert.equal((await moby(runDir, "run", "--", "true")).code, 2, "--rootfs is required");
-    assert.equal((await moby(runDir, "kill", "--signal", "NOPE", "x")).code, 2);
-    assert.equal((await moby(runDir, "run", "--rootfs", rootfs, "--name", "bad/name", "--", "true")).code, 2);
+    assert.equal((await moby(runDir, "run", "--", "true")).code, 125, "--rootfs is required");
+    assert.equal((await moby(runDir, "kill", "--signal", "NOPE", "x")).code, 125);
+    assert.equal((await moby(runDir, "run", "--rootfs", rootfs, "--name", "bad/name", "--", "true")).code, 125);
+    assert.equal((await moby(runDir, "rm", "ok", "bad/name")).code, 125, "every id is checked before any is removed");
   });
 });
 
@@ -336,10 +338,10 @@ describe("moby container commands in an assembly without containers", { skip }, 
 
   it("says which service no component serves", async () => {
     const result = await moby(init.runDir, "ps");
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 125);
     assert.equal(result.stdout, "");
     assert.equal(result.stderr, "moby: no component of the assembly serves moby.container.runtime.v1.ContainerRuntimeService\n");
-    const logs = await moby(init.runDir, "logs", "events");
+    const logs = await moby(init.runDir, "component", "logs", "events");
     assert.equal(logs.code, 0, logs.stderr);
     assert.match(logs.stdout, /"component":"events"/);
   });

@@ -82,8 +82,8 @@ describe("moby events against a real assembly", () => {
     assert.deepEqual(await events.exited, { code: 0, signal: null }, events.stderr);
     assert.equal(events.stderr, "");
 
-    // The readable form names the type and the size, as before.
-    const readable = new Background(runDir, ["events", "--oldest", "--filter", `source==${SOURCE},topic==/custom/greeted`]);
+    // The readable form names the type and the size, as before; docker's key=value filters are the grammar's AND.
+    const readable = new Background(runDir, ["events", "--oldest", "--filter", `source=${SOURCE}`, "--filter", "topic=/custom/greeted"]);
     try {
       await readable.waitFor(`${last}  `);
       const lines = readable.stdout.trimEnd().split("\n");
@@ -95,18 +95,43 @@ describe("moby events against a real assembly", () => {
     assert.deepEqual(await readable.exited, { code: 0, signal: null }, readable.stderr);
   });
 
+  it("stops by itself with --until and starts at --since, a time or a sequence, as docker events", async () => {
+    const first = await publish("/custom/until", unknownPayload([10, 1, 67]));
+    const second = await publish("/custom/until", unknownPayload([10, 1, 68]));
+    const filter = `source==${SOURCE},topic==/custom/until`;
+    const sofar = await ok(runDir, "events", "--oldest", "--until", "now", "--filter", filter);
+    assert.deepEqual(
+      sofar.stdout.trimEnd().split("\n").map((line) => line.split("  ")[0]),
+      [first, second],
+    );
+    const until = (await ok(runDir, "events", "--oldest", "--until", "2000-01-01T00:00:00Z", "--filter", filter)).stdout;
+    assert.equal(until, "", "nothing happened before 2000");
+    const soon = new Date(Date.now() + 1500).toISOString();
+    const waiting = await ok(runDir, "events", "--until", soon, "--filter", filter);
+    assert.equal(waiting.stdout, "", "a future time waits for it, printing what comes, then ends");
+    const recent = await ok(runDir, "events", "--since", "10m", "--until", "now", "--filter", filter);
+    assert.deepEqual(recent.stdout.trimEnd().split("\n").map((line) => line.split("  ")[0]), [first, second], "--since 10m");
+    const future = await ok(runDir, "events", "--since", new Date(Date.now() + 3_600_000).toISOString(), "--until", "now", "--filter", filter);
+    assert.equal(future.stdout, "", "nothing since an hour from now");
+    const resumed = await ok(runDir, "events", "--since", first, "--until", "now", "--filter", filter);
+    assert.deepEqual(resumed.stdout.trimEnd().split("\n").map((line) => line.split("  ")[0]), [second], "--since a sequence resumes after it");
+    const bad = await moby(runDir, "events", "--until", "yesterday");
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /"yesterday" is not "now", a date and time .* or a duration ago/);
+  });
+
   it("names the events component and its socket when it is down and init is up", async () => {
-    await ok(runDir, "stop", "events");
+    await ok(runDir, "component", "stop", "events");
     try {
-      for (const args of [["events"], ["events", "--json"]]) {
+      for (const args of [["events"], ["events", "--json"], ["events", "--format", "json"]]) {
         const result = await moby(runDir, ...args);
-        assert.equal(result.code, 1, result.stderr);
+        assert.equal(result.code, 125, result.stderr);
         assert.equal(result.stdout, "");
         const escaped = eventsSocket.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
         assert.match(result.stderr, new RegExp(`^moby: cannot reach the events component at ${escaped}: it is not serving \\((ENOENT|ECONNREFUSED)\\); see moby components\\n$`));
       }
     } finally {
-      await ok(runDir, "start", "events");
+      await ok(runDir, "component", "start", "events");
     }
   });
 });

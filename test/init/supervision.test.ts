@@ -65,6 +65,10 @@ ${behaving()}
     const connection = await dialComponent("c", { registrySocket: join(assembly.runDir, "init.sock") });
     await connection.waitForHealthy("", 5000);
     connection.close();
+    // As the CLI finds init: init.sock in $MOBY_RUN_DIR.
+    const found = await dialComponent("d", { env: { MOBY_RUN_DIR: assembly.runDir } });
+    await found.waitForHealthy("", 5000);
+    found.close();
   });
 
   it("restarts a component killed with SIGKILL, and it is healthy again", async () => {
@@ -108,6 +112,13 @@ ${behaving("exit:3")}
   once:
 ${behaving("exit:0")}
     restart: { policy: on-failure }
+  ghost:
+    command: ["moby-no-such-program"]
+    restart: { policy: on-failure, delay: 10ms, startLimitBurst: 2 }
+  nowhere:
+    command: ["node", "-e", "0"]
+    workingDir: /nonexistent/moby-dir
+    restart: { policy: "no" }
 `);
     const sick = await assembly.until("sick", (c) => c.restarts >= 1 && running(c));
     assert.ok(sick.restarts >= 1);
@@ -130,6 +141,15 @@ ${behaving("exit:0")}
     const once = await assembly.until("once", (c) => c.state === ComponentState.STOPPED);
     assert.equal(once.restarts, 0);
     assert.equal(once.lastExit?.exitCode, 0);
+  });
+
+  it("says what could not be spawned and why, with no exit for a process that never ran", async () => {
+    const ghost = await assembly.until("ghost", (c) => c.state === ComponentState.FAILED);
+    assert.match(ghost.message, /"moby-no-such-program" was not found on PATH \(ENOENT\)/);
+    assert.equal(ghost.lastExit, undefined);
+    const nowhere = await assembly.until("nowhere", (c) => c.state !== ComponentState.STARTING && c.state !== ComponentState.PENDING);
+    assert.match(nowhere.message, /the working directory \/nonexistent\/moby-dir does not exist/);
+    assert.equal(nowhere.lastExit, undefined);
   });
 
   it("starts a failed component again on request, with a fresh start limit", async () => {
@@ -183,6 +203,33 @@ ${behaving()}
       for await (const line of assembly.supervisor.readComponentLogs({ name: "talker" })) lines.push(line.line);
       assert.ok(lines.includes("talker is serving"), lines.join("\n"));
       assert.match(assembly.init.output, /^\[talker\] talker is serving$/m);
+      assert.match(assembly.init.output, /^\[talker\] \{"level":30,.*"component":"talker".*"msg":"serving"\}$/m, "JSON lines as they are");
+      await assembly.init.waitForOutput(/"component":"init",.*"msg":"assembly ready: 1 component serving after [\d.]+ s; run dir /);
+    } finally {
+      await assembly.shutdown();
+      assembly.remove();
+    }
+  });
+
+  it("makes every JSON log line readable with --log-format pretty, and says once when the assembly is ready", async () => {
+    const assembly = await Assembly.boot(
+      `
+components:
+  talker:
+${behaving()}
+`,
+      undefined,
+      ["--log-format", "pretty"],
+    );
+    try {
+      await assembly.until("talker", running);
+      await assembly.init.waitForOutput(/assembly ready/);
+      const output = assembly.init.output;
+      assert.match(output, /^\[[\d:.]+\] INFO: \[talker\] serving \{"socket":/m);
+      assert.match(output, /^\[talker\] talker is serving$/m, "a line that is not JSON keeps the component's name");
+      assert.match(output, /^\[[\d:.]+\] INFO: \[init\] assembly ready: 1 component serving after [\d.]+ s; run dir .+; list them with: moby --run-dir .+ components/m);
+      assert.equal(output.match(/assembly ready/g)?.length, 1);
+      assert.ok(!/^\{"level"/m.test(output), "no raw JSON line");
     } finally {
       await assembly.shutdown();
       assembly.remove();

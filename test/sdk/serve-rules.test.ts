@@ -331,7 +331,15 @@ describe("dialing", () => {
   it("resolves a component by name from the environment init passes", async () => {
     const socketPath = freshSocket();
     assert.equal(await resolveComponent("container-store", { env: { MOBY_ENDPOINT_CONTAINER_STORE: socketPath } }), socketPath);
-    await assert.rejects(resolveComponent("events", { env: {} }), /MOBY_ENDPOINT_EVENTS is not set.*MOBY_REGISTRY_ENDPOINT/);
+    const runDir = join(scratch.dir, "no-init-here");
+    await assert.rejects(
+      resolveComponent("events", { env: { MOBY_RUN_DIR: runDir }, dial: { retry: false } }),
+      (error: ConnectError) => {
+        assert.equal(error.code, Code.Unavailable);
+        assert.match(error.rawMessage, /^cannot resolve component "events" \(\$MOBY_ENDPOINT_EVENTS is not set\): no registry answers at .*no-init-here\/init\.sock \(is moby-init running\?/);
+        return true;
+      },
+    );
   });
 });
 

@@ -16,7 +16,7 @@ import { repoRoot } from "./contract-copy.js";
 /** One line of a behaving component's record. */
 export interface RecordEntry {
   name: string;
-  event: "start" | "serving" | "sigterm";
+  event: "start" | "serving" | "sigterm" | `exit:${number}`;
   time: number;
   pid: number;
   env: Record<string, string>;
@@ -47,12 +47,17 @@ export class Assembly {
     this.connection = dialSocket(join(this.runDir, "init.sock"));
   }
 
-  /** Writes manifest (with ${RECORD} replaced by the record file) and starts moby-init on it. */
-  static async boot(manifest: string): Promise<Assembly> {
-    const scratch = scratchDirectory("moby-assembly-");
+  /**
+   * Writes manifest (with ${RECORD} replaced by the record file) and starts
+   * moby-init on it, with initArgs added, in a new scratch directory, in a
+   * given one, or in the one of an earlier assembly (its run directory and
+   * record too).
+   */
+  static async boot(manifest: string, on?: Assembly | { dir: string; remove: () => void }, initArgs: string[] = []): Promise<Assembly> {
+    const scratch = on instanceof Assembly ? on.scratch : (on ?? scratchDirectory("moby-assembly-"));
     const file = join(scratch.dir, "moby.yaml");
     writeFileSync(file, manifest.replaceAll("${RECORD}", join(scratch.dir, "record.jsonl")));
-    const init = new ComponentProcess("packages/init/bin/moby-init.js", {}, ["--manifest", file, "--run-dir", join(scratch.dir, "run")]);
+    const init = new ComponentProcess("packages/init/bin/moby-init.js", {}, ["--manifest", file, "--run-dir", join(scratch.dir, "run"), ...initArgs]);
     await init.waitForSocket(join(scratch.dir, "run", "init.sock"));
     return new Assembly(scratch, init);
   }

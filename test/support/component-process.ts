@@ -53,6 +53,15 @@ export class ComponentProcess {
     throw new Error(`nothing served on ${socketPath} within ${timeoutMs} ms:\n${this.output}`);
   }
 
+  /** Resolves once the output matches pattern; rejects with the output after timeoutMs. */
+  async waitForOutput(pattern: RegExp, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(this.output)) {
+      if (Date.now() > deadline) throw new Error(`no output matched ${pattern} within ${timeoutMs} ms:\n${this.output}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
   /** Sends signal and waits for the process to exit. */
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<Exit> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);

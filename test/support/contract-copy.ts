@@ -1,6 +1,6 @@
 /**
- * A scratch copy of the repository's contract (buf config, proto/, gen/ and
- * the generation scripts) in a temporary directory, so a test can break it
+ * A scratch copy of the repository's contract (buf config, proto/, gen/, the
+ * API reference docs/api/ and the generation scripts) in a temporary directory, so a test can break it
  * on purpose and watch a gate reject it without touching the real tree.
  */
 import { spawnSync } from "node:child_process";
@@ -37,7 +37,7 @@ export class ContractCopy {
 
   constructor() {
     this.dir = mkdtempSync(join(tmpdir(), "moby-contract-"));
-    for (const entry of ["buf.yaml", "buf.gen.yaml", "proto", "gen", "scripts"]) {
+    for (const entry of ["buf.yaml", "buf.gen.yaml", "buf.gen.docs.yaml", "proto", "gen", "docs/api", "scripts"]) {
       cpSync(join(repoRoot, entry), join(this.dir, entry), { recursive: true });
     }
     symlinkSync(join(repoRoot, "node_modules"), join(this.dir, "node_modules"));

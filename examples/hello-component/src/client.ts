@@ -1,7 +1,7 @@
 // A client of the hello component: dials its socket, waits until it is
 // healthy, asks who it is, and greets.
 //
-//   npx tsx examples/hello-component/src/client.ts /tmp/hello/hello.sock [name]
+//   npm run client -- run/hello.sock [name]
 import { dialSocket } from "@moby-core/sdk";
 import { ComponentService } from "@moby-core/component-api/v1";
 import { GreeterService } from "../gen/hello/v1/hello_pb.js";

@@ -114,3 +114,35 @@ describe("ids", () => {
     assert.match(newExecId(), /^e-[0-9a-f]{8}$/);
   });
 });
+
+describe("bind mounts", () => {
+  it("parses -v SRC:DST[:ro] against cwd and --mount's docker keys", async () => {
+    const { parseMount, parseVolume } = await import("./container-args.js");
+    assert.deepEqual(parseVolume("./data:/data:ro", "/home/u"), { source: "/home/u/data", target: "/data", readonly: true });
+    assert.deepEqual(parseVolume("/srv:/srv"), { source: "/srv", target: "/srv", readonly: false });
+    assert.deepEqual(parseMount("type=bind,src=/a,dst=/b,readonly"), { source: "/a", target: "/b", readonly: true });
+    assert.deepEqual(parseMount("type=bind,source=/a,target=/b,readonly=false"), { source: "/a", target: "/b", readonly: false });
+  });
+
+  it("refuses named volumes, relative targets and other mount types, naming the value", async () => {
+    const { parseMount, parseVolume } = await import("./container-args.js");
+    assert.throws(() => parseVolume("data:/data"), /named volumes do not exist here/);
+    assert.throws(() => parseVolume("/a:b"), /the target "b" is not an absolute path/);
+    assert.throws(() => parseVolume("/a:/b:rx"), /expected SRC:DST or SRC:DST:ro/);
+    assert.throws(() => parseMount("type=volume,source=v,target=/b"), /type=volume is not supported: only type=bind/);
+    assert.throws(() => parseMount("type=bind,target=/b"), /give both source=HOST_PATH and target=CONTAINER_PATH/);
+    assert.throws(() => parseMount("type=bind,source=/a,target=/b,color=red"), /unknown key "color"/);
+  });
+});
+
+describe("parseLogTime", () => {
+  it("reads a duration before now, an RFC 3339 time and Unix seconds", async () => {
+    const { parseLogTime } = await import("./container-args.js");
+    const now = new Date("2026-12-06T02:00:00Z");
+    assert.equal(parseLogTime("10m", "--since", now).toISOString(), "2026-12-06T01:50:00.000Z");
+    assert.equal(parseLogTime("2026-12-06T01:00:00.5Z", "--since", now).toISOString(), "2026-12-06T01:00:00.500Z");
+    assert.equal(parseLogTime("1765000000.5", "--since", now).getTime(), 1_765_000_000_500);
+    assert.throws(() => parseLogTime("yesterday", "--until", now), /--until "yesterday": give a duration/);
+    assert.throws(() => parseLogTime("2026-13-45T99:00:00Z", "--until", now), /--until/);
+  });
+});

@@ -7,8 +7,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:os";
+import { resolve as resolvePath } from "node:path";
 import { InvalidArgumentError } from "commander";
-import { MAX_ID_LENGTH, isId } from "@moby-core/sdk";
+import { MAX_ID_LENGTH, isId, parseDuration } from "@moby-core/sdk";
 
 /** The highest signal number the runtime accepts (KillTask's rule). */
 export const MAX_SIGNAL = 64;
@@ -136,4 +137,101 @@ export function newContainerId(): string {
 /** A new exec id, "e-" and 8 hex digits. */
 export function newExecId(): string {
   return newId("e");
+}
+
+/** A bind mount of `-v SRC:DST[:ro]` or `--mount type=bind,...`: a host path shown at a path inside the container. */
+export interface BindMount {
+  /** The host path, absolute. */
+  source: string;
+  /** The path inside the container, absolute. */
+  target: string;
+  /** Mounted read-only. */
+  readonly: boolean;
+}
+
+/** Checks the parts of a bind mount every form shares; what names the option in messages. */
+function bindMount(source: string, target: string, readonly: boolean, what: string, cwd: string): BindMount {
+  if (source === "") throw new InvalidArgumentError(`${what}: the source (a host path) is empty`);
+  if (!target.startsWith("/")) throw new InvalidArgumentError(`${what}: the target ${JSON.stringify(target)} is not an absolute path inside the container`);
+  if (source.includes("\0") || target.includes("\0")) throw new InvalidArgumentError(`${what}: contains a NUL byte`);
+  return { source: resolvePath(cwd, source), target, readonly };
+}
+
+/**
+ * Parses -v "SRC:DST" or "SRC:DST:ro" (or ":rw"): a bind mount of the host
+ * path SRC (made absolute against cwd) at DST. Named volumes do not exist
+ * here, so SRC must be a path.
+ */
+export function parseVolume(text: string, cwd = process.cwd()): BindMount {
+  const parts = text.split(":");
+  const [source = "", target = "", mode] = parts;
+  if (parts.length < 2 || parts.length > 3 || (mode !== undefined && mode !== "ro" && mode !== "rw")) {
+    throw new InvalidArgumentError(`--volume ${JSON.stringify(text)}: expected SRC:DST or SRC:DST:ro (a host path and an absolute path in the container)`);
+  }
+  if (!source.startsWith("/") && !source.startsWith(".")) {
+    throw new InvalidArgumentError(`--volume ${JSON.stringify(text)}: ${JSON.stringify(source)} is not a host path (named volumes do not exist here; write ./${source} for a relative path)`);
+  }
+  return bindMount(source, target, mode === "ro", `--volume ${JSON.stringify(text)}`, cwd);
+}
+
+/**
+ * Parses --mount "type=bind,source=SRC,target=DST[,readonly]" (docker's
+ * keys: src and source, dst, destination and target, readonly and ro,
+ * readonly=true|false). Only type=bind exists here.
+ */
+export function parseMount(text: string, cwd = process.cwd()): BindMount {
+  const what = `--mount ${JSON.stringify(text)}`;
+  let type: string | undefined;
+  let source: string | undefined;
+  let target: string | undefined;
+  let readonly = false;
+  for (const field of text.split(",")) {
+    const at = field.indexOf("=");
+    const key = (at < 0 ? field : field.slice(0, at)).trim().toLowerCase();
+    const value = at < 0 ? undefined : field.slice(at + 1);
+    if (key === "type") type = value;
+    else if (key === "source" || key === "src") source = value;
+    else if (key === "target" || key === "dst" || key === "destination") target = value;
+    else if (key === "readonly" || key === "ro") {
+      if (value !== undefined && !["true", "false", "1", "0"].includes(value)) throw new InvalidArgumentError(`${what}: readonly=${value} is not true or false`);
+      readonly = value === undefined || value === "true" || value === "1";
+    } else throw new InvalidArgumentError(`${what}: unknown key ${JSON.stringify(key)}; the keys are type, source, target, readonly`);
+  }
+  if (type !== "bind") throw new InvalidArgumentError(`${what}: type=${type ?? "(missing)"} is not supported: only type=bind (a host path)`);
+  if (source === undefined || target === undefined) throw new InvalidArgumentError(`${what}: give both source=HOST_PATH and target=CONTAINER_PATH`);
+  return bindMount(source, target, readonly, what, cwd);
+}
+
+/** A commander collector of repeated -v values. */
+export function collectVolume(text: string, previous: BindMount[] = []): BindMount[] {
+  return [...previous, parseVolume(text)];
+}
+
+/** A commander collector of repeated --mount values. */
+export function collectMount(text: string, previous: BindMount[] = []): BindMount[] {
+  return [...previous, parseMount(text)];
+}
+
+/** Parses docker stop's -t/--time: whole seconds to wait after SIGTERM, 0 to 600. */
+export function parseStopSeconds(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 600) throw new InvalidArgumentError(`${JSON.stringify(text)} is not a number of seconds from 0 to 600`);
+  return Number(text);
+}
+
+/** A commander collector of variadic container ids (rm, stop, wait, ...): each checked by the id rule. */
+export function collectContainerId(text: string, previous: string[] | undefined): string[] {
+  return [...(Array.isArray(previous) ? previous : []), parseContainerId(text)];
+}
+
+/**
+ * Parses docker logs' --since/--until: a duration before now ("10m",
+ * "1h30m"), an RFC 3339 time ("2026-12-06T02:00:00Z"), or Unix seconds
+ * ("1765000000", "1765000000.5"). what names the option in messages.
+ */
+export function parseLogTime(text: string, what: string, now = new Date()): Date {
+  const ms = parseDuration(text);
+  if (ms !== undefined) return new Date(now.getTime() - ms);
+  if (/^\d+(\.\d+)?$/.test(text)) return new Date(Number(text) * 1_000);
+  if (/^\d{4}-\d{2}-\d{2}T/.test(text) && !Number.isNaN(Date.parse(text))) return new Date(Date.parse(text));
+  throw new InvalidArgumentError(`${what} ${JSON.stringify(text)}: give a duration before now (10m), an RFC 3339 time (2026-12-06T02:00:00Z) or Unix seconds`);
 }

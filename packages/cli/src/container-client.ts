@@ -15,6 +15,7 @@ import type { Connection, DialOptions } from "@moby-core/sdk";
 import { ContainerRuntimeService } from "@moby-core/container-runtime-api/v1";
 import { ContainerStoreService } from "@moby-core/container-store-api/v1";
 import { RegistryService } from "@moby-core/registry-api/v1";
+import { EXIT_CLI_ERROR, EXIT_REFUSED, execFailureCode } from "./exit-codes.js";
 import { CliError, NOT_ALLOWED, NOT_LISTENING, errnoOf, translateError } from "./init-client.js";
 
 /** The client of the container runtime. */
@@ -50,12 +51,20 @@ function nameTheComponent(component: string, socketPath: string): Interceptor {
   });
 }
 
-/** The CliError for a failed call to a component: its message, one line. */
+/** The codes of a component refusing a request about a container (exit 1, as docker's "No such container"). */
+const REFUSALS = new Set([Code.NotFound, Code.FailedPrecondition, Code.AlreadyExists, Code.InvalidArgument, Code.ResourceExhausted, Code.OutOfRange]);
+
+/**
+ * The CliError for a failed call to a component: its message, one line;
+ * exit code 126 or 127 when runc could not execute the container's command
+ * (see execFailureCode), 1 when the component refused the request, else
+ * 125 (unreachable, internal error, deadline).
+ */
 export function componentError(error: unknown): CliError {
   if (error instanceof CliError) return error;
   const err = ConnectError.from(error);
-  const message = err.rawMessage === "" ? (Code[err.code] ?? "unknown error") : err.rawMessage;
-  return new CliError(message.replace(/\s*[\r\n]+\s*/g, " "));
+  const message = (err.rawMessage === "" ? (Code[err.code] ?? "unknown error") : err.rawMessage).replace(/\s*[\r\n]+\s*/g, " ");
+  return new CliError(message, execFailureCode(message) ?? (REFUSALS.has(err.code) ? EXIT_REFUSED : EXIT_CLI_ERROR));
 }
 
 /** Whether error is a call answered with code (a ConnectError, not yet translated). */
@@ -166,15 +175,30 @@ export class ContainerServices {
 
 /**
  * Runs use with the container services of the assembly whose init serves
- * on initSocket, closes them, and rethrows any failure as a CliError.
+ * on initSocket, closes them, and rethrows any failure as a CliError
+ * (containerError: with what to do when a container has no task or has exited).
  */
 export async function withContainerServices<T>(initSocket: string, use: (services: ContainerServices) => Promise<T>): Promise<T> {
   const services = new ContainerServices(initSocket);
   try {
     return await use(services);
   } catch (error) {
-    throw componentError(error);
+    throw containerError(error);
   } finally {
     services.close();
   }
+}
+
+/**
+ * componentError for a request about one container, with what to do added
+ * to the runtime's answers that lack it: no task (moby ps -a lists the
+ * containers), a task that has exited (moby start runs it again).
+ */
+export function containerError(error: unknown): CliError {
+  const failure = componentError(error);
+  if (error instanceof CliError) return failure;
+  const code = ConnectError.from(error).code;
+  if (code === Code.NotFound && /^no task for container /.test(failure.message)) return new CliError(`${failure.message} (moby ps -a lists the containers)`, failure.exitCode);
+  if (code === Code.FailedPrecondition && /is STOPPED: it has exited$/.test(failure.message)) return new CliError(`${failure.message} (moby start runs it again)`, failure.exitCode);
+  return failure;
 }

@@ -4,6 +4,7 @@
  * stderr to the CLI's stderr, byte for byte, in the order the runtime read
  * it.
  */
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { LogStream } from "@moby-core/container-runtime-api/v1";
 import type { RuntimeClient } from "./container-client.js";
 
@@ -88,6 +89,10 @@ export interface ReadOutputOptions {
   follow: boolean;
   /** Only the last tail lines of the kept output first; undefined for all. */
   tail?: number;
+  /** Only output the runtime read at or after this time. */
+  since?: Date;
+  /** Only output the runtime read at or before this time: the stream ends at the first chunk after it. */
+  until?: Date;
   /** Ends the stream quietly when aborted (Ctrl-C). */
   stop?: AbortSignal;
 }
@@ -95,7 +100,8 @@ export interface ReadOutputOptions {
 /**
  * Streams the output of a task's init process, or of one exec process, to
  * output until the stream ends (the kept output sent; with follow, the
- * process exited and drained) or stop aborts, which ends it quietly.
+ * process exited and drained), a chunk comes after until, or stop aborts,
+ * which ends it quietly.
  */
 export async function copyOutput(runtime: RuntimeClient, options: ReadOutputOptions, output: Output = processOutput): Promise<void> {
   try {
@@ -105,10 +111,13 @@ export async function copyOutput(runtime: RuntimeClient, options: ReadOutputOpti
         execId: options.execId ?? "",
         follow: options.follow,
         ...(options.tail === undefined ? {} : { tailLines: options.tail }),
+        ...(options.since === undefined ? {} : { since: timestampFromDate(options.since) }),
       },
       options.stop === undefined ? {} : { signal: options.stop },
     );
     for await (const chunk of stream) {
+      // Leaving the loop cancels the call: nothing after until is read.
+      if (options.until !== undefined && chunk.timestamp !== undefined && timestampDate(chunk.timestamp) > options.until) break;
       if (chunk.stream === LogStream.STDERR) output.stderr(chunk.data);
       else output.stdout(chunk.data);
     }

@@ -11,9 +11,10 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { OciSpecSchema } from "@moby-core/container-runtime-api/v1";
 import { OCI_SPEC_TYPE_URL } from "@moby-core/container-runtime";
 import { buildOciSpec, packOciSpec } from "@moby-core/container-runtime/oci-spec-builder";
+import type { OciMount } from "@moby-core/container-runtime/oci-spec-builder";
 import { ContainerSchema } from "@moby-core/container-store-api/v1";
 import type { Container } from "@moby-core/container-store-api/v1";
-import type { UserIds } from "./container-args.js";
+import type { BindMount, UserIds } from "./container-args.js";
 
 /** The runtime name of the records moby makes (the container-runtime runs them with runc). */
 export const RUNTIME_NAME = "runc";
@@ -34,11 +35,18 @@ export interface ContainerOptions {
   user?: UserIds;
   /** The record's labels. */
   labels: Record<string, string>;
+  /** Host paths bind-mounted into the container, after the standard mounts. */
+  mounts?: BindMount[];
+}
+
+/** A bind mount as an OCI spec mount: type bind, rbind and rprivate (as docker's), ro or rw. */
+export function ociBindMount(mount: BindMount): OciMount {
+  return { destination: mount.target, type: "bind", source: mount.source, options: ["rbind", "rprivate", mount.readonly ? "ro" : "rw"] };
 }
 
 /**
  * The container record for options: spec = the default OCI spec with the
- * absolute rootfs, args, env, cwd and user, packed as an Any of type
+ * absolute rootfs, args, env, cwd, user and bind mounts, packed as an Any of type
  * "type.googleapis.com/moby.container.runtime.v1.OciSpec"; runtime "runc";
  * image "" (the rootfs is named by the spec, not by an image); labels as
  * given. cwd resolves a relative rootfs.
@@ -50,6 +58,7 @@ export function containerRecord(options: ContainerOptions, cwd = process.cwd()):
     env: options.env,
     ...(options.workdir === undefined ? {} : { cwd: options.workdir }),
     ...(options.user === undefined ? {} : { user: options.user }),
+    ...(options.mounts === undefined || options.mounts.length === 0 ? {} : { mounts: options.mounts.map(ociBindMount) }),
   });
   const init: MessageInitShape<typeof ContainerSchema> = {
     id: options.id,
@@ -61,17 +70,23 @@ export function containerRecord(options: ContainerOptions, cwd = process.cwd()):
   return create(ContainerSchema, init);
 }
 
+/** The OCI runtime spec document a record holds (its OciSpec's JSON, parsed), or undefined when the spec is not an OciSpec or not JSON. */
+export function specDocumentOf(container: Container | undefined): { [key: string]: unknown } | undefined {
+  const spec = container?.spec;
+  if (spec === undefined || spec.typeUrl !== OCI_SPEC_TYPE_URL) return undefined;
+  try {
+    const document: unknown = JSON.parse(new TextDecoder().decode(fromBinary(OciSpecSchema, spec.value).json));
+    return typeof document === "object" && document !== null && !Array.isArray(document) ? (document as { [key: string]: unknown }) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The program and arguments a record's spec runs (process.args), or [] when the spec is not an OciSpec or has none. */
 export function commandOf(container: Container | undefined): string[] {
-  const spec = container?.spec;
-  if (spec === undefined || spec.typeUrl !== OCI_SPEC_TYPE_URL) return [];
-  try {
-    const document = JSON.parse(new TextDecoder().decode(fromBinary(OciSpecSchema, spec.value).json)) as { process?: { args?: unknown } };
-    const args = document.process?.args;
-    return Array.isArray(args) && args.every((arg) => typeof arg === "string") ? (args as string[]) : [];
-  } catch {
-    return [];
-  }
+  const process = specDocumentOf(container)?.["process"] as { args?: unknown } | undefined;
+  const args = process?.args;
+  return Array.isArray(args) && args.every((arg) => typeof arg === "string") ? (args as string[]) : [];
 }
 
 /** An argument as a shell would need it: as is when plain, else in single quotes. */

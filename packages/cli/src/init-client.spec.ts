@@ -20,7 +20,7 @@ describe("translateError", () => {
       const error = new ConnectError(`no component is serving on ${socket} (${code})`, Code.Unavailable, undefined, undefined, errno(code));
       const translated = translateError(error, socket);
       assert.equal(translated.message, unreachableMessage(socket));
-      assert.equal(translated.exitCode, 1);
+      assert.equal(translated.exitCode, 125, "init unreachable is moby's own failure, as docker's 125");
     }
     assert.equal(
       unreachableMessage(socket),
@@ -39,14 +39,14 @@ describe("translateError", () => {
   });
 
   it("passes init's own message through, without the code prefix", () => {
-    for (const [message, code] of [
-      ['component "nope" is not declared in the manifest', Code.NotFound],
-      ['"events" requires "store", which is not ready', Code.FailedPrecondition],
-      ["init is shutting down", Code.Unavailable],
+    for (const [message, code, exitCode] of [
+      ['component "nope" is not declared in the manifest', Code.NotFound, 1],
+      ['"events" requires "store", which is not ready', Code.FailedPrecondition, 1],
+      ["init is shutting down", Code.Unavailable, 125],
     ] as const) {
       const translated = translateError(new ConnectError(message, code), socket);
       assert.equal(translated.message, message);
-      assert.equal(translated.exitCode, 1);
+      assert.equal(translated.exitCode, exitCode, "a refusal is 1, a failure of init 125");
     }
   });
 

@@ -7,16 +7,17 @@ import type { Client } from "@connectrpc/connect";
 import { Code, ConnectError, dialSocket } from "@moby-core/sdk";
 import { SupervisorService } from "@moby-core/supervisor-api/v1";
 import type { Component } from "@moby-core/supervisor-api/v1";
+import { EXIT_CLI_ERROR, EXIT_REFUSED } from "./exit-codes.js";
 
 /** The client of init's supervisor API. */
 export type SupervisorClient = Client<typeof SupervisorService>;
 
-/** A failure to report as `moby: <message>` on stderr, exiting with exitCode. */
+/** A failure to report as `moby: <message>` on stderr, exiting with exitCode (125, moby's own failure, unless given). */
 export class CliError extends Error {
   /** The process exit code to end with. */
   readonly exitCode: number;
 
-  constructor(message: string, exitCode = 1) {
+  constructor(message: string, exitCode = EXIT_CLI_ERROR) {
     super(message);
     this.name = "CliError";
     this.exitCode = exitCode;
@@ -46,7 +47,8 @@ export function unreachableMessage(socketPath: string): string {
  * The CliError for a failed call to init on socketPath: "cannot reach init"
  * when nothing listens there, "permission denied" when the socket may not be
  * used, and otherwise init's own message (NOT_FOUND, FAILED_PRECONDITION,
- * INVALID_ARGUMENT, UNAVAILABLE while shutting down, ...). Exit code 1.
+ * INVALID_ARGUMENT, UNAVAILABLE while shutting down, ...). Exit code 1 for
+ * a refusal (not found, failed precondition, invalid argument), else 125.
  */
 export function translateError(error: unknown, socketPath: string): CliError {
   if (error instanceof CliError) return error;
@@ -57,7 +59,8 @@ export function translateError(error: unknown, socketPath: string): CliError {
   }
   const err = ConnectError.from(error);
   if (err.code === Code.DeadlineExceeded) return new CliError(`init did not answer in time: ${err.rawMessage}`);
-  return new CliError(err.rawMessage === "" ? Code[err.code] ?? "unknown error" : err.rawMessage);
+  const refused = err.code === Code.NotFound || err.code === Code.FailedPrecondition || err.code === Code.InvalidArgument;
+  return new CliError(err.rawMessage === "" ? Code[err.code] ?? "unknown error" : err.rawMessage, refused ? EXIT_REFUSED : EXIT_CLI_ERROR);
 }
 
 /**

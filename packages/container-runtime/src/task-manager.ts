@@ -26,7 +26,7 @@ import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { TimestampSchema } from "@bufbuild/protobuf/wkt";
-import { AlreadyExistsError, FailedPreconditionError, isId } from "@moby-core/sdk";
+import { AlreadyExistsError, FailedPreconditionError, ensurePrivateDirectory, isId } from "@moby-core/sdk";
 import type { EventPublisher, Logger } from "@moby-core/sdk";
 import { TaskExitSchema } from "@moby-core/events-api/v1";
 import type { Prerequisites } from "./prerequisites.js";
@@ -249,6 +249,7 @@ export class TaskManager {
 
   /** Prepares the state directory, finds every task again, and starts watching them. */
   async start(): Promise<void> {
+    ensurePrivateDirectory(this.stateDir, "state directory");
     mkdirSync(this.tasksDir, { recursive: true, mode: 0o700 });
     mkdirSync(this.runc.root, { recursive: true, mode: 0o700 });
     const current = existsSync(this.shimPath) ? readFileSync(this.shimPath, "utf8") : undefined;

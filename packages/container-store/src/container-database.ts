@@ -12,7 +12,7 @@
  * turn as the commit.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { ensurePrivateDirectory } from "@moby-core/sdk";
 import { dirname } from "node:path";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
@@ -163,7 +163,7 @@ export class ContainerDatabase {
     private readonly reportError: (error: unknown) => void = () => {},
   ) {
     this.path = path;
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    ensurePrivateDirectory(dirname(path), "state directory");
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");

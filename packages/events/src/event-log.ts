@@ -3,7 +3,7 @@
  * every commit, sequence numbers that are never reused, the publish ids seen
  * in the last 24 hours, and retention by count, size and age.
  */
-import { mkdirSync } from "node:fs";
+import { ensurePrivateDirectory } from "@moby-core/sdk";
 import { dirname } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
@@ -129,7 +129,7 @@ export class EventLog {
     public retention: Retention,
     private readonly onRetentionError: RetentionErrorReporter = reportOnStderr,
   ) {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    ensurePrivateDirectory(dirname(path), "state directory");
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");

@@ -3,24 +3,36 @@
  * and registry APIs on <run dir>/init.sock, and stops everything in reverse
  * order on SIGTERM or SIGINT.
  */
-import { mkdir } from "node:fs/promises";
 import { readFileSync } from "node:fs";
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { ComponentService } from "@moby-core/component-api/v1";
 import { Health } from "@moby-core/grpc-health-api/v1";
 import { ServerReflection } from "@moby-core/grpc-reflection-api/v1";
 import { RegistryService } from "@moby-core/registry-api/v1";
 import { SupervisorService } from "@moby-core/supervisor-api/v1";
 import { EventsService } from "@moby-core/events-api/v1";
-import { EventPublisher, createComponentLogger, initSocket, serveComponent, serviceOf } from "@moby-core/sdk";
+import { EventPublisher, createComponentLogger, ensurePrivateDirectory, initSocket, serveComponent, serviceOf } from "@moby-core/sdk";
+import type { ComponentServer } from "@moby-core/sdk";
 import { formatProblems, loadManifest } from "./manifest/parse-manifest.js";
 import { registryService } from "./api/registry-service.js";
 import { supervisorService } from "./api/supervisor-service.js";
+import { RunClaim, StartRefusedError } from "./run-claim.js";
 import { lifecyclePayload } from "./supervisor/lifecycle-events.js";
 import { Supervisor } from "./supervisor/supervisor.js";
+import { readyMessage, whenAssemblyReady } from "./assembly-ready.js";
+import { LOG_FORMATS, chooseLogFormat, echoFormatter, prettyDestination } from "./log-format.js";
 
 /** The exit code for a manifest with mistakes: nothing was started. */
 export const EXIT_BAD_MANIFEST = 2;
+
+/** The exit code when init refuses to start (its run directory is in use, or unsafe): nothing was started. */
+export const EXIT_REFUSED = 1;
+
+/** Ends init's start with a one-line message and EXIT_REFUSED. */
+function refuse(message: string): void {
+  process.stderr.write(`moby-init: ${message}\n`);
+  process.exitCode = EXIT_REFUSED;
+}
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -32,8 +44,11 @@ export async function main(argv: string[]): Promise<void> {
     .requiredOption("--manifest <file>", "the manifest (YAML) declaring the components")
     .option("--run-dir <dir>", "the directory for sockets and state (default: $MOBY_RUN_DIR, else /run/moby for root, else $XDG_RUNTIME_DIR/moby)")
     .option("--log-level <level>", "trace, debug, info, warn or error (default: $MOBY_LOG_LEVEL or info)")
+    .addOption(new Option("--log-format <format>", "how logs look (default: pretty on a terminal, else json)").choices(LOG_FORMATS))
     .parse(argv, { from: "user" })
-    .opts<{ manifest: string; runDir?: string; logLevel?: string }>();
+    .opts<{ manifest: string; runDir?: string; logLevel?: string; logFormat?: string }>();
+  const terminal = process.stderr.isTTY === true;
+  const logFormat = chooseLogFormat(options.logFormat, terminal);
 
   const loaded = await loadManifest(options.manifest, options.runDir === undefined ? {} : { runDir: options.runDir });
   if ("problems" in loaded) {
@@ -42,35 +57,58 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const { manifest } = loaded;
-  const logger = createComponentLogger("init", options.logLevel);
-  await mkdir(manifest.runDir, { recursive: true, mode: 0o700 });
+  const logger = createComponentLogger("init", options.logLevel, logFormat === "pretty" ? prettyDestination(terminal) : undefined);
+  const echo = echoFormatter(logFormat, terminal);
   const socketPath = initSocket(manifest.runDir);
+  let claim: RunClaim;
+  try {
+    // Created 0700 when missing; an existing one more open is refused, not fixed: it is not init's to change.
+    ensurePrivateDirectory(manifest.runDir, "run directory");
+    claim = await RunClaim.take(manifest.runDir, socketPath, logger);
+  } catch (error) {
+    if (error instanceof StartRefusedError || isFileSystemProblem(error)) return refuse((error as Error).message);
+    throw error;
+  }
   const startTime = new Date();
   const supervisor = new Supervisor(manifest, {
     initSocket: socketPath,
     logger,
-    echo: (line) => process.stdout.write(`${line}\n`),
+    echo: (component, text) => process.stdout.write(`${echo(component, text)}\n`),
   });
   const served = [SupervisorService, RegistryService];
-  const server = await serveComponent({
-    name: "init",
-    kind: "moby.init",
-    version,
-    socketPath,
-    logger,
-    handleSignals: false,
-    services: [
-      serviceOf(SupervisorService, supervisorService(supervisor, { socketPath, startTime })),
-      serviceOf(
-        RegistryService,
-        registryService(supervisor, {
-          socketPath,
-          version,
-          startTime,
-          services: [...served, ComponentService, Health, ServerReflection].map((s) => s.typeName),
-        }),
-      ),
-    ],
+  let server: ComponentServer;
+  try {
+    server = await serveComponent({
+      name: "init",
+      kind: "moby.init",
+      version,
+      socketPath,
+      logger,
+      handleSignals: false,
+      services: [
+        serviceOf(SupervisorService, supervisorService(supervisor, { socketPath, startTime })),
+        serviceOf(
+          RegistryService,
+          registryService(supervisor, {
+            socketPath,
+            version,
+            startTime,
+            services: [...served, ComponentService, Health, ServerReflection].map((s) => s.typeName),
+          }),
+        ),
+      ],
+    });
+  } catch (error) {
+    // Another init took the socket after the claim (two started at once): the run directory is its.
+    if (error instanceof Error && /is in use/.test(error.message)) {
+      claim.release();
+      return refuse(`${error.message}: another moby-init runs on ${manifest.runDir}`);
+    }
+    throw error;
+  }
+  supervisor.onEvent((event) => {
+    if (event.kind === "started") claim.started(event.component, event.pid, supervisor.get(event.component)!.spec.stopTimeoutMs);
+    else if (event.kind === "stopped") claim.stopped(event.component, event.pid);
   });
   // Lifecycle events go to the events component once one is ready; until then they wait in the publisher's queue.
   const events = new EventPublisher({
@@ -84,6 +122,10 @@ export async function main(argv: string[]): Promise<void> {
   });
   logger.info({ manifest: manifest.file, runDir: manifest.runDir, components: supervisor.runners.map((r) => r.spec.name) }, "booting");
   supervisor.startAll();
+  whenAssemblyReady(supervisor, () => {
+    const message = readyMessage(supervisor.runners.length, Date.now() - startTime.getTime(), manifest.runDir);
+    logger.info({ runDir: manifest.runDir, components: supervisor.runners.length }, message);
+  });
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
@@ -97,10 +139,16 @@ export async function main(argv: string[]): Promise<void> {
       failed = true;
       logger.error({ err: error }, "stopping the components failed; some may still run: look for them with ps and end them by hand");
     }
+    if (!failed) claim.release();
     events.close();
     await server.shutdown();
     process.exit(failed ? 1 : 0);
   };
   process.on("SIGTERM", (signal) => void stop(signal));
   process.on("SIGINT", (signal) => void stop(signal));
+}
+
+/** Tells whether error is a file-system error (EACCES, ENOTDIR, ...) or a refusal from ensurePrivateDirectory: a message for the operator, not a stack. */
+function isFileSystemProblem(error: unknown): boolean {
+  return error instanceof Error && ("code" in error || /^run directory /.test(error.message));
 }

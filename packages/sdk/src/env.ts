@@ -52,3 +52,11 @@ export function defaultRunDir(env: NodeJS.ProcessEnv = process.env): string {
 export function initSocket(runDir: string): string {
   return join(runDir, "init.sock");
 }
+
+/**
+ * The file descriptor of the pipe init passes every component it starts
+ * (for example "3"): init never writes to it, and its end closes when init
+ * ends, however it ends, so the component reads end-of-file once its init is
+ * gone. serveComponent watches it and shuts the component down then.
+ */
+export const ENV_INIT_PIPE_FD = "MOBY_INIT_PIPE_FD";

@@ -35,6 +35,7 @@ export {
 export { createComponentLogger } from "./logger.js";
 export type { Logger } from "./logger.js";
 export { probeSocket } from "./socket-file.js";
+export { PRIVATE_DIRECTORY_MODE, ensurePrivateDirectory } from "./private-directory.js";
 export { subscriptionStream } from "./subscription-stream.js";
 export { EventPublisher } from "./event-publisher.js";
 export type { EventPublisherOptions, EventsLocator, PublisherStats } from "./event-publisher.js";

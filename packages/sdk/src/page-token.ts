@@ -37,7 +37,7 @@ function filterDigest(filter: string): string {
   return createHash("sha256").update(filter, "utf8").digest("base64url").slice(0, 22);
 }
 
-/** The 32-byte signing key in the file at path; a new one is written there (mode 0600, atomically) when it is missing or not 32 bytes. */
+/** The 32-byte signing key in the file at path; a new one is written there (mode 0600, atomically, its directory made 0700 when missing) when it is missing or not 32 bytes. */
 export function loadOrCreateKey(path: string): Buffer {
   try {
     const key = readFileSync(path);
@@ -46,7 +46,7 @@ export function loadOrCreateKey(path: string): Buffer {
     // made below
   }
   const key = randomBytes(KEY_BYTES);
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   writeFileSync(`${path}.tmp`, key, { mode: 0o600 });
   renameSync(`${path}.tmp`, path);
   return key;

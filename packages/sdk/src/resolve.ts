@@ -1,32 +1,50 @@
 /**
  * Finding a component's socket by name: from the environment init passes
- * (MOBY_ENDPOINT_<NAME>), else from the registry init serves.
+ * (MOBY_ENDPOINT_<NAME>), else from the registry init serves, found as the
+ * moby CLI finds it: $MOBY_REGISTRY_ENDPOINT, else init.sock in the run
+ * directory ($MOBY_RUN_DIR, else /run/moby for root, else
+ * $XDG_RUNTIME_DIR/moby).
  */
 import type { DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { RegistryService } from "@moby-core/registry-api/v1";
 import { Connection } from "./connection.js";
 import type { DialOptions } from "./connection.js";
-import { ENV_REGISTRY_ENDPOINT, endpointVariable } from "./env.js";
+import { ENV_REGISTRY_ENDPOINT, ENV_RUN_DIR, defaultRunDir, endpointVariable, initSocket } from "./env.js";
 
 /** Where to look a component up. */
 export interface ResolveOptions {
   /** The environment to read MOBY_ENDPOINT_* and MOBY_REGISTRY_ENDPOINT from; default process.env. */
   env?: NodeJS.ProcessEnv;
-  /** The registry's socket; default $MOBY_REGISTRY_ENDPOINT. */
+  /** The registry's socket; default $MOBY_REGISTRY_ENDPOINT, else init.sock in the run directory. */
   registrySocket?: string;
   /** Settings of the connections made. */
   dial?: DialOptions;
 }
 
+/** The registry's socket: the option, else $MOBY_REGISTRY_ENDPOINT, else init.sock in the run directory. */
+function registrySocketOf(options: Pick<ResolveOptions, "env" | "registrySocket"> = {}): string {
+  const env = options.env ?? process.env;
+  const fromEnv = env[ENV_REGISTRY_ENDPOINT];
+  return options.registrySocket ?? (fromEnv !== undefined && fromEnv !== "" ? fromEnv : initSocket(defaultRunDir(env)));
+}
+
 /** Runs fn with a connection to the registry, closed afterwards. */
 async function withRegistry<T>(what: string, options: ResolveOptions, fn: (registry: Connection) => Promise<T>): Promise<T> {
-  const socket = options.registrySocket ?? (options.env ?? process.env)[ENV_REGISTRY_ENDPOINT];
-  if (socket === undefined || socket === "") {
-    throw new Error(`cannot resolve ${what}: no registry is known (set $${ENV_REGISTRY_ENDPOINT} or pass registrySocket)`);
-  }
+  const socket = registrySocketOf(options);
   const registry = new Connection(socket, options.dial);
   try {
     return await fn(registry);
+  } catch (error) {
+    const failure = ConnectError.from(error);
+    if (failure.code !== Code.Unavailable) throw error;
+    throw new ConnectError(
+      `cannot resolve ${what}: no registry answers at ${socket} (is moby-init running? set $${ENV_RUN_DIR} or $${ENV_REGISTRY_ENDPOINT})`,
+      Code.Unavailable,
+      undefined,
+      undefined,
+      error,
+    );
   } finally {
     registry.close();
   }

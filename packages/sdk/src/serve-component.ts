@@ -1,7 +1,8 @@
 /**
  * serveComponent: one call serves a component on a unix socket, with the
  * component API, health and reflection built in next to the author's
- * services, and a graceful shutdown on SIGTERM/SIGINT.
+ * services, and a graceful shutdown on SIGTERM/SIGINT and once the init
+ * that started it is gone.
  */
 import { setMaxListeners } from "node:events";
 import * as http2 from "node:http2";
@@ -22,6 +23,7 @@ import { withSpecGrpcMessage } from "./grpc-message.js";
 import { isGrpcProto } from "./grpc/status.js";
 import { GrpcServer } from "./grpc/grpc-server.js";
 import { HealthStatusBoard, OVERALL, ServingStatus, healthService } from "./health.js";
+import { openInitPipe } from "./init-pipe.js";
 import { createComponentLogger } from "./logger.js";
 import { DescriptorIndex, reflectionService } from "./reflection.js";
 import { listenOnSocket, prepareSocketPath, removeSocketFile, secureSocketFile, socketIdentity } from "./socket-file.js";
@@ -109,6 +111,14 @@ export interface ServeComponentOptions {
   onShutdown?: () => Promise<void> | void;
   /** Shut down on SIGTERM and SIGINT, then exit the process. Default true. */
   handleSignals?: boolean;
+  /**
+   * Shut down once the init that started the component is gone: init passes
+   * a pipe ($MOBY_INIT_PIPE_FD) whose end-of-file says so, even after a
+   * SIGKILL of init. With handleSignals the process then exits 0 (1 if
+   * shutdown fails); without it, `closed` resolves. Default true; without
+   * $MOBY_INIT_PIPE_FD there is nothing to watch.
+   */
+  exitWithInit?: boolean;
   /** Interceptors of the author, run for every call after the SDK's own. */
   interceptors?: Interceptor[];
   /** The logger; default a pino logger on stderr at $MOBY_LOG_LEVEL (info). */
@@ -252,7 +262,13 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
   const config = configFromEnvironment();
   const logger = options.logger ?? createComponentLogger(name);
   const directoryMode = options.directoryMode === undefined ? 0o700 : options.directoryMode;
-  await prepareSocketPath(socketPath, directoryMode);
+  const initPipe = (options.exitWithInit ?? true) ? openInitPipe() : undefined;
+  try {
+    await prepareSocketPath(socketPath, directoryMode);
+  } catch (error) {
+    initPipe?.close();
+    throw error;
+  }
 
   const health = new HealthStatusBoard();
   const all = [...options.services, ...builtInServices(name, options, health)];
@@ -310,6 +326,7 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
     await secureSocketFile(socketPath, socketMode, directoryMode, (message) => logger.warn(message));
   } catch (error) {
     removeSignalHandlers();
+    initPipe?.close();
     if (server.listening) server.close();
     startup.reject(error);
     throw error;
@@ -338,6 +355,7 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
       clearTimeout(forced);
       await removeSocketFile(socketPath, boundSocket);
       await options.onShutdown?.();
+      initPipe?.close();
       logger.info("stopped");
       resolveClosed();
     })();
@@ -345,6 +363,18 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
   };
 
   startup.resolve(shutdown);
+  initPipe?.onGone((reason) => {
+    logger.warn({ reason }, "the init that started this component is gone: shutting down");
+    const done = shutdown();
+    if (!(options.handleSignals ?? true)) return;
+    done.then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  });
   logger.info({ socket: socketPath, services: options.services.map((s) => s.service.typeName) }, "serving");
   return { name, socketPath, logger, health, config, shutdown, closed };
 }

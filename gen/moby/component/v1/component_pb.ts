@@ -117,6 +117,9 @@ export type ComponentInfo = Message<"moby.component.v1.ComponentInfo"> & {
 
   /**
    * The operating-system process id of the component's server process.
+   * init's health checks compare it with the process init started: an
+   * answer from a pid that is neither that process nor in its process group
+   * is a failed check, so a component must report its own pid.
    *
    * @generated from field: uint32 pid = 7;
    */
@@ -252,8 +255,8 @@ export enum Health {
 
   /**
    * The component answers its health check with NOT_SERVING, or a check
-   * failed (timed out, connection refused) and the retries are not yet used
-   * up.
+   * failed (timed out, connection refused, answered by a process init did
+   * not start) and the retries are not yet used up.
    *
    * @generated from enum value: HEALTH_NOT_SERVING = 2;
    */

@@ -48,7 +48,8 @@ export function componentOf(runner: ComponentRunner): Component {
     health: runner.health,
     pid: runner.pid,
     restarts: runner.restarts,
-    ...(exit === undefined
+    // A process that could not be spawned never ran, so it has no exit; the message says why.
+    ...(exit === undefined || exit.error !== undefined
       ? {}
       : { lastExit: { exitCode: exit.code ?? 0, signal: exit.signal ?? "", exitTime: timestampFromDate(exit.time) } }),
     ...(runner.startTime === undefined || runner.pid === 0 ? {} : { startTime: timestampFromDate(runner.startTime) }),

@@ -3,13 +3,20 @@
  * Docker's HEALTHCHECK semantics over grpc.health.v1, restarts it per its
  * policy with backoff (systemd's Restart=, RestartSec=, StartLimitBurst=),
  * and stops it with SIGTERM then SIGKILL.
+ *
+ * Each health check dials a new connection, so a component that can no
+ * longer accept one fails its checks, and asks GetInfo who answers: a
+ * process other than the one init started (an orphan of an earlier init on
+ * the same socket) fails the check and is never taken as ready.
  */
+import { readFileSync } from "node:fs";
 import { Health } from "@moby-core/component-api/v1";
 import { ComponentService } from "@moby-core/component-api/v1";
+import type { ComponentInfo } from "@moby-core/component-api/v1";
 import { HealthCheckResponse_ServingStatus, Health as HealthService } from "@moby-core/grpc-health-api/v1";
 import { ComponentState } from "@moby-core/supervisor-api/v1";
 import { ConnectError, FailedPreconditionError, UnavailableError, dialSocket } from "@moby-core/sdk";
-import type { Connection, Logger } from "@moby-core/sdk";
+import type { Logger } from "@moby-core/sdk";
 import type { ComponentSpec } from "../manifest/manifest.js";
 import { LogBuffer } from "./log-buffer.js";
 import { ManagedProcess } from "./managed-process.js";
@@ -88,12 +95,13 @@ export class ComponentRunner {
   readonly logs = new LogBuffer();
 
   private process: ManagedProcess | undefined;
-  private connection: Connection | undefined;
   private timer: NodeJS.Timeout | undefined;
   private starts: number[] = [];
   private wanted = false;
   private failingStreak = 0;
   private restartForHealth = false;
+  /** Whether a foreign pid answering for the current process was logged already (once per process). */
+  private foreignLogged = false;
   private stopped: (() => void)[] = [];
   /** How many stops were asked for (StopComponent, shutdown); a restart that sees it change leaves the component stopped. */
   private stopRequests = 0;
@@ -105,7 +113,7 @@ export class ComponentRunner {
     readonly spec: ComponentSpec,
     private readonly environment: () => NodeJS.ProcessEnv,
     private readonly hooks: RunnerHooks,
-    private readonly echo: (line: string) => void,
+    private readonly echo: (component: string, text: string) => void,
     private readonly logger: Logger,
   ) {}
 
@@ -195,7 +203,7 @@ export class ComponentRunner {
       this.environment(),
       (stream, text, pid) => {
         this.logs.append({ stream, text, time: new Date(), pid });
-        this.echo(`[${this.spec.name}] ${text}`);
+        this.echo(this.spec.name, text);
       },
       (error, signal, pid) => this.signalFailed(error, signal, pid),
     );
@@ -207,7 +215,7 @@ export class ComponentRunner {
     this.failingStreak = 0;
     this.restartForHealth = false;
     this.health = Health.UNSPECIFIED;
-    this.connection = dialSocket(this.spec.socket, { retry: false, timeoutMs: this.spec.health.timeoutMs });
+    this.foreignLogged = false;
     this.setState(ComponentState.STARTING, "");
     this.event("started", "");
     this.background("handling the exit of its process", process.exited.then((exit) => this.exited(process, exit)));
@@ -219,27 +227,62 @@ export class ComponentRunner {
     this.timer = setTimeout(() => this.background("a health check", this.check()), delayMs);
   }
 
-  /** One health check, then the next one scheduled per the policy. */
+  /**
+   * One health check, then the next one scheduled per the policy: on a new
+   * connection, grpc.health.v1 Check must answer SERVING and
+   * ComponentService.GetInfo must name the process init started (or one of
+   * its process group, for a command that wraps the component).
+   */
   private async check(): Promise<void> {
     const process = this.process;
-    const connection = this.connection;
-    if (process === undefined || connection === undefined) return;
+    if (process === undefined) return;
     let failure: string | undefined;
+    let info: ComponentInfo | undefined;
+    const connection = dialSocket(this.spec.socket, { retry: false, timeoutMs: this.spec.health.timeoutMs, connections: 1 });
     try {
       const { status } = await connection.client(HealthService).check({ service: "" });
-      if (status !== HealthCheckResponse_ServingStatus.SERVING) failure = `health is ${HealthCheckResponse_ServingStatus[status]}`;
+      if (status !== HealthCheckResponse_ServingStatus.SERVING) {
+        failure = `health is ${HealthCheckResponse_ServingStatus[status]}`;
+      } else {
+        info = (await connection.client(ComponentService).getInfo({})).info;
+        failure = this.foreignAnswer(process.pid, info);
+      }
     } catch (error) {
       failure = ConnectError.from(error).message;
+    } finally {
+      connection.close();
     }
     if (this.process !== process || this.state === ComponentState.STOPPING) return;
-    if (failure === undefined) this.passed();
+    if (failure === undefined) this.passed(info!);
     else this.failed(failure);
     if (this.process === process && !this.restartForHealth) {
       this.scheduleCheck(this.state === ComponentState.STARTING ? this.spec.health.startIntervalMs : this.spec.health.intervalMs);
     }
   }
 
-  private passed(): void {
+  /**
+   * Why the answer did not come from the process init started (pid), or
+   * undefined when it did: GetInfo's pid must be pid or a process in pid's
+   * process group. Logged once per process, as a warning.
+   */
+  private foreignAnswer(pid: number, info: ComponentInfo | undefined): string | undefined {
+    const answering = info?.pid ?? 0;
+    if (answering === pid || (answering !== 0 && processGroupOf(answering) === pid)) return undefined;
+    const reason =
+      answering === 0
+        ? `the process answering on ${this.spec.socket} gave no pid in GetInfo, so it cannot be told from another process; init started pid ${pid}`
+        : `pid ${answering} answers on ${this.spec.socket}, not pid ${pid} that init started: another process serves on its socket`;
+    if (!this.foreignLogged) {
+      this.foreignLogged = true;
+      this.logger.warn(
+        { target: this.spec.name, pid, answering },
+        `component ${this.spec.name}: ${reason}; the check fails and it is not taken as ready (end the other process: ${answering === 0 ? "find it with ss -xlp" : `kill ${answering}`})`,
+      );
+    }
+    return reason;
+  }
+
+  private passed(info: ComponentInfo | undefined): void {
     this.failingStreak = 0;
     const becameReady = this.state === ComponentState.STARTING;
     if (!becameReady && this.health === Health.SERVING) return;
@@ -248,8 +291,7 @@ export class ComponentRunner {
       this.readyTime = new Date();
       this.event("ready", "");
       // Last: the supervisor starts the dependants on this change.
-      this.setState(ComponentState.RUNNING, "");
-      this.background("asking it for its info", this.fetchInfo());
+      this.setState(ComponentState.RUNNING, this.recordInfo(info));
     } else {
       this.setState(this.state, "");
     }
@@ -274,21 +316,12 @@ export class ComponentRunner {
     }
   }
 
-  /** Asks the ready component who it is, and checks it serves what the manifest says. */
-  private async fetchInfo(): Promise<void> {
-    const process = this.process;
-    try {
-      const { info } = await this.connection!.client(ComponentService).getInfo({});
-      if (this.process !== process || info === undefined) return;
-      this.info = { version: info.version, services: info.services.map((s) => ({ name: s.name, apiVersion: s.apiVersion })) };
-      const missing = this.spec.services.filter((name) => !info.services.some((s) => s.name === name));
-      if (missing.length > 0) {
-        this.setState(this.state, `does not serve ${missing.join(", ")}, which the manifest requires`);
-      }
-      this.hooks.changed(this);
-    } catch (error) {
-      if (this.process === process) this.setState(this.state, `GetInfo failed: ${ConnectError.from(error).message}`);
-    }
+  /** Keeps what the ready component said about itself in GetInfo; returns what it lacks that the manifest requires, or "". */
+  private recordInfo(info: ComponentInfo | undefined): string {
+    if (info === undefined) return "";
+    this.info = { version: info.version, services: info.services.map((s) => ({ name: s.name, apiVersion: s.apiVersion })) };
+    const missing = this.spec.services.filter((name) => !info.services.some((s) => s.name === name));
+    return missing.length > 0 ? `does not serve ${missing.join(", ")}, which the manifest requires` : "";
   }
 
   /** The process ended: record it, then stop, fail or restart per the policy. */
@@ -296,9 +329,7 @@ export class ComponentRunner {
     if (this.process !== process) return;
     clearTimeout(this.timer);
     process.killStragglers();
-    this.connection?.close();
     this.process = undefined;
-    this.connection = undefined;
     this.lastExit = exit;
     const how = describeExit(exit);
     this.event("stopped", how, { exit });
@@ -373,5 +404,18 @@ export class ComponentRunner {
 
   private event(kind: LifecycleEvent["kind"], reason: string, details: EventDetails = {}): void {
     this.hooks.event({ kind, component: this.spec.name, time: new Date(), pid: this.pid, restarts: this.restarts, reason, ...details });
+  }
+}
+
+/** The process group of pid, from /proc/<pid>/stat; undefined when it cannot be read (gone, or no /proc). */
+export function processGroupOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so read after the last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const group = Number(fields[2]);
+    return Number.isInteger(group) ? group : undefined;
+  } catch {
+    return undefined;
   }
 }

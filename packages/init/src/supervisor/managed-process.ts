@@ -1,8 +1,14 @@
 /**
  * One run of a component's program: started in a process group of its own,
- * its output read line by line, stopped with SIGTERM then SIGKILL.
+ * its output read line by line, stopped with SIGTERM then SIGKILL. It gets
+ * init's pipe as file descriptor 3 ($MOBY_INIT_PIPE_FD): init never writes
+ * to it, and the kernel closes init's end when init ends, however it ends,
+ * so the component reads end-of-file once its init is gone.
  */
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import type { Readable } from "node:stream";
+import { ENV_INIT_PIPE_FD } from "@moby-core/sdk";
 import { createInterface } from "node:readline";
 
 /** How a process ended. */
@@ -17,8 +23,27 @@ export interface ProcessExit {
   error?: string;
 }
 
+/** Says what could not be spawned and why, for a person: the program or the working directory, and the errno. */
+export function spawnFailure(error: NodeJS.ErrnoException, program: string, cwd: string): string {
+  const name = JSON.stringify(program);
+  switch (error.code) {
+    case "ENOENT":
+      if (!existsSync(cwd)) return `the working directory ${cwd} does not exist (ENOENT)`;
+      return program.includes("/")
+        ? `${name} was not found (ENOENT; a relative path is taken from the working directory ${cwd})`
+        : `${name} was not found on PATH (ENOENT)`;
+    case "EACCES":
+      return `${name} cannot be executed: permission denied (EACCES); is it a file with execute permission?`;
+    default:
+      return `${name} could not be spawned: ${error.message}`;
+  }
+}
+
 /** Told of a signal that could not be sent to a process group for a reason other than the group being gone. */
 export type SignalErrorHandler = (error: NodeJS.ErrnoException, signal: NodeJS.Signals, pid: number) => void;
+
+/** The file descriptor of init's pipe in every component, as $MOBY_INIT_PIPE_FD says. */
+export const INIT_PIPE_FD = 3;
 
 /** A started component process. */
 export class ManagedProcess {
@@ -44,7 +69,7 @@ export class ManagedProcess {
    * Starts command in cwd with env, in a new process group so that stopping
    * it reaches every process it started. Each output line goes to onLine; a
    * signal that cannot be sent (other than to a group that is gone) goes to
-   * onSignalError instead of being thrown.
+   * onSignalError instead of being thrown. env gets $MOBY_INIT_PIPE_FD.
    */
   static start(
     command: string[],
@@ -54,11 +79,19 @@ export class ManagedProcess {
     onSignalError: SignalErrorHandler,
   ): ManagedProcess {
     const [program, ...args] = command;
-    const child = spawn(program!, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    const exited = new Promise<ProcessExit>((resolve) => {
-      child.once("error", (error) => resolve({ code: null, signal: null, time: new Date(), error: error.message }));
-      child.once("exit", (code, signal) => resolve({ code, signal, time: new Date() }));
+    const child = spawn(program!, args, {
+      cwd,
+      env: { ...env, [ENV_INIT_PIPE_FD]: String(INIT_PIPE_FD) },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
     });
+    // Init's end of the pipe: nothing is expected on it, and what a component writes there is dropped so it never blocks.
+    const pipe = child.stdio[INIT_PIPE_FD] as Readable | null;
+    pipe?.on("error", () => {}).resume();
+    const exited = new Promise<ProcessExit>((resolve) => {
+      child.once("error", (error) => resolve({ code: null, signal: null, time: new Date(), error: spawnFailure(error, program!, cwd) }));
+      child.once("exit", (code, signal) => resolve({ code, signal, time: new Date() }));
+    }).finally(() => pipe?.destroy());
     const pid = child.pid ?? 0;
     for (const stream of ["stdout", "stderr"] as const) {
       createInterface({ input: child[stream]!, crlfDelay: Infinity }).on("line", (text) => onLine(stream, text, pid));

@@ -20,8 +20,8 @@ export const HISTORY_LIMIT = 1000;
 export interface SupervisorOptions {
   /** The socket of init's own APIs, given to every component as the registry. */
   initSocket: string;
-  /** Where captured component output goes, one prefixed line at a time. */
-  echo: (line: string) => void;
+  /** Where captured component output goes, one line at a time with the component's name. */
+  echo: (component: string, text: string) => void;
   /** init's logger. */
   logger: Logger;
   /** The environment components inherit; default process.env. */

@@ -1,0 +1,145 @@
+/**
+ * `moby create`: a container record in the container store (a default OCI
+ * spec running the command in a rootfs, with the flags' env, workdir, user
+ * and bind mounts), then its task in the runtime (created, not started).
+ * Also the options create and run share.
+ */
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { collectEnv, collectLabel, collectMount, collectVolume, newContainerId, parseContainerId, parseUser, parseWorkdir } from "../../container-args.js";
+import type { BindMount, UserIds } from "../../container-args.js";
+import type { ContainerServices } from "../../container-client.js";
+import { withContainerServices } from "../../container-client.js";
+import { containerRecord } from "../../container-spec.js";
+import type { ContainerOptions } from "../../container-spec.js";
+import { EXIT_CLI_ERROR, EXIT_REFUSED } from "../../exit-codes.js";
+import { CliError } from "../../init-client.js";
+import type { Write } from "../../write.js";
+import { writeStdout } from "../../write.js";
+import type { SocketOf } from "../shared.js";
+
+/** What `moby create` makes a container from; without an id, moby makes one up ("c-" and 8 hex digits). */
+export type CreateOptions = Omit<ContainerOptions, "id"> & { id?: string };
+
+/** The usage-error hint of the commands that take a command line. */
+export const DASH_DASH_HINT = "(put -- before the command when it has options of its own, e.g. moby run --rootfs DIR -- sh -c 'echo hello'; run moby --help for usage)";
+
+/** Whether path is a directory or a file (what), or false when missing. */
+function kindOf(path: string): "directory" | "other" | false {
+  try {
+    return statSync(path).isDirectory() ? "directory" : "other";
+  } catch {
+    return false;
+  }
+}
+
+/** The absolute rootfs; a CliError when it is not a directory on this node. */
+export function checkRootfs(rootfs: string, cwd = process.cwd()): string {
+  const path = resolve(cwd, rootfs);
+  if (kindOf(path) !== "directory") throw new CliError(`rootfs ${path} is not a directory: give --rootfs a directory on this node`);
+  return path;
+}
+
+/** A CliError when the source of a bind mount does not exist on this node (docker's --mount rule; moby's -v too). */
+export function checkMountSources(mounts: readonly BindMount[]): void {
+  for (const mount of mounts) {
+    if (kindOf(mount.source) === false) throw new CliError(`bind source ${mount.source} does not exist on this node: create it first (it is mounted at ${mount.target})`);
+  }
+}
+
+/**
+ * Stores the container record and creates its task (STATUS_CREATED);
+ * returns the id. When the runtime refuses the task, the record is deleted
+ * again, so the same --name can be used once the cause is fixed.
+ */
+export async function createContainer(services: ContainerServices, options: CreateOptions): Promise<string> {
+  const rootfs = checkRootfs(options.rootfs);
+  checkMountSources(options.mounts ?? []);
+  const id = options.id ?? newContainerId();
+  const store = await services.store();
+  const runtime = await services.runtime();
+  await store.createContainer({ container: containerRecord({ ...options, id, rootfs }) });
+  try {
+    await runtime.createTask({ containerId: id });
+  } catch (error) {
+    await store.deleteContainer({ id }).catch(() => undefined);
+    throw error;
+  }
+  return id;
+}
+
+/**
+ * A failure of create or run with docker run's exit code: 126 or 127 when
+ * the command cannot be executed or is not there, else 125 (docker run
+ * exits 125 for every error of the daemon, a refusal included).
+ */
+export function asRunFailure(error: CliError): CliError {
+  return error.exitCode === EXIT_REFUSED ? new CliError(error.message, EXIT_CLI_ERROR) : error;
+}
+
+/** `moby create`: stores the container, creates its task, prints the id. */
+export async function createCommand(initSocket: string, options: CreateOptions, write: Write = writeStdout): Promise<void> {
+  try {
+    write(`${await withContainerServices(initSocket, (services) => createContainer(services, options))}\n`);
+  } catch (error) {
+    throw error instanceof CliError ? asRunFailure(error) : error;
+  }
+}
+
+/** The options `moby create` and `moby run` share, as commander hands them over. */
+export interface ContainerFlags {
+  rootfs: string;
+  name?: string;
+  env?: string[];
+  workdir?: string;
+  user?: UserIds;
+  label?: Record<string, string>;
+  volume?: BindMount[];
+  mount?: BindMount[];
+}
+
+/** Adds the options of create and run to command: what to run, where, as whom, with which labels and mounts. */
+export function addContainerOptions(command: Command): Command {
+  return command
+    .showHelpAfterError(DASH_DASH_HINT)
+    .requiredOption("--rootfs <dir>", "the root filesystem: a directory on this node (made absolute), used in place")
+    .option("--name <id>", 'the container id (letters, digits and single "._-" between them; default: c- and 8 random hex digits)', parseContainerId)
+    .option("-e, --env <KEY=VALUE>", "set an environment variable (repeat; PATH and TERM have defaults)", collectEnv)
+    .option("-w, --workdir <dir>", "the working directory inside the container (default: /)", parseWorkdir)
+    .option("-u, --user <uid[:gid]>", "run as this numeric user and group (default: 0:0; gid default 0)", parseUser)
+    .option("-l, --label <KEY=VALUE>", "set a label on the container record (repeat)", collectLabel)
+    .option("-v, --volume <SRC:DST[:ro]>", "bind-mount the host path SRC at DST (repeat; :ro read-only)", collectVolume)
+    .option("--mount <type=bind,source=SRC,target=DST[,readonly]>", "bind-mount a host path, docker's long form (repeat)", collectMount)
+    .argument("<command...>", "the program to run and its arguments; put -- before it when it has options of its own");
+}
+
+/** The create options of a command line. */
+export function createOptionsOf(args: string[], flags: ContainerFlags): CreateOptions {
+  return {
+    rootfs: flags.rootfs,
+    args,
+    env: flags.env ?? [],
+    labels: flags.label ?? {},
+    mounts: [...(flags.volume ?? []), ...(flags.mount ?? [])],
+    ...(flags.name === undefined ? {} : { id: flags.name }),
+    ...(flags.workdir === undefined ? {} : { workdir: flags.workdir }),
+    ...(flags.user === undefined ? {} : { user: flags.user }),
+  };
+}
+
+/** What the record of `moby create` and `moby run` holds, for their help. */
+export const RECORD_HELP = `
+The container record (moby.container.store.v1) gets: the id; a default OCI
+spec (own pid, ipc, uts, mount and network namespaces, no terminal) running
+<command> in the rootfs with the env, workdir, user and bind mounts given,
+packed as type.googleapis.com/moby.container.runtime.v1.OciSpec;
+runtime "runc"; image "" (the spec names the rootfs); the labels.
+There is no --restart: neither the runtime nor init restarts containers.`;
+
+/** Adds `create` to program. */
+export function registerCreate(program: Command, socketOf: SocketOf): void {
+  addContainerOptions(program.command("create").description("store a container record and create its task (not started); print its id"))
+    .addHelpText("after", RECORD_HELP)
+    .action((args: string[], flags: ContainerFlags, command: Command) => createCommand(socketOf(command), createOptionsOf(args, flags)));
+}

@@ -1,0 +1,84 @@
+/**
+ * `moby exec ID -- CMD...`: another program in a running container, its
+ * output streamed until it exits, its exit code moby's (126 or 127 when it
+ * cannot be executed or is not found). See attach.ts for Ctrl-C.
+ */
+import type { Command } from "commander";
+import { Interrupts, attach } from "../../attach.js";
+import { collectEnv, newExecId, parseContainerId, parseUser, parseWorkdir } from "../../container-args.js";
+import type { UserIds } from "../../container-args.js";
+import { withContainerServices } from "../../container-client.js";
+import { AttachedOutput, processOutput } from "../../container-output.js";
+import type { Output } from "../../container-output.js";
+import type { SocketOf } from "../shared.js";
+import { DASH_DASH_HINT } from "./create.js";
+
+/** What `moby exec` runs in a container. */
+export interface ExecOptions {
+  /** The program and its arguments. */
+  args: string[];
+  /** "NAME=VALUE" entries replacing the spec's of the same NAME. */
+  env: string[];
+  /** The working directory; default the spec's. */
+  workdir?: string;
+  /** The user; default the spec's. */
+  user?: UserIds;
+}
+
+/**
+ * `moby exec ID`: starts the program in the running container under a new
+ * exec id, streams its output until it exits, deletes the exec process (so
+ * they do not pile up against the runtime's 32 per task) and returns its
+ * exit code.
+ */
+export async function execCommand(initSocket: string, containerId: string, options: ExecOptions, output: Output = processOutput): Promise<number> {
+  const interrupts = new Interrupts();
+  const attached = new AttachedOutput(output);
+  try {
+    return await withContainerServices(initSocket, async (services) => {
+      const runtime = await services.runtime();
+      const execId = newExecId();
+      await runtime.execProcess({
+        containerId,
+        execId,
+        args: options.args,
+        env: options.env,
+        cwd: options.workdir ?? "",
+        ...(options.user === undefined ? {} : { user: options.user }),
+      });
+      try {
+        return await attach(services, { containerId, execId }, interrupts, attached);
+      } finally {
+        await runtime.deleteTask({ containerId, execId }).catch(() => undefined);
+      }
+    });
+  } finally {
+    interrupts.dispose();
+    attached.dispose();
+  }
+}
+
+/** Adds `exec` to program. */
+export function registerExec(program: Command, socketOf: SocketOf): void {
+  program
+    .command("exec")
+    .description("run another program in a running container, print its output and exit with its exit code")
+    .showHelpAfterError(DASH_DASH_HINT)
+    .argument("<id>", "the container id", parseContainerId)
+    .argument("<command...>", "the program to run and its arguments; put -- before it when it has options of its own")
+    .option("-e, --env <KEY=VALUE>", "set an environment variable (repeat; replaces the container's of the same name)", collectEnv)
+    .option("-w, --workdir <dir>", "the working directory (default: the container's)", parseWorkdir)
+    .option("-u, --user <uid[:gid]>", "run as this numeric user and group (default: the container's; gid default 0)", parseUser)
+    .addHelpText(
+      "after",
+      "\nExit code: the program's; 126 when it cannot be executed, 127 when it is not found, 1 when the container is not running, 125 when moby or a component failed.\nCtrl-C sends SIGTERM to the program and keeps waiting; a second Ctrl-C sends SIGKILL.\nWhen the reader of moby's stdout goes away, moby drops the rest of its stdout, sends it SIGPIPE and keeps waiting.\nExample: moby exec c-1a2b3c4d -- sh -c 'echo hello'",
+    )
+    .action(async (id: string, args: string[], options: { env?: string[]; workdir?: string; user?: UserIds }, command: Command) => {
+      process.exitCode = await execCommand(socketOf(command), id, {
+        args,
+        env: options.env ?? [],
+        ...(options.workdir === undefined ? {} : { workdir: options.workdir }),
+        ...(options.user === undefined ? {} : { user: options.user }),
+      });
+    });
+}

@@ -1,0 +1,22 @@
+/** The container commands, at the top of moby as docker's: create, run, start, stop, restart, kill, rm, ps, logs, exec, wait, inspect. */
+import type { Command } from "commander";
+import type { SocketOf } from "../shared.js";
+import { registerCreate } from "./create.js";
+import { registerExec } from "./exec.js";
+import { registerInspect } from "./inspect.js";
+import { registerKill } from "./kill.js";
+import { registerLogs } from "./logs.js";
+import { registerPs } from "./ps.js";
+import { registerRestart } from "./restart.js";
+import { registerRm } from "./rm.js";
+import { registerRun } from "./run.js";
+import { registerStart } from "./start.js";
+import { registerStop } from "./stop.js";
+import { registerWait } from "./wait.js";
+
+/** Adds the container commands to program. */
+export function addContainerCommands(program: Command, socketOf: SocketOf): void {
+  for (const register of [registerCreate, registerRun, registerStart, registerStop, registerRestart, registerKill, registerRm, registerPs, registerLogs, registerExec, registerWait, registerInspect]) {
+    register(program, socketOf);
+  }
+}

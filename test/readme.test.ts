@@ -1,0 +1,100 @@
+// The README holds: it leads with the two commands, its tour runs as written
+// against the assembly `npm start` boots (in a run directory of its own), and
+// its manifest example is a valid manifest whose components are exactly those
+// of moby.yaml, so neither can drift from what the repository does.
+import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { parseManifest } from "@moby-core/init";
+import type { Manifest } from "@moby-core/init";
+import { cleanEnv, runCommand } from "../scripts/local-registry.js";
+import { alive, scratchDirectory } from "./support/component-process.js";
+import { repoRoot } from "./support/contract-copy.js";
+
+const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+
+/** The fenced blocks under a heading of the README, with their info strings. */
+export function blocksUnder(heading: string, text = readme): { info: string; body: string }[] {
+  const start = text.indexOf(`\n${heading}\n`);
+  assert.ok(start >= 0, `the README has a section ${JSON.stringify(heading)}`);
+  const next = text.slice(start + heading.length + 2).search(/\n#{1,2} /);
+  const section = next < 0 ? text.slice(start) : text.slice(start, start + heading.length + 2 + next);
+  return [...section.matchAll(/```([^\n]*)\n([\s\S]*?)```/g)].map((m) => ({ info: m[1]!, body: m[2]! }));
+}
+
+/** A manifest parsed as if it were a file at the repository root; fails listing its problems. */
+function parsed(text: string, name: string): Manifest {
+  const result = parseManifest(text, join(repoRoot, name), { runDir: "/run/moby-readme-check" });
+  if ("problems" in result) assert.fail(`${name} has mistakes: ${JSON.stringify(result.problems)}`);
+  return result.manifest;
+}
+
+/** The code blocks of the README from its start to its first "## " heading. */
+function leadBlocks(): { info: string; body: string }[] {
+  const lead = readme.slice(0, readme.indexOf("\n## "));
+  return [...lead.matchAll(/```([^\n]*)\n([\s\S]*?)```/g)].map((m) => ({ info: m[1]!, body: m[2]! }));
+}
+
+describe("README", () => {
+  const scratch = scratchDirectory("moby-readme-");
+  let start: ChildProcess | undefined;
+  let pids: number[] = [];
+  after(() => {
+    if (start?.pid && start.exitCode === null && start.signalCode === null) process.kill(-start.pid, "SIGKILL");
+    for (const pid of pids.filter(alive)) process.kill(pid, "SIGKILL");
+    scratch.remove();
+  });
+
+  it("leads with the command that runs the system and the one that runs the tests", () => {
+    const first = leadBlocks()[0]?.body ?? "";
+    assert.match(first, /^npm install && npm start\s+#/m);
+    assert.match(first, /^npm test\s+#/m);
+  });
+
+  it("runs its tour as written against the assembly npm start boots", { timeout: 300_000 }, async () => {
+    const tour = leadBlocks().filter((b) => b.info === "sh tour");
+    assert.equal(tour.length, 1, "one tour block");
+    const runDir = `${scratch.dir}/run`;
+    const env = { ...cleanEnv(), MOBY_RUN_DIR: runDir };
+    start = spawn("npm", ["start"], { cwd: repoRoot, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    start.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    start.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<void>((resolve) => start!.once("exit", () => resolve()));
+    const deadline = Date.now() + 120_000;
+    while (!output.includes("assembly ready")) {
+      if (start.exitCode !== null || Date.now() > deadline) assert.fail(`npm start did not get ready:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const listed = await runCommand(join(repoRoot, "node_modules/.bin/moby"), ["components", "--json"], repoRoot, env);
+    pids = (JSON.parse(listed.stdout) as { pid: number }[]).map((c) => c.pid).filter((pid) => pid > 0);
+
+    const ran = await runCommand("bash", ["-euo", "pipefail", "-c", tour[0]!.body], repoRoot, env);
+    assert.equal(ran.status, 0, `the tour failed:\n${ran.stdout}\n${ran.stderr}`);
+    assert.match(ran.stdout, /^container-runtime\s+running\s+serving/m, "moby components");
+    assert.match(ran.stdout, /^hello from a container$/m, "moby run");
+    assert.match(ran.stdout, /\/components\/ready\s+\{"name":"container-runtime"/, "moby events");
+    assert.match(ran.stdout, /container store open/, "moby logs");
+    assert.match(ran.stdout, /"name": "events"/, "buf curl GetInfo");
+
+    process.kill(-start.pid!, "SIGINT");
+    await exited;
+    assert.deepEqual(pids.filter(alive), [], "Ctrl-C on npm start stops everything it started");
+  });
+
+  it("shows a manifest that init accepts, each component as moby.yaml declares it", () => {
+    const [example] = blocksUnder("## The manifest").filter((b) => b.info === "yaml");
+    assert.ok(example, "a yaml block under 'The manifest'");
+    const documented = parsed(example.body, "README-example.yaml");
+    const reference = parsed(readFileSync(join(repoRoot, "moby.yaml"), "utf8"), "moby.yaml");
+    assert.ok(documented.components.length > 0);
+    for (const component of documented.components) {
+      const real = reference.components.find((c) => c.name === component.name);
+      assert.ok(real, `moby.yaml declares ${component.name}`);
+      assert.deepEqual(component, real, `${component.name} is documented as moby.yaml declares it`);
+    }
+  });
+});
