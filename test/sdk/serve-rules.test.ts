@@ -6,10 +6,12 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, describe, it } from "node:test";
-import { Code, ConnectError, dialSocket, resolveComponent } from "@moby-core/sdk";
+import { Code, ConnectError, ServingStatus, dialSocket, resolveComponent } from "@moby-core/sdk";
+import { Health } from "@moby-core/grpc-health-api/v1";
 import type { Connection } from "@moby-core/sdk";
 import { GreeterService } from "../../examples/hello-component/gen/hello/v1/hello_pb.js";
 import { ComponentProcess, scratchDirectory, startHello } from "../support/component-process.js";
+import { RawConnection, within } from "../support/fault-probe.js";
 import { rejection } from "../support/rejection.js";
 
 const scratch = scratchDirectory();
@@ -152,6 +154,79 @@ describe("limits", () => {
     const names: string[] = [];
     for await (const reply of client.streamGreetings({ name: "s", count: 2 }, { timeoutMs: 0 })) names.push(reply.greeting);
     assert.equal(names.length, 2);
+  });
+});
+
+describe("connections", () => {
+  it("refuses one past maxConnections with GOAWAY ENHANCE_YOUR_CALM, which the client reports, logging once per burst", async () => {
+    const socketPath = freshSocket();
+    const child = await hello(socketPath, { connections: { maxConnections: 1 } });
+    // The connection that holds the one place (the startup probe's may still be closing: try again until in).
+    const holder = dial(socketPath, { retry: false, connections: 1 }).client(GreeterService);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await holder.sayHello({ name: "in" });
+        break;
+      } catch (error) {
+        if (attempt === 50) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    for (let i = 0; i < 3; i++) {
+      const error = await rejection(dial(socketPath, { retry: false }).client(GreeterService).sayHello({ name: "out" }));
+      assert.equal(error.code, Code.Unavailable);
+      assert.match(error.rawMessage, /the server closed the connection: GOAWAY ENHANCE_YOUR_CALM "too many connections"/);
+    }
+    assert.equal((await holder.sayHello({ name: "still in" })).greeting, "Hello, still in!");
+    assert.equal(child.output.split("refusing new connections").length - 1, 1, "one log line for the burst");
+  });
+
+  it("closes a connection without calls after idleTimeoutMs with GOAWAY NO_ERROR; the client opens a new one for its next call", async () => {
+    const socketPath = freshSocket();
+    await hello(socketPath, { connections: { idleTimeoutMs: 200 } });
+    const client = dial(socketPath, { retry: false, connections: 1 }).client(GreeterService);
+    assert.equal((await client.sayHello({ name: "a" })).greeting, "Hello, a!");
+    const idle = new RawConnection(socketPath);
+    await idle.handshake();
+    await within(idle.closed, "the idle connection closed by the server");
+    // node:http2 closes gracefully: a shutdown notice, then the final GOAWAY, both NO_ERROR.
+    assert.deepEqual([...new Set(idle.goaways().map((g) => g.code))], [0]);
+    assert.equal((await client.sayHello({ name: "b" })).greeting, "Hello, b!");
+  });
+
+  for (const protocolEngine of ["moby", "connect"] as const) {
+    it(`keeps a connection with an open call past idleTimeoutMs (${protocolEngine} engine)`, async () => {
+      const socketPath = freshSocket();
+      await hello(socketPath, { protocolEngine, connections: { idleTimeoutMs: 200 } });
+      const connection = dial(socketPath, { retry: false, connections: 1, protocolEngine });
+      const controller = new AbortController();
+      const watch = connection.client(Health).watch({ service: "" }, { signal: controller.signal })[Symbol.asyncIterator]();
+      assert.equal((await watch.next()).value?.status, ServingStatus.SERVING);
+      // Ten idle timeouts with the watch open (a connection wrongly taken for idle would be closed after
+      // one, and destroyed 1 s later): the connection stays, the watch with it.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const pending = watch.next();
+      pending.catch(() => {});
+      // A watch on a closed connection has already failed: its next() settles within a turn.
+      const state = await Promise.race([pending.then(() => "ended", () => "failed"), new Promise((resolve) => setImmediate(() => setImmediate(() => resolve("open"))))]);
+      assert.equal(state, "open", "the watch is still open");
+      assert.equal((await connection.client(GreeterService).sayHello({ name: "still" })).greeting, "Hello, still!");
+      controller.abort();
+    });
+  }
+
+  it("destroys a connection that has not sent the preface and SETTINGS after handshakeTimeoutMs", async () => {
+    const socketPath = freshSocket();
+    await hello(socketPath, { connections: { handshakeTimeoutMs: 200 } });
+    const silent = new RawConnection(socketPath);
+    const half = new RawConnection(socketPath);
+    await half.write(Buffer.from("PRI * HTTP/2.0\r\n"));
+    await within(Promise.all([silent.closed, half.closed]), "both closed by the server");
+  });
+
+  it("stops at start on a connection setting that does not parse, naming it", async () => {
+    const error = await rejection(startWithEnv(freshSocket(), { MOBY_IDLE_TIMEOUT: "5" }));
+    assert.match(error.message, /\$MOBY_IDLE_TIMEOUT: "5" is not a duration/);
   });
 });
 

@@ -11,7 +11,8 @@ import { ContainerChangeType, ContainerSchema, ListContainersResponseSchema, Str
 import type { ListContainersResponse, StreamContainersResponse } from "@moby-core/container-store-api/v1";
 import { ContainerDatabase } from "./container-database.js";
 import { parseContainerFilter } from "./container-filter.js";
-import { listPage, streamContainers } from "./container-listing.js";
+import { DEFAULT_SNAPSHOT_LIFETIME_MS, listPage, streamContainers } from "./container-listing.js";
+import { SnapshotSlots } from "./container-snapshot.js";
 import { DEFAULT_RETENTION } from "./store-config.js";
 
 const dir = mkdtempSync(join(tmpdir(), "moby-listing-"));
@@ -95,6 +96,56 @@ describe("streamContainers", () => {
     })();
     assert.equal(error.code, Code.Aborted);
     assert.match(error.message, /released after 0.1 s/);
+    db.close();
+  });
+
+  it("opens at most the slots' snapshots at once: one more is RESOURCE_EXHAUSTED, and a slot is free again once a stream ends", async () => {
+    const db = await population("slots.db", 300);
+    const slots = new SnapshotSlots(2);
+    const open = () => streamContainers(db.path, parseContainerFilter(""), new AbortController().signal, DEFAULT_SNAPSHOT_LIFETIME_MS, slots);
+    const a = open();
+    const b = open();
+    assert.equal((await a.next()).done, false);
+    assert.equal((await b.next()).done, false);
+    assert.equal(slots.inUse, 2);
+    const refused = await open()
+      .next()
+      .then(
+        () => assert.fail("a third snapshot should be refused"),
+        (error: ComponentError) => error,
+      );
+    assert.equal(refused.code, Code.ResourceExhausted);
+    assert.match(refused.message, /^2 StreamContainers snapshots are open, the most allowed \(config.maxSnapshots 2\)/);
+    assert.equal(slots.inUse, 2, "a refused call takes no slot");
+    await a.return(undefined);
+    assert.equal(slots.inUse, 1, "a stream that ends (here: cancelled) gives its slot back");
+    let count = 0;
+    for await (const response of open()) count += received(response).containers.length;
+    assert.equal(count, 300);
+    for await (const _ of b);
+    assert.equal(slots.inUse, 0);
+    db.close();
+  });
+
+  it("sends batches of at most 1 MiB", async () => {
+    const db = await population("batches.db", 0);
+    const value = "x".repeat(4000);
+    const spec = anyPack(ContainerSchema, create(ContainerSchema, { id: "spec" }));
+    await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        db.write(({ revision, now }) => ({
+          type: ContainerChangeType.CREATE,
+          // ~16 KiB each: 100 of them (a full batch by count) are more than 1 MiB.
+          container: create(ContainerSchema, { id: `big-${String(i).padStart(4, "0")}`, labels: { a: value, b: value, c: value, d: value }, runtime: { name: "runc" }, spec, revision, createdAt: now, updatedAt: now }),
+        })),
+      ),
+    );
+    const sizes: number[] = [];
+    for await (const response of streamContainers(db.path, parseContainerFilter(""), new AbortController().signal)) {
+      sizes.push(toBinary(StreamContainersResponseSchema, response).byteLength);
+    }
+    assert.ok(sizes.length > 1, String(sizes));
+    for (const size of sizes) assert.ok(size <= 1024 * 1024, `a batch of ${size} bytes`);
     db.close();
   });
 });

@@ -17,7 +17,7 @@ import { withRecords } from "./encoded-records.js";
 import { matchesContainer } from "./container-filter.js";
 import type { ContainerDatabase, ContainerRow } from "./container-database.js";
 import { decodeRecord } from "./container-database.js";
-import { ContainerSnapshot } from "./container-snapshot.js";
+import { ContainerSnapshot, SnapshotSlots } from "./container-snapshot.js";
 
 /** The page size of a ListContainers that asks for 0. */
 export const DEFAULT_PAGE_SIZE = 100;
@@ -27,6 +27,13 @@ export const MAX_PAGE_SIZE = 1000;
 export const STREAM_BATCH_SIZE = 100;
 /** The largest response, in bytes. */
 export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+/**
+ * The largest StreamContainers response, in bytes (one container may be
+ * larger, up to the 1 MiB a record may take): a stream whose client stops
+ * reading holds one response in its writer and one being built, so this
+ * bounds what each open stream buffers.
+ */
+export const MAX_STREAM_RESPONSE_BYTES = 1024 * 1024;
 /** The room kept in a response for its other fields (page token, revision). */
 const RESPONSE_OVERHEAD = 1024;
 /** Rows read from SQLite at a time. */
@@ -108,20 +115,28 @@ export const DEFAULT_SNAPSHOT_LIFETIME_MS = 60_000;
 
 /**
  * Streams every container that matches filter from one snapshot of the
- * database at path, in batches of at most 100 containers and 4 MiB; always
- * at least one response. The snapshot is opened on the first read and closed
- * when the stream ends, however it ends, or after lifetimeMs: a client that
- * reads that slowly (or stops reading) must not keep SQLite from
- * checkpointing its WAL, which would grow with every write. Such a stream
- * ends with ABORTED.
+ * database at path, in batches of at most 100 containers and 1 MiB; always
+ * at least one response. The snapshot is opened on the first read, in one of
+ * slots (RESOURCE_EXHAUSTED when none is free), and closed when the stream
+ * ends, however it ends, or after lifetimeMs: a client that reads that
+ * slowly (or stops reading) must not keep SQLite from checkpointing its WAL,
+ * which would grow with every write. Such a stream ends with ABORTED.
  */
 export async function* streamContainers(
   path: string,
   filter: Filter,
   signal: AbortSignal,
   lifetimeMs = DEFAULT_SNAPSHOT_LIFETIME_MS,
+  slots: SnapshotSlots = new SnapshotSlots(Infinity),
 ): AsyncGenerator<StreamContainersResponse> {
-  const snapshot = new ContainerSnapshot(path);
+  const release = slots.take();
+  let snapshot: ContainerSnapshot;
+  try {
+    snapshot = new ContainerSnapshot(path);
+  } catch (error) {
+    release();
+    throw error;
+  }
   let expired = false;
   const expiry = setTimeout(() => {
     expired = true;
@@ -136,7 +151,7 @@ export async function* streamContainers(
   };
   try {
     const { revision } = snapshot;
-    const budget = MAX_RESPONSE_BYTES - RESPONSE_OVERHEAD;
+    const budget = MAX_STREAM_RESPONSE_BYTES - RESPONSE_OVERHEAD;
     let batch: Uint8Array[] = [];
     let bytes = 0;
     let sent = false;
@@ -165,5 +180,6 @@ export async function* streamContainers(
   } finally {
     clearTimeout(expiry);
     snapshot.close();
+    release();
   }
 }

@@ -12,7 +12,8 @@ import { ContainerChangeType, ContainerStoreService, GetContainerResponseSchema 
 import type { Container } from "@moby-core/container-store-api/v1";
 import { parseContainerFilter } from "./container-filter.js";
 import type { ContainerDatabase, WriteContext } from "./container-database.js";
-import { listPage, streamContainers } from "./container-listing.js";
+import { DEFAULT_SNAPSHOT_LIFETIME_MS, listPage, streamContainers } from "./container-listing.js";
+import { SnapshotSlots } from "./container-snapshot.js";
 import { withRecords } from "./encoded-records.js";
 import { storedRecord } from "./container-record.js";
 import { checkContainer } from "./container-rules.js";
@@ -37,7 +38,11 @@ function checkExpectedRevision(container: Container, expected: bigint): void {
 }
 
 /** The implementation of ContainerStoreService. */
-export function containerStoreService(db: ContainerDatabase, watchOptions: WatchOptions = {}): Partial<ServiceImpl<typeof ContainerStoreService>> {
+export function containerStoreService(
+  db: ContainerDatabase,
+  watchOptions: WatchOptions = {},
+  snapshots: SnapshotSlots = new SnapshotSlots(),
+): Partial<ServiceImpl<typeof ContainerStoreService>> {
   const tokens = new PageTokens(db.tokenKey);
   return {
     async createContainer(request) {
@@ -66,7 +71,7 @@ export function containerStoreService(db: ContainerDatabase, watchOptions: Watch
 
     streamContainers(request, context) {
       const filter = parseContainerFilter(request.filter);
-      return streamContainers(db.path, filter, context.signal);
+      return streamContainers(db.path, filter, context.signal, DEFAULT_SNAPSHOT_LIFETIME_MS, snapshots);
     },
 
     async updateContainer(request) {

@@ -6,7 +6,46 @@
  */
 import Database from "better-sqlite3";
 import type { Database as SqliteDatabase, Statement } from "better-sqlite3";
+import { ResourceExhaustedError } from "@moby-core/sdk";
 import type { ContainerRow } from "./container-database.js";
+
+/** The most snapshots open at once by default (the store's config.maxSnapshots). */
+export const DEFAULT_MAX_SNAPSHOTS = 16;
+
+/**
+ * The page cache of a snapshot's connection, in KiB (SQLite's default is
+ * ~2 MiB per connection): a snapshot is read once, front to back.
+ */
+export const SNAPSHOT_CACHE_KIB = 512;
+
+/**
+ * The snapshots open at once, up to a most: each holds a connection, its
+ * page cache, and every WAL page written since it began (SQLite cannot reset
+ * the WAL while one is open), so they are counted and capped.
+ */
+export class SnapshotSlots {
+  /** The snapshots open now. */
+  inUse = 0;
+
+  /** Slots for at most max snapshots at once; max may be changed later (Reload). */
+  constructor(public max: number = DEFAULT_MAX_SNAPSHOTS) {}
+
+  /** Takes a slot, or throws RESOURCE_EXHAUSTED when all are taken; returns what gives it back (once). */
+  take(): () => void {
+    if (this.inUse >= this.max) {
+      throw new ResourceExhaustedError(
+        `${this.inUse} StreamContainers snapshots are open, the most allowed (config.maxSnapshots ${this.max}): retry after one ends, or page with ListContainers`,
+      );
+    }
+    this.inUse++;
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      this.inUse--;
+    };
+  }
+}
 
 /** One read snapshot of a container database; close it when done. */
 export class ContainerSnapshot {
@@ -21,6 +60,7 @@ export class ContainerSnapshot {
     this.db = new Database(path, { readonly: true, fileMustExist: true });
     try {
       this.db.defaultSafeIntegers(true);
+      this.db.pragma(`cache_size = -${SNAPSHOT_CACHE_KIB}`);
       this.rows = this.db.prepare("SELECT id, record FROM containers WHERE id > ? ORDER BY id LIMIT ?");
       this.db.exec("BEGIN");
       // The first read fixes the snapshot; every later read in the transaction sees the same one.

@@ -11,6 +11,7 @@ import { EventPublisher, FailedPreconditionError, createComponentLogger, serveCo
 import { ContainerDatabase } from "./container-database.js";
 import { publishContainerEvents } from "./container-events.js";
 import { containerStoreService } from "./container-service.js";
+import { SnapshotSlots } from "./container-snapshot.js";
 import { readStoreConfig } from "./store-config.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
@@ -26,12 +27,13 @@ export async function main(): Promise<void> {
   const db = new ContainerDatabase(config.database, config.retention, (error) => logger.error({ err: error }, "a change listener failed"));
   const publisher = new EventPublisher({ source: name, logger });
   const stopPublishing = publishContainerEvents(db, publisher);
+  const snapshots = new SnapshotSlots(config.maxSnapshots);
   const server = await serveComponent({
     name,
     kind: "moby.container-store",
     version,
     logger,
-    services: [serviceOf(ContainerStoreService, containerStoreService(db))],
+    services: [serviceOf(ContainerStoreService, containerStoreService(db, {}, snapshots))],
     anyTypes: [file_moby_container_runtime_v1_oci_spec],
     async onShutdown() {
       stopPublishing();
@@ -44,6 +46,7 @@ export async function main(): Promise<void> {
       if (parsed.database !== config.database) throw new FailedPreconditionError("config.database changes only with a restart");
       if (validateOnly) return;
       db.retention = parsed.retention;
+      snapshots.max = parsed.maxSnapshots;
       db.trim();
     },
   });

@@ -44,7 +44,11 @@ function startAfter(log: EventLog, request: SubscribeRequest): bigint {
 /** The implementation of EventsService. */
 export function eventsService(log: EventLog, settings: EventsSettings): Partial<ServiceImpl<typeof EventsService>> & { hub: SubscriberHub } {
   const hub = new SubscriberHub();
-  const commits = new GroupCommit(log, (events) => hub.broadcast(events));
+  hub.delivered = log.latest();
+  // Subscribers' filters run on the next turn, not in the commit's: the publishers' answers go out
+  // first, whatever the subscribers ask for. Broadcasts keep the commits' order (setImmediate is FIFO),
+  // and a subscriber that joins meanwhile has read the events from the log (the hub's copies are skipped).
+  const commits = new GroupCommit(log, (events) => setImmediate(() => hub.broadcast(events)));
   return {
     hub,
     async publish(request) {

@@ -48,9 +48,16 @@ function progressResponse(sequence: bigint): SubscribeResponse {
 /** The set of live subscribers, told of every committed event. */
 export class SubscriberHub {
   private readonly subscribers = new Set<(events: StoredEvent[]) => void>();
+  /**
+   * The sequence up to which every committed event has been handed to the
+   * live subscribers. Commits are broadcast a turn after they commit, so the
+   * log may be ahead of it; a subscriber reports progress only up to here.
+   */
+  delivered = 0n;
 
   /** Hands committed events to every live subscriber. */
   broadcast(events: StoredEvent[]): void {
+    if (events.length > 0) this.delivered = events[events.length - 1]!.sequence;
     for (const subscriber of this.subscribers) subscriber(events);
   }
 
@@ -158,7 +165,8 @@ export async function* subscribe(
           };
         });
         wake = undefined;
-        const latest = log.latest();
+        // Not log.latest(): an event committed but not yet broadcast would be skipped.
+        const latest = hub.delivered;
         if (timedOut && latest > cursor && live.length === 0) {
           cursor = latest;
           yield progressResponse(cursor);

@@ -15,6 +15,8 @@ import { ServerReflection } from "@moby-core/grpc-reflection-api/v1";
 import type { Logger } from "pino";
 import { CallTracker, SHUTTING_DOWN, callGuard, callGuardObserver } from "./call-guard.js";
 import { componentService } from "./component-service.js";
+import { ConnectionGuard, resolveConnectionLimits } from "./connection-guard.js";
+import type { ConnectionLimits } from "./connection-guard.js";
 import type { ReloadHandler } from "./component-service.js";
 import { ENV_COMPONENT_CONFIG, ENV_COMPONENT_NAME, ENV_SOCKET } from "./env.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
@@ -90,6 +92,15 @@ export interface ServeComponentOptions {
   maxSendMessageBytes?: number;
   /** The most concurrent calls (HTTP/2 streams) per connection. Default 1000. */
   maxConcurrentStreams?: number;
+  /**
+   * What the server closes on its own: connections past a cap (default 4096,
+   * or half the open-file limit), a handshake not done in 10 s, a connection
+   * without a call for 5 min, one that does not answer a PING (sent every
+   * 1 min) within 20 s. Each one not set here is read from its variable
+   * ($MOBY_MAX_CONNECTIONS, $MOBY_HANDSHAKE_TIMEOUT, $MOBY_IDLE_TIMEOUT,
+   * $MOBY_KEEPALIVE_INTERVAL, $MOBY_KEEPALIVE_TIMEOUT), else defaults.
+   */
+  connections?: ConnectionLimits;
   /** How long in-flight unary calls may take to finish once shutdown begins, in ms. Default 10 s. */
   shutdownGraceMs?: number;
   /**
@@ -247,6 +258,7 @@ function exitOnSignal(serving: Promise<() => Promise<void>>, logger: Logger): ()
 /** Serves a component on its unix socket until shutdown. */
 export async function serveComponent(options: ServeComponentOptions): Promise<ComponentServer> {
   const { name, socketPath } = resolveOptions(options);
+  const limits = resolveConnectionLimits(options.connections);
   const config = configFromEnvironment();
   const logger = options.logger ?? createComponentLogger(name);
   const directoryMode = options.directoryMode === undefined ? 0o700 : options.directoryMode;
@@ -300,11 +312,7 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
     });
     server = http2.createServer({ settings }, protobufOnly(withSpecGrpcMessage(handler)));
   }
-  const sessions = new Set<http2.ServerHttp2Session>();
-  server.on("session", (session) => {
-    sessions.add(session);
-    session.once("close", () => sessions.delete(session));
-  });
+  const { sessions } = new ConnectionGuard(server, limits, logger, engine !== "moby");
   // Signals are handled from before the socket exists: a SIGTERM sent as soon as it answers still shuts down cleanly.
   let startup!: { resolve: (shutdown: () => Promise<void>) => void; reject: (error: unknown) => void };
   const serving = new Promise<() => Promise<void>>((resolve, reject) => (startup = { resolve, reject }));

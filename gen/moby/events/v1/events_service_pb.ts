@@ -453,7 +453,8 @@ export const StartPositionSchema: GenEnum<StartPosition> = /*@__PURE__*/
  * selectors joined by "," and matches when all of them match (AND). A
  * selector is `field==value` (equal), `field!=value` (not equal) or
  * `field~=regex` (the value matches the RE2 regular expression anywhere; use
- * ^ and $ to anchor). The fields are `topic` and `source` of the Envelope. A
+ * ^ and $ to anchor; the common subset of RE2 and ECMAScript syntax, matched
+ * in linear time, at most 512 RE2 instructions, else INVALID_ARGUMENT). The fields are `topic` and `source` of the Envelope. A
  * value is either bare (no whitespace and no ",") or a double-quoted string
  * with Go escapes, for example `topic=="/tasks/exit",source==container-runtime`
  * or `topic~="^/containers/"`. In a repeated `filters` field, an event is

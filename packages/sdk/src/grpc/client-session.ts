@@ -21,8 +21,24 @@ import { Code, ConnectError } from "@connectrpc/connect";
 const OPEN = Symbol("moby.grpc.open-streams");
 /** Set on a session that received GOAWAY: no new stream goes there. */
 const DRAINING = Symbol("moby.grpc.draining");
+/** Why the server ended the session, when its GOAWAY carried an error. */
+const GOAWAY_REASON = Symbol("moby.grpc.goaway-reason");
 
-type Session = ClientHttp2Session & { [OPEN]: number; [DRAINING]: boolean };
+type Session = ClientHttp2Session & { [OPEN]: number; [DRAINING]: boolean; [GOAWAY_REASON]?: string };
+
+/** The names of HTTP/2's error codes, by code. */
+const ERROR_CODE_NAMES = new Map(
+  ["NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT", "STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR", "CONNECT_ERROR", "ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED"].map((name) => [
+    (http2.constants as unknown as Record<string, number>)[`NGHTTP2_${name}`],
+    name,
+  ]),
+);
+
+/** A GOAWAY's error code and debug text, for an error message: GOAWAY ENHANCE_YOUR_CALM "too many connections". */
+function describeGoaway(code: number, debug: Buffer | undefined): string {
+  const text = debug === undefined || debug.length === 0 ? "" : ` ${JSON.stringify(debug.subarray(0, 200).toString("utf8"))}`;
+  return `GOAWAY ${ERROR_CODE_NAMES.get(code) ?? `error ${code}`}${text}`;
+}
 type SessionStream = ClientHttp2Stream & { [OPEN]?: Session };
 
 /** How many connections a client spreads its calls over at most, by default. */
@@ -72,6 +88,11 @@ export class ClientSession {
     return session !== undefined && session.destroyed;
   }
 
+  /** Why the server ended the connection stream was opened on, when it sent GOAWAY with an error; else undefined. */
+  goawayReason(stream: ClientHttp2Stream): string | undefined {
+    return (stream as SessionStream)[OPEN]?.[GOAWAY_REASON];
+  }
+
   /** Forgets a stream that closed: a session with no open stream stops holding the process open. */
   release(stream: ClientHttp2Stream): void {
     const tracked = stream as SessionStream;
@@ -111,8 +132,9 @@ export class ClientSession {
     session[DRAINING] = false;
     // A session error reaches every stream on it, and so its call; nothing more to do here.
     session.on("error", ignore);
-    session.once("goaway", () => {
+    session.once("goaway", (code: number, _lastStreamId: number, debug?: Buffer) => {
       session[DRAINING] = true;
+      if (code !== http2.constants.NGHTTP2_NO_ERROR) session[GOAWAY_REASON] = describeGoaway(code, debug);
     });
     session.once("close", () => {
       this.open.delete(session);

@@ -45,6 +45,15 @@ describe("FrameReader", () => {
     assert.throws(() => reader.push(frame), (error: unknown) => error instanceof ConnectError && error.code === Code.Internal);
   });
 
+  it("refuses a flag byte other than 0 or 1 with INTERNAL naming it", () => {
+    for (const flag of [0x80, 0x02, 0xff]) {
+      const frame = encodeFrame(new Uint8Array([1]));
+      frame[0] = flag;
+      const reader = new FrameReader(10, { message: () => assert.fail("no message expected") });
+      assert.throws(() => reader.push(frame), (error: unknown) => error instanceof ConnectError && error.code === Code.Internal && error.rawMessage.includes(`invalid message flags 0x${flag.toString(16).padStart(2, "0")}`));
+    }
+  });
+
   it("tells when a stream ends inside a frame", () => {
     const reader = new FrameReader(10, { message: () => {} });
     reader.push(encodeFrame(new Uint8Array([1, 2])).subarray(0, 6));

@@ -157,9 +157,11 @@ export class FrameReader {
   private readPrefix(data: Buffer, offset: number): void {
     const flags = data[offset]!;
     const size = data.readUInt32BE(offset + 1);
-    if ((flags & FLAG_COMPRESSED) !== 0) {
+    if (flags !== 0) {
       this.stop();
-      throw new ConnectError("protocol error: received a compressed message, but no compression was negotiated", Code.Internal);
+      if (flags === FLAG_COMPRESSED) throw new ConnectError("protocol error: received a compressed message, but no compression was negotiated", Code.Internal);
+      // gRPC defines the flag byte as 0 or 1; grpc-go refuses other values too.
+      throw new ConnectError(`protocol error: invalid message flags 0x${flags.toString(16).padStart(2, "0")}`, Code.Internal);
     }
     if (size > this.maxBytes) {
       this.stop();

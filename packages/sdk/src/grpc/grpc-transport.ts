@@ -337,6 +337,9 @@ abstract class ClientCall implements MessageSink {
       this.fail(errorFromResetCode(rst, error));
       return;
     }
+    // The server ended the connection and said why (for example GOAWAY ENHANCE_YOUR_CALM "too many connections").
+    const goaway = this.session.goawayReason(this.stream);
+    if (goaway !== undefined) return this.fail(new ConnectError(`the server closed the connection: ${goaway}`, Code.Unavailable));
     this.fail(errorFromNode(error, this.session.socketPath));
   }
 

@@ -16,6 +16,8 @@ import type { MessageSink } from "./frames.js";
 import { FrameWriter } from "./frame-writer.js";
 import { LazyHeaders, addMetadata } from "./lazy-headers.js";
 import { MessageQueue } from "./message-queue.js";
+import { SESSION_CALLS } from "./session-calls.js";
+import type { CountedSession, SessionCalls } from "./session-calls.js";
 import { CONTENT_TYPE_PROTO, MAX_TIMER_MS, RESPOND_ONLY, RESPOND_THEN_TRAILERS, addStatus } from "./status.js";
 
 /** What the server learns of each call: for the call guard's bookkeeping and logs. */
@@ -99,6 +101,8 @@ export class ServerCall implements HandlerContext, MessageSink {
   #dropInput = false;
   #writer: FrameWriter | undefined;
   #iterator: AsyncIterator<unknown> | undefined;
+  /** The call counts of the session the call came on, when the connection guard keeps them. */
+  #sessionCalls: SessionCalls | undefined;
 
   constructor(host: CallHost, route: Route, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, timeoutMs: number | undefined) {
     this.method = route.method;
@@ -177,6 +181,12 @@ export class ServerCall implements HandlerContext, MessageSink {
     }
     this.#started = true;
     this.#host.calls.add(this);
+    const counts = (stream.session as CountedSession | undefined)?.[SESSION_CALLS];
+    if (counts !== undefined) {
+      counts.open++;
+      counts.started++;
+      this.#sessionCalls = counts;
+    }
     const kind = this.method.methodKind;
     if (kind === "client_streaming" || kind === "bidi_streaming") {
       const input = this.method.input;
@@ -444,6 +454,7 @@ export class ServerCall implements HandlerContext, MessageSink {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     if (!this.#requestEnded) this.#stream.resume();
     if (this.#started) this.#host.calls.delete(this);
+    if (this.#sessionCalls !== undefined) this.#sessionCalls.open--;
     const iterator = this.#iterator;
     if (iterator !== undefined) {
       this.#iterator = undefined;

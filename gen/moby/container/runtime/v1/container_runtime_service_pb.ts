@@ -347,7 +347,8 @@ export type ListTasksRequest = Message<"moby.container.runtime.v1.ListTasksReque
   /**
    * Which tasks to return; empty means all. moby-core's filter grammar (as
    * containerd's): one or more `field==value`, `field!=value` or
-   * `field~=regex` (RE2, unanchored) terms separated by commas, all of which
+   * `field~=regex` (RE2, unanchored, matched in linear time, at most 512 RE2
+   * instructions) terms separated by commas, all of which
    * must hold. Fields: `id` (the container id) and `status` (a Status value
    * name without its prefix, in lowercase: `created`, `running`, `stopped`,
    * `paused`, `pausing`). For example "status==running,id~=^web-".

@@ -211,7 +211,7 @@ export const StreamContainersRequestSchema: GenMessage<StreamContainersRequest> 
 export type StreamContainersResponse = Message<"moby.container.store.v1.StreamContainersResponse"> & {
   /**
    * The next matching containers, continuing in ascending byte order of id.
-   * A batch holds at most 100 containers and at most 4 MiB (4,194,304
+   * A batch holds at most 100 containers and at most 1 MiB (1,048,576
    * bytes) encoded; a single container always fits. Every stream has at
    * least one response: an empty result is one response with no containers.
    *
@@ -583,11 +583,14 @@ export const ContainerChangeTypeSchema: GenEnum<ContainerChangeType> = /*@__PURE
  * equal present value; "!=" matches any other value, including an absent
  * field; "~=" matches when the regular expression (the common subset of RE2
  * and ECMAScript syntax) matches anywhere in the value, so anchor it with ^
- * and $ to match whole values. Examples: `labels.app==web`,
+ * and $ to match whole values; it is matched in linear time (RE2's
+ * automata: no pattern can backtrack), a pattern may compile to at most 512
+ * RE2 instructions, and a value longer than 4096 characters does not match
+ * it. Examples: `labels.app==web`,
  * `image~="^busybox"`, `id==x`, `labels.app==web,runtime.name==runc`. An
  * empty filter matches every container. A filter longer than 4096 bytes,
- * that does not parse, names another field or holds an invalid regular
- * expression is INVALID_ARGUMENT naming "filter".
+ * that does not parse, names another field or holds an invalid or too large
+ * regular expression is INVALID_ARGUMENT naming "filter".
  *
  * Codes:
  *   NOT_FOUND         no container has the given id.
@@ -651,7 +654,11 @@ export const ContainerStoreService: GenService<{
    * limit can be read in one call. Pair it with WatchContainers started at
    * the snapshot's revision to follow the store without a gap. The snapshot
    * is held for at most 60 seconds: a client that has not read it all by
-   * then gets ABORTED and lists again.
+   * then gets ABORTED and lists again. A store holds a limited number of
+   * snapshots open at once (16 unless its configuration's maxSnapshots says
+   * otherwise): a call past it gets RESOURCE_EXHAUSTED at once and may retry
+   * later, or page with ListContainers. A stream whose client stops reading
+   * holds at most about two batches (2 MiB) besides its snapshot.
    *
    * @generated from rpc moby.container.store.v1.ContainerStoreService.StreamContainers
    */
