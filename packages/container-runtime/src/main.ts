@@ -142,7 +142,6 @@ export async function main(): Promise<void> {
   const service = containerRuntimeService({
     manager: () => readiness.get(),
     readContainer,
-    publisher,
     tokens: new PageTokens(key, "this runtime"),
   });
   let prober: NodeJS.Timeout | undefined;

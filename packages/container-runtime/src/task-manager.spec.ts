@@ -16,11 +16,15 @@ import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import type { HandlerContext } from "@connectrpc/connect";
 import type { EventPublisher, Logger, PageTokens } from "@moby-core/sdk";
-import { KillTaskRequestSchema } from "@moby-core/container-runtime-api/v1";
+import { KillTaskRequestSchema, Status } from "@moby-core/container-runtime-api/v1";
+import { Bundle } from "./bundle.js";
+import { nowUs } from "./clock.js";
 import { findExecutable, shimSyscalls } from "./prerequisites.js";
 import { processStartTime, readExitFile } from "./process-files.js";
 import { containerRuntimeService } from "./runtime-service.js";
-import { Task, TaskManager, TaskProcess, nowUs } from "./task-manager.js";
+import { TaskManager } from "./task-manager.js";
+import { TaskProcess } from "./task-process.js";
+import { Task } from "./task.js";
 import { handlerRejection } from "../../../test/support/rejection.js";
 
 const perl = findExecutable("perl");
@@ -111,10 +115,15 @@ describe("the task manager", { skip }, () => {
     warnings.length = 0;
   });
 
+  /** A RUNNING task as the manager would have it, with no process started. */
+  function runningTask(id: string): Task {
+    const bundle = new Bundle(join(manager.tasksDir, id), id);
+    return new Task(manager.services, bundle, { containerId: id, createdAtUs: nowUs(), maxSizeBytes: 65536, startedAtUs: nowUs() }, Status.RUNNING);
+  }
+
   /** A task whose init process's shim is gone (its recorded start time is not the pid's). */
   function lostTask(id: string): Task {
-    const bundle = join(manager.tasksDir, id);
-    const task = new Task(id, bundle, nowUs(), 65536, nowUs());
+    const task = runningTask(id);
     mkdirSync(task.init.dir, { recursive: true });
     task.init.pid = 4_000_000;
     task.init.shim = { pid: process.pid, startTime: "0" };
@@ -123,7 +132,7 @@ describe("the task manager", { skip }, () => {
   }
 
   function shimLost(process: TaskProcess): Promise<void> {
-    return manager["shimLost"](process);
+    return manager.services.monitor.shimLost(process);
   }
 
   it("kills runc create with its shim's process group at the timeout, before runc delete", async () => {
@@ -135,7 +144,7 @@ state=gone
 if [ -n "$pid" ] && [ -r /proc/$pid/stat ]; then state=$(sed 's/^.*) //' /proc/$pid/stat | cut -d' ' -f1); fi
 echo "create-at-delete $state" >> ${fakeDir}/calls`,
     );
-    const error = await handlerRejection(manager.createTask("slow", new TextEncoder().encode("{}"), 65536));
+    const error = await handlerRejection(manager.create("slow", new TextEncoder().encode("{}"), 65536));
     assert.equal(error.code, Code.FailedPrecondition);
     assert.match(error.rawMessage, /^runc create did not finish within 0\.5 s: it was killed$/);
     const log = calls();
@@ -167,9 +176,9 @@ echo "create-at-delete $state" >> ${fakeDir}/calls`,
     task.deleted = true;
     task.init.deleted = true;
     manager.tasks.delete(task.id);
-    rmSync(task.bundle, { recursive: true, force: true });
+    rmSync(task.bundle.dir, { recursive: true, force: true });
     await checking;
-    assert.equal(existsSync(task.bundle), false);
+    assert.equal(existsSync(task.bundle.dir), false);
     assert.deepEqual(published, []);
     assert.deepEqual(calls(), ["state deleted"]);
   });
@@ -194,16 +203,14 @@ echo "create-at-delete $state" >> ${fakeDir}/calls`,
     const service = containerRuntimeService({
       manager: async () => manager,
       readContainer: () => Promise.reject(new Error("not used")),
-      publisher,
       tokens: {} as PageTokens,
     });
     const kill = async (signal: number) => service.killTask!(create(KillTaskRequestSchema, { containerId: "execs", execId: "e1", signal }), {} as HandlerContext);
 
     beforeEach(() => {
       child = spawn("sleep", ["1000"], { stdio: "ignore" });
-      const bundle = join(manager.tasksDir, "execs");
-      task = new Task("execs", bundle, nowUs(), 65536, nowUs());
-      exec = new TaskProcess(task, "e1", join(bundle, "execs", "e1"), ["sleep", "1000"], nowUs());
+      task = runningTask("execs");
+      exec = new TaskProcess(task, "e1", task.bundle.execDir("e1"), ["sleep", "1000"], nowUs());
       mkdirSync(exec.dir, { recursive: true });
       exec.pid = child.pid!;
       task.execs.set("e1", exec);
