@@ -117,8 +117,8 @@ export class Task {
   private require(allowed: Status[], why: string): Status {
     const status = this.status();
     if (!allowed.includes(status)) {
-      const names = allowed.map(statusName).join(" or ");
-      throw new FailedPreconditionError(`task ${quote(this.id)} is ${statusName(status)}, not ${names}: ${why}`);
+      const not = allowed.length === 1 ? `, not ${statusName(allowed[0]!)}` : "";
+      throw new FailedPreconditionError(`task ${quote(this.id)} is ${statusName(status)}${not}: ${why}`);
     }
     return status;
   }
