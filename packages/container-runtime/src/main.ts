@@ -6,8 +6,9 @@
  *
  * When runc cannot be run (not installed, not root, no perl for the shims)
  * the component still serves: its ContainerRuntimeService health is
- * NOT_SERVING and every call fails with FAILED_PRECONDITION saying how to
- * fix it. It probes again every few seconds (and on calls), so installing
+ * NOT_SERVING with the reason in GetInfo (ServedService.not_serving_reason,
+ * which init shows as the component's message, its health DEGRADED), and
+ * every call fails with FAILED_PRECONDITION saying how to fix it. It probes again every few seconds (and on calls), so installing
  * runc is enough: no restart, no crash loop.
  */
 import { readFileSync } from "node:fs";
@@ -72,7 +73,7 @@ class Readiness {
         if (!found.ready) {
           if (found.message !== this.problem) this.logger.error({ problem: found.message }, "cannot run containers");
           this.problem = found.message;
-          this.setHealth(ServingStatus.NOT_SERVING);
+          this.setHealth(ServingStatus.NOT_SERVING, this.problem);
           return;
         }
         const manager = new TaskManager(this.config.stateDir, found, this.publisher, this.logger);
@@ -83,7 +84,7 @@ class Readiness {
       } catch (error) {
         this.problem = `container-runtime cannot use its state directory ${this.config.stateDir}: ${(error as Error).message}`;
         this.logger.error({ err: error }, "cannot start the task manager");
-        this.setHealth(ServingStatus.NOT_SERVING);
+        this.setHealth(ServingStatus.NOT_SERVING, this.problem);
       } finally {
         this.lastProbe = Date.now();
         this.probing = undefined;
@@ -96,8 +97,9 @@ class Readiness {
     return this.manager !== undefined;
   }
 
-  private setHealth(status: ServingStatus): void {
-    this.server?.health.set(ContainerRuntimeService.typeName, status);
+  /** Sets the runtime service's health; a NOT_SERVING one says why in GetInfo, which init shows in `moby components`. */
+  private setHealth(status: ServingStatus, reason = ""): void {
+    this.server?.health.set(ContainerRuntimeService.typeName, status, reason);
   }
 
   stop(): void {

@@ -191,7 +191,7 @@ function builtInServices(name: string, options: ServeComponentOptions, health: H
     startTime: new Date(),
   };
   return [
-    serviceOf(ComponentService, componentService(identity, options.reload)),
+    serviceOf(ComponentService, componentService(identity, options.reload, health)),
     serviceOf(Health, healthService(health)),
     serviceOf(ServerReflection, reflectionService(new DescriptorIndex(served, options.anyTypes))),
   ];
