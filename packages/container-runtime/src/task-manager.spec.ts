@@ -196,6 +196,85 @@ echo "create-at-delete $state" >> ${fakeDir}/calls`,
     manager.tasks.delete(task.id);
   });
 
+  describe("a task's states", () => {
+    /** A task as CreateTask leaves it, its init process created (no real one: the fake runc has none). */
+    function createdTask(id: string): Task {
+      const bundle = new Bundle(join(manager.tasksDir, id), id);
+      const task = new Task(manager.services, bundle, { containerId: id, createdAtUs: nowUs(), maxSizeBytes: 65536 }, Status.CREATED);
+      mkdirSync(task.init.dir, { recursive: true });
+      task.init.pid = 4_000_001;
+      manager.tasks.set(id, task);
+      return task;
+    }
+
+    afterEach(() => {
+      for (const command of ["start", "pause", "resume"]) fake(command);
+    });
+
+    it("moves through created, running, paused, running, stopped with one runc command per transition and no runc state", async () => {
+      for (const command of ["start", "pause", "resume"]) fake(command, "exit 0");
+      const task = createdTask("states");
+      const refused = async (call: Promise<unknown>, message: string) => {
+        const error = await handlerRejection(call);
+        assert.equal(error.code, Code.FailedPrecondition);
+        assert.equal(error.rawMessage, message);
+      };
+      assert.equal(task.status(), Status.CREATED);
+      await refused(task.pause(), 'task "states" is CREATED, not RUNNING: only a running task can be paused');
+      await task.start();
+      assert.equal(task.status(), Status.RUNNING);
+      assert.ok(task.startedAtUs !== undefined);
+      await refused(task.start(), 'task "states" is RUNNING, not CREATED: only a created task can be started');
+      await refused(task.delete(), 'task "states" is RUNNING: kill it and wait for it before deleting it');
+      await task.pause();
+      assert.equal(task.status(), Status.PAUSED);
+      await refused(task.pause(), 'task "states" is PAUSED, not RUNNING: only a running task can be paused');
+      await task.resume();
+      assert.equal(task.status(), Status.RUNNING);
+      // The shim records the init process's exit.
+      writeFileSync(join(task.init.dir, "exit"), `9 ${nowUs()}\n`);
+      assert.equal(task.status(), Status.STOPPED);
+      await refused(task.resume(), 'task "states" is STOPPED, not PAUSED: only a paused task can be resumed');
+      assert.deepEqual(calls(), ["start states", "pause states", "resume states"]);
+      assert.deepEqual(
+        published.map((p) => [p.topic, p.message.exitCode]),
+        [["/tasks/start", undefined], ["/tasks/paused", undefined], ["/tasks/resumed", undefined], ["/tasks/exit", 137]],
+      );
+      manager.tasks.delete(task.id);
+    });
+
+    it("stays RUNNING when runc pause fails", async () => {
+      fake("start", "exit 0");
+      fake("pause", `echo 'time="x" level=error msg="cgroup is frozen elsewhere"' >&2; exit 1`);
+      const task = createdTask("pause-fails");
+      await task.start();
+      const error = await handlerRejection(task.pause());
+      assert.equal(error.code, Code.FailedPrecondition);
+      assert.equal(error.rawMessage, "runc pause failed: cgroup is frozen elsewhere");
+      assert.equal(task.status(), Status.RUNNING);
+      manager.tasks.delete(task.id);
+    });
+
+    it("publishes the exit of a program that ends during runc start after /tasks/start", async () => {
+      const task = createdTask("quick");
+      // runc start returns once the program runs; this one has ended by then.
+      fake("start", `echo "256 $(date +%s)000000" > ${join(task.init.dir, "exit")}; exit 0`);
+      manager.services.monitor.watch(task.init);
+      try {
+        await task.start();
+        assert.deepEqual(
+          published.map((p) => [p.topic, p.message.exitCode]),
+          [["/tasks/start", undefined], ["/tasks/exit", 1]],
+        );
+        assert.equal(task.status(), Status.STOPPED);
+      } finally {
+        // Its inotify watcher would keep the test process alive.
+        manager.services.monitor.forget(task.init);
+        manager.tasks.delete(task.id);
+      }
+    });
+  });
+
   describe("KillTask on an exec process", () => {
     let child: ChildProcess;
     let task: Task;
