@@ -311,6 +311,10 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
   serving.catch(() => {});
   const removeSignalHandlers = (options.handleSignals ?? true) ? exitOnSignal(serving, logger) : () => {};
   const socketMode = options.socketMode ?? 0o600;
+  // Before the socket exists: a health check that comes as soon as it answers
+  // must find every service, not NOT_FOUND "unknown service".
+  for (const registration of all) health.set(registration.service.typeName, registration.status ?? ServingStatus.SERVING);
+  health.set(OVERALL, ServingStatus.SERVING);
   let boundSocket: SocketIdentity;
   try {
     await listenOnSocket(server, socketPath, socketMode);
@@ -324,8 +328,6 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
     throw error;
   }
 
-  for (const registration of all) health.set(registration.service.typeName, registration.status ?? ServingStatus.SERVING);
-  health.set(OVERALL, ServingStatus.SERVING);
 
   let shutdownPromise: Promise<void> | undefined;
   let resolveClosed: () => void = () => {};
