@@ -687,6 +687,13 @@ describe("container-runtime", { skip }, () => {
     assert.equal(text(await readAll(client, { containerId: gone })), "done\n");
     assert.equal(text(await readAll(client, { containerId: live })), "up\n");
 
+    // The exits are published at least once: one the runtime has not yet
+    // seen sent when it is killed is published again after the restart. So
+    // before the next kill, wait until it recorded them as sent (it got
+    // faster at answering the calls above, which made this window show).
+    const marker = (...dirs: string[]) => join(runtime.stateDir, "tasks", ...dirs, "exit-published");
+    await eventually(() => existsSync(marker(gone, "init")) && existsSync(marker(live, "execs", "later")), "the exits recorded as published");
+
     // A follow and a wait across another restart.
     const waiting = rejection(runtime.client().waitTask({ containerId: live }));
     await runtime.stop("SIGKILL");
