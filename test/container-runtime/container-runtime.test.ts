@@ -21,7 +21,16 @@ import type { Connection } from "@moby-core/sdk";
 import { ContainerRuntimeService, LogStream, OciSpecSchema, Status } from "@moby-core/container-runtime-api/v1";
 import type { ReadLogsRequestSchema, ReadLogsResponse } from "@moby-core/container-runtime-api/v1";
 import { ContainerSchema, ContainerStoreService } from "@moby-core/container-store-api/v1";
-import { StartPosition, TaskCreateSchema, TaskDeleteSchema, TaskExitSchema } from "@moby-core/events-api/v1";
+import {
+  StartPosition,
+  TaskCreateSchema,
+  TaskDeleteSchema,
+  TaskExecAddedSchema,
+  TaskExecStartedSchema,
+  TaskExitSchema,
+  TaskPausedSchema,
+  TaskStartSchema,
+} from "@moby-core/events-api/v1";
 import type { Envelope } from "@moby-core/events-api/v1";
 import { Health, HealthCheckResponse_ServingStatus } from "@moby-core/grpc-health-api/v1";
 import type { MessageInitShape } from "@bufbuild/protobuf";
@@ -678,6 +687,13 @@ describe("container-runtime", { skip }, () => {
     assert.equal(text(await readAll(client, { containerId: gone })), "done\n");
     assert.equal(text(await readAll(client, { containerId: live })), "up\n");
 
+    // The exits are published at least once: one the runtime has not yet
+    // seen sent when it is killed is published again after the restart. So
+    // before the next kill, wait until it recorded them as sent (it got
+    // faster at answering the calls above, which made this window show).
+    const marker = (...dirs: string[]) => join(runtime.stateDir, "tasks", ...dirs, "exit-published");
+    await eventually(() => existsSync(marker(gone, "init")) && existsSync(marker(live, "execs", "later")), "the exits recorded as published");
+
     // A follow and a wait across another restart.
     const waiting = rejection(runtime.client().waitTask({ containerId: live }));
     await runtime.stop("SIGKILL");
@@ -722,6 +738,82 @@ describe("container-runtime", { skip }, () => {
     assert.equal(fromBinary(TaskCreateSchema, got[0]!.event!.value).containerId, id);
     assert.equal(fromBinary(TaskExitSchema, got[2]!.event!.value).exitCode, 2);
     assert.equal(fromBinary(TaskDeleteSchema, got[3]!.event!.value).exitCode, 2);
+  });
+
+  it("publishes the events of create, start, exec, exec exit, kill, exit and delete in that order, exactly", async () => {
+    const reader = new SubscriptionReader(events.client(), { start: StartPosition.NOW, filters: ["topic~=^/tasks/"] });
+    await reader.progress();
+    const id = cid("sequence");
+    const { created } = await run(id, ["sleep", "1000"]);
+    const pid = created.pid;
+    // An exec that ends at once: its exit must still come after its start.
+    const { process: exec } = await client.execProcess({ containerId: id, execId: "ex", args: ["echo", "from-exec"] });
+    const execPid = exec!.pid;
+    assert.equal((await client.waitTask({ containerId: id, execId: "ex" })).exitStatus?.exitCode, 0);
+    // Deleting the exec process is not the task's delete: no event.
+    await client.deleteTask({ containerId: id, execId: "ex" });
+    await client.killTask({ containerId: id, signal: 9 });
+    await client.waitTask({ containerId: id });
+    await client.deleteTask({ containerId: id });
+    const summarize = (envelope: Envelope): unknown[] => {
+      const value = envelope.event!.value;
+      switch (envelope.topic) {
+        case "/tasks/create": {
+          const event = fromBinary(TaskCreateSchema, value);
+          return [envelope.topic, event.containerId, event.pid];
+        }
+        case "/tasks/start": {
+          const event = fromBinary(TaskStartSchema, value);
+          return [envelope.topic, event.containerId, event.pid];
+        }
+        case "/tasks/exec-added": {
+          const event = fromBinary(TaskExecAddedSchema, value);
+          return [envelope.topic, event.containerId, event.execId];
+        }
+        case "/tasks/exec-started": {
+          const event = fromBinary(TaskExecStartedSchema, value);
+          return [envelope.topic, event.containerId, event.execId, event.pid];
+        }
+        case "/tasks/exit": {
+          const event = fromBinary(TaskExitSchema, value);
+          return [envelope.topic, event.containerId, event.execId, event.pid, event.exitCode, event.signal];
+        }
+        case "/tasks/delete": {
+          const event = fromBinary(TaskDeleteSchema, value);
+          return [envelope.topic, event.containerId, event.pid, event.exitCode];
+        }
+        default:
+          // Every /tasks payload has container_id as field 1; TaskPaused is the smallest such message.
+          return [envelope.topic, fromBinary(TaskPausedSchema, value).containerId];
+      }
+    };
+    const expected = [
+      ["/tasks/create", id, pid],
+      ["/tasks/start", id, pid],
+      ["/tasks/exec-added", id, "ex"],
+      ["/tasks/exec-started", id, "ex", execPid],
+      ["/tasks/exit", id, "ex", execPid, 0, ""],
+      ["/tasks/exit", id, "", pid, 137, "SIGKILL"],
+      ["/tasks/delete", id, pid, 137],
+    ];
+    // This container's events (another test's late ones are skipped), and
+    // then a second more, so that an event too many (an exec's
+    // /tasks/delete, a second exit) shows up too.
+    const got: unknown[][] = [];
+    let quietUntil = Infinity;
+    for (;;) {
+      const left = Math.min(quietUntil, Date.now() + 15_000) - Date.now();
+      if (left <= 0) break;
+      const message = await reader.next(left).catch(() => undefined);
+      if (message === undefined) break;
+      if (message.envelope === undefined) continue;
+      const summary = summarize(message.envelope);
+      if (summary[1] !== id) continue;
+      got.push(summary);
+      if (got.length === expected.length) quietUntil = Date.now() + 1000;
+    }
+    reader.close();
+    assert.deepEqual(got, expected);
   });
 
   describe("without runc, or not as root", () => {

@@ -6,9 +6,11 @@
  *
  * When runc cannot be run (not installed, not root, no perl for the shims)
  * the component still serves: its ContainerRuntimeService health is
- * NOT_SERVING and every call fails with FAILED_PRECONDITION saying how to
- * fix it. It probes again every few seconds (and on calls), so installing
- * runc is enough: no restart, no crash loop.
+ * NOT_SERVING with the reason in GetInfo (ServedService.not_serving_reason,
+ * which init shows as the component's message, its health DEGRADED), and
+ * every call fails with FAILED_PRECONDITION saying how to fix it. It
+ * probes again every few seconds (and on calls), so installing runc is
+ * enough: no restart, no crash loop (readiness.ts).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -19,7 +21,6 @@ import type { Container } from "@moby-core/container-store-api/v1";
 import { file_moby_events_v1_task_events } from "@moby-core/events-api/v1";
 import {
   EventPublisher,
-  FailedPreconditionError,
   NotFoundError,
   PageTokens,
   ServingStatus,
@@ -30,80 +31,12 @@ import {
   serveComponent,
   serviceOf,
 } from "@moby-core/sdk";
-import type { ComponentServer, Connection, Logger } from "@moby-core/sdk";
-import { probePrerequisites } from "./prerequisites.js";
+import type { Connection } from "@moby-core/sdk";
 import { readRuntimeConfig } from "./runtime-config.js";
-import type { RuntimeConfig } from "./runtime-config.js";
 import { containerRuntimeService, storeError } from "./runtime-service.js";
-import { TaskManager } from "./task-manager.js";
+import { PROBE_EVERY_MS, Readiness } from "./readiness.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
-
-/** How often the prerequisites are probed again while they are missing, in ms. */
-const PROBE_EVERY_MS = 5000;
-
-/** The runtime's readiness: a task manager once runc can be run, else why not. */
-class Readiness {
-  private manager: TaskManager | undefined;
-  private problem = "container-runtime is starting";
-  private probing: Promise<void> | undefined;
-  private lastProbe = 0;
-  server: ComponentServer | undefined;
-
-  constructor(
-    private readonly config: RuntimeConfig,
-    private readonly publisher: EventPublisher,
-    private readonly logger: Logger,
-  ) {}
-
-  /** The task manager, or FAILED_PRECONDITION saying what is missing. */
-  async get(): Promise<TaskManager> {
-    if (this.manager !== undefined) return this.manager;
-    if (this.probing !== undefined || Date.now() - this.lastProbe > 1000) await this.probe();
-    if (this.manager !== undefined) return this.manager;
-    throw new FailedPreconditionError(this.problem);
-  }
-
-  /** Probes the prerequisites (once at a time) and, when they are met, recovers the tasks. */
-  probe(): Promise<void> {
-    this.probing ??= (async () => {
-      try {
-        const found = await probePrerequisites(this.config);
-        if (!found.ready) {
-          if (found.message !== this.problem) this.logger.error({ problem: found.message }, "cannot run containers");
-          this.problem = found.message;
-          this.setHealth(ServingStatus.NOT_SERVING);
-          return;
-        }
-        const manager = new TaskManager(this.config.stateDir, found, this.publisher, this.logger);
-        await manager.start();
-        this.manager = manager;
-        this.logger.info({ runc: found.runc, version: found.runcVersion, stateDir: this.config.stateDir }, "runc found: serving");
-        this.setHealth(ServingStatus.SERVING);
-      } catch (error) {
-        this.problem = `container-runtime cannot use its state directory ${this.config.stateDir}: ${(error as Error).message}`;
-        this.logger.error({ err: error }, "cannot start the task manager");
-        this.setHealth(ServingStatus.NOT_SERVING);
-      } finally {
-        this.lastProbe = Date.now();
-        this.probing = undefined;
-      }
-    })();
-    return this.probing;
-  }
-
-  get ready(): boolean {
-    return this.manager !== undefined;
-  }
-
-  private setHealth(status: ServingStatus): void {
-    this.server?.health.set(ContainerRuntimeService.typeName, status);
-  }
-
-  stop(): void {
-    this.manager?.stop();
-  }
-}
 
 /** How long shutdown waits for queued events to reach the events component, in ms. */
 const SHUTDOWN_FLUSH_MS = 2000;
@@ -142,7 +75,6 @@ export async function main(): Promise<void> {
   const service = containerRuntimeService({
     manager: () => readiness.get(),
     readContainer,
-    publisher,
     tokens: new PageTokens(key, "this runtime"),
   });
   let prober: NodeJS.Timeout | undefined;

@@ -16,11 +16,15 @@ import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import type { HandlerContext } from "@connectrpc/connect";
 import type { EventPublisher, Logger, PageTokens } from "@moby-core/sdk";
-import { KillTaskRequestSchema } from "@moby-core/container-runtime-api/v1";
+import { KillTaskRequestSchema, Status } from "@moby-core/container-runtime-api/v1";
+import { Bundle } from "./bundle.js";
+import { nowUs } from "./clock.js";
 import { findExecutable, shimSyscalls } from "./prerequisites.js";
 import { processStartTime, readExitFile } from "./process-files.js";
 import { containerRuntimeService } from "./runtime-service.js";
-import { Task, TaskManager, TaskProcess, nowUs } from "./task-manager.js";
+import { TaskManager } from "./task-manager.js";
+import { TaskProcess } from "./task-process.js";
+import { Task } from "./task.js";
 import { handlerRejection } from "../../../test/support/rejection.js";
 
 const perl = findExecutable("perl");
@@ -111,10 +115,15 @@ describe("the task manager", { skip }, () => {
     warnings.length = 0;
   });
 
+  /** A RUNNING task as the manager would have it, with no process started. */
+  function runningTask(id: string): Task {
+    const bundle = new Bundle(join(manager.tasksDir, id), id);
+    return new Task(manager.services, bundle, { containerId: id, createdAtUs: nowUs(), maxSizeBytes: 65536, startedAtUs: nowUs() }, Status.RUNNING);
+  }
+
   /** A task whose init process's shim is gone (its recorded start time is not the pid's). */
   function lostTask(id: string): Task {
-    const bundle = join(manager.tasksDir, id);
-    const task = new Task(id, bundle, nowUs(), 65536, nowUs());
+    const task = runningTask(id);
     mkdirSync(task.init.dir, { recursive: true });
     task.init.pid = 4_000_000;
     task.init.shim = { pid: process.pid, startTime: "0" };
@@ -123,7 +132,7 @@ describe("the task manager", { skip }, () => {
   }
 
   function shimLost(process: TaskProcess): Promise<void> {
-    return manager["shimLost"](process);
+    return manager.services.monitor.shimLost(process);
   }
 
   it("kills runc create with its shim's process group at the timeout, before runc delete", async () => {
@@ -135,7 +144,7 @@ state=gone
 if [ -n "$pid" ] && [ -r /proc/$pid/stat ]; then state=$(sed 's/^.*) //' /proc/$pid/stat | cut -d' ' -f1); fi
 echo "create-at-delete $state" >> ${fakeDir}/calls`,
     );
-    const error = await handlerRejection(manager.createTask("slow", new TextEncoder().encode("{}"), 65536));
+    const error = await handlerRejection(manager.create("slow", new TextEncoder().encode("{}"), 65536));
     assert.equal(error.code, Code.FailedPrecondition);
     assert.match(error.rawMessage, /^runc create did not finish within 0\.5 s: it was killed$/);
     const log = calls();
@@ -167,9 +176,9 @@ echo "create-at-delete $state" >> ${fakeDir}/calls`,
     task.deleted = true;
     task.init.deleted = true;
     manager.tasks.delete(task.id);
-    rmSync(task.bundle, { recursive: true, force: true });
+    rmSync(task.bundle.dir, { recursive: true, force: true });
     await checking;
-    assert.equal(existsSync(task.bundle), false);
+    assert.equal(existsSync(task.bundle.dir), false);
     assert.deepEqual(published, []);
     assert.deepEqual(calls(), ["state deleted"]);
   });
@@ -187,6 +196,85 @@ echo "create-at-delete $state" >> ${fakeDir}/calls`,
     manager.tasks.delete(task.id);
   });
 
+  describe("a task's states", () => {
+    /** A task as CreateTask leaves it, its init process created (no real one: the fake runc has none). */
+    function createdTask(id: string): Task {
+      const bundle = new Bundle(join(manager.tasksDir, id), id);
+      const task = new Task(manager.services, bundle, { containerId: id, createdAtUs: nowUs(), maxSizeBytes: 65536 }, Status.CREATED);
+      mkdirSync(task.init.dir, { recursive: true });
+      task.init.pid = 4_000_001;
+      manager.tasks.set(id, task);
+      return task;
+    }
+
+    afterEach(() => {
+      for (const command of ["start", "pause", "resume"]) fake(command);
+    });
+
+    it("moves through created, running, paused, running, stopped with one runc command per transition and no runc state", async () => {
+      for (const command of ["start", "pause", "resume"]) fake(command, "exit 0");
+      const task = createdTask("states");
+      const refused = async (call: Promise<unknown>, message: string) => {
+        const error = await handlerRejection(call);
+        assert.equal(error.code, Code.FailedPrecondition);
+        assert.equal(error.rawMessage, message);
+      };
+      assert.equal(task.status(), Status.CREATED);
+      await refused(task.pause(), 'task "states" is CREATED, not RUNNING: only a running task can be paused');
+      await task.start();
+      assert.equal(task.status(), Status.RUNNING);
+      assert.ok(task.startedAtUs !== undefined);
+      await refused(task.start(), 'task "states" is RUNNING, not CREATED: only a created task can be started');
+      await refused(task.delete(), 'task "states" is RUNNING: kill it and wait for it before deleting it');
+      await task.pause();
+      assert.equal(task.status(), Status.PAUSED);
+      await refused(task.pause(), 'task "states" is PAUSED, not RUNNING: only a running task can be paused');
+      await task.resume();
+      assert.equal(task.status(), Status.RUNNING);
+      // The shim records the init process's exit.
+      writeFileSync(join(task.init.dir, "exit"), `9 ${nowUs()}\n`);
+      assert.equal(task.status(), Status.STOPPED);
+      await refused(task.resume(), 'task "states" is STOPPED, not PAUSED: only a paused task can be resumed');
+      assert.deepEqual(calls(), ["start states", "pause states", "resume states"]);
+      assert.deepEqual(
+        published.map((p) => [p.topic, p.message.exitCode]),
+        [["/tasks/start", undefined], ["/tasks/paused", undefined], ["/tasks/resumed", undefined], ["/tasks/exit", 137]],
+      );
+      manager.tasks.delete(task.id);
+    });
+
+    it("stays RUNNING when runc pause fails", async () => {
+      fake("start", "exit 0");
+      fake("pause", `echo 'time="x" level=error msg="cgroup is frozen elsewhere"' >&2; exit 1`);
+      const task = createdTask("pause-fails");
+      await task.start();
+      const error = await handlerRejection(task.pause());
+      assert.equal(error.code, Code.FailedPrecondition);
+      assert.equal(error.rawMessage, "runc pause failed: cgroup is frozen elsewhere");
+      assert.equal(task.status(), Status.RUNNING);
+      manager.tasks.delete(task.id);
+    });
+
+    it("publishes the exit of a program that ends during runc start after /tasks/start", async () => {
+      const task = createdTask("quick");
+      // runc start returns once the program runs; this one has ended by then.
+      fake("start", `echo "256 $(date +%s)000000" > ${join(task.init.dir, "exit")}; exit 0`);
+      manager.services.monitor.watch(task.init);
+      try {
+        await task.start();
+        assert.deepEqual(
+          published.map((p) => [p.topic, p.message.exitCode]),
+          [["/tasks/start", undefined], ["/tasks/exit", 1]],
+        );
+        assert.equal(task.status(), Status.STOPPED);
+      } finally {
+        // Its inotify watcher would keep the test process alive.
+        manager.services.monitor.forget(task.init);
+        manager.tasks.delete(task.id);
+      }
+    });
+  });
+
   describe("KillTask on an exec process", () => {
     let child: ChildProcess;
     let task: Task;
@@ -194,16 +282,14 @@ echo "create-at-delete $state" >> ${fakeDir}/calls`,
     const service = containerRuntimeService({
       manager: async () => manager,
       readContainer: () => Promise.reject(new Error("not used")),
-      publisher,
       tokens: {} as PageTokens,
     });
     const kill = async (signal: number) => service.killTask!(create(KillTaskRequestSchema, { containerId: "execs", execId: "e1", signal }), {} as HandlerContext);
 
     beforeEach(() => {
       child = spawn("sleep", ["1000"], { stdio: "ignore" });
-      const bundle = join(manager.tasksDir, "execs");
-      task = new Task("execs", bundle, nowUs(), 65536, nowUs());
-      exec = new TaskProcess(task, "e1", join(bundle, "execs", "e1"), ["sleep", "1000"], nowUs());
+      task = runningTask("execs");
+      exec = new TaskProcess(task, "e1", task.bundle.execDir("e1"), ["sleep", "1000"], nowUs());
       mkdirSync(exec.dir, { recursive: true });
       exec.pid = child.pid!;
       task.execs.set("e1", exec);

@@ -9,6 +9,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { ComponentInfoSchema, ComponentService } from "@moby-core/component-api/v1";
 import type { ComponentInfo } from "@moby-core/component-api/v1";
 import { ComponentError } from "./errors.js";
+import type { HealthStatusBoard } from "./health.js";
 import { Code } from "@connectrpc/connect";
 
 /** The capability a component has when it accepts Reload. */
@@ -35,10 +36,11 @@ export interface ComponentIdentity {
   startTime: Date;
 }
 
-/** ComponentService over the identity of this process and an optional reload handler. */
+/** ComponentService over the identity of this process, an optional reload handler, and the health board whose reasons GetInfo reports. */
 export function componentService(
   identity: ComponentIdentity,
   reload: ReloadHandler | undefined,
+  health?: HealthStatusBoard,
 ): Partial<ServiceImpl<typeof ComponentService>> {
   let generation = 1n;
   const capabilities = [...new Set([...identity.capabilities, ...(reload ? [CAPABILITY_RELOAD] : [])])].sort();
@@ -48,7 +50,7 @@ export function componentService(
       kind: identity.kind,
       version: identity.version,
       revision: identity.revision,
-      services: [...identity.serviceNames].sort().map((name) => ({ name, apiVersion: apiVersionOf(name) })),
+      services: [...identity.serviceNames].sort().map((name) => ({ name, apiVersion: apiVersionOf(name), notServingReason: health?.reason(name) ?? "" })),
       capabilities,
       pid: process.pid,
       startTime: timestampFromDate(identity.startTime),

@@ -22,18 +22,32 @@ export const OVERALL = "";
 /** The serving status of each service of a component, with change notification. */
 export class HealthStatusBoard {
   private readonly statuses = new Map<string, ServingStatus>();
+  private readonly reasons = new Map<string, string>();
   private readonly listeners = new Set<(service: string, status: ServingStatus) => void>();
 
-  /** Sets the status of a service ("" for the whole server) and tells every watcher. */
-  set(service: string, status: ServingStatus): void {
+  /**
+   * Sets the status of a service ("" for the whole server) and tells every
+   * watcher. With NOT_SERVING, reason says why, for people (GetInfo's
+   * ServedService.not_serving_reason, one line, cut at 1024 bytes); any
+   * other status clears it.
+   */
+  set(service: string, status: ServingStatus, reason = ""): void {
+    const line = status === ServingStatus.NOT_SERVING ? oneLine(reason) : "";
+    if (line === "") this.reasons.delete(service);
+    else this.reasons.set(service, line);
     if (this.statuses.get(service) === status) return;
     this.statuses.set(service, status);
     for (const listener of this.listeners) listener(service, status);
   }
 
-  /** Sets every known service, and the server, to status. */
+  /** Why a service is NOT_SERVING, as set with it; "" when it serves or no reason was given. */
+  reason(service: string): string {
+    return this.reasons.get(service) ?? "";
+  }
+
+  /** Sets every known service, and the server, to status; keeps the reasons already given. */
   setAll(status: ServingStatus): void {
-    for (const service of this.statuses.keys()) this.set(service, status);
+    for (const service of this.statuses.keys()) this.set(service, status, this.reason(service));
   }
 
   /** The status of a service, or undefined when the service is not known. */
@@ -51,6 +65,16 @@ export class HealthStatusBoard {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+}
+
+/** The longest reason kept, in bytes. */
+const MAX_REASON_BYTES = 1024;
+
+/** text on one line (line breaks become spaces), at most MAX_REASON_BYTES bytes of UTF-8. */
+function oneLine(text: string): string {
+  let line = text.replace(/\s*[\r\n]+\s*/g, " ").trim();
+  while (Buffer.byteLength(line, "utf8") > MAX_REASON_BYTES) line = line.slice(0, -1);
+  return line;
 }
 
 /** The implementation of grpc.health.v1.Health over a status board. */

@@ -202,7 +202,7 @@ function builtInServices(name: string, options: ServeComponentOptions, health: H
     startTime: new Date(),
   };
   return [
-    serviceOf(ComponentService, componentService(identity, options.reload)),
+    serviceOf(ComponentService, componentService(identity, options.reload, health)),
     serviceOf(Health, healthService(health)),
     serviceOf(ServerReflection, reflectionService(new DescriptorIndex(served, options.anyTypes))),
   ];
@@ -319,10 +319,10 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
   serving.catch(() => {});
   const removeSignalHandlers = (options.handleSignals ?? true) ? exitOnSignal(serving, logger) : () => {};
   const socketMode = options.socketMode ?? 0o600;
-  // Known, not yet serving, from the first call the socket can answer: a health check in the moment
-  // between the bind and the end of startup gets NOT_SERVING (retry), never NOT_FOUND (no such service).
-  for (const registration of all) health.set(registration.service.typeName, ServingStatus.NOT_SERVING);
-  health.set(OVERALL, ServingStatus.NOT_SERVING);
+  // Before the socket exists: a health check that comes as soon as it answers
+  // must find every service, not NOT_FOUND "unknown service".
+  for (const registration of all) health.set(registration.service.typeName, registration.status ?? ServingStatus.SERVING);
+  health.set(OVERALL, ServingStatus.SERVING);
   let boundSocket: SocketIdentity;
   try {
     await listenOnSocket(server, socketPath, socketMode);
@@ -336,8 +336,6 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
     throw error;
   }
 
-  for (const registration of all) health.set(registration.service.typeName, registration.status ?? ServingStatus.SERVING);
-  health.set(OVERALL, ServingStatus.SERVING);
 
   let shutdownPromise: Promise<void> | undefined;
   let resolveClosed: () => void = () => {};

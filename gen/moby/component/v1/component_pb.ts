@@ -18,7 +18,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file moby/component/v1/component.proto.
  */
 export const file_moby_component_v1_component: GenFile = /*@__PURE__*/
-  fileDesc("CiFtb2J5L2NvbXBvbmVudC92MS9jb21wb25lbnQucHJvdG8SEW1vYnkuY29tcG9uZW50LnYxIhAKDkdldEluZm9SZXF1ZXN0IkEKD0dldEluZm9SZXNwb25zZRIuCgRpbmZvGAEgASgLMiAubW9ieS5jb21wb25lbnQudjEuQ29tcG9uZW50SW5mbyLwAQoNQ29tcG9uZW50SW5mbxIMCgRuYW1lGAEgASgJEgwKBGtpbmQYAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIQCghyZXZpc2lvbhgEIAEoCRIyCghzZXJ2aWNlcxgFIAMoCzIgLm1vYnkuY29tcG9uZW50LnYxLlNlcnZlZFNlcnZpY2USFAoMY2FwYWJpbGl0aWVzGAYgAygJEgsKA3BpZBgHIAEoDRIuCgpzdGFydF90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIZChFjb25maWdfZ2VuZXJhdGlvbhgJIAEoBCIyCg1TZXJ2ZWRTZXJ2aWNlEgwKBG5hbWUYASABKAkSEwoLYXBpX3ZlcnNpb24YAiABKAkiTwoNUmVsb2FkUmVxdWVzdBInCgZjb25maWcYASABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhUKDXZhbGlkYXRlX29ubHkYAiABKAgiKwoOUmVsb2FkUmVzcG9uc2USGQoRY29uZmlnX2dlbmVyYXRpb24YASABKAQqYgoGSGVhbHRoEhYKEkhFQUxUSF9VTlNQRUNJRklFRBAAEhIKDkhFQUxUSF9TRVJWSU5HEAESFgoSSEVBTFRIX05PVF9TRVJWSU5HEAISFAoQSEVBTFRIX1VOSEVBTFRIWRADMrgBChBDb21wb25lbnRTZXJ2aWNlElUKB0dldEluZm8SIS5tb2J5LmNvbXBvbmVudC52MS5HZXRJbmZvUmVxdWVzdBoiLm1vYnkuY29tcG9uZW50LnYxLkdldEluZm9SZXNwb25zZSIDkAIBEk0KBlJlbG9hZBIgLm1vYnkuY29tcG9uZW50LnYxLlJlbG9hZFJlcXVlc3QaIS5tb2J5LmNvbXBvbmVudC52MS5SZWxvYWRSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("CiFtb2J5L2NvbXBvbmVudC92MS9jb21wb25lbnQucHJvdG8SEW1vYnkuY29tcG9uZW50LnYxIhAKDkdldEluZm9SZXF1ZXN0IkEKD0dldEluZm9SZXNwb25zZRIuCgRpbmZvGAEgASgLMiAubW9ieS5jb21wb25lbnQudjEuQ29tcG9uZW50SW5mbyLwAQoNQ29tcG9uZW50SW5mbxIMCgRuYW1lGAEgASgJEgwKBGtpbmQYAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIQCghyZXZpc2lvbhgEIAEoCRIyCghzZXJ2aWNlcxgFIAMoCzIgLm1vYnkuY29tcG9uZW50LnYxLlNlcnZlZFNlcnZpY2USFAoMY2FwYWJpbGl0aWVzGAYgAygJEgsKA3BpZBgHIAEoDRIuCgpzdGFydF90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIZChFjb25maWdfZ2VuZXJhdGlvbhgJIAEoBCJOCg1TZXJ2ZWRTZXJ2aWNlEgwKBG5hbWUYASABKAkSEwoLYXBpX3ZlcnNpb24YAiABKAkSGgoSbm90X3NlcnZpbmdfcmVhc29uGAMgASgJIk8KDVJlbG9hZFJlcXVlc3QSJwoGY29uZmlnGAEgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIVCg12YWxpZGF0ZV9vbmx5GAIgASgIIisKDlJlbG9hZFJlc3BvbnNlEhkKEWNvbmZpZ19nZW5lcmF0aW9uGAEgASgEKncKBkhlYWx0aBIWChJIRUFMVEhfVU5TUEVDSUZJRUQQABISCg5IRUFMVEhfU0VSVklORxABEhYKEkhFQUxUSF9OT1RfU0VSVklORxACEhQKEEhFQUxUSF9VTkhFQUxUSFkQAxITCg9IRUFMVEhfREVHUkFERUQQBDK4AQoQQ29tcG9uZW50U2VydmljZRJVCgdHZXRJbmZvEiEubW9ieS5jb21wb25lbnQudjEuR2V0SW5mb1JlcXVlc3QaIi5tb2J5LmNvbXBvbmVudC52MS5HZXRJbmZvUmVzcG9uc2UiA5ACARJNCgZSZWxvYWQSIC5tb2J5LmNvbXBvbmVudC52MS5SZWxvYWRSZXF1ZXN0GiEubW9ieS5jb21wb25lbnQudjEuUmVsb2FkUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * GetInfoRequest asks a component to describe itself. It has no fields.
@@ -170,6 +170,20 @@ export type ServedService = Message<"moby.component.v1.ServedService"> & {
    * @generated from field: string api_version = 2;
    */
   apiVersion: string;
+
+  /**
+   * Why the service cannot serve requests now, while its grpc.health.v1
+   * status is NOT_SERVING for a reason the component knows: one
+   * human-readable line that says what is missing and how to fix it, for
+   * example "runc not found in PATH (/usr/bin:/bin): install runc (Debian:
+   * apt-get install runc) or set config.runc to its path". Empty while the
+   * service serves, and when the component gives no reason. Meant for
+   * people (init copies it into moby.supervisor.v1.Component.message), not
+   * to be parsed; at most 1024 bytes.
+   *
+   * @generated from field: string not_serving_reason = 3;
+   */
+  notServingReason: string;
 };
 
 /**
@@ -269,6 +283,18 @@ export enum Health {
    * @generated from enum value: HEALTH_UNHEALTHY = 3;
    */
   UNHEALTHY = 3,
+
+  /**
+   * The component answers its health check with SERVING, but at least one
+   * of the services it serves is NOT_SERVING and says why
+   * (ServedService.not_serving_reason): it is up and answers, and calls to
+   * that service fail until the cause is fixed, for example a container
+   * runtime without runc. Not a failed check: init does not restart a
+   * degraded component, since a restart would not fix it.
+   *
+   * @generated from enum value: HEALTH_DEGRADED = 4;
+   */
+  DEGRADED = 4,
 }
 
 /**

@@ -282,18 +282,25 @@ export class ComponentRunner {
     return reason;
   }
 
+  /**
+   * A passed check: SERVING, or DEGRADED while a service of the component
+   * says in GetInfo why it is NOT_SERVING (the reasons become the message).
+   * Neither counts against the component: a restart would not fix it.
+   */
   private passed(info: ComponentInfo | undefined): void {
     this.failingStreak = 0;
     const becameReady = this.state === ComponentState.STARTING;
-    if (!becameReady && this.health === Health.SERVING) return;
-    this.health = Health.SERVING;
+    const reasons = notServingReasons(info);
+    const health = reasons === "" ? Health.SERVING : Health.DEGRADED;
+    if (!becameReady && this.health === health && (reasons === "" || this.message === reasons)) return;
+    this.health = health;
     if (becameReady) {
       this.readyTime = new Date();
       this.event("ready", "");
       // Last: the supervisor starts the dependants on this change.
-      this.setState(ComponentState.RUNNING, this.recordInfo(info));
+      this.setState(ComponentState.RUNNING, [this.recordInfo(info), reasons].filter((m) => m !== "").join("; "));
     } else {
-      this.setState(this.state, "");
+      this.setState(this.state, reasons);
     }
   }
 
@@ -405,6 +412,14 @@ export class ComponentRunner {
   private event(kind: LifecycleEvent["kind"], reason: string, details: EventDetails = {}): void {
     this.hooks.event({ kind, component: this.spec.name, time: new Date(), pid: this.pid, restarts: this.restarts, reason, ...details });
   }
+}
+
+/** Why the services of a component are NOT_SERVING, as it says in GetInfo: "NAME is NOT_SERVING: REASON; ...", or "" when none says. */
+export function notServingReasons(info: ComponentInfo | undefined): string {
+  return (info?.services ?? [])
+    .filter((service) => service.notServingReason !== "")
+    .map((service) => `${service.name} is NOT_SERVING: ${service.notServingReason}`)
+    .join("; ");
 }
 
 /** The process group of pid, from /proc/<pid>/stat; undefined when it cannot be read (gone, or no /proc). */

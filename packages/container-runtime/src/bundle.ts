@@ -1,0 +1,148 @@
+/**
+ * The files of one task, which are its OCI bundle and outlive the component:
+ *
+ *   <tasksDir>/<container_id>/      the bundle
+ *     config.json                   the container's spec, byte for byte
+ *     task.json                     created/started times, log bound
+ *     init/                         the init process (process-files.ts)
+ *     execs/<exec_id>/              an exec process: exec.json, process.json
+ *
+ * Only this module names these files; a process's own files (exit, created,
+ * output) are process-files.ts's and log-files.ts's.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { AlreadyExistsError, isId } from "@moby-core/sdk";
+import { readJson, writeFileAtomic } from "./process-files.js";
+
+/** What task.json records. */
+export interface TaskRecord {
+  /** The container's id, which is the bundle's directory name. */
+  containerId: string;
+  /** When the task was created, in µs since the epoch. */
+  createdAtUs: number;
+  /** When the task was started, in µs since the epoch; absent until then. */
+  startedAtUs?: number;
+  /** The bound of each output stream of each process, in bytes. */
+  maxSizeBytes: number;
+}
+
+/** What exec.json records about an exec process. */
+export interface ExecRecord {
+  /** The exec process's id within its task. */
+  execId: string;
+  /** The program and its arguments. */
+  args: string[];
+  /** When it was started, in µs since the epoch. */
+  startedAtUs: number;
+}
+
+/** task.json and exec.json on disk: the record with its format version. */
+type Versioned<T> = T & { version: 1 };
+
+/** The bundle directory of one task. */
+export class Bundle {
+  constructor(
+    /** The bundle's directory. */
+    readonly dir: string,
+    /** The container's id. */
+    readonly id: string,
+  ) {}
+
+  /** The directory of the init process. */
+  get initDir(): string {
+    return join(this.dir, "init");
+  }
+
+  /** The directory of an exec process. */
+  execDir(execId: string): string {
+    return join(this.dir, "execs", execId);
+  }
+
+  /**
+   * Makes the bundle: its directory (ALREADY_EXISTS when there is one),
+   * config.json, task.json and the init process's directory.
+   */
+  create(specJson: Uint8Array, record: TaskRecord): void {
+    try {
+      mkdirSync(this.dir, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EEXIST") throw new AlreadyExistsError(`container ${JSON.stringify(this.id)} has a task already`);
+      throw error;
+    }
+    try {
+      writeFileSync(join(this.dir, "config.json"), specJson, { mode: 0o600 });
+      this.saveRecord(record);
+      mkdirSync(this.initDir);
+    } catch (error) {
+      this.remove();
+      throw error;
+    }
+  }
+
+  /** Writes task.json. */
+  saveRecord(record: TaskRecord): void {
+    const file: Versioned<TaskRecord> = { version: 1, ...record };
+    writeFileAtomic(join(this.dir, "task.json"), JSON.stringify(file));
+  }
+
+  /** task.json, or undefined when it is missing or not this task's (its creation did not finish). */
+  readRecord(): TaskRecord | undefined {
+    const file = readJson<Versioned<TaskRecord>>(join(this.dir, "task.json"));
+    return file === undefined || file.containerId !== this.id ? undefined : file;
+  }
+
+  /** The process of the container's spec (config.json), as the base of an exec's. */
+  specProcess(): Record<string, unknown> {
+    const spec = JSON.parse(readFileSync(join(this.dir, "config.json"), "utf8")) as { process?: Record<string, unknown> };
+    return spec.process ?? {};
+  }
+
+  /**
+   * Makes an exec process's directory with its process.json (the OCI
+   * process runc exec runs) and exec.json; ALREADY_EXISTS when the exec id is
+   * taken. Returns the path of process.json.
+   */
+  createExec(record: ExecRecord, processJson: object): string {
+    const dir = this.execDir(record.execId);
+    mkdirSync(join(this.dir, "execs"), { recursive: true });
+    try {
+      mkdirSync(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EEXIST") {
+        throw new AlreadyExistsError(`task ${JSON.stringify(this.id)} has an exec process ${JSON.stringify(record.execId)} already`);
+      }
+      throw error;
+    }
+    const processPath = join(dir, "process.json");
+    writeFileSync(processPath, JSON.stringify(processJson), { mode: 0o600 });
+    const file: Versioned<ExecRecord> = { version: 1, ...record };
+    writeFileAtomic(join(dir, "exec.json"), JSON.stringify(file));
+    return processPath;
+  }
+
+  /**
+   * The exec processes recorded in the bundle, by id order. A directory that
+   * is not a whole exec process (no or a wrong exec.json) is removed.
+   */
+  readExecs(): ExecRecord[] {
+    const execsDir = join(this.dir, "execs");
+    const found: ExecRecord[] = [];
+    for (const execId of existsSync(execsDir) ? readdirSync(execsDir).sort() : []) {
+      const file = readJson<Versioned<ExecRecord>>(join(execsDir, execId, "exec.json"));
+      if (!isId(execId) || file === undefined || file.execId !== execId) this.removeExec(execId);
+      else found.push(file);
+    }
+    return found;
+  }
+
+  /** Removes an exec process's directory and its output. */
+  removeExec(execId: string): void {
+    rmSync(this.execDir(execId), { recursive: true, force: true });
+  }
+
+  /** Removes the whole bundle. */
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The /tasks events of the runtime: one topic table, one method per event,
+ * and the bookkeeping that publishes a process's exit once across restarts
+ * (the exit-published marker is written in the process's directory once the
+ * publisher has sent the event, so an exit queued when the runtime is killed
+ * is published again after the restart rather than lost). Which event comes
+ * when is the task's and the process's business (task.ts, task-process.ts).
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import type { EventPublisher, Logger } from "@moby-core/sdk";
+import {
+  TaskCreateSchema,
+  TaskDeleteSchema,
+  TaskExecAddedSchema,
+  TaskExecStartedSchema,
+  TaskExitSchema,
+  TaskPausedSchema,
+  TaskResumedSchema,
+  TaskStartSchema,
+} from "@moby-core/events-api/v1";
+import { signalName, timestampFromUs } from "./clock.js";
+import { exitStatusOf, writeFileAtomic } from "./process-files.js";
+import type { ExitRecord } from "./process-files.js";
+
+/** The topic of each /tasks event, as moby.events.v1's task_events.proto names them. */
+export const TASK_TOPICS = {
+  create: "/tasks/create",
+  start: "/tasks/start",
+  exit: "/tasks/exit",
+  delete: "/tasks/delete",
+  paused: "/tasks/paused",
+  resumed: "/tasks/resumed",
+  execAdded: "/tasks/exec-added",
+  execStarted: "/tasks/exec-started",
+} as const;
+
+/** The marker of a process whose /tasks/exit was sent. */
+const EXIT_PUBLISHED = "exit-published";
+
+/** A process whose exit is published: its task, ids, pid and directory. */
+export interface ExitingProcess {
+  readonly containerId: string;
+  readonly execId: string;
+  readonly pid: number;
+  readonly dir: string;
+  /** Deleted: no marker is written any more. */
+  readonly deleted: boolean;
+}
+
+/** Publishes the /tasks events of one runtime. */
+export class TaskEvents {
+  /** Processes whose exit event is queued and not yet known to be sent. */
+  private readonly unmarked = new Set<ExitingProcess>();
+
+  constructor(
+    private readonly publisher: EventPublisher,
+    private readonly logger: Logger,
+  ) {}
+
+  /** /tasks/create: runc created the task's init process. */
+  created(containerId: string, bundle: string, pid: number): void {
+    this.publisher.publish(TASK_TOPICS.create, TaskCreateSchema, create(TaskCreateSchema, { containerId, bundle, pid }));
+  }
+
+  /** /tasks/start: the task's program runs. */
+  started(containerId: string, pid: number): void {
+    this.publisher.publish(TASK_TOPICS.start, TaskStartSchema, create(TaskStartSchema, { containerId, pid }));
+  }
+
+  /** /tasks/paused. */
+  paused(containerId: string): void {
+    this.publisher.publish(TASK_TOPICS.paused, TaskPausedSchema, create(TaskPausedSchema, { containerId }));
+  }
+
+  /** /tasks/resumed. */
+  resumed(containerId: string): void {
+    this.publisher.publish(TASK_TOPICS.resumed, TaskResumedSchema, create(TaskResumedSchema, { containerId }));
+  }
+
+  /** /tasks/exec-added then /tasks/exec-started: an exec process runs. */
+  execStarted(containerId: string, execId: string, pid: number): void {
+    this.publisher.publish(TASK_TOPICS.execAdded, TaskExecAddedSchema, create(TaskExecAddedSchema, { containerId, execId }));
+    this.publisher.publish(TASK_TOPICS.execStarted, TaskExecStartedSchema, create(TaskExecStartedSchema, { containerId, execId, pid }));
+  }
+
+  /** /tasks/delete: the task (its init process) is gone, with how its init process ended. */
+  deleted(containerId: string, pid: number, exit: ExitRecord): void {
+    const { exitCode } = exitStatusOf(exit.status);
+    this.publisher.publish(TASK_TOPICS.delete, TaskDeleteSchema, create(TaskDeleteSchema, { containerId, pid, exitCode, exitedAt: timestampFromUs(exit.timeUs) }));
+  }
+
+  /** Tells whether the exit of the process in dir was published, in this run or an earlier one. */
+  exitPublished(dir: string): boolean {
+    return existsSync(join(dir, EXIT_PUBLISHED));
+  }
+
+  /** /tasks/exit of a process; the marker follows once the publisher has sent it. */
+  exited(process: ExitingProcess, exit: ExitRecord): void {
+    const { exitCode, signal } = exitStatusOf(exit.status);
+    this.publisher.publish(
+      TASK_TOPICS.exit,
+      TaskExitSchema,
+      create(TaskExitSchema, {
+        containerId: process.containerId,
+        execId: process.execId,
+        pid: process.pid,
+        exitCode,
+        signal: signal === 0 ? "" : signalName(signal),
+        exitedAt: timestampFromUs(exit.timeUs),
+      }),
+    );
+    this.unmarked.add(process);
+    void this.publisher.flush(5000).then(
+      () => this.markPublished(),
+      (error: unknown) => this.logger.warn({ err: error }, "cannot flush the event publisher"),
+    );
+  }
+
+  /** Writes the exit-published markers of the exits the publisher has sent. */
+  markPublished(): void {
+    if (this.unmarked.size === 0 || this.publisher.getStats().queued > 0) return;
+    for (const process of this.unmarked) {
+      this.unmarked.delete(process);
+      if (process.deleted) continue;
+      try {
+        writeFileAtomic(join(process.dir, EXIT_PUBLISHED), "\n");
+      } catch (error) {
+        this.logger.warn({ err: error, container: process.containerId }, "cannot record that an exit was published");
+      }
+    }
+  }
+}
