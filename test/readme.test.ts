@@ -43,8 +43,18 @@ describe("README", () => {
   let start: ChildProcess | undefined;
   let pids: number[] = [];
   after(() => {
-    if (start?.pid && start.exitCode === null && start.signalCode === null) process.kill(-start.pid, "SIGKILL");
-    for (const pid of pids.filter(alive)) process.kill(pid, "SIGKILL");
+    try {
+      if (start?.pid && start.exitCode === null && start.signalCode === null) process.kill(-start.pid, "SIGKILL");
+    } catch {
+      // the group has ended meanwhile
+    }
+    for (const pid of pids.filter(alive)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone meanwhile
+      }
+    }
     scratch.remove();
   });
 

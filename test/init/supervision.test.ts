@@ -9,7 +9,7 @@ import { after, describe, it } from "node:test";
 import { Health } from "@moby-core/component-api/v1";
 import { dialComponent } from "@moby-core/sdk";
 import { ComponentState } from "@moby-core/supervisor-api/v1";
-import { alive } from "../support/component-process.js";
+import { alive, scratchDirectory } from "../support/component-process.js";
 import { Assembly, behaving } from "../support/assembly.js";
 
 const running = (c: { state: ComponentState; health: Health }) => c.state === ComponentState.RUNNING && c.health === Health.SERVING;
@@ -161,6 +161,8 @@ ${behaving("exit:0")}
 
 describe("a manifest with mistakes", () => {
   it("reports all of them with line and field, exits 2 and starts nothing", async () => {
+    const scratch = scratchDirectory("moby-assembly-");
+    after(() => scratch.remove());
     const assembly = Assembly.boot(`
 components:
   a:
@@ -176,7 +178,7 @@ ${behaving()}
   d:
 ${behaving()}
     requires: [c]
-`);
+`, scratch);
     await assert.rejects(assembly, (error: Error) => {
       assert.match(error.message, /process exited before serving/);
       assert.match(error.message, /moby\.yaml:\d+:\d+: components\.a\.requires: .*ghost/);
