@@ -3,15 +3,14 @@
 // its manifest example is a valid manifest whose components are exactly those
 // of moby.yaml, so neither can drift from what the repository does.
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { parseManifest } from "@moby-core/init";
 import type { Manifest } from "@moby-core/init";
 import { cleanEnv, runCommand } from "../scripts/local-registry.js";
-import { alive, scratchDirectory } from "./support/component-process.js";
+import { scratchDirectory } from "./support/component-process.js";
+import { NpmStart } from "./support/npm-start.js";
 import { repoRoot } from "./support/contract-copy.js";
 
 const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
@@ -40,21 +39,9 @@ function leadBlocks(): { info: string; body: string }[] {
 
 describe("README", () => {
   const scratch = scratchDirectory("moby-readme-");
-  let start: ChildProcess | undefined;
-  let pids: number[] = [];
+  let start: NpmStart | undefined;
   after(() => {
-    try {
-      if (start?.pid && start.exitCode === null && start.signalCode === null) process.kill(-start.pid, "SIGKILL");
-    } catch {
-      // the group has ended meanwhile
-    }
-    for (const pid of pids.filter(alive)) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // gone meanwhile
-      }
-    }
+    start?.cleanup();
     scratch.remove();
   });
 
@@ -68,31 +55,20 @@ describe("README", () => {
     const tour = leadBlocks().filter((b) => b.info === "sh tour");
     assert.equal(tour.length, 1, "one tour block");
     const runDir = `${scratch.dir}/run`;
-    const env = { ...cleanEnv(), MOBY_RUN_DIR: runDir };
-    start = spawn("npm", ["start"], { cwd: repoRoot, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    start.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    start.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<void>((resolve) => start!.once("exit", () => resolve()));
-    const deadline = Date.now() + 120_000;
-    while (!output.includes("assembly ready")) {
-      if (start.exitCode !== null || Date.now() > deadline) assert.fail(`npm start did not get ready:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const listed = await runCommand(join(repoRoot, "node_modules/.bin/moby"), ["components", "--json"], repoRoot, env);
-    pids = (JSON.parse(listed.stdout) as { pid: number }[]).map((c) => c.pid).filter((pid) => pid > 0);
+    start = new NpmStart(repoRoot, [], { MOBY_RUN_DIR: runDir });
+    await start.waitFor("assembly ready");
+    await start.components(runDir);
 
-    const ran = await runCommand("bash", ["-euo", "pipefail", "-c", tour[0]!.body], repoRoot, env);
+    const ran = await runCommand("bash", ["-euo", "pipefail", "-c", tour[0]!.body], repoRoot, { ...cleanEnv(), MOBY_RUN_DIR: runDir });
     assert.equal(ran.status, 0, `the tour failed:\n${ran.stdout}\n${ran.stderr}`);
     assert.match(ran.stdout, /^container-runtime\s+running\s+serving/m, "moby components");
     assert.match(ran.stdout, /^hello from a container$/m, "moby run");
     assert.match(ran.stdout, /\/components\/ready\s+\{"name":"container-runtime"/, "moby events");
-    assert.match(ran.stdout, /container store open/, "moby logs");
+    assert.match(ran.stdout, /container store open/, "moby component logs");
     assert.match(ran.stdout, /"name": "events"/, "buf curl GetInfo");
 
-    process.kill(-start.pid!, "SIGINT");
-    await exited;
-    assert.deepEqual(pids.filter(alive), [], "Ctrl-C on npm start stops everything it started");
+    await start.interrupt();
+    assert.deepEqual(start.survivors(), [], "Ctrl-C on npm start stops everything it started");
   });
 
   it("shows a manifest that init accepts, each component as moby.yaml declares it", () => {

@@ -1,0 +1,101 @@
+/**
+ * `npm start` run by a test as a person runs it: in its own process group
+ * (as a terminal's foreground job), its output kept, the assembly's
+ * processes listed through `moby components`, stopped with Ctrl-C (SIGINT to
+ * the group), and everything killed by pid in cleanup if a test fails.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { cleanEnv, runCommand } from "../../scripts/local-registry.js";
+import { alive } from "./component-process.js";
+import { repoRoot } from "./contract-copy.js";
+
+/** One component as `moby components --json` lists it. */
+export interface ListedComponent {
+  name: string;
+  health: string;
+  pid: number;
+}
+
+/** A running `npm start`. */
+export class NpmStart {
+  /** Everything npm and what it ran wrote so far. */
+  output = "";
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<void>;
+  private pids: number[] = [];
+
+  /** Starts `npm start -- ...args` in dir with env added to a clean environment (no npm_* variables). */
+  constructor(
+    dir: string,
+    args: string[],
+    private readonly env: Record<string, string> = {},
+  ) {
+    this.child = spawn("npm", ["start", ...(args.length > 0 ? ["--", ...args] : [])], {
+      cwd: dir,
+      env: { ...cleanEnv(), ...env },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child.stdout!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+    this.child.stderr!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+    this.exited = new Promise((resolve) => this.child.once("exit", () => resolve()));
+  }
+
+  /** Resolves once the output includes text; fails with the output if npm ends first or after timeoutMs. */
+  async waitFor(text: string, timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.output.includes(text)) {
+      if (this.child.exitCode !== null || this.child.signalCode !== null || Date.now() > deadline) {
+        assert.fail(`npm start did not print ${JSON.stringify(text)}:\n${this.output}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** The assembly's processes as `moby --run-dir runDir components --json` lists them; remembered for cleanup. */
+  async components(runDir: string): Promise<ListedComponent[]> {
+    const listed = await runCommand(join(repoRoot, "node_modules/.bin/moby"), ["--run-dir", runDir, "components", "--json"], repoRoot, {
+      ...cleanEnv(),
+      ...this.env,
+    });
+    assert.equal(listed.status, 0, listed.stderr);
+    const components = JSON.parse(listed.stdout) as ListedComponent[];
+    this.pids.push(...components.map((c) => c.pid).filter((pid) => pid > 0));
+    return components;
+  }
+
+  /** Ctrl-C: SIGINT to npm's process group; resolves once npm has ended. */
+  async interrupt(): Promise<void> {
+    this.killGroup("SIGINT");
+    await this.exited;
+  }
+
+  /** The processes listed earlier that still run. */
+  survivors(): number[] {
+    return this.pids.filter(alive);
+  }
+
+  /** Kills npm's group and every process listed earlier, whatever state they are in. */
+  cleanup(): void {
+    this.killGroup("SIGKILL");
+    for (const pid of this.survivors()) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+
+  private killGroup(signal: NodeJS.Signals): void {
+    if (this.child.pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    try {
+      process.kill(-this.child.pid, signal);
+    } catch {
+      // the group has ended meanwhile
+    }
+  }
+}
