@@ -16,32 +16,11 @@ import { packOciSpec } from "../../packages/container-runtime/src/oci-spec-build
 import { scratchDirectory } from "../support/component-process.js";
 import type { Exit } from "../support/component-process.js";
 import { repoRoot } from "../support/contract-copy.js";
-import { Background, Init, MOBY, component, eventually, moby, ok } from "./moby-assembly.js";
+import { Background, Init, MOBY, RUNC, cid, component, eventually, moby, ok, skipContainers } from "./moby-assembly.js";
+import type { ContainerJson } from "./moby-assembly.js";
 
-const RUNC = ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc", "/usr/local/bin/runc"].find((path) => existsSync(path));
-const canRun = process.getuid?.() === 0 && RUNC !== undefined && existsSync(DEFAULT_BUSYBOX);
-const skip = canRun ? false : "needs root, runc and busybox";
+const skip = skipContainers;
 
-/** A suffix unique to this run: runc's cgroups are per container id, node-wide. */
-const suffix = Math.random().toString(36).slice(2, 8);
-const cid = (name: string) => `${name}-${suffix}`;
-
-/** One container as `moby ps --json` prints it. */
-interface ContainerJson {
-  id: string;
-  status: string | null;
-  pid: number | null;
-  exitCode: number | null;
-  signal: string | null;
-  command: string[];
-  image: string;
-  labels: Record<string, string>;
-  runtime: string;
-  createdAt: string | null;
-  startedAt: string | null;
-  exitedAt: string | null;
-  execs: string[];
-}
 
 async function ps(runDir: string, all = true): Promise<ContainerJson[]> {
   return JSON.parse((await ok(runDir, "ps", "--json", ...(all ? ["-a"] : []))).stdout) as ContainerJson[];

@@ -15,26 +15,11 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DEFAULT_BUSYBOX, makeBusyboxRootfs } from "../../packages/container-runtime/src/busybox-rootfs.js";
 import { alive, scratchDirectory } from "../support/component-process.js";
-import { Init, component, eventually, moby, ok } from "./moby-assembly.js";
+import { Init, RUNC, cid, component, eventually, moby, ok, skipContainers, suffix } from "./moby-assembly.js";
+import type { ContainerJson } from "./moby-assembly.js";
 
-const RUNC = ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc", "/usr/local/bin/runc"].find((path) => existsSync(path));
-const canRun = process.getuid?.() === 0 && RUNC !== undefined && existsSync(DEFAULT_BUSYBOX);
-const skip = canRun ? false : "needs root, runc and busybox";
+const skip = skipContainers;
 
-/** A suffix unique to this run: runc's cgroups are per container id, node-wide. */
-const suffix = Math.random().toString(36).slice(2, 8);
-const cid = (name: string) => `${name}-${suffix}`;
-
-/** One container as `moby ps --format json` prints it (the fields these tests read). */
-interface ContainerJson {
-  id: string;
-  status: string | null;
-  pid: number | null;
-  exitCode: number | null;
-  signal: string | null;
-  command: string[];
-  labels: Record<string, string>;
-}
 
 /** A shell loop that ignores SIGTERM (it prints that it got it) and runs until killed. */
 const IGNORES_TERM = 'trap "echo got TERM" TERM; echo started; while true; do sleep 0.1; done';

@@ -4,10 +4,40 @@
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DEFAULT_BUSYBOX } from "../../packages/container-runtime/src/busybox-rootfs.js";
 import type { Exit } from "../support/component-process.js";
 import { repoRoot } from "../support/contract-copy.js";
+
+/** The runc the container tests use, if this machine has one. */
+export const RUNC = ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc", "/usr/local/bin/runc"].find((path) => existsSync(path));
+/** Why container tests are skipped here, or false when they can run (root, runc and busybox). */
+export const skipContainers: false | string =
+  process.getuid?.() === 0 && RUNC !== undefined && existsSync(DEFAULT_BUSYBOX) ? false : "needs root, runc and busybox";
+
+/** A suffix unique to this run: runc's cgroups are per container id, node-wide. */
+/** The suffix that makes ids unique to this run (cid adds it). */
+export const suffix = Math.random().toString(36).slice(2, 8);
+/** A container id unique to this run. */
+export const cid = (name: string): string => `${name}-${suffix}`;
+
+/** One container as `moby ps --format json` prints it. */
+export interface ContainerJson {
+  id: string;
+  status: string | null;
+  pid: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  command: string[];
+  image: string;
+  labels: Record<string, string>;
+  runtime: string;
+  createdAt: string | null;
+  startedAt: string | null;
+  exitedAt: string | null;
+  execs: string[];
+}
 
 /** The CLI's entry point. */
 export const MOBY = join(repoRoot, "packages/cli/bin/moby.js");
