@@ -179,7 +179,13 @@ async function main(): Promise<void> {
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   console.log(`local registry at ${registry.url} (storage ${registry.dir}); publishing...`);
-  const published = await publishWorkspaces(registry);
+  let published: WorkspacePackage[];
+  try {
+    published = await publishWorkspaces(registry);
+  } catch (error) {
+    await registry.close();
+    throw error;
+  }
   for (const pkg of published) console.log(`  ${pkg.name}@${pkg.version}`);
   console.log(`
 Published ${published.length} packages. From a project outside this repository:
