@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, describe, it } from "node:test";
-import { groupMembers, killShimGroup, processStartTime, readCreatedFile } from "./process-files.js";
+import { groupMembers, killShimGroup, processStartTime, readCreatedFile, readExitFile } from "./process-files.js";
 
 const dir = mkdtempSync(join(tmpdir(), "moby-pf-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,6 +31,21 @@ describe("the created file", () => {
     assert.deepEqual(readCreatedFile(dir), { ok: true, pid: 1234 });
     writeFileSync(join(dir, "created"), "fail 256\nno such file\n");
     assert.deepEqual(readCreatedFile(dir), { ok: false, status: 256, message: "no such file" });
+  });
+});
+
+describe("the exit file", () => {
+  it("is a wait status and a time, and absent or empty means the process has not been seen to end", () => {
+    const dir = mkdtempSync(join(tmpdir(), "moby-exit-file-"));
+    try {
+      assert.equal(readExitFile(dir), undefined, "absent");
+      writeFileSync(join(dir, "exit"), "");
+      assert.equal(readExitFile(dir), undefined, "empty: still being written, never status 0");
+      writeFileSync(join(dir, "exit"), "256 1700000000000000\n");
+      assert.deepEqual(readExitFile(dir), { status: 256, timeUs: 1700000000000000 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

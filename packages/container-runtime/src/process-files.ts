@@ -53,10 +53,14 @@ function readText(path: string): string | undefined {
   }
 }
 
-/** The exit record of the process in dir, or undefined while it runs. */
+/**
+ * The exit record of the process in dir, or undefined while it runs. An
+ * empty file is a record still being written (by a writer that does not
+ * rename into place), so it is undefined too: never read as status 0.
+ */
 export function readExitFile(dir: string): ExitRecord | undefined {
   const text = readText(join(dir, "exit"));
-  if (text === undefined) return undefined;
+  if (text === undefined || text.trim() === "") return undefined;
   const [status, timeUs] = text.trim().split(/\s+/).map(Number);
   if (status === undefined || !Number.isInteger(status)) return { status: -1, timeUs: Date.now() * 1000 };
   return { status, timeUs: timeUs !== undefined && Number.isFinite(timeUs) ? timeUs : Date.now() * 1000 };

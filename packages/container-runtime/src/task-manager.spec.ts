@@ -258,7 +258,8 @@ echo "create-at-delete $state" >> ${fakeDir}/calls`,
     it("publishes the exit of a program that ends during runc start after /tasks/start", async () => {
       const task = createdTask("quick");
       // runc start returns once the program runs; this one has ended by then.
-      fake("start", `echo "256 $(date +%s)000000" > ${join(task.init.dir, "exit")}; exit 0`);
+      // Written to a temporary file and renamed into place, as the shim writes it.
+      fake("start", `echo "256 $(date +%s)000000" > ${join(task.init.dir, "exit.tmp")}; mv ${join(task.init.dir, "exit.tmp")} ${join(task.init.dir, "exit")}; exit 0`);
       manager.services.monitor.watch(task.init);
       try {
         await task.start();
