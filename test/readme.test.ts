@@ -15,13 +15,18 @@ import { repoRoot } from "./support/contract-copy.js";
 
 const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
 
+/** The fenced code blocks of a Markdown text, with their info strings. */
+function fencedBlocks(text: string): { info: string; body: string }[] {
+  return [...text.matchAll(/```([^\n]*)\n([\s\S]*?)```/g)].map((m) => ({ info: m[1]!, body: m[2]! }));
+}
+
 /** The fenced blocks under a heading of the README, with their info strings. */
-export function blocksUnder(heading: string, text = readme): { info: string; body: string }[] {
+function blocksUnder(heading: string, text = readme): { info: string; body: string }[] {
   const start = text.indexOf(`\n${heading}\n`);
   assert.ok(start >= 0, `the README has a section ${JSON.stringify(heading)}`);
   const next = text.slice(start + heading.length + 2).search(/\n#{1,2} /);
   const section = next < 0 ? text.slice(start) : text.slice(start, start + heading.length + 2 + next);
-  return [...section.matchAll(/```([^\n]*)\n([\s\S]*?)```/g)].map((m) => ({ info: m[1]!, body: m[2]! }));
+  return fencedBlocks(section);
 }
 
 /** A manifest parsed as if it were a file at the repository root; fails listing its problems. */
@@ -34,7 +39,7 @@ function parsed(text: string, name: string): Manifest {
 /** The code blocks of the README from its start to its first "## " heading. */
 function leadBlocks(): { info: string; body: string }[] {
   const lead = readme.slice(0, readme.indexOf("\n## "));
-  return [...lead.matchAll(/```([^\n]*)\n([\s\S]*?)```/g)].map((m) => ({ info: m[1]!, body: m[2]! }));
+  return fencedBlocks(lead);
 }
 
 describe("README", () => {

@@ -22,22 +22,8 @@ export const suffix = Math.random().toString(36).slice(2, 8);
 /** A container id unique to this run. */
 export const cid = (name: string): string => `${name}-${suffix}`;
 
-/** One container as `moby ps --format json` prints it. */
-export interface ContainerJson {
-  id: string;
-  status: string | null;
-  pid: number | null;
-  exitCode: number | null;
-  signal: string | null;
-  command: string[];
-  image: string;
-  labels: Record<string, string>;
-  runtime: string;
-  createdAt: string | null;
-  startedAt: string | null;
-  exitedAt: string | null;
-  execs: string[];
-}
+/** One container as `moby ps --format json` prints it: the CLI's own type. */
+export type { ContainerJson } from "../../packages/cli/src/containers-table.js";
 
 /** The CLI's entry point. */
 export const MOBY = join(repoRoot, "packages/cli/bin/moby.js");

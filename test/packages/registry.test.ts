@@ -31,6 +31,7 @@ import {
   runCommand,
   startLocalRegistry,
 } from "../../scripts/local-registry.js";
+import { alive } from "../support/component-process.js";
 import { repoRoot } from "../support/contract-copy.js";
 
 interface RootPackageJson {
@@ -88,16 +89,6 @@ async function eventually<T>(what: string, timeoutMs: number, check: () => Promi
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** Whether a process with this pid exists. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
