@@ -18,9 +18,10 @@ import type { Any } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
 import { Code, ConnectError, dialSocket } from "@moby-core/sdk";
 import type { Connection } from "@moby-core/sdk";
-import { ContainerRuntimeService, LogStream, OciSpecSchema, Status } from "@moby-core/container-runtime-api/v1";
+import { ContainerRuntimeService, OciSpecSchema, Status } from "@moby-core/container-runtime-api/v1";
 import type { ReadLogsRequestSchema, ReadLogsResponse } from "@moby-core/container-runtime-api/v1";
 import { ContainerSchema, ContainerStoreService } from "@moby-core/container-store-api/v1";
+import { LogStream } from "@moby-core/types-api/v1";
 import {
   StartPosition,
   TaskCreateSchema,
@@ -287,11 +288,11 @@ describe("container-runtime", { skip }, () => {
     assert.ok(started!.startedAt !== undefined);
 
     const waited = await client.waitTask({ containerId: id });
-    assert.deepEqual([waited.exitStatus?.exitCode, waited.exitStatus?.signal], [3, 0]);
+    assert.deepEqual([waited.exitStatus?.exitCode, waited.exitStatus?.signal], [3, ""]);
     const got = (await client.getTask({ containerId: id })).task!;
     assert.equal(got.status, Status.STOPPED);
     assert.equal(got.exitStatus?.exitCode, 3);
-    assert.ok(got.exitedAt !== undefined);
+    assert.ok(got.exitStatus?.exitTime !== undefined);
 
     const logs = await readAll(client, { containerId: id });
     assert.equal(text(logs, LogStream.STDOUT), "hello\n");
@@ -300,7 +301,7 @@ describe("container-runtime", { skip }, () => {
     const deleted = await client.deleteTask({ containerId: id });
     assert.equal(deleted.exitStatus?.exitCode, 3);
     assert.equal(deleted.pid, created!.pid);
-    assert.ok(deleted.exitedAt !== undefined);
+    assert.ok(deleted.exitStatus?.exitTime !== undefined);
     await expectCode(client.getTask({ containerId: id }), Code.NotFound);
     assert.ok(!existsSync(created!.bundle), "the bundle is removed");
     assert.equal(spawnSync(RUNC!, ["--root", join(runtime.stateDir, "runc"), "state", id]).status, 1, "runc has no such container any more");
@@ -316,7 +317,7 @@ describe("container-runtime", { skip }, () => {
     assert.equal((await client.getTask({ containerId: id })).task!.status, Status.RUNNING);
     await client.killTask({ containerId: id, signal: 9 });
     const waited = await client.waitTask({ containerId: id });
-    assert.deepEqual([waited.exitStatus?.exitCode, waited.exitStatus?.signal], [137, 9]);
+    assert.deepEqual([waited.exitStatus?.exitCode, waited.exitStatus?.signal], [137, "SIGKILL"]);
     await expectCode(client.killTask({ containerId: id, signal: 9 }), Code.FailedPrecondition, "STOPPED");
     await client.deleteTask({ containerId: id });
     await client.deleteTask({ containerId: zero });
@@ -329,7 +330,7 @@ describe("container-runtime", { skip }, () => {
     await run(id, ["sleep", "1000"], { namespaces: ["network", "ipc", "uts", "mount"] });
     await client.killTask({ containerId: id, signal: 15 });
     const waited = await client.waitTask({ containerId: id });
-    assert.deepEqual([waited.exitStatus?.exitCode, waited.exitStatus?.signal], [143, 15]);
+    assert.deepEqual([waited.exitStatus?.exitCode, waited.exitStatus?.signal], [143, "SIGTERM"]);
     await client.deleteTask({ containerId: id });
 
     // all: the shell's child gets SIGTERM too, and the shell reports it.
@@ -446,7 +447,7 @@ describe("container-runtime", { skip }, () => {
     await expectCode(client.killTask({ containerId: id, execId: "sleeper", signal: 9, all: true }), Code.InvalidArgument, "all");
     await client.killTask({ containerId: id, execId: "sleeper", signal: 9 });
     const killed = await client.waitTask({ containerId: id, execId: "sleeper" });
-    assert.deepEqual([killed.exitStatus?.exitCode, killed.exitStatus?.signal], [137, 9]);
+    assert.deepEqual([killed.exitStatus?.exitCode, killed.exitStatus?.signal], [137, "SIGKILL"]);
 
     const removed = await client.deleteTask({ containerId: id, execId: "one" });
     assert.equal(removed.exitStatus?.exitCode, 7);
@@ -508,7 +509,7 @@ describe("container-runtime", { skip }, () => {
     await storeContainer(created, ["sleep", "1000"]);
     await client.createTask({ containerId: created });
     const deleted = await client.deleteTask({ containerId: created });
-    assert.deepEqual([deleted.exitStatus?.exitCode, deleted.exitStatus?.signal], [137, 9]);
+    assert.deepEqual([deleted.exitStatus?.exitCode, deleted.exitStatus?.signal], [137, "SIGKILL"]);
   });
 
   it("a wait on a created task lasts until it is started and exits, and honours its deadline", async () => {
@@ -637,7 +638,7 @@ describe("container-runtime", { skip }, () => {
       process.kill(shim.pid, "SIGCONT");
     }
     const waited = await client.waitTask({ containerId: id, execId: "brief" });
-    assert.deepEqual([waited.exitStatus?.exitCode, waited.exitStatus?.signal], [137, 9]);
+    assert.deepEqual([waited.exitStatus?.exitCode, waited.exitStatus?.signal], [137, "SIGKILL"]);
     await client.killTask({ containerId: id, signal: 9 });
     await client.waitTask({ containerId: id });
     await client.deleteTask({ containerId: id });
@@ -717,7 +718,7 @@ describe("container-runtime", { skip }, () => {
     }
     reader.close();
     const exits = envelopes.map((e) => fromBinary(TaskExitSchema, e.event!.value)).filter((e) => e.containerId === live || e.containerId === gone);
-    const summary = exits.map((e) => `${e.containerId}/${e.execId}:${e.exitCode}:${e.signal}`).sort();
+    const summary = exits.map((e) => `${e.containerId}/${e.execId}:${e.exitStatus?.exitCode}:${e.exitStatus?.signal}`).sort();
     assert.deepEqual(summary, [`${gone}/:5:`, `${live}/:137:SIGKILL`, `${live}/later:6:`].sort());
     assert.ok(envelopes.every((e) => e.source === "container-runtime"));
 
@@ -736,8 +737,8 @@ describe("container-runtime", { skip }, () => {
     reader.close();
     assert.deepEqual(got.map((e) => e.topic), ["/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete"]);
     assert.equal(fromBinary(TaskCreateSchema, got[0]!.event!.value).containerId, id);
-    assert.equal(fromBinary(TaskExitSchema, got[2]!.event!.value).exitCode, 2);
-    assert.equal(fromBinary(TaskDeleteSchema, got[3]!.event!.value).exitCode, 2);
+    assert.equal(fromBinary(TaskExitSchema, got[2]!.event!.value).exitStatus?.exitCode, 2);
+    assert.equal(fromBinary(TaskDeleteSchema, got[3]!.event!.value).exitStatus?.exitCode, 2);
   });
 
   it("publishes the events of create, start, exec, exec exit, kill, exit and delete in that order, exactly", async () => {
@@ -776,11 +777,11 @@ describe("container-runtime", { skip }, () => {
         }
         case "/tasks/exit": {
           const event = fromBinary(TaskExitSchema, value);
-          return [envelope.topic, event.containerId, event.execId, event.pid, event.exitCode, event.signal];
+          return [envelope.topic, event.containerId, event.execId, event.pid, event.exitStatus?.exitCode, event.exitStatus?.signal];
         }
         case "/tasks/delete": {
           const event = fromBinary(TaskDeleteSchema, value);
-          return [envelope.topic, event.containerId, event.pid, event.exitCode];
+          return [envelope.topic, event.containerId, event.pid, event.exitStatus?.exitCode];
         }
         default:
           // Every /tasks payload has container_id as field 1; TaskPaused is the smallest such message.

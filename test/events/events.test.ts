@@ -123,7 +123,7 @@ describe("Publish", () => {
     const base = (await client.getStatus({})).latestSequence;
     const first = await client.publish(containerCreate("c1"));
     const second = await client.publish(containerCreate("c2"));
-    const third = await client.publish(request("/tasks/exit", "container-runtime", TaskExitSchema, create(TaskExitSchema, { containerId: "c1", exitCode: 3 })));
+    const third = await client.publish(request("/tasks/exit", "container-runtime", TaskExitSchema, create(TaskExitSchema, { containerId: "c1", exitStatus: { exitCode: 3 } })));
     assert.deepEqual([first.sequence, second.sequence, third.sequence], [base + 1n, base + 2n, base + 3n]);
     assert.ok([first, second, third].every((r) => r.duplicate === false && r.timestamp !== undefined));
     assert.ok(Math.abs(timestampMs(first.timestamp!) - Date.now()) < 60_000, "the timestamp is the component's wall clock");
@@ -734,7 +734,7 @@ describe("the SDK EventPublisher", () => {
     publishers.push(created);
     return created;
   }
-  const publishCreate = (p: EventPublisher, id: string) => p.publish("/containers/create", ContainerCreateSchema, create(ContainerCreateSchema, { id }));
+  const publishCreate = (p: EventPublisher, id: string) => p.publish(ContainerCreateSchema, create(ContainerCreateSchema, { id }));
 
   it("queues events while the events component is down and delivers them once, in order, when it comes up; and through a kill -9 mid-stream", async () => {
     const events = component();
@@ -769,6 +769,12 @@ describe("the SDK EventPublisher", () => {
     const received = await reader.events(expected.length);
     assert.deepEqual(received.map(containerId), expected, "every event once, in the order published");
     assert.ok(received.every((e) => e.source === "container-store" && e.topic === "/containers/create"));
+  });
+
+  it("refuses a payload message that declares no topic, naming it, and queues nothing", () => {
+    const sdk = publisher(component());
+    assert.throws(() => sdk.publish(PublishRequestSchema, create(PublishRequestSchema)), /^Error: moby\.events\.v1\.PublishRequest declares no event topic: add option \(moby\.events\.v1\.topic\)/);
+    assert.equal(sdk.getStats().queued, 0);
   });
 
   it("drops the oldest events past its queue limit and counts them", async () => {

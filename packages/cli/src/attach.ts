@@ -12,16 +12,15 @@
  * (docker's CLI dies of SIGPIPE instead and leaves the process running;
  * its --rm is done by the daemon, moby's by moby, so moby must stay.)
  */
-import type { ExitStatus } from "@moby-core/container-runtime-api/v1";
+import type { ExitStatus } from "@moby-core/types-api/v1";
 import { SIGKILL, SIGPIPE, SIGTERM } from "./container-args.js";
 import type { ContainerServices } from "./container-client.js";
 import { copyOutput } from "./container-output.js";
 import type { AttachedOutput } from "./container-output.js";
 
-/** The exit code moby ends with for a process that ended with exit: its exit code, or 128 + the signal. */
+/** The exit code moby ends with for a process that ended with exit: its exit code (128 + the signal's number when a signal ended it). */
 export function exitCodeOf(exit: ExitStatus | undefined): number {
   if (exit === undefined) return 0;
-  if (exit.exitCode === 0 && exit.signal !== 0) return Math.min(255, 128 + exit.signal);
   return exit.exitCode & 0xff;
 }
 

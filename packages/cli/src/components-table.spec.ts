@@ -3,7 +3,8 @@ import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Health } from "@moby-core/component-api/v1";
-import { ComponentSchema, ComponentState, ExitStatusSchema } from "@moby-core/supervisor-api/v1";
+import { ComponentSchema, ComponentState } from "@moby-core/supervisor-api/v1";
+import { ExitStatusSchema } from "@moby-core/types-api/v1";
 import type { Component } from "@moby-core/supervisor-api/v1";
 import {
   componentToJson,
@@ -37,7 +38,7 @@ const stopped = create(ComponentSchema, {
   health: Health.UNSPECIFIED,
   restarts: 2,
   socketPath: "/run/moby/events.sock",
-  lastExit: create(ExitStatusSchema, { exitCode: 0, signal: "SIGTERM", exitTime: ago(30) }),
+  lastExit: create(ExitStatusSchema, { exitCode: 143, signal: "SIGTERM", exitTime: ago(30) }),
   message: "stopped by an operator",
 });
 
@@ -135,7 +136,7 @@ describe("componentToJson", () => {
     assert.equal(json.uptimeSeconds, null);
     assert.equal(json.startTime, null);
     assert.equal(json.readyTime, null);
-    assert.deepEqual(json.lastExit, { exitCode: 0, signal: "SIGTERM", time: "2025-01-01T11:59:30.000Z" });
+    assert.deepEqual(json.lastExit, { exitCode: 143, signal: "SIGTERM", time: "2025-01-01T11:59:30.000Z" });
   });
 
   it("writes a null signal for a process that exited on its own", () => {

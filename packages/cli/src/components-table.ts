@@ -15,7 +15,7 @@ import { formatUptime } from "./uptime.js";
 
 /** How a component's previous process ended, in `moby components --json`. */
 export interface LastExitJson {
-  /** The exit code, 0 to 255; 0 when a signal ended the process. */
+  /** The exit code, 0 to 255: 128 plus the signal's number when a signal ended the process. */
   exitCode: number;
   /** The signal that ended the process, for example "SIGKILL"; null when it exited on its own. */
   signal: string | null;

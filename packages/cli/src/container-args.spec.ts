@@ -11,7 +11,6 @@ import {
   parseSignal,
   parseUser,
   parseWorkdir,
-  signalName,
 } from "./container-args.js";
 import { isId } from "@moby-core/sdk";
 
@@ -86,13 +85,6 @@ describe("parseSignal", () => {
     invalid(() => parseSignal("65"), /out of range/);
     invalid(() => parseSignal("-9"));
     invalid(() => parseSignal(""));
-  });
-
-  it("names signals back", () => {
-    assert.equal(signalName(9), "SIGKILL");
-    assert.equal(signalName(15), "SIGTERM");
-    assert.equal(signalName(6), "SIGABRT");
-    assert.equal(signalName(63), "signal 63");
   });
 });
 

@@ -106,14 +106,6 @@ export function parseSignal(text: string): number {
   return number;
 }
 
-/** The name of a signal number, "SIGKILL" for 9; "signal N" for one without a name. */
-export function signalName(signal: number): string {
-  const names = Object.entries(SIGNALS).filter(([, number]) => number === signal).map(([name]) => name);
-  // Prefer the common name where the node has aliases (SIGIOT/SIGABRT, SIGPOLL/SIGIO).
-  const preferred = ["SIGABRT", "SIGIO", "SIGCHLD"].find((name) => names.includes(name));
-  return preferred ?? names[0] ?? `signal ${signal}`;
-}
-
 /** Parses --name: a container id by the store's rule. */
 export function parseContainerId(text: string): string {
   if (!isId(text)) {

@@ -5,7 +5,7 @@
  * it.
  */
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { LogStream } from "@moby-core/container-runtime-api/v1";
+import { LogStream } from "@moby-core/types-api/v1";
 import type { RuntimeClient } from "./container-client.js";
 
 /** Where a container's output goes. */

@@ -32,8 +32,8 @@ function task(containerId: string, status: Status, extra: MessageInitShape<typeo
 }
 
 const running = task("web", Status.RUNNING, { startedAt: ago(29) });
-const exited = task("job", Status.STOPPED, { pid: 4343, startedAt: ago(20), exitedAt: ago(10), exitStatus: { exitCode: 3, signal: 0 } });
-const killed = task("killed", Status.STOPPED, { exitStatus: { exitCode: 137, signal: 9 }, exitedAt: ago(5) });
+const exited = task("job", Status.STOPPED, { pid: 4343, startedAt: ago(20), exitStatus: { exitCode: 3, exitTime: ago(10) } });
+const killed = task("killed", Status.STOPPED, { exitStatus: { exitCode: 137, signal: "SIGKILL", exitTime: ago(5) } });
 const orphan = task("orphan", Status.CREATED, { pid: 99 });
 const containers = [record("job", ["sh", "-c", "echo hello; exit 3"], 21), record("idle", ["true"], 3_700), record("web", ["sleep", "1000"], 31), record("killed", ["sleep", "1000"], 65)];
 const tasks = [exited, killed, orphan, running];

@@ -11,7 +11,6 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { Status } from "@moby-core/container-runtime-api/v1";
 import type { Task } from "@moby-core/container-runtime-api/v1";
 import type { Container } from "@moby-core/container-store-api/v1";
-import { signalName } from "./container-args.js";
 import { commandOf, shortCommand } from "./container-spec.js";
 import { formatTable } from "./components-table.js";
 import { formatUptime } from "./uptime.js";
@@ -95,14 +94,14 @@ export function containerToJson(row: ContainerRow): ContainerJson {
     status: task === undefined ? null : statusWord(task.status),
     pid: task === undefined ? null : task.pid,
     exitCode: stopped ? (exit?.exitCode ?? 0) : null,
-    signal: exit !== undefined && exit.signal !== 0 ? signalName(exit.signal) : null,
+    signal: exit !== undefined && exit.signal !== "" ? exit.signal : null,
     command: commandOf(row.container),
     image: row.container?.image ?? "",
     labels: { ...(row.container?.labels ?? {}) },
     runtime: row.container?.runtime?.name ?? "",
     createdAt: isoTime(createdTime(row)),
     startedAt: isoTime(task?.startedAt),
-    exitedAt: stopped ? isoTime(task.exitedAt) : null,
+    exitedAt: stopped ? isoTime(exit?.exitTime) : null,
     execs: (task?.execs ?? []).map((e) => e.execId),
   };
 }
@@ -120,7 +119,7 @@ export function exitCell(task: Task | undefined): string {
   if (task?.status !== Status.STOPPED) return "-";
   const exit = task.exitStatus;
   if (exit === undefined) return "-";
-  return exit.signal === 0 ? String(exit.exitCode) : `${exit.exitCode} (${signalName(exit.signal)})`;
+  return exit.signal === "" ? String(exit.exitCode) : `${exit.exitCode} (${exit.signal})`;
 }
 
 /** How long ago time was at now, the short human way: "5s ago", "3m12s ago"; "-" without a time. */

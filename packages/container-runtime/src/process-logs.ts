@@ -6,8 +6,9 @@
 import { watch } from "node:fs";
 import type { FSWatcher } from "node:fs";
 import { create } from "@bufbuild/protobuf";
-import { LogStream, ReadLogsResponseSchema } from "@moby-core/container-runtime-api/v1";
+import { ReadLogsResponseSchema } from "@moby-core/container-runtime-api/v1";
 import type { ReadLogsRequest, ReadLogsResponse } from "@moby-core/container-runtime-api/v1";
+import { LogStream } from "@moby-core/types-api/v1";
 import { microsecondsOf, timestampFromUs } from "./clock.js";
 import { ProcessLogReader, TailWindow } from "./log-files.js";
 import type { LogRecord, StreamNumber } from "./log-files.js";

@@ -13,7 +13,6 @@ import type { PageTokens } from "@moby-core/sdk";
 import { ContainerRuntimeService } from "@moby-core/container-runtime-api/v1";
 import type { Task as TaskMessage } from "@moby-core/container-runtime-api/v1";
 import type { Container } from "@moby-core/container-store-api/v1";
-import { timestampFromUs } from "./clock.js";
 import { checkExecRequest } from "./exec-request.js";
 import { checkOciSpec, specJsonFromAny } from "./oci-spec.js";
 import { readProcessLogs } from "./process-logs.js";
@@ -102,16 +101,16 @@ export function containerRuntimeService(deps: RuntimeServiceDeps): Partial<Servi
       const task = await taskOf(request);
       if (request.execId !== "") {
         const { process, exit } = await task.deleteExec(request.execId);
-        return { pid: process.pid, exitStatus: exitStatusView(exit), exitedAt: timestampFromUs(exit.timeUs) };
+        return { pid: process.pid, exitStatus: exitStatusView(exit) };
       }
       const exit = await task.delete();
-      return { pid: task.init.pid, exitStatus: exitStatusView(exit), exitedAt: timestampFromUs(exit.timeUs) };
+      return { pid: task.init.pid, exitStatus: exitStatusView(exit) };
     },
 
     async waitTask(request, context) {
       const task = await taskOf(request);
       const exit = await task.wait(request.execId, context.signal);
-      return { exitStatus: exitStatusView(exit), exitedAt: timestampFromUs(exit.timeUs) };
+      return { exitStatus: exitStatusView(exit) };
     },
 
     async getTask(request) {

@@ -1,6 +1,7 @@
 /**
- * The /tasks events of the runtime: one topic table, one method per event,
- * and the bookkeeping that publishes a process's exit once across restarts
+ * The /tasks events of the runtime: one method per event (each payload
+ * message declares its topic in the contract), and the bookkeeping that
+ * publishes a process's exit once across restarts
  * (the exit-published marker is written in the process's directory once the
  * publisher has sent the event, so an exit queued when the runtime is killed
  * is published again after the restart rather than lost). Which event comes
@@ -20,21 +21,9 @@ import {
   TaskResumedSchema,
   TaskStartSchema,
 } from "@moby-core/events-api/v1";
-import { signalName, timestampFromUs } from "./clock.js";
-import { exitStatusOf, writeFileAtomic } from "./process-files.js";
+import { writeFileAtomic } from "./process-files.js";
 import type { ExitRecord } from "./process-files.js";
-
-/** The topic of each /tasks event, as moby.events.v1's task_events.proto names them. */
-export const TASK_TOPICS = {
-  create: "/tasks/create",
-  start: "/tasks/start",
-  exit: "/tasks/exit",
-  delete: "/tasks/delete",
-  paused: "/tasks/paused",
-  resumed: "/tasks/resumed",
-  execAdded: "/tasks/exec-added",
-  execStarted: "/tasks/exec-started",
-} as const;
+import { exitStatusView } from "./task-view.js";
 
 /** The marker of a process whose /tasks/exit was sent. */
 const EXIT_PUBLISHED = "exit-published";
@@ -61,34 +50,33 @@ export class TaskEvents {
 
   /** /tasks/create: runc created the task's init process. */
   created(containerId: string, bundle: string, pid: number): void {
-    this.publisher.publish(TASK_TOPICS.create, TaskCreateSchema, create(TaskCreateSchema, { containerId, bundle, pid }));
+    this.publisher.publish(TaskCreateSchema, create(TaskCreateSchema, { containerId, bundle, pid }));
   }
 
   /** /tasks/start: the task's program runs. */
   started(containerId: string, pid: number): void {
-    this.publisher.publish(TASK_TOPICS.start, TaskStartSchema, create(TaskStartSchema, { containerId, pid }));
+    this.publisher.publish(TaskStartSchema, create(TaskStartSchema, { containerId, pid }));
   }
 
   /** /tasks/paused. */
   paused(containerId: string): void {
-    this.publisher.publish(TASK_TOPICS.paused, TaskPausedSchema, create(TaskPausedSchema, { containerId }));
+    this.publisher.publish(TaskPausedSchema, create(TaskPausedSchema, { containerId }));
   }
 
   /** /tasks/resumed. */
   resumed(containerId: string): void {
-    this.publisher.publish(TASK_TOPICS.resumed, TaskResumedSchema, create(TaskResumedSchema, { containerId }));
+    this.publisher.publish(TaskResumedSchema, create(TaskResumedSchema, { containerId }));
   }
 
   /** /tasks/exec-added then /tasks/exec-started: an exec process runs. */
   execStarted(containerId: string, execId: string, pid: number): void {
-    this.publisher.publish(TASK_TOPICS.execAdded, TaskExecAddedSchema, create(TaskExecAddedSchema, { containerId, execId }));
-    this.publisher.publish(TASK_TOPICS.execStarted, TaskExecStartedSchema, create(TaskExecStartedSchema, { containerId, execId, pid }));
+    this.publisher.publish(TaskExecAddedSchema, create(TaskExecAddedSchema, { containerId, execId }));
+    this.publisher.publish(TaskExecStartedSchema, create(TaskExecStartedSchema, { containerId, execId, pid }));
   }
 
   /** /tasks/delete: the task (its init process) is gone, with how its init process ended. */
   deleted(containerId: string, pid: number, exit: ExitRecord): void {
-    const { exitCode } = exitStatusOf(exit.status);
-    this.publisher.publish(TASK_TOPICS.delete, TaskDeleteSchema, create(TaskDeleteSchema, { containerId, pid, exitCode, exitedAt: timestampFromUs(exit.timeUs) }));
+    this.publisher.publish(TaskDeleteSchema, create(TaskDeleteSchema, { containerId, pid, exitStatus: exitStatusView(exit) }));
   }
 
   /** Tells whether the exit of the process in dir was published, in this run or an earlier one. */
@@ -98,18 +86,9 @@ export class TaskEvents {
 
   /** /tasks/exit of a process; the marker follows once the publisher has sent it. */
   exited(process: ExitingProcess, exit: ExitRecord): void {
-    const { exitCode, signal } = exitStatusOf(exit.status);
     this.publisher.publish(
-      TASK_TOPICS.exit,
       TaskExitSchema,
-      create(TaskExitSchema, {
-        containerId: process.containerId,
-        execId: process.execId,
-        pid: process.pid,
-        exitCode,
-        signal: signal === 0 ? "" : signalName(signal),
-        exitedAt: timestampFromUs(exit.timeUs),
-      }),
+      create(TaskExitSchema, { containerId: process.containerId, execId: process.execId, pid: process.pid, exitStatus: exitStatusView(exit) }),
     );
     this.unmarked.add(process);
     void this.publisher.flush(5000).then(

@@ -3,17 +3,20 @@
  * processes, made from what a task knows: no runc, no files.
  */
 import { create } from "@bufbuild/protobuf";
-import { ExitStatusSchema, ProcessSchema, Status, TaskSchema } from "@moby-core/container-runtime-api/v1";
-import type { ExitStatus, Process, Task as TaskMessage } from "@moby-core/container-runtime-api/v1";
-import { timestampFromUs } from "./clock.js";
+import { ProcessSchema, Status, TaskSchema } from "@moby-core/container-runtime-api/v1";
+import type { Process, Task as TaskMessage } from "@moby-core/container-runtime-api/v1";
+import { ExitStatusSchema } from "@moby-core/types-api/v1";
+import type { ExitStatus } from "@moby-core/types-api/v1";
+import { signalName, timestampFromUs } from "./clock.js";
 import { exitStatusOf } from "./process-files.js";
 import type { ExitRecord } from "./process-files.js";
 import type { TaskProcess } from "./task-process.js";
 import type { Task } from "./task.js";
 
-/** The ExitStatus message of an exit. */
+/** The ExitStatus message of an exit: code, signal name and when it was reaped. */
 export function exitStatusView(exit: ExitRecord): ExitStatus {
-  return create(ExitStatusSchema, exitStatusOf(exit.status));
+  const { exitCode, signal } = exitStatusOf(exit.status);
+  return create(ExitStatusSchema, { exitCode, signal: signal === 0 ? "" : signalName(signal), exitTime: timestampFromUs(exit.timeUs) });
 }
 
 /** The Process message of a process of a task in taskStatus. */
@@ -30,7 +33,7 @@ export function processView(process: TaskProcess, taskStatus: Status): Process {
     status,
     args: process.args,
     ...(process.startedAtUs === undefined ? {} : { startedAt: timestampFromUs(process.startedAtUs) }),
-    ...(process.exit === undefined ? {} : { exitStatus: exitStatusView(process.exit), exitedAt: timestampFromUs(process.exit.timeUs) }),
+    ...(process.exit === undefined ? {} : { exitStatus: exitStatusView(process.exit) }),
   });
 }
 
@@ -47,6 +50,6 @@ export function taskView(task: Task, status: Status = task.status()): TaskMessag
     logConfig: { maxSizeBytes: BigInt(task.maxSizeBytes) },
     execs: execs.map((process) => processView(process, status)),
     ...(task.startedAtUs === undefined ? {} : { startedAt: timestampFromUs(task.startedAtUs) }),
-    ...(stopped ? { exitStatus: exitStatusView(task.init.exit!), exitedAt: timestampFromUs(task.init.exit!.timeUs) } : {}),
+    ...(stopped ? { exitStatus: exitStatusView(task.init.exit!) } : {}),
   });
 }

@@ -10,20 +10,12 @@ import { ContainerChangeType } from "@moby-core/container-store-api/v1";
 import { ContainerCreateSchema, ContainerDeleteSchema, ContainerUpdateSchema } from "@moby-core/events-api/v1";
 import type { ContainerDatabase, StoredChange } from "./container-database.js";
 
-/** The topic of a create, with a ContainerCreate payload. */
-export const TOPIC_CREATE = "/containers/create";
-/** The topic of an update, with a ContainerUpdate payload. */
-export const TOPIC_UPDATE = "/containers/update";
-/** The topic of a delete, with a ContainerDelete payload. */
-export const TOPIC_DELETE = "/containers/delete";
-
 /** Queues the event of one committed change. */
 export function publishChange(publisher: EventPublisher, change: StoredChange): void {
   const { container } = change;
   switch (change.type) {
     case ContainerChangeType.CREATE:
       publisher.publish(
-        TOPIC_CREATE,
         ContainerCreateSchema,
         create(ContainerCreateSchema, {
           id: container.id,
@@ -36,14 +28,13 @@ export function publishChange(publisher: EventPublisher, change: StoredChange): 
       break;
     case ContainerChangeType.UPDATE:
       publisher.publish(
-        TOPIC_UPDATE,
         ContainerUpdateSchema,
         create(ContainerUpdateSchema, { id: container.id, revision: change.revision, updatePaths: change.updatePaths ?? [] }),
       );
       break;
     case ContainerChangeType.DELETE:
       // The revision the container had when it was deleted: that of its last create or update.
-      publisher.publish(TOPIC_DELETE, ContainerDeleteSchema, create(ContainerDeleteSchema, { id: container.id, revision: container.revision }));
+      publisher.publish(ContainerDeleteSchema, create(ContainerDeleteSchema, { id: container.id, revision: container.revision }));
       break;
   }
 }

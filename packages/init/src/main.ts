@@ -17,7 +17,7 @@ import { formatProblems, loadManifest } from "./manifest/parse-manifest.js";
 import { registryService } from "./api/registry-service.js";
 import { supervisorService } from "./api/supervisor-service.js";
 import { RunClaim, StartRefusedError } from "./run-claim.js";
-import { lifecyclePayload } from "./supervisor/lifecycle-events.js";
+import { publishLifecycle } from "./supervisor/lifecycle-events.js";
 import { Supervisor } from "./supervisor/supervisor.js";
 import { readyMessage, whenAssemblyReady } from "./assembly-ready.js";
 import { LOG_FORMATS, chooseLogFormat, echoFormatter, prettyDestination } from "./log-format.js";
@@ -116,10 +116,7 @@ export async function main(argv: string[]): Promise<void> {
     logger,
     locate: () => supervisor.runners.find((r) => r.ready && r.serves(EventsService.typeName))?.spec.socket,
   });
-  supervisor.onEvent((event) => {
-    const { topic, payload } = lifecyclePayload(event);
-    events.publishAny(topic, payload);
-  });
+  supervisor.onEvent((event) => publishLifecycle(events, event));
   logger.info({ manifest: manifest.file, runDir: manifest.runDir, components: supervisor.runners.map((r) => r.spec.name) }, "booting");
   supervisor.startAll();
   whenAssemblyReady(supervisor, () => {

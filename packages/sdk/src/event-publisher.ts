@@ -17,6 +17,7 @@ import type { PublishRequest } from "@moby-core/events-api/v1";
 import type { Logger } from "pino";
 import { Connection } from "./connection.js";
 import { endpointVariable } from "./env.js";
+import { eventTopic } from "./event-topic.js";
 import { resolveService } from "./resolve.js";
 
 /** Where the events component is: a socket path, or undefined while it is not known or not up. */
@@ -74,13 +75,17 @@ export class EventPublisher {
 
   constructor(private readonly options: EventPublisherOptions) {}
 
-  /** Queues an event for topic with payload message of schema; returns at once. */
-  publish<Desc extends DescMessage>(topic: string, schema: Desc, message: MessageShape<Desc>): void {
-    this.publishAny(topic, anyPack(schema, message));
+  /**
+   * Queues an event with payload message of schema, under the topic its
+   * schema declares (the `(moby.events.v1.topic)` option); returns at once.
+   * Throws when the schema declares no topic.
+   */
+  publish<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): void {
+    this.enqueue(eventTopic(schema), anyPack(schema, message));
   }
 
-  /** Queues an event whose payload is packed already. */
-  publishAny(topic: string, event: Any): void {
+  /** Adds one event to the queue, dropping the oldest unsent one past the limit. */
+  private enqueue(topic: string, event: Any): void {
     if (this.closed) return;
     this.queue.push(
       create(PublishRequestSchema, { topic, event, source: this.options.source, publishId: `${this.idPrefix}-${++this.counter}` }),

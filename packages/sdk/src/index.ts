@@ -38,6 +38,7 @@ export { probeSocket } from "./socket-file.js";
 export { PRIVATE_DIRECTORY_MODE, ensurePrivateDirectory } from "./private-directory.js";
 export { subscriptionStream } from "./subscription-stream.js";
 export { EventPublisher } from "./event-publisher.js";
+export { eventTopic } from "./event-topic.js";
 export type { EventPublisherOptions, EventsLocator, PublisherStats } from "./event-publisher.js";
 export { MAX_FILTER_LENGTH, MAX_MATCH_INPUT_LENGTH, MAX_PATTERN_PROGRAM_SIZE, matchesFilter, parseFilter } from "./filter.js";
 export { DURATION_EXAMPLES, formatDuration, isDuration, notADurationMessage, parseDuration } from "./duration.js";

@@ -4,15 +4,18 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration } from "@bufbuild/protobuf/wkt";
+import { file_moby_events_v1_topic } from "@moby-core/events-api/moby/events/v1/topic_pb.js";
+import type { ExitStatus } from "@moby-core/types-api/moby/types/v1/process_pb.js";
+import { file_moby_types_v1_process } from "@moby-core/types-api/moby/types/v1/process_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file moby/events/v1/component_events.proto.
  */
 export const file_moby_events_v1_component_events: GenFile = /*@__PURE__*/
-  fileDesc("CiVtb2J5L2V2ZW50cy92MS9jb21wb25lbnRfZXZlbnRzLnByb3RvEg5tb2J5LmV2ZW50cy52MSI/ChBDb21wb25lbnRTdGFydGVkEgwKBG5hbWUYASABKAkSCwoDcGlkGAIgASgNEhAKCHJlc3RhcnRzGAMgASgNIisKDkNvbXBvbmVudFJlYWR5EgwKBG5hbWUYASABKAkSCwoDcGlkGAIgASgNIlsKEkNvbXBvbmVudFVuaGVhbHRoeRIMCgRuYW1lGAEgASgJEgsKA3BpZBgCIAEoDRIWCg5mYWlsaW5nX3N0cmVhaxgDIAEoDRISCgpsYXN0X2Vycm9yGAQgASgJIo0BChJDb21wb25lbnRSZXN0YXJ0ZWQSDAoEbmFtZRgBIAEoCRIQCghyZXN0YXJ0cxgCIAEoDRItCgZyZWFzb24YAyABKA4yHS5tb2J5LmV2ZW50cy52MS5SZXN0YXJ0UmVhc29uEigKBWRlbGF5GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uInEKD0NvbXBvbmVudEZhaWxlZBIMCgRuYW1lGAEgASgJEi0KBnJlYXNvbhgCIAEoDjIdLm1vYnkuZXZlbnRzLnYxLkZhaWx1cmVSZWFzb24SDwoHbWVzc2FnZRgDIAEoCRIQCghyZXN0YXJ0cxgEIAEoDSJ/ChBDb21wb25lbnRTdG9wcGVkEgwKBG5hbWUYASABKAkSCwoDcGlkGAIgASgNEhEKCWV4aXRfY29kZRgDIAEoDRIOCgZzaWduYWwYBCABKAkSLQoJZXhpdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCqGAQoNUmVzdGFydFJlYXNvbhIeChpSRVNUQVJUX1JFQVNPTl9VTlNQRUNJRklFRBAAEhkKFVJFU1RBUlRfUkVBU09OX0VYSVRFRBABEhwKGFJFU1RBUlRfUkVBU09OX1VOSEVBTFRIWRACEhwKGFJFU1RBUlRfUkVBU09OX1JFUVVFU1RFRBADKm8KDUZhaWx1cmVSZWFzb24SHgoaRkFJTFVSRV9SRUFTT05fVU5TUEVDSUZJRUQQABIeChpGQUlMVVJFX1JFQVNPTl9TVEFSVF9MSU1JVBABEh4KGkZBSUxVUkVfUkVBU09OX1NUQVJUX0VSUk9SEAJiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CiVtb2J5L2V2ZW50cy92MS9jb21wb25lbnRfZXZlbnRzLnByb3RvEg5tb2J5LmV2ZW50cy52MSJYChBDb21wb25lbnRTdGFydGVkEgwKBG5hbWUYASABKAkSCwoDcGlkGAIgASgNEhAKCHJlc3RhcnRzGAMgASgNOhfC8xgTL2NvbXBvbmVudHMvc3RhcnRlZCJCCg5Db21wb25lbnRSZWFkeRIMCgRuYW1lGAEgASgJEgsKA3BpZBgCIAEoDToVwvMYES9jb21wb25lbnRzL3JlYWR5InYKEkNvbXBvbmVudFVuaGVhbHRoeRIMCgRuYW1lGAEgASgJEgsKA3BpZBgCIAEoDRIWCg5mYWlsaW5nX3N0cmVhaxgDIAEoDRISCgpsYXN0X2Vycm9yGAQgASgJOhnC8xgVL2NvbXBvbmVudHMvdW5oZWFsdGh5IqgBChJDb21wb25lbnRSZXN0YXJ0ZWQSDAoEbmFtZRgBIAEoCRIQCghyZXN0YXJ0cxgCIAEoDRItCgZyZWFzb24YAyABKA4yHS5tb2J5LmV2ZW50cy52MS5SZXN0YXJ0UmVhc29uEigKBWRlbGF5GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uOhnC8xgVL2NvbXBvbmVudHMvcmVzdGFydGVkIokBCg9Db21wb25lbnRGYWlsZWQSDAoEbmFtZRgBIAEoCRItCgZyZWFzb24YAiABKA4yHS5tb2J5LmV2ZW50cy52MS5GYWlsdXJlUmVhc29uEg8KB21lc3NhZ2UYAyABKAkSEAoIcmVzdGFydHMYBCABKA06FsLzGBIvY29tcG9uZW50cy9mYWlsZWQipgEKEENvbXBvbmVudFN0b3BwZWQSDAoEbmFtZRgBIAEoCRILCgNwaWQYAiABKA0SLgoLZXhpdF9zdGF0dXMYBiABKAsyGS5tb2J5LnR5cGVzLnYxLkV4aXRTdGF0dXM6F8LzGBMvY29tcG9uZW50cy9zdG9wcGVkSgQIAxAESgQIBBAFSgQIBRAGUglleGl0X2NvZGVSBnNpZ25hbFIJZXhpdGVkX2F0KoYBCg1SZXN0YXJ0UmVhc29uEh4KGlJFU1RBUlRfUkVBU09OX1VOU1BFQ0lGSUVEEAASGQoVUkVTVEFSVF9SRUFTT05fRVhJVEVEEAESHAoYUkVTVEFSVF9SRUFTT05fVU5IRUFMVEhZEAISHAoYUkVTVEFSVF9SRUFTT05fUkVRVUVTVEVEEAMqbwoNRmFpbHVyZVJlYXNvbhIeChpGQUlMVVJFX1JFQVNPTl9VTlNQRUNJRklFRBAAEh4KGkZBSUxVUkVfUkVBU09OX1NUQVJUX0xJTUlUEAESHgoaRkFJTFVSRV9SRUFTT05fU1RBUlRfRVJST1IQAmIGcHJvdG8z", [file_google_protobuf_duration, file_moby_events_v1_topic, file_moby_types_v1_process]);
 
 /**
  * ComponentStarted is published by init (the supervisor) under topic
@@ -240,27 +243,11 @@ export type ComponentStopped = Message<"moby.events.v1.ComponentStopped"> & {
   pid: number;
 
   /**
-   * The process exit code, 0 to 255; 0 when it was ended by a signal, as
-   * moby.supervisor.v1 ExitStatus.exit_code.
+   * How the process ended, as moby.supervisor.v1 Component.last_exit.
    *
-   * @generated from field: uint32 exit_code = 3;
+   * @generated from field: moby.types.v1.ExitStatus exit_status = 6;
    */
-  exitCode: number;
-
-  /**
-   * The name of the signal that ended the process, for example "SIGKILL";
-   * empty when it exited on its own.
-   *
-   * @generated from field: string signal = 4;
-   */
-  signal: string;
-
-  /**
-   * When init saw the process end.
-   *
-   * @generated from field: google.protobuf.Timestamp exited_at = 5;
-   */
-  exitedAt?: Timestamp | undefined;
+  exitStatus?: ExitStatus | undefined;
 };
 
 /**

@@ -4,15 +4,16 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import { file_moby_events_v1_topic } from "@moby-core/events-api/moby/events/v1/topic_pb.js";
+import type { ExitStatus } from "@moby-core/types-api/moby/types/v1/process_pb.js";
+import { file_moby_types_v1_process } from "@moby-core/types-api/moby/types/v1/process_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file moby/events/v1/task_events.proto.
  */
 export const file_moby_events_v1_task_events: GenFile = /*@__PURE__*/
-  fileDesc("CiBtb2J5L2V2ZW50cy92MS90YXNrX2V2ZW50cy5wcm90bxIObW9ieS5ldmVudHMudjEiPwoKVGFza0NyZWF0ZRIUCgxjb250YWluZXJfaWQYASABKAkSDgoGYnVuZGxlGAIgASgJEgsKA3BpZBgDIAEoDSIuCglUYXNrU3RhcnQSFAoMY29udGFpbmVyX2lkGAEgASgJEgsKA3BpZBgCIAEoDSKQAQoIVGFza0V4aXQSFAoMY29udGFpbmVyX2lkGAEgASgJEg8KB2V4ZWNfaWQYAiABKAkSCwoDcGlkGAMgASgNEhEKCWV4aXRfY29kZRgEIAEoDRIOCgZzaWduYWwYBSABKAkSLQoJZXhpdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJxCgpUYXNrRGVsZXRlEhQKDGNvbnRhaW5lcl9pZBgBIAEoCRILCgNwaWQYAiABKA0SEQoJZXhpdF9jb2RlGAMgASgNEi0KCWV4aXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiIgoKVGFza1BhdXNlZBIUCgxjb250YWluZXJfaWQYASABKAkiIwoLVGFza1Jlc3VtZWQSFAoMY29udGFpbmVyX2lkGAEgASgJIjYKDVRhc2tFeGVjQWRkZWQSFAoMY29udGFpbmVyX2lkGAEgASgJEg8KB2V4ZWNfaWQYAiABKAkiRQoPVGFza0V4ZWNTdGFydGVkEhQKDGNvbnRhaW5lcl9pZBgBIAEoCRIPCgdleGVjX2lkGAIgASgJEgsKA3BpZBgDIAEoDWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiBtb2J5L2V2ZW50cy92MS90YXNrX2V2ZW50cy5wcm90bxIObW9ieS5ldmVudHMudjEiUgoKVGFza0NyZWF0ZRIUCgxjb250YWluZXJfaWQYASABKAkSDgoGYnVuZGxlGAIgASgJEgsKA3BpZBgDIAEoDToRwvMYDS90YXNrcy9jcmVhdGUiQAoJVGFza1N0YXJ0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCRILCgNwaWQYAiABKA06EMLzGAwvdGFza3Mvc3RhcnQirwEKCFRhc2tFeGl0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCRIPCgdleGVjX2lkGAIgASgJEgsKA3BpZBgDIAEoDRIuCgtleGl0X3N0YXR1cxgHIAEoCzIZLm1vYnkudHlwZXMudjEuRXhpdFN0YXR1czoPwvMYCy90YXNrcy9leGl0SgQIBBAFSgQIBRAGSgQIBhAHUglleGl0X2NvZGVSBnNpZ25hbFIJZXhpdGVkX2F0IpQBCgpUYXNrRGVsZXRlEhQKDGNvbnRhaW5lcl9pZBgBIAEoCRILCgNwaWQYAiABKA0SLgoLZXhpdF9zdGF0dXMYBSABKAsyGS5tb2J5LnR5cGVzLnYxLkV4aXRTdGF0dXM6EcLzGA0vdGFza3MvZGVsZXRlSgQIAxAESgQIBBAFUglleGl0X2NvZGVSCWV4aXRlZF9hdCI1CgpUYXNrUGF1c2VkEhQKDGNvbnRhaW5lcl9pZBgBIAEoCToRwvMYDS90YXNrcy9wYXVzZWQiNwoLVGFza1Jlc3VtZWQSFAoMY29udGFpbmVyX2lkGAEgASgJOhLC8xgOL3Rhc2tzL3Jlc3VtZWQiTQoNVGFza0V4ZWNBZGRlZBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCToVwvMYES90YXNrcy9leGVjLWFkZGVkIl4KD1Rhc2tFeGVjU3RhcnRlZBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCRILCgNwaWQYAyABKA06F8LzGBMvdGFza3MvZXhlYy1zdGFydGVkYgZwcm90bzM", [file_moby_events_v1_topic, file_moby_types_v1_process]);
 
 /**
  * TaskCreate is published by the container runtime under topic "/tasks/create"
@@ -109,27 +110,12 @@ export type TaskExit = Message<"moby.events.v1.TaskExit"> & {
   pid: number;
 
   /**
-   * The exit status, 0 to 255. For a process killed by a signal, 128 plus
-   * the signal number (137 for SIGKILL), as a shell reports it.
+   * How the process ended: its exit code, the signal that killed it, and
+   * when the runtime reaped it.
    *
-   * @generated from field: uint32 exit_code = 4;
+   * @generated from field: moby.types.v1.ExitStatus exit_status = 7;
    */
-  exitCode: number;
-
-  /**
-   * The name of the signal that killed the process, for example "SIGKILL";
-   * empty when the process exited on its own.
-   *
-   * @generated from field: string signal = 5;
-   */
-  signal: string;
-
-  /**
-   * When the runtime saw the process exit.
-   *
-   * @generated from field: google.protobuf.Timestamp exited_at = 6;
-   */
-  exitedAt?: Timestamp | undefined;
+  exitStatus?: ExitStatus | undefined;
 };
 
 /**
@@ -162,18 +148,11 @@ export type TaskDelete = Message<"moby.events.v1.TaskDelete"> & {
   pid: number;
 
   /**
-   * The exit status of the init process, as in TaskExit.exit_code.
+   * How the init process ended, as in its TaskExit.
    *
-   * @generated from field: uint32 exit_code = 3;
+   * @generated from field: moby.types.v1.ExitStatus exit_status = 5;
    */
-  exitCode: number;
-
-  /**
-   * When the init process exited.
-   *
-   * @generated from field: google.protobuf.Timestamp exited_at = 4;
-   */
-  exitedAt?: Timestamp | undefined;
+  exitStatus?: ExitStatus | undefined;
 };
 
 /**

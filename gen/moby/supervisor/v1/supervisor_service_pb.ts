@@ -13,13 +13,15 @@ import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Health } from "@moby-core/component-api/moby/component/v1/component_pb.js";
 import { file_moby_component_v1_component } from "@moby-core/component-api/moby/component/v1/component_pb.js";
+import type { ExitStatus, LogStream } from "@moby-core/types-api/moby/types/v1/process_pb.js";
+import { file_moby_types_v1_process } from "@moby-core/types-api/moby/types/v1/process_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file moby/supervisor/v1/supervisor_service.proto.
  */
 export const file_moby_supervisor_v1_supervisor_service: GenFile = /*@__PURE__*/
-  fileDesc("Cittb2J5L3N1cGVydmlzb3IvdjEvc3VwZXJ2aXNvcl9zZXJ2aWNlLnByb3RvEhJtb2J5LnN1cGVydmlzb3IudjEi4QIKCUNvbXBvbmVudBIMCgRuYW1lGAEgASgJEjEKBXN0YXRlGAIgASgOMiIubW9ieS5zdXBlcnZpc29yLnYxLkNvbXBvbmVudFN0YXRlEikKBmhlYWx0aBgDIAEoDjIZLm1vYnkuY29tcG9uZW50LnYxLkhlYWx0aBILCgNwaWQYBCABKA0SEAoIcmVzdGFydHMYBSABKA0SMQoJbGFzdF9leGl0GAYgASgLMh4ubW9ieS5zdXBlcnZpc29yLnYxLkV4aXRTdGF0dXMSLgoKc3RhcnRfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcmVhZHlfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLc29ja2V0X3BhdGgYCSABKAkSEAoIcmVxdWlyZXMYCiADKAkSDwoHbWVzc2FnZRgLIAEoCSJeCgpFeGl0U3RhdHVzEhEKCWV4aXRfY29kZRgBIAEoBRIOCgZzaWduYWwYAiABKAkSLQoJZXhpdF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIjChNHZXRDb21wb25lbnRSZXF1ZXN0EgwKBG5hbWUYASABKAkiSAoUR2V0Q29tcG9uZW50UmVzcG9uc2USMAoJY29tcG9uZW50GAEgASgLMh0ubW9ieS5zdXBlcnZpc29yLnYxLkNvbXBvbmVudCI+ChVMaXN0Q29tcG9uZW50c1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgNEhIKCnBhZ2VfdG9rZW4YAiABKAkiZAoWTGlzdENvbXBvbmVudHNSZXNwb25zZRIxCgpjb21wb25lbnRzGAEgAygLMh0ubW9ieS5zdXBlcnZpc29yLnYxLkNvbXBvbmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiJQoVU3RhcnRDb21wb25lbnRSZXF1ZXN0EgwKBG5hbWUYASABKAkiSgoWU3RhcnRDb21wb25lbnRSZXNwb25zZRIwCgljb21wb25lbnQYASABKAsyHS5tb2J5LnN1cGVydmlzb3IudjEuQ29tcG9uZW50IlAKFFN0b3BDb21wb25lbnRSZXF1ZXN0EgwKBG5hbWUYASABKAkSKgoHdGltZW91dBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJJChVTdG9wQ29tcG9uZW50UmVzcG9uc2USMAoJY29tcG9uZW50GAEgASgLMh0ubW9ieS5zdXBlcnZpc29yLnYxLkNvbXBvbmVudCJTChdSZXN0YXJ0Q29tcG9uZW50UmVxdWVzdBIMCgRuYW1lGAEgASgJEioKB3RpbWVvdXQYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iTAoYUmVzdGFydENvbXBvbmVudFJlc3BvbnNlEjAKCWNvbXBvbmVudBgBIAEoCzIdLm1vYnkuc3VwZXJ2aXNvci52MS5Db21wb25lbnQiTAoYUmVhZENvbXBvbmVudExvZ3NSZXF1ZXN0EgwKBG5hbWUYASABKAkSEgoKdGFpbF9saW5lcxgCIAEoDRIOCgZmb2xsb3cYAyABKAgijwEKGVJlYWRDb21wb25lbnRMb2dzUmVzcG9uc2USLQoGc3RyZWFtGAEgASgOMh0ubW9ieS5zdXBlcnZpc29yLnYxLkxvZ1N0cmVhbRIMCgRsaW5lGAIgASgJEigKBHRpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgsKA3BpZBgEIAEoDSr9AQoOQ29tcG9uZW50U3RhdGUSHwobQ09NUE9ORU5UX1NUQVRFX1VOU1BFQ0lGSUVEEAASGwoXQ09NUE9ORU5UX1NUQVRFX1BFTkRJTkcQARIcChhDT01QT05FTlRfU1RBVEVfU1RBUlRJTkcQAhIbChdDT01QT05FTlRfU1RBVEVfUlVOTklORxADEhsKF0NPTVBPTkVOVF9TVEFURV9CQUNLT0ZGEAQSHAoYQ09NUE9ORU5UX1NUQVRFX1NUT1BQSU5HEAUSGwoXQ09NUE9ORU5UX1NUQVRFX1NUT1BQRUQQBhIaChZDT01QT05FTlRfU1RBVEVfRkFJTEVEEAcqVQoJTG9nU3RyZWFtEhoKFkxPR19TVFJFQU1fVU5TUEVDSUZJRUQQABIVChFMT0dfU1RSRUFNX1NURE9VVBABEhUKEUxPR19TVFJFQU1fU1RERVJSEAIyoAUKEVN1cGVydmlzb3JTZXJ2aWNlEmYKDEdldENvbXBvbmVudBInLm1vYnkuc3VwZXJ2aXNvci52MS5HZXRDb21wb25lbnRSZXF1ZXN0GigubW9ieS5zdXBlcnZpc29yLnYxLkdldENvbXBvbmVudFJlc3BvbnNlIgOQAgESbAoOTGlzdENvbXBvbmVudHMSKS5tb2J5LnN1cGVydmlzb3IudjEuTGlzdENvbXBvbmVudHNSZXF1ZXN0GioubW9ieS5zdXBlcnZpc29yLnYxLkxpc3RDb21wb25lbnRzUmVzcG9uc2UiA5ACARJnCg5TdGFydENvbXBvbmVudBIpLm1vYnkuc3VwZXJ2aXNvci52MS5TdGFydENvbXBvbmVudFJlcXVlc3QaKi5tb2J5LnN1cGVydmlzb3IudjEuU3RhcnRDb21wb25lbnRSZXNwb25zZRJkCg1TdG9wQ29tcG9uZW50EigubW9ieS5zdXBlcnZpc29yLnYxLlN0b3BDb21wb25lbnRSZXF1ZXN0GikubW9ieS5zdXBlcnZpc29yLnYxLlN0b3BDb21wb25lbnRSZXNwb25zZRJtChBSZXN0YXJ0Q29tcG9uZW50EisubW9ieS5zdXBlcnZpc29yLnYxLlJlc3RhcnRDb21wb25lbnRSZXF1ZXN0GiwubW9ieS5zdXBlcnZpc29yLnYxLlJlc3RhcnRDb21wb25lbnRSZXNwb25zZRJ3ChFSZWFkQ29tcG9uZW50TG9ncxIsLm1vYnkuc3VwZXJ2aXNvci52MS5SZWFkQ29tcG9uZW50TG9nc1JlcXVlc3QaLS5tb2J5LnN1cGVydmlzb3IudjEuUmVhZENvbXBvbmVudExvZ3NSZXNwb25zZSIDkAIBMAFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_moby_component_v1_component]);
+  fileDesc("Cittb2J5L3N1cGVydmlzb3IvdjEvc3VwZXJ2aXNvcl9zZXJ2aWNlLnByb3RvEhJtb2J5LnN1cGVydmlzb3IudjEi4gIKCUNvbXBvbmVudBIMCgRuYW1lGAEgASgJEjEKBXN0YXRlGAIgASgOMiIubW9ieS5zdXBlcnZpc29yLnYxLkNvbXBvbmVudFN0YXRlEikKBmhlYWx0aBgDIAEoDjIZLm1vYnkuY29tcG9uZW50LnYxLkhlYWx0aBILCgNwaWQYBCABKA0SEAoIcmVzdGFydHMYBSABKA0SLAoJbGFzdF9leGl0GAwgASgLMhkubW9ieS50eXBlcy52MS5FeGl0U3RhdHVzEi4KCnN0YXJ0X3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnJlYWR5X3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC3NvY2tldF9wYXRoGAkgASgJEhAKCHJlcXVpcmVzGAogAygJEg8KB21lc3NhZ2UYCyABKAlKBAgGEAciIwoTR2V0Q29tcG9uZW50UmVxdWVzdBIMCgRuYW1lGAEgASgJIkgKFEdldENvbXBvbmVudFJlc3BvbnNlEjAKCWNvbXBvbmVudBgBIAEoCzIdLm1vYnkuc3VwZXJ2aXNvci52MS5Db21wb25lbnQiPgoVTGlzdENvbXBvbmVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJImQKFkxpc3RDb21wb25lbnRzUmVzcG9uc2USMQoKY29tcG9uZW50cxgBIAMoCzIdLm1vYnkuc3VwZXJ2aXNvci52MS5Db21wb25lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiUKFVN0YXJ0Q29tcG9uZW50UmVxdWVzdBIMCgRuYW1lGAEgASgJIkoKFlN0YXJ0Q29tcG9uZW50UmVzcG9uc2USMAoJY29tcG9uZW50GAEgASgLMh0ubW9ieS5zdXBlcnZpc29yLnYxLkNvbXBvbmVudCJQChRTdG9wQ29tcG9uZW50UmVxdWVzdBIMCgRuYW1lGAEgASgJEioKB3RpbWVvdXQYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iSQoVU3RvcENvbXBvbmVudFJlc3BvbnNlEjAKCWNvbXBvbmVudBgBIAEoCzIdLm1vYnkuc3VwZXJ2aXNvci52MS5Db21wb25lbnQiUwoXUmVzdGFydENvbXBvbmVudFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIqCgd0aW1lb3V0GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIkwKGFJlc3RhcnRDb21wb25lbnRSZXNwb25zZRIwCgljb21wb25lbnQYASABKAsyHS5tb2J5LnN1cGVydmlzb3IudjEuQ29tcG9uZW50IkwKGFJlYWRDb21wb25lbnRMb2dzUmVxdWVzdBIMCgRuYW1lGAEgASgJEhIKCnRhaWxfbGluZXMYAiABKA0SDgoGZm9sbG93GAMgASgIIooBChlSZWFkQ29tcG9uZW50TG9nc1Jlc3BvbnNlEigKBnN0cmVhbRgBIAEoDjIYLm1vYnkudHlwZXMudjEuTG9nU3RyZWFtEgwKBGxpbmUYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASCwoDcGlkGAQgASgNKv0BCg5Db21wb25lbnRTdGF0ZRIfChtDT01QT05FTlRfU1RBVEVfVU5TUEVDSUZJRUQQABIbChdDT01QT05FTlRfU1RBVEVfUEVORElORxABEhwKGENPTVBPTkVOVF9TVEFURV9TVEFSVElORxACEhsKF0NPTVBPTkVOVF9TVEFURV9SVU5OSU5HEAMSGwoXQ09NUE9ORU5UX1NUQVRFX0JBQ0tPRkYQBBIcChhDT01QT05FTlRfU1RBVEVfU1RPUFBJTkcQBRIbChdDT01QT05FTlRfU1RBVEVfU1RPUFBFRBAGEhoKFkNPTVBPTkVOVF9TVEFURV9GQUlMRUQQBzKgBQoRU3VwZXJ2aXNvclNlcnZpY2USZgoMR2V0Q29tcG9uZW50EicubW9ieS5zdXBlcnZpc29yLnYxLkdldENvbXBvbmVudFJlcXVlc3QaKC5tb2J5LnN1cGVydmlzb3IudjEuR2V0Q29tcG9uZW50UmVzcG9uc2UiA5ACARJsCg5MaXN0Q29tcG9uZW50cxIpLm1vYnkuc3VwZXJ2aXNvci52MS5MaXN0Q29tcG9uZW50c1JlcXVlc3QaKi5tb2J5LnN1cGVydmlzb3IudjEuTGlzdENvbXBvbmVudHNSZXNwb25zZSIDkAIBEmcKDlN0YXJ0Q29tcG9uZW50EikubW9ieS5zdXBlcnZpc29yLnYxLlN0YXJ0Q29tcG9uZW50UmVxdWVzdBoqLm1vYnkuc3VwZXJ2aXNvci52MS5TdGFydENvbXBvbmVudFJlc3BvbnNlEmQKDVN0b3BDb21wb25lbnQSKC5tb2J5LnN1cGVydmlzb3IudjEuU3RvcENvbXBvbmVudFJlcXVlc3QaKS5tb2J5LnN1cGVydmlzb3IudjEuU3RvcENvbXBvbmVudFJlc3BvbnNlEm0KEFJlc3RhcnRDb21wb25lbnQSKy5tb2J5LnN1cGVydmlzb3IudjEuUmVzdGFydENvbXBvbmVudFJlcXVlc3QaLC5tb2J5LnN1cGVydmlzb3IudjEuUmVzdGFydENvbXBvbmVudFJlc3BvbnNlEncKEVJlYWRDb21wb25lbnRMb2dzEiwubW9ieS5zdXBlcnZpc29yLnYxLlJlYWRDb21wb25lbnRMb2dzUmVxdWVzdBotLm1vYnkuc3VwZXJ2aXNvci52MS5SZWFkQ29tcG9uZW50TG9nc1Jlc3BvbnNlIgOQAgEwAWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_moby_component_v1_component, file_moby_types_v1_process]);
 
 /**
  * Component is the supervised state of one declared component.
@@ -64,9 +66,11 @@ export type Component = Message<"moby.supervisor.v1.Component"> & {
   restarts: number;
 
   /**
-   * How the component's previous process ended; absent if it never exited.
+   * How the component's previous process ended: its exit code (128 plus the
+   * signal number when a signal ended it), the signal and when init saw it
+   * end. Absent if it never exited.
    *
-   * @generated from field: moby.supervisor.v1.ExitStatus last_exit = 6;
+   * @generated from field: moby.types.v1.ExitStatus last_exit = 12;
    */
   lastExit?: ExitStatus | undefined;
 
@@ -116,42 +120,6 @@ export const ComponentSchema: GenMessage<Component> = /*@__PURE__*/
   messageDesc(file_moby_supervisor_v1_supervisor_service, 0);
 
 /**
- * ExitStatus is how a component process ended.
- *
- * @generated from message moby.supervisor.v1.ExitStatus
- */
-export type ExitStatus = Message<"moby.supervisor.v1.ExitStatus"> & {
-  /**
-   * The process exit code, 0 to 255; 0 when it was ended by a signal.
-   *
-   * @generated from field: int32 exit_code = 1;
-   */
-  exitCode: number;
-
-  /**
-   * The name of the signal that ended the process, for example "SIGKILL";
-   * empty when it exited on its own.
-   *
-   * @generated from field: string signal = 2;
-   */
-  signal: string;
-
-  /**
-   * When init saw the process end.
-   *
-   * @generated from field: google.protobuf.Timestamp exit_time = 3;
-   */
-  exitTime?: Timestamp | undefined;
-};
-
-/**
- * Describes the message moby.supervisor.v1.ExitStatus.
- * Use `create(ExitStatusSchema)` to create a new message.
- */
-export const ExitStatusSchema: GenMessage<ExitStatus> = /*@__PURE__*/
-  messageDesc(file_moby_supervisor_v1_supervisor_service, 1);
-
-/**
  * GetComponentRequest names the component to return.
  *
  * @generated from message moby.supervisor.v1.GetComponentRequest
@@ -170,7 +138,7 @@ export type GetComponentRequest = Message<"moby.supervisor.v1.GetComponentReques
  * Use `create(GetComponentRequestSchema)` to create a new message.
  */
 export const GetComponentRequestSchema: GenMessage<GetComponentRequest> = /*@__PURE__*/
-  messageDesc(file_moby_supervisor_v1_supervisor_service, 2);
+  messageDesc(file_moby_supervisor_v1_supervisor_service, 1);
 
 /**
  * GetComponentResponse carries one component's state.
@@ -191,7 +159,7 @@ export type GetComponentResponse = Message<"moby.supervisor.v1.GetComponentRespo
  * Use `create(GetComponentResponseSchema)` to create a new message.
  */
 export const GetComponentResponseSchema: GenMessage<GetComponentResponse> = /*@__PURE__*/
-  messageDesc(file_moby_supervisor_v1_supervisor_service, 3);
+  messageDesc(file_moby_supervisor_v1_supervisor_service, 2);
 
 /**
  * ListComponentsRequest pages through the declared components.
@@ -222,7 +190,7 @@ export type ListComponentsRequest = Message<"moby.supervisor.v1.ListComponentsRe
  * Use `create(ListComponentsRequestSchema)` to create a new message.
  */
 export const ListComponentsRequestSchema: GenMessage<ListComponentsRequest> = /*@__PURE__*/
-  messageDesc(file_moby_supervisor_v1_supervisor_service, 4);
+  messageDesc(file_moby_supervisor_v1_supervisor_service, 3);
 
 /**
  * ListComponentsResponse carries one page of components.
@@ -250,7 +218,7 @@ export type ListComponentsResponse = Message<"moby.supervisor.v1.ListComponentsR
  * Use `create(ListComponentsResponseSchema)` to create a new message.
  */
 export const ListComponentsResponseSchema: GenMessage<ListComponentsResponse> = /*@__PURE__*/
-  messageDesc(file_moby_supervisor_v1_supervisor_service, 5);
+  messageDesc(file_moby_supervisor_v1_supervisor_service, 4);
 
 /**
  * StartComponentRequest names the component to start.
@@ -271,7 +239,7 @@ export type StartComponentRequest = Message<"moby.supervisor.v1.StartComponentRe
  * Use `create(StartComponentRequestSchema)` to create a new message.
  */
 export const StartComponentRequestSchema: GenMessage<StartComponentRequest> = /*@__PURE__*/
-  messageDesc(file_moby_supervisor_v1_supervisor_service, 6);
+  messageDesc(file_moby_supervisor_v1_supervisor_service, 5);
 
 /**
  * StartComponentResponse carries the component's state after the start.
@@ -292,7 +260,7 @@ export type StartComponentResponse = Message<"moby.supervisor.v1.StartComponentR
  * Use `create(StartComponentResponseSchema)` to create a new message.
  */
 export const StartComponentResponseSchema: GenMessage<StartComponentResponse> = /*@__PURE__*/
-  messageDesc(file_moby_supervisor_v1_supervisor_service, 7);
+  messageDesc(file_moby_supervisor_v1_supervisor_service, 6);
 
 /**
  * StopComponentRequest names the component to stop.
@@ -321,7 +289,7 @@ export type StopComponentRequest = Message<"moby.supervisor.v1.StopComponentRequ
  * Use `create(StopComponentRequestSchema)` to create a new message.
  */
 export const StopComponentRequestSchema: GenMessage<StopComponentRequest> = /*@__PURE__*/
-  messageDesc(file_moby_supervisor_v1_supervisor_service, 8);
+  messageDesc(file_moby_supervisor_v1_supervisor_service, 7);
 
 /**
  * StopComponentResponse carries the component's state after the stop.
@@ -342,7 +310,7 @@ export type StopComponentResponse = Message<"moby.supervisor.v1.StopComponentRes
  * Use `create(StopComponentResponseSchema)` to create a new message.
  */
 export const StopComponentResponseSchema: GenMessage<StopComponentResponse> = /*@__PURE__*/
-  messageDesc(file_moby_supervisor_v1_supervisor_service, 9);
+  messageDesc(file_moby_supervisor_v1_supervisor_service, 8);
 
 /**
  * RestartComponentRequest names the component to restart.
@@ -371,7 +339,7 @@ export type RestartComponentRequest = Message<"moby.supervisor.v1.RestartCompone
  * Use `create(RestartComponentRequestSchema)` to create a new message.
  */
 export const RestartComponentRequestSchema: GenMessage<RestartComponentRequest> = /*@__PURE__*/
-  messageDesc(file_moby_supervisor_v1_supervisor_service, 10);
+  messageDesc(file_moby_supervisor_v1_supervisor_service, 9);
 
 /**
  * RestartComponentResponse carries the component's state after the restart.
@@ -392,7 +360,7 @@ export type RestartComponentResponse = Message<"moby.supervisor.v1.RestartCompon
  * Use `create(RestartComponentResponseSchema)` to create a new message.
  */
 export const RestartComponentResponseSchema: GenMessage<RestartComponentResponse> = /*@__PURE__*/
-  messageDesc(file_moby_supervisor_v1_supervisor_service, 11);
+  messageDesc(file_moby_supervisor_v1_supervisor_service, 10);
 
 /**
  * ReadComponentLogsRequest selects the log lines to stream.
@@ -428,7 +396,7 @@ export type ReadComponentLogsRequest = Message<"moby.supervisor.v1.ReadComponent
  * Use `create(ReadComponentLogsRequestSchema)` to create a new message.
  */
 export const ReadComponentLogsRequestSchema: GenMessage<ReadComponentLogsRequest> = /*@__PURE__*/
-  messageDesc(file_moby_supervisor_v1_supervisor_service, 12);
+  messageDesc(file_moby_supervisor_v1_supervisor_service, 11);
 
 /**
  * ReadComponentLogsResponse carries one captured line of output.
@@ -439,7 +407,7 @@ export type ReadComponentLogsResponse = Message<"moby.supervisor.v1.ReadComponen
   /**
    * Which output stream the line was written to.
    *
-   * @generated from field: moby.supervisor.v1.LogStream stream = 1;
+   * @generated from field: moby.types.v1.LogStream stream = 1;
    */
   stream: LogStream;
 
@@ -471,7 +439,7 @@ export type ReadComponentLogsResponse = Message<"moby.supervisor.v1.ReadComponen
  * Use `create(ReadComponentLogsResponseSchema)` to create a new message.
  */
 export const ReadComponentLogsResponseSchema: GenMessage<ReadComponentLogsResponse> = /*@__PURE__*/
-  messageDesc(file_moby_supervisor_v1_supervisor_service, 13);
+  messageDesc(file_moby_supervisor_v1_supervisor_service, 12);
 
 /**
  * ComponentState is a component's place in its lifecycle.
@@ -547,40 +515,6 @@ export enum ComponentState {
  */
 export const ComponentStateSchema: GenEnum<ComponentState> = /*@__PURE__*/
   enumDesc(file_moby_supervisor_v1_supervisor_service, 0);
-
-/**
- * LogStream names a component's output stream.
- *
- * @generated from enum moby.supervisor.v1.LogStream
- */
-export enum LogStream {
-  /**
-   * Not set; never returned by init.
-   *
-   * @generated from enum value: LOG_STREAM_UNSPECIFIED = 0;
-   */
-  UNSPECIFIED = 0,
-
-  /**
-   * The component's standard output.
-   *
-   * @generated from enum value: LOG_STREAM_STDOUT = 1;
-   */
-  STDOUT = 1,
-
-  /**
-   * The component's standard error.
-   *
-   * @generated from enum value: LOG_STREAM_STDERR = 2;
-   */
-  STDERR = 2,
-}
-
-/**
- * Describes the enum moby.supervisor.v1.LogStream.
- */
-export const LogStreamSchema: GenEnum<LogStream> = /*@__PURE__*/
-  enumDesc(file_moby_supervisor_v1_supervisor_service, 1);
 
 /**
  * SupervisorService reports and controls the components init supervises.

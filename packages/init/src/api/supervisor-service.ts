@@ -8,11 +8,13 @@ import type { Duration } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Health } from "@moby-core/component-api/v1";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, subscriptionStream } from "@moby-core/sdk";
-import { ComponentSchema, ComponentState, LogStream, SupervisorService } from "@moby-core/supervisor-api/v1";
+import { ComponentSchema, ComponentState, SupervisorService } from "@moby-core/supervisor-api/v1";
 import type { Component, ReadComponentLogsResponse } from "@moby-core/supervisor-api/v1";
+import { LogStream } from "@moby-core/types-api/v1";
 import { INIT_NAME } from "../manifest/manifest.js";
 import { shuttingDownError } from "../supervisor/component-runner.js";
 import type { ComponentRunner } from "../supervisor/component-runner.js";
+import { exitStatusOf } from "../supervisor/exit-status.js";
 import type { LogLine } from "../supervisor/log-buffer.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
 import { paginate } from "./page.js";
@@ -51,7 +53,7 @@ export function componentOf(runner: ComponentRunner): Component {
     // A process that could not be spawned never ran, so it has no exit; the message says why.
     ...(exit === undefined || exit.error !== undefined
       ? {}
-      : { lastExit: { exitCode: exit.code ?? 0, signal: exit.signal ?? "", exitTime: timestampFromDate(exit.time) } }),
+      : { lastExit: exitStatusOf(exit) }),
     ...(runner.startTime === undefined || runner.pid === 0 ? {} : { startTime: timestampFromDate(runner.startTime) }),
     ...(runner.readyTime === undefined ? {} : { readyTime: timestampFromDate(runner.readyTime) }),
     socketPath: runner.spec.socket,

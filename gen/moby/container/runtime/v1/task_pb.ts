@@ -6,13 +6,15 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { ExitStatus } from "@moby-core/types-api/moby/types/v1/process_pb.js";
+import { file_moby_types_v1_process } from "@moby-core/types-api/moby/types/v1/process_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file moby/container/runtime/v1/task.proto.
  */
 export const file_moby_container_runtime_v1_task: GenFile = /*@__PURE__*/
-  fileDesc("CiRtb2J5L2NvbnRhaW5lci9ydW50aW1lL3YxL3Rhc2sucHJvdG8SGW1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEipAMKBFRhc2sSFAoMY29udGFpbmVyX2lkGAEgASgJEgsKA3BpZBgCIAEoDRIxCgZzdGF0dXMYAyABKA4yIS5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlN0YXR1cxI6CgtleGl0X3N0YXR1cxgEIAEoCzIlLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuRXhpdFN0YXR1cxIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglleGl0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmJ1bmRsZRgIIAEoCRI4Cgpsb2dfY29uZmlnGAkgASgLMiQubW9ieS5jb250YWluZXIucnVudGltZS52MS5Mb2dDb25maWcSMQoFZXhlY3MYCiADKAsyIi5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlByb2Nlc3MigwIKB1Byb2Nlc3MSDwoHZXhlY19pZBgBIAEoCRILCgNwaWQYAiABKA0SMQoGc3RhdHVzGAMgASgOMiEubW9ieS5jb250YWluZXIucnVudGltZS52MS5TdGF0dXMSOgoLZXhpdF9zdGF0dXMYBCABKAsyJS5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkV4aXRTdGF0dXMSDAoEYXJncxgFIAMoCRIuCgpzdGFydGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglleGl0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjkKBFVzZXISCwoDdWlkGAEgASgNEgsKA2dpZBgCIAEoDRIXCg9hZGRpdGlvbmFsX2dpZHMYAyADKA0iLwoKRXhpdFN0YXR1cxIRCglleGl0X2NvZGUYASABKAUSDgoGc2lnbmFsGAIgASgNIiMKCUxvZ0NvbmZpZxIWCg5tYXhfc2l6ZV9ieXRlcxgBIAEoBCqDAQoGU3RhdHVzEhYKElNUQVRVU19VTlNQRUNJRklFRBAAEhIKDlNUQVRVU19DUkVBVEVEEAESEgoOU1RBVFVTX1JVTk5JTkcQAhISCg5TVEFUVVNfU1RPUFBFRBADEhEKDVNUQVRVU19QQVVTRUQQBBISCg5TVEFUVVNfUEFVU0lORxAFKlUKCUxvZ1N0cmVhbRIaChZMT0dfU1RSRUFNX1VOU1BFQ0lGSUVEEAASFQoRTE9HX1NUUkVBTV9TVERPVVQQARIVChFMT0dfU1RSRUFNX1NUREVSUhACYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("CiRtb2J5L2NvbnRhaW5lci9ydW50aW1lL3YxL3Rhc2sucHJvdG8SGW1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEigAMKBFRhc2sSFAoMY29udGFpbmVyX2lkGAEgASgJEgsKA3BpZBgCIAEoDRIxCgZzdGF0dXMYAyABKA4yIS5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlN0YXR1cxIuCgtleGl0X3N0YXR1cxgLIAEoCzIZLm1vYnkudHlwZXMudjEuRXhpdFN0YXR1cxIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZidW5kbGUYCCABKAkSOAoKbG9nX2NvbmZpZxgJIAEoCzIkLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuTG9nQ29uZmlnEjEKBWV4ZWNzGAogAygLMiIubW9ieS5jb250YWluZXIucnVudGltZS52MS5Qcm9jZXNzSgQIBBAFSgQIBxAIUglleGl0ZWRfYXQi3wEKB1Byb2Nlc3MSDwoHZXhlY19pZBgBIAEoCRILCgNwaWQYAiABKA0SMQoGc3RhdHVzGAMgASgOMiEubW9ieS5jb250YWluZXIucnVudGltZS52MS5TdGF0dXMSLgoLZXhpdF9zdGF0dXMYCCABKAsyGS5tb2J5LnR5cGVzLnYxLkV4aXRTdGF0dXMSDAoEYXJncxgFIAMoCRIuCgpzdGFydGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEoECAQQBUoECAcQCFIJZXhpdGVkX2F0IjkKBFVzZXISCwoDdWlkGAEgASgNEgsKA2dpZBgCIAEoDRIXCg9hZGRpdGlvbmFsX2dpZHMYAyADKA0iIwoJTG9nQ29uZmlnEhYKDm1heF9zaXplX2J5dGVzGAEgASgEKoMBCgZTdGF0dXMSFgoSU1RBVFVTX1VOU1BFQ0lGSUVEEAASEgoOU1RBVFVTX0NSRUFURUQQARISCg5TVEFUVVNfUlVOTklORxACEhIKDlNUQVRVU19TVE9QUEVEEAMSEQoNU1RBVFVTX1BBVVNFRBAEEhIKDlNUQVRVU19QQVVTSU5HEAViBnByb3RvMw", [file_google_protobuf_timestamp, file_moby_types_v1_process]);
 
 /**
  * Task is a container running (or made ready to run, or finished running) on
@@ -47,9 +49,10 @@ export type Task = Message<"moby.container.runtime.v1.Task"> & {
   status: Status;
 
   /**
-   * How the init process ended. Set only when status is STATUS_STOPPED.
+   * How the init process ended: its exit code, the signal that killed it and
+   * when the runtime reaped it. Set only when status is STATUS_STOPPED.
    *
-   * @generated from field: moby.container.runtime.v1.ExitStatus exit_status = 4;
+   * @generated from field: moby.types.v1.ExitStatus exit_status = 11;
    */
   exitStatus?: ExitStatus | undefined;
 
@@ -67,13 +70,6 @@ export type Task = Message<"moby.container.runtime.v1.Task"> & {
    * @generated from field: google.protobuf.Timestamp started_at = 6;
    */
   startedAt?: Timestamp | undefined;
-
-  /**
-   * When the init process exited. Set only when status is STATUS_STOPPED.
-   *
-   * @generated from field: google.protobuf.Timestamp exited_at = 7;
-   */
-  exitedAt?: Timestamp | undefined;
 
   /**
    * The absolute path on the node of the task's OCI bundle directory,
@@ -140,9 +136,10 @@ export type Process = Message<"moby.container.runtime.v1.Process"> & {
   status: Status;
 
   /**
-   * How the process ended. Set only when status is STATUS_STOPPED.
+   * How the process ended, as Task.exit_status. Set only when status is
+   * STATUS_STOPPED.
    *
-   * @generated from field: moby.container.runtime.v1.ExitStatus exit_status = 4;
+   * @generated from field: moby.types.v1.ExitStatus exit_status = 8;
    */
   exitStatus?: ExitStatus | undefined;
 
@@ -159,13 +156,6 @@ export type Process = Message<"moby.container.runtime.v1.Process"> & {
    * @generated from field: google.protobuf.Timestamp started_at = 6;
    */
   startedAt?: Timestamp | undefined;
-
-  /**
-   * When the process exited. Set only when status is STATUS_STOPPED.
-   *
-   * @generated from field: google.protobuf.Timestamp exited_at = 7;
-   */
-  exitedAt?: Timestamp | undefined;
 };
 
 /**
@@ -212,37 +202,6 @@ export const UserSchema: GenMessage<User> = /*@__PURE__*/
   messageDesc(file_moby_container_runtime_v1_task, 2);
 
 /**
- * ExitStatus is how a process ended.
- *
- * @generated from message moby.container.runtime.v1.ExitStatus
- */
-export type ExitStatus = Message<"moby.container.runtime.v1.ExitStatus"> & {
-  /**
-   * The exit code, 0 to 255: the value the process passed to exit(2) when it
-   * exited on its own, or 128 plus the signal number when a signal killed it
-   * (as shells report it, for example 137 for SIGKILL).
-   *
-   * @generated from field: int32 exit_code = 1;
-   */
-  exitCode: number;
-
-  /**
-   * The number of the signal that killed the process (for example 9 for
-   * SIGKILL, 15 for SIGTERM), or 0 when the process exited on its own.
-   *
-   * @generated from field: uint32 signal = 2;
-   */
-  signal: number;
-};
-
-/**
- * Describes the message moby.container.runtime.v1.ExitStatus.
- * Use `create(ExitStatusSchema)` to create a new message.
- */
-export const ExitStatusSchema: GenMessage<ExitStatus> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_task, 3);
-
-/**
  * LogConfig says how the output of a task's processes is kept. The stdout
  * and stderr of the init process and of every exec process are pipes read by
  * the runtime and kept on the node, per process and per stream, until
@@ -270,7 +229,7 @@ export type LogConfig = Message<"moby.container.runtime.v1.LogConfig"> & {
  * Use `create(LogConfigSchema)` to create a new message.
  */
 export const LogConfigSchema: GenMessage<LogConfig> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_task, 4);
+  messageDesc(file_moby_container_runtime_v1_task, 3);
 
 /**
  * Status is where a task (or an exec process) is in its lifecycle, as in
@@ -333,39 +292,4 @@ export enum Status {
  */
 export const StatusSchema: GenEnum<Status> = /*@__PURE__*/
   enumDesc(file_moby_container_runtime_v1_task, 0);
-
-/**
- * LogStream names an output stream of a process.
- *
- * @generated from enum moby.container.runtime.v1.LogStream
- */
-export enum LogStream {
-  /**
-   * No particular stream. In a ReadLogsRequest: both stdout and stderr.
-   * Never set in a ReadLogsResponse.
-   *
-   * @generated from enum value: LOG_STREAM_UNSPECIFIED = 0;
-   */
-  UNSPECIFIED = 0,
-
-  /**
-   * The process's standard output (file descriptor 1).
-   *
-   * @generated from enum value: LOG_STREAM_STDOUT = 1;
-   */
-  STDOUT = 1,
-
-  /**
-   * The process's standard error (file descriptor 2).
-   *
-   * @generated from enum value: LOG_STREAM_STDERR = 2;
-   */
-  STDERR = 2,
-}
-
-/**
- * Describes the enum moby.container.runtime.v1.LogStream.
- */
-export const LogStreamSchema: GenEnum<LogStream> = /*@__PURE__*/
-  enumDesc(file_moby_container_runtime_v1_task, 1);
 
