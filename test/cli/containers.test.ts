@@ -281,6 +281,39 @@ describe("moby container commands against a real assembly", { skip }, () => {
     assert.match(unknown.stderr, /^moby: [^\n]*"nope"[^\n]*\n$/);
   });
 
+  it("restarts a container by --restart: on-failure:N as many times, always until moby stop; ps shows restartCount and restarting", async () => {
+    const failing = cid("onfail");
+    await ok(runDir, "run", "-d", "--name", failing, "--restart", "on-failure:2", "--rootfs", rootfs, "--", "sh", "-c", "echo try; exit 3");
+    await eventually(async () => {
+      const c = (await ps(runDir)).find((row) => row.id === failing);
+      return c?.status === "stopped" && c.restartCount === 2;
+    }, `${failing} restarted twice and stopped`, 30_000);
+    assert.deepEqual((await ps(runDir)).find((c) => c.id === failing)?.exitCode, 3);
+
+    const forever = cid("always");
+    await ok(runDir, "run", "-d", "--name", forever, "--restart", "always", "--rootfs", rootfs, "--", "sh", "-c", "exit 0");
+    await eventually(async () => ((await ps(runDir)).find((c) => c.id === forever)?.restartCount ?? 0) >= 3, `${forever} restarted`, 30_000);
+    assert.ok((await ps(runDir, false)).some((c) => c.id === forever), "a container that restarts is listed without -a");
+    const statuses = new Set<string | null>();
+    await eventually(async () => {
+      statuses.add((await ps(runDir)).find((c) => c.id === forever)?.status ?? null);
+      return statuses.has("restarting");
+    }, `${forever} seen restarting`, 30_000);
+    await ok(runDir, "stop", "-t", "1", forever);
+    await eventually(async () => (await ps(runDir)).find((c) => c.id === forever)?.status === "stopped", `${forever} stopped for good`);
+    const count = (await ps(runDir)).find((c) => c.id === forever)!.restartCount;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal((await ps(runDir)).find((c) => c.id === forever)!.restartCount, count, "moby stop ends the restarts");
+    await ok(runDir, "rm", failing, forever);
+
+    const conflict = await moby(runDir, "run", "--rm", "--restart", "always", "--rootfs", rootfs, "--", "true");
+    assert.equal(conflict.code, 125);
+    assert.match(conflict.stderr, /'--rm' cannot be used with option '--restart <policy>'/);
+    const bad = await moby(runDir, "run", "--restart", "sometimes", "--rootfs", rootfs, "--", "true");
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /"sometimes" is not a restart policy: give no, on-failure\[:max-retries\], always or unless-stopped/);
+  });
+
   it("fails with one line: exit code 1 for what the components refuse, 125 for usage errors and run's failures, 127 for a missing program", async () => {
     const missing = await moby(runDir, "kill", cid("missing"));
     assert.equal(missing.code, 1);

@@ -18,7 +18,7 @@ import type { Any } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
 import { Code, ConnectError, dialSocket } from "@moby-core/sdk";
 import type { Connection } from "@moby-core/sdk";
-import { ContainerRuntimeService, OciSpecSchema, Status } from "@moby-core/container-runtime-api/v1";
+import { ContainerRuntimeService, OciSpecSchema, RestartMode, RuntimeOptionsSchema, Status } from "@moby-core/container-runtime-api/v1";
 import type { ReadLogsRequestSchema, ReadLogsResponse } from "@moby-core/container-runtime-api/v1";
 import { ContainerSchema, ContainerStoreService } from "@moby-core/container-store-api/v1";
 import { LogStream } from "@moby-core/types-api/v1";
@@ -815,6 +815,129 @@ describe("container-runtime", { skip }, () => {
     }
     reader.close();
     assert.deepEqual(got, expected);
+  });
+
+  describe("restart policies", () => {
+    /** Stores a container running args with a restart policy in its runtime options, creates and starts its task. */
+    async function runWithPolicy(id: string, args: string[], mode: RestartMode, maxRetries = 0) {
+      const options = anyPack(RuntimeOptionsSchema, create(RuntimeOptionsSchema, { restartPolicy: { mode, maxRetries } }));
+      await store.client().createContainer({
+        container: create(ContainerSchema, { id, runtime: { name: "runc", options }, spec: packOciSpec({ rootfs, args }) }),
+      });
+      await client.createTask({ containerId: id });
+      return (await client.startTask({ containerId: id })).task!;
+    }
+    const task = async (id: string) => (await client.getTask({ containerId: id })).task!;
+    /** Resolves once the task is stopped and no restart is pending. */
+    const settled = (id: string) => eventually(async () => {
+      const t = await task(id);
+      return t.status === Status.STOPPED && t.restartTime === undefined;
+    }, `${id} stopped for good`, 30_000);
+
+    it("restarts on failure up to max_retries, with /tasks/exit, delete, create and start each time, then stays stopped", async () => {
+      const reader = new SubscriptionReader(events.client(), { start: StartPosition.NOW, filters: ["topic~=^/tasks/"] });
+      await reader.progress();
+      const id = cid("onfail");
+      const first = await runWithPolicy(id, ["sh", "-c", "echo run; exit 3"], RestartMode.ON_FAILURE, 2);
+      assert.equal(first.restartCount, 0);
+      assert.deepEqual([first.restartPolicy?.mode, first.restartPolicy?.maxRetries], [RestartMode.ON_FAILURE, 2]);
+      await settled(id);
+      const last = await task(id);
+      assert.equal(last.restartCount, 2);
+      assert.equal(last.exitStatus?.exitCode, 3);
+      assert.notEqual(last.pid, first.pid, "a new init process");
+      assert.equal(text(await readAll(client, { containerId: id })), "run\n", "the last run's output");
+      const topics: string[] = [];
+      while (topics.length < 11) {
+        const envelope = (await reader.next(10_000)).envelope;
+        if (envelope !== undefined && fromBinary(TaskPausedSchema, envelope.event!.value).containerId === id) topics.push(envelope.topic);
+      }
+      reader.close();
+      const run = ["/tasks/create", "/tasks/start", "/tasks/exit"];
+      assert.deepEqual(topics, [...run, "/tasks/delete", ...run, "/tasks/delete", ...run]);
+      await client.deleteTask({ containerId: id });
+    });
+
+    it("does not restart on failure after exit 0, and restarts always whatever the code", async () => {
+      const zero = cid("onfail0");
+      await runWithPolicy(zero, ["true"], RestartMode.ON_FAILURE);
+      const always = cid("always");
+      const first = await runWithPolicy(always, ["sh", "-c", "sleep 0.2"], RestartMode.ALWAYS);
+      await eventually(async () => (await task(always)).restartCount >= 2, "restarted twice after exit 0");
+      await settled(zero);
+      assert.equal((await task(zero)).restartCount, 0);
+      assert.notEqual((await task(always)).pid, first.pid);
+      // A client's KillTask stops it for good, whether it runs or waits for its restart.
+      await client.killTask({ containerId: always, signal: 9 }).catch((error: unknown) => {
+        if (!(error instanceof ConnectError && error.code === Code.FailedPrecondition)) throw error;
+      });
+      await settled(always);
+      const count = (await task(always)).restartCount;
+      await sleep(1000);
+      assert.equal((await task(always)).restartCount, count, "no restart after the client's kill");
+      await client.deleteTask({ containerId: zero });
+      await client.deleteTask({ containerId: always });
+    });
+
+    it("cancels a pending restart with KillTask and with DeleteTask", async () => {
+      // The wait doubles from 100 ms: after a few quick exits a restart is pending long enough to see.
+      const killed = cid("pendkill");
+      await runWithPolicy(killed, ["sh", "-c", "exit 1"], RestartMode.ON_FAILURE);
+      await eventually(async () => {
+        const t = await task(killed);
+        return t.restartCount >= 4 && t.restartTime !== undefined;
+      }, "a restart pending after 4 restarts");
+      await client.killTask({ containerId: killed, signal: 15 });
+      const after = await task(killed);
+      assert.equal(after.restartTime, undefined, "the pending restart is cancelled");
+      assert.equal(after.status, Status.STOPPED);
+      await sleep(2500);
+      assert.equal((await task(killed)).restartCount, after.restartCount, "and never happens");
+      await client.deleteTask({ containerId: killed });
+
+      const deleted = cid("penddel");
+      await runWithPolicy(deleted, ["sh", "-c", "exit 1"], RestartMode.UNLESS_STOPPED);
+      await eventually(async () => {
+        const t = await task(deleted);
+        return t.restartCount >= 4 && t.restartTime !== undefined;
+      }, "a restart pending after 4 restarts");
+      await client.deleteTask({ containerId: deleted });
+      await sleep(2500);
+      await expectCode(client.getTask({ containerId: deleted }), Code.NotFound);
+    });
+
+    it("after the runtime restarts, restarts an always task a client stopped, but not an unless-stopped one", async () => {
+      const always = cid("rsalways");
+      const unless = cid("rsunless");
+      await runWithPolicy(always, ["sleep", "1000"], RestartMode.ALWAYS);
+      await runWithPolicy(unless, ["sleep", "1000"], RestartMode.UNLESS_STOPPED);
+      for (const id of [always, unless]) {
+        await client.killTask({ containerId: id, signal: 9 });
+        await client.waitTask({ containerId: id });
+      }
+      await sleep(500);
+      assert.deepEqual([(await task(always)).restartCount, (await task(unless)).restartCount], [0, 0]);
+      await runtime.stop("SIGTERM");
+      await runtime.start();
+      client = runtime.client();
+      await eventually(async () => (await task(always)).status === Status.RUNNING, "the always task running again");
+      assert.equal((await task(always)).restartCount, 1);
+      const stopped = await task(unless);
+      assert.deepEqual([stopped.status, stopped.restartCount, stopped.restartTime], [Status.STOPPED, 0, undefined]);
+      await client.killTask({ containerId: always, signal: 9 });
+      await settled(always);
+      await client.deleteTask({ containerId: always });
+      await client.deleteTask({ containerId: unless });
+    });
+
+    it("refuses runtime options of another type, naming the field, and creates nothing", async () => {
+      const id = cid("badopts");
+      await store.client().createContainer({
+        container: create(ContainerSchema, { id, runtime: { name: "runc", options: packOciSpec({ rootfs, args: ["true"] }) }, spec: packOciSpec({ rootfs, args: ["true"] }) }),
+      });
+      await expectCode(client.createTask({ containerId: id }), Code.InvalidArgument, /^container\.runtime\.options: type URL/);
+      await expectCode(client.getTask({ containerId: id }), Code.NotFound);
+    });
   });
 
   describe("without runc, or not as root", () => {

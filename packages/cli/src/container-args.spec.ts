@@ -8,11 +8,13 @@ import {
   newExecId,
   parseContainerId,
   parseKeyValue,
+  parseRestart,
   parseSignal,
   parseUser,
   parseWorkdir,
 } from "./container-args.js";
 import { isId } from "@moby-core/sdk";
+import { RestartMode } from "@moby-core/container-runtime-api/v1";
 
 const invalid = (f: () => unknown, message?: RegExp) =>
   assert.throws(f, (error: unknown) => error instanceof InvalidArgumentError && (message === undefined || message.test(error.message)));
@@ -85,6 +87,27 @@ describe("parseSignal", () => {
     invalid(() => parseSignal("65"), /out of range/);
     invalid(() => parseSignal("-9"));
     invalid(() => parseSignal(""));
+  });
+});
+
+describe("parseRestart", () => {
+  it("takes docker's policies", () => {
+    assert.deepEqual(parseRestart("no"), { mode: RestartMode.NO, maxRetries: 0 });
+    assert.deepEqual(parseRestart("always"), { mode: RestartMode.ALWAYS, maxRetries: 0 });
+    assert.deepEqual(parseRestart("unless-stopped"), { mode: RestartMode.UNLESS_STOPPED, maxRetries: 0 });
+    assert.deepEqual(parseRestart("on-failure"), { mode: RestartMode.ON_FAILURE, maxRetries: 0 });
+    assert.deepEqual(parseRestart("on-failure:5"), { mode: RestartMode.ON_FAILURE, maxRetries: 5 });
+    assert.deepEqual(parseRestart("on-failure:1000000"), { mode: RestartMode.ON_FAILURE, maxRetries: 1_000_000 });
+  });
+
+  it("refuses anything else, saying what it takes", () => {
+    invalid(() => parseRestart("sometimes"), /"sometimes" is not a restart policy: give no, on-failure\[:max-retries\], always or unless-stopped/);
+    invalid(() => parseRestart(""), /not a restart policy/);
+    invalid(() => parseRestart("on-failure:1:2"), /not a restart policy/);
+    invalid(() => parseRestart("always:3"), /only on-failure takes a maximum retry count/);
+    invalid(() => parseRestart("on-failure:-1"), /whole number from 0 \(no limit\) to 1000000/);
+    invalid(() => parseRestart("on-failure:x"), /whole number/);
+    invalid(() => parseRestart("on-failure:1000001"), /whole number/);
   });
 });
 

@@ -2,7 +2,8 @@
  * The command-line values of the container commands, parsed and checked
  * before anything is sent: K=V pairs (--env, --label), --user UID[:GID],
  * signals (--signal TERM, SIGKILL, 9), working directories, container ids
- * (--name) and the ids moby makes up when none is given. Each parser throws
+ * (--name), restart policies (--restart) and the ids moby makes up when none
+ * is given. Each parser throws
  * commander's InvalidArgumentError, so a bad value is a usage error (exit 2).
  */
 import { randomBytes } from "node:crypto";
@@ -10,6 +11,7 @@ import { constants } from "node:os";
 import { resolve as resolvePath } from "node:path";
 import { InvalidArgumentError } from "commander";
 import { MAX_ID_LENGTH, isId, parseDuration } from "@moby-core/sdk";
+import { RestartMode } from "@moby-core/container-runtime-api/v1";
 
 /** The highest signal number the runtime accepts (KillTask's rule). */
 export const MAX_SIGNAL = 64;
@@ -22,6 +24,36 @@ export const SIGPIPE = 13;
 
 /** SIGKILL: the default of `moby kill` (as docker kill), and what `moby rm -f` and a second Ctrl-C send. */
 export const SIGKILL = 9;
+
+/** A restart policy from --restart: when, and with on-failure the most restarts (0: no limit). */
+export interface RestartFlag {
+  mode: RestartMode;
+  maxRetries: number;
+}
+
+/** The most restarts --restart on-failure:N takes (the runtime's limit). */
+export const MAX_RESTART_RETRIES = 1_000_000;
+
+/** Parses --restart as docker's: no, on-failure[:N], always or unless-stopped. */
+export function parseRestart(text: string): RestartFlag {
+  const [name, count, ...rest] = text.split(":");
+  const modes: Record<string, RestartMode> = {
+    no: RestartMode.NO,
+    "on-failure": RestartMode.ON_FAILURE,
+    always: RestartMode.ALWAYS,
+    "unless-stopped": RestartMode.UNLESS_STOPPED,
+  };
+  const mode = modes[name ?? ""];
+  if (mode === undefined || rest.length > 0) {
+    throw new InvalidArgumentError(`${JSON.stringify(text)} is not a restart policy: give no, on-failure[:max-retries], always or unless-stopped`);
+  }
+  if (count === undefined) return { mode, maxRetries: 0 };
+  if (mode !== RestartMode.ON_FAILURE) throw new InvalidArgumentError(`${JSON.stringify(text)}: only on-failure takes a maximum retry count`);
+  if (!/^\d+$/.test(count) || Number(count) > MAX_RESTART_RETRIES) {
+    throw new InvalidArgumentError(`${JSON.stringify(text)}: the maximum retry count is a whole number from 0 (no limit) to ${MAX_RESTART_RETRIES}`);
+  }
+  return { mode, maxRetries: Number(count) };
+}
 
 /** A key and its value, from "K=V". */
 export interface KeyValue {

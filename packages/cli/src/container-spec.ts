@@ -8,13 +8,14 @@
 import { resolve } from "node:path";
 import { create, fromBinary } from "@bufbuild/protobuf";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { OciSpecSchema } from "@moby-core/container-runtime-api/v1";
+import { anyPack } from "@bufbuild/protobuf/wkt";
+import { OciSpecSchema, RestartMode, RuntimeOptionsSchema } from "@moby-core/container-runtime-api/v1";
 import { OCI_SPEC_TYPE_URL } from "@moby-core/container-runtime";
 import { buildOciSpec, packOciSpec } from "@moby-core/container-runtime/oci-spec-builder";
 import type { OciMount } from "@moby-core/container-runtime/oci-spec-builder";
 import { ContainerSchema } from "@moby-core/container-store-api/v1";
 import type { Container } from "@moby-core/container-store-api/v1";
-import type { BindMount, UserIds } from "./container-args.js";
+import type { BindMount, RestartFlag, UserIds } from "./container-args.js";
 
 /** The runtime name of the records moby makes (the container-runtime runs them with runc). */
 export const RUNTIME_NAME = "runc";
@@ -37,6 +38,8 @@ export interface ContainerOptions {
   labels: Record<string, string>;
   /** Host paths bind-mounted into the container, after the standard mounts. */
   mounts?: BindMount[];
+  /** When the runtime restarts the container after it exits; default never. */
+  restart?: RestartFlag;
 }
 
 /** A bind mount as an OCI spec mount: type bind, rbind and rprivate (as docker's), ro or rw. */
@@ -47,9 +50,9 @@ export function ociBindMount(mount: BindMount): OciMount {
 /**
  * The container record for options: spec = the default OCI spec with the
  * absolute rootfs, args, env, cwd, user and bind mounts, packed as an Any of type
- * "type.googleapis.com/moby.container.runtime.v1.OciSpec"; runtime "runc";
- * image "" (the rootfs is named by the spec, not by an image); labels as
- * given. cwd resolves a relative rootfs.
+ * "type.googleapis.com/moby.container.runtime.v1.OciSpec"; runtime "runc",
+ * with RuntimeOptions holding the restart policy when there is one; image ""
+ * (the rootfs is named by the spec, not by an image); labels as given. cwd resolves a relative rootfs.
  */
 export function containerRecord(options: ContainerOptions, cwd = process.cwd()): Container {
   const spec = buildOciSpec({
@@ -64,7 +67,12 @@ export function containerRecord(options: ContainerOptions, cwd = process.cwd()):
     id: options.id,
     labels: { ...options.labels },
     image: "",
-    runtime: { name: RUNTIME_NAME },
+    runtime: {
+      name: RUNTIME_NAME,
+      ...(options.restart === undefined || options.restart.mode === RestartMode.NO
+        ? {}
+        : { options: anyPack(RuntimeOptionsSchema, create(RuntimeOptionsSchema, { restartPolicy: options.restart })) }),
+    },
     spec: packOciSpec(spec),
   };
   return create(ContainerSchema, init);

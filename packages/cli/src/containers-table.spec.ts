@@ -125,6 +125,7 @@ describe("formatContainersJson", () => {
       startedAt: "2025-01-01T11:59:40.000Z",
       exitedAt: "2025-01-01T11:59:50.000Z",
       execs: [],
+      restartCount: 0,
     });
     assert.deepEqual(parsed[0], {
       id: "idle",
@@ -140,6 +141,7 @@ describe("formatContainersJson", () => {
       startedAt: null,
       exitedAt: null,
       execs: [],
+      restartCount: 0,
     });
   });
 

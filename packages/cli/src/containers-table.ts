@@ -28,7 +28,7 @@ export interface ContainerRow {
 export interface ContainerJson {
   /** The container id. */
   id: string;
-  /** The task's status: "created", "running", "paused", "pausing" or "stopped"; null when the container has no task. */
+  /** The task's status: "created", "running", "paused", "pausing", "stopped" or "restarting" (stopped, with a restart pending); null when the container has no task. */
   status: string | null;
   /** The host pid of the task's init process (kept after it exited); null without a task. */
   pid: number | null;
@@ -52,6 +52,8 @@ export interface ContainerJson {
   exitedAt: string | null;
   /** The exec ids of the task's exec processes not deleted yet. */
   execs: string[];
+  /** How many times the runtime restarted the container by its restart policy (--restart); 0 without one. */
+  restartCount: number;
 }
 
 /**
@@ -84,6 +86,12 @@ function createdTime(row: ContainerRow): Timestamp | undefined {
   return row.container?.createdAt ?? row.task?.createdAt;
 }
 
+/** The STATUS of a task: its status, or "restarting" while a restart by its policy is pending; "-" without a task. */
+export function taskStatusWord(task: Task | undefined): string {
+  if (task?.restartTime !== undefined) return "restarting";
+  return statusWord(task?.status);
+}
+
 /** One row as the documented JSON object of `moby ps --json`. */
 export function containerToJson(row: ContainerRow): ContainerJson {
   const task = row.task;
@@ -91,7 +99,7 @@ export function containerToJson(row: ContainerRow): ContainerJson {
   const exit = stopped ? task.exitStatus : undefined;
   return {
     id: row.id,
-    status: task === undefined ? null : statusWord(task.status),
+    status: task === undefined ? null : taskStatusWord(task),
     pid: task === undefined ? null : task.pid,
     exitCode: stopped ? (exit?.exitCode ?? 0) : null,
     signal: exit !== undefined && exit.signal !== "" ? exit.signal : null,
@@ -103,6 +111,7 @@ export function containerToJson(row: ContainerRow): ContainerJson {
     startedAt: isoTime(task?.startedAt),
     exitedAt: stopped ? isoTime(exit?.exitTime) : null,
     execs: (task?.execs ?? []).map((e) => e.execId),
+    restartCount: task?.restartCount ?? 0,
   };
 }
 
@@ -141,7 +150,7 @@ export function formatContainersTable(rows: readonly ContainerRow[], now: Date):
     const alive = task !== undefined && task.status !== Status.STOPPED && task.pid !== 0;
     return [
       row.id,
-      statusWord(task?.status),
+      taskStatusWord(task),
       alive ? String(task.pid) : "-",
       exitCell(task),
       agoCell(createdTime(row), now),

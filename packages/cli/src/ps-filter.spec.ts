@@ -6,7 +6,7 @@ import { collectPsFilter, isDockerForm, matchesPsFilters, namesStatus, noPsFilte
 import type { PsFilters } from "./ps-filter.js";
 
 function row(id: string, status: string | null, labels: Record<string, string> = {}, exitCode: number | null = null): ContainerJson {
-  return { id, status, pid: 1, exitCode, signal: null, command: [], image: "", labels, runtime: "runc", createdAt: null, startedAt: null, exitedAt: null, execs: [] };
+  return { id, status, pid: 1, exitCode, signal: null, command: [], image: "", labels, runtime: "runc", createdAt: null, startedAt: null, exitedAt: null, execs: [], restartCount: 0 };
 }
 
 function filters(...texts: string[]): PsFilters {

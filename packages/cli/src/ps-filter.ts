@@ -5,7 +5,7 @@
  * - docker's `key=value` (one "=" after a plain key): `id=PREFIX`,
  *   `name=TEXT` (the id contains it; a container's name is its id here),
  *   `label=KEY` or `label=KEY=VALUE`, `status=created|running|paused|
- *   pausing|exited` (`stopped` is the same as `exited`). As docker's: the
+ *   pausing|restarting|exited` (`stopped` is the same as `exited`). As docker's: the
  *   values of one key are OR-ed, different keys AND-ed.
  * - moby-core's (containerd's) grammar: `status==running`,
  *   `labels.app==web,id~=^web-`, `exitCode!=0`; over the fields id, status,
@@ -28,6 +28,7 @@ export const DOCKER_STATUSES: Readonly<Record<string, string>> = {
   running: "running",
   paused: "paused",
   pausing: "pausing",
+  restarting: "restarting",
   exited: "stopped",
   stopped: "stopped",
 };

@@ -3,7 +3,7 @@
  *
  *   <tasksDir>/<container_id>/      the bundle
  *     config.json                   the container's spec, byte for byte
- *     task.json                     created/started times, log bound
+ *     task.json                     created/started times, log bound, restart policy
  *     init/                         the init process (process-files.ts)
  *     execs/<exec_id>/              an exec process: exec.json, process.json
  *
@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { AlreadyExistsError, isId } from "@moby-core/sdk";
 import { readJson, writeFileAtomic } from "./process-files.js";
+import type { RestartState } from "./restart-policy.js";
 
 /** What task.json records. */
 export interface TaskRecord {
@@ -25,6 +26,8 @@ export interface TaskRecord {
   startedAtUs?: number;
   /** The bound of each output stream of each process, in bytes. */
   maxSizeBytes: number;
+  /** The restart policy and where it stands; absent when the task is never restarted. */
+  restart?: RestartState;
 }
 
 /** What exec.json records about an exec process. */
@@ -90,6 +93,11 @@ export class Bundle {
   readRecord(): TaskRecord | undefined {
     const file = readJson<Versioned<TaskRecord>>(join(this.dir, "task.json"));
     return file === undefined || file.containerId !== this.id ? undefined : file;
+  }
+
+  /** config.json, byte for byte: the spec a restart makes the task from again. */
+  readSpecJson(): Uint8Array {
+    return readFileSync(join(this.dir, "config.json"));
   }
 
   /** The process of the container's spec (config.json), as the base of an exec's. */

@@ -16,6 +16,7 @@ import type { Container } from "@moby-core/container-store-api/v1";
 import { checkExecRequest } from "./exec-request.js";
 import { checkOciSpec, specJsonFromAny } from "./oci-spec.js";
 import { readProcessLogs } from "./process-logs.js";
+import { restartPolicyOf } from "./restart-policy.js";
 import { parseTaskFilter, taskMatches } from "./task-filter.js";
 import { DEFAULT_LOG_MAX_BYTES } from "./task-manager.js";
 import type { TaskManager } from "./task-manager.js";
@@ -77,7 +78,8 @@ export function containerRuntimeService(deps: RuntimeServiceDeps): Partial<Servi
       manager.checkFree(request.containerId);
       const container = await deps.readContainer(request.containerId);
       const spec = checkOciSpec(specJsonFromAny(container.spec));
-      const task = await manager.create(request.containerId, spec.json, maxSizeBytes);
+      const restart = restartPolicyOf(container.runtime?.options);
+      const task = await manager.create(request.containerId, spec.json, maxSizeBytes, restart);
       return { task: taskView(task) };
     },
 

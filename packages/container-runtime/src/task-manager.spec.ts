@@ -13,10 +13,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
+import type { DescMessage } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import type { HandlerContext } from "@connectrpc/connect";
+import { eventTopic } from "@moby-core/sdk";
 import type { EventPublisher, Logger, PageTokens } from "@moby-core/sdk";
 import { KillTaskRequestSchema, Status } from "@moby-core/container-runtime-api/v1";
+import type { ExitStatus } from "@moby-core/types-api/v1";
 import { Bundle } from "./bundle.js";
 import { nowUs } from "./clock.js";
 import { findExecutable, shimSyscalls } from "./prerequisites.js";
@@ -69,9 +72,10 @@ function calls(): string[] {
   return existsSync(join(fakeDir, "calls")) ? readFileSync(join(fakeDir, "calls"), "utf8").trim().split("\n") : [];
 }
 
-const published: { topic: string; message: Record<string, unknown> }[] = [];
+const published: { topic: string; message: Record<string, unknown>; exitCode?: number }[] = [];
 const publisher = {
-  publish: (topic: string, _schema: unknown, message: Record<string, unknown>) => published.push({ topic, message }),
+  publish: (schema: DescMessage, message: Record<string, unknown>) =>
+    published.push({ topic: eventTopic(schema), message, exitCode: (message.exitStatus as ExitStatus | undefined)?.exitCode }),
   flush: async () => true,
   getStats: () => ({ sent: 0, dropped: 0, rejected: 0, queued: 0 }),
 } as unknown as EventPublisher;
@@ -188,7 +192,7 @@ echo "create-at-delete $state" >> ${fakeDir}/calls`,
     await shimLost(task.init);
     assert.deepEqual(readExitFile(task.init.dir)?.status, -1);
     assert.deepEqual(
-      published.map((p) => [p.topic, p.message.containerId, p.message.exitCode]),
+      published.map((p) => [p.topic, p.message.containerId, p.exitCode]),
       [["/tasks/exit", "gone", 255]],
     );
     await shimLost(task.init);
@@ -237,7 +241,7 @@ echo "create-at-delete $state" >> ${fakeDir}/calls`,
       await refused(task.resume(), 'task "states" is STOPPED, not PAUSED: only a paused task can be resumed');
       assert.deepEqual(calls(), ["start states", "pause states", "resume states"]);
       assert.deepEqual(
-        published.map((p) => [p.topic, p.message.exitCode]),
+        published.map((p) => [p.topic, p.exitCode]),
         [["/tasks/start", undefined], ["/tasks/paused", undefined], ["/tasks/resumed", undefined], ["/tasks/exit", 137]],
       );
       manager.tasks.delete(task.id);
@@ -264,7 +268,7 @@ echo "create-at-delete $state" >> ${fakeDir}/calls`,
       try {
         await task.start();
         assert.deepEqual(
-          published.map((p) => [p.topic, p.message.exitCode]),
+          published.map((p) => [p.topic, p.exitCode]),
           [["/tasks/start", undefined], ["/tasks/exit", 1]],
         );
         assert.equal(task.status(), Status.STOPPED);

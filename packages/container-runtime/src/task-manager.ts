@@ -6,8 +6,9 @@
  *   <stateDir>/shim.pl          the shim script, shim-launcher.ts
  *   <stateDir>/tasks/<id>/      a task's bundle, bundle.ts
  *
- * The manager creates tasks, finds them by id, and finds them again after a
- * restart (task-recovery.ts); a task does the rest itself (task.ts).
+ * The manager creates tasks, finds them by id, finds them again after a
+ * restart (task-recovery.ts) and makes them again when their restart policy
+ * says so (task-restarter.ts); a task does the rest itself (task.ts).
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -21,7 +22,9 @@ import { Runc } from "./runc.js";
 import { ShimLauncher } from "./shim-launcher.js";
 import type { ReadyPrerequisites } from "./shim-launcher.js";
 import { TaskEvents } from "./task-events.js";
+import type { RestartState } from "./restart-policy.js";
 import { recoverTasks } from "./task-recovery.js";
+import { TaskRestarter } from "./task-restarter.js";
 import { Task } from "./task.js";
 import type { TaskServices } from "./task.js";
 
@@ -45,6 +48,8 @@ export class TaskManager {
   /** What every task works with. */
   readonly services: TaskServices;
   private readonly creating = new Set<string>();
+  private readonly recreating = new Set<Task>();
+  private readonly restarter: TaskRestarter;
 
   constructor(
     /** The state directory. */
@@ -57,6 +62,8 @@ export class TaskManager {
     this.tasksDir = join(stateDir, "tasks");
     const runc = new Runc(tools.runc, join(stateDir, "runc"), options.runcTimeoutMs);
     const events = new TaskEvents(publisher, logger);
+    const restarter = new TaskRestarter(this, logger);
+    this.restarter = restarter;
     this.services = {
       runc,
       shims: new ShimLauncher(stateDir, tools, runc.root, logger, options.createTimeoutMs),
@@ -64,8 +71,12 @@ export class TaskManager {
       monitor: new ExitMonitor(runc, logger, () => this.tasks.values(), () => events.markPublished()),
       logger,
       removed: (task) => {
-        if (this.tasks.get(task.id) === task) this.tasks.delete(task.id);
+        restarter.cancel(task);
+        // A task being made again stays listed (restarting) until the next one replaces it.
+        if (this.tasks.get(task.id) === task && !this.recreating.has(task)) this.tasks.delete(task.id);
       },
+      initExited: (task) => restarter.exited(task),
+      cancelRestart: (task) => restarter.cancel(task),
     };
   }
 
@@ -75,16 +86,22 @@ export class TaskManager {
     mkdirSync(this.tasksDir, { recursive: true, mode: 0o700 });
     mkdirSync(this.services.runc.root, { recursive: true, mode: 0o700 });
     this.services.shims.install();
-    for (const task of await recoverTasks(this.tasksDir, this.services)) {
+    const recovered = await recoverTasks(this.tasksDir, this.services);
+    // Exits that happened while the component was down, and restarts that were pending, are decided now.
+    this.restarter.recovering = true;
+    for (const task of recovered) {
       this.tasks.set(task.id, task);
       for (const process of task.processes()) this.services.monitor.watch(process);
+      task.init.refresh();
     }
+    this.restarter.recovering = false;
     this.services.logger.info({ tasks: this.tasks.size }, "tasks recovered");
     this.services.monitor.start();
   }
 
-  /** Stops watching; the tasks and their shims keep running. */
+  /** Stops watching and cancels pending restarts; the tasks and their shims keep running. */
   stop(): void {
+    this.restarter.stop();
     this.services.monitor.stop();
   }
 
@@ -109,12 +126,17 @@ export class TaskManager {
   }
 
   /** Writes the bundle and runs the init shim (runc create): a CREATED task, or nothing left behind. */
-  async create(id: string, specJson: Uint8Array, maxSizeBytes: number): Promise<Task> {
+  async create(id: string, specJson: Uint8Array, maxSizeBytes: number, restart?: RestartState): Promise<Task> {
     this.checkFree(id);
+    return this.make(id, specJson, maxSizeBytes, restart);
+  }
+
+  /** Makes a task for a free id, or for the id of a task being made again. */
+  private async make(id: string, specJson: Uint8Array, maxSizeBytes: number, restart?: RestartState): Promise<Task> {
     this.creating.add(id);
     try {
       const bundle = new Bundle(join(this.tasksDir, id), id);
-      const record = { containerId: id, createdAtUs: nowUs(), maxSizeBytes };
+      const record = { containerId: id, createdAtUs: nowUs(), maxSizeBytes, ...(restart === undefined ? {} : { restart }) };
       bundle.create(specJson, record);
       const task = new Task(this.services, bundle, record, Status.CREATED);
       try {
@@ -128,6 +150,27 @@ export class TaskManager {
       return task;
     } finally {
       this.creating.delete(id);
+    }
+  }
+
+  /**
+   * Makes a STOPPED task again from its bundle by its restart policy:
+   * deletes it, creates and starts the next one. Until the next one exists
+   * the deleted task stays listed, so the container is never without a task
+   * in between; when the next one cannot be made, it is gone.
+   */
+  async recreate(task: Task): Promise<Task> {
+    const specJson = task.bundle.readSpecJson();
+    const restart = task.restart!;
+    this.recreating.add(task);
+    try {
+      await task.delete();
+      const next = await this.make(task.id, specJson, task.maxSizeBytes, { ...restart, count: restart.count + 1, stoppedByClient: false });
+      await next.start();
+      return next;
+    } finally {
+      this.recreating.delete(task);
+      if (this.tasks.get(task.id) === task) this.tasks.delete(task.id);
     }
   }
 }

@@ -83,6 +83,8 @@ export class TaskProcess implements ShimTarget, ExitingProcess {
       if (exit !== undefined) {
         this.exit = exit;
         changed = true;
+        // The restart decision comes with the exit, even while its event is held.
+        if (this.execId === "") this.task.services.initExited(this.task);
         this.announceExit();
       }
     }

@@ -3,6 +3,7 @@
  * processes, made from what a task knows: no runc, no files.
  */
 import { create } from "@bufbuild/protobuf";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { ProcessSchema, Status, TaskSchema } from "@moby-core/container-runtime-api/v1";
 import type { Process, Task as TaskMessage } from "@moby-core/container-runtime-api/v1";
 import { ExitStatusSchema } from "@moby-core/types-api/v1";
@@ -10,6 +11,7 @@ import type { ExitStatus } from "@moby-core/types-api/v1";
 import { signalName, timestampFromUs } from "./clock.js";
 import { exitStatusOf } from "./process-files.js";
 import type { ExitRecord } from "./process-files.js";
+import { RESTART_MODES } from "./restart-policy.js";
 import type { TaskProcess } from "./task-process.js";
 import type { Task } from "./task.js";
 
@@ -37,6 +39,17 @@ export function processView(process: TaskProcess, taskStatus: Status): Process {
   });
 }
 
+/** The restart fields of a task's message: count, policy, and when a pending restart is due. */
+function restartView(task: Task): Pick<MessageInitShape<typeof TaskSchema>, "restartCount" | "restartPolicy" | "restartTime"> {
+  const restart = task.restart;
+  if (restart === undefined) return {};
+  return {
+    restartCount: restart.count,
+    restartPolicy: { mode: RESTART_MODES[restart.mode], maxRetries: restart.maxRetries },
+    ...(task.restartAtUs === undefined ? {} : { restartTime: timestampFromUs(task.restartAtUs) }),
+  };
+}
+
 /** The Task message of a task, in its status now (or in status, when the caller has it). */
 export function taskView(task: Task, status: Status = task.status()): TaskMessage {
   const stopped = status === Status.STOPPED && task.init.exit !== undefined;
@@ -51,5 +64,6 @@ export function taskView(task: Task, status: Status = task.status()): TaskMessag
     execs: execs.map((process) => processView(process, status)),
     ...(task.startedAtUs === undefined ? {} : { startedAt: timestampFromUs(task.startedAtUs) }),
     ...(stopped ? { exitStatus: exitStatusView(task.init.exit!) } : {}),
+    ...restartView(task),
   });
 }

@@ -22,6 +22,7 @@ import { execProcessSpec } from "./exec-request.js";
 import type { ExitMonitor } from "./exit-monitor.js";
 import { isAlive, killShimGroup, processStartTime, readExitFile, writeUnknownExit } from "./process-files.js";
 import type { CreatedRecord, ExitRecord } from "./process-files.js";
+import type { RestartState } from "./restart-policy.js";
 import type { Runc } from "./runc.js";
 import type { ShimLauncher } from "./shim-launcher.js";
 import { STATUS_NAMES } from "./task-filter.js";
@@ -45,6 +46,10 @@ export interface TaskServices {
   readonly logger: Logger;
   /** Called once a task is deleted, to forget it. */
   removed(task: Task): void;
+  /** Called once the exit of a task's init process is read (in each run of the runtime): its restart policy decides. */
+  initExited(task: Task): void;
+  /** Cancels a pending restart of task; tells whether one was pending. */
+  cancelRestart(task: Task): boolean;
 }
 
 /** Where a task is in its lifecycle while its init process has not exited (STOPPED is known from the exit). */
@@ -67,6 +72,8 @@ export class Task {
   readonly execs = new Map<string, TaskProcess>();
   /** Deleted: every wait and log stream ends. */
   deleted = false;
+  /** When a restart by its policy is due, in µs since the epoch; undefined when none is pending. */
+  restartAtUs: number | undefined;
   private state: TaskState;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -100,6 +107,17 @@ export class Task {
   /** The bound of each output stream of each process, in bytes. */
   get maxSizeBytes(): number {
     return this.record.maxSizeBytes;
+  }
+
+  /** The restart policy and where it stands; undefined when the task is never restarted. */
+  get restart(): RestartState | undefined {
+    return this.record.restart;
+  }
+
+  /** Records a change of where the restart policy stands, in task.json too. */
+  saveRestart(restart: RestartState): void {
+    this.record.restart = restart;
+    this.bundle.saveRecord(this.record);
   }
 
   /** The init process and the exec processes. */
@@ -194,11 +212,19 @@ export class Task {
 
   /**
    * Sends signal to the init process (all: to every process of the task) or
-   * to an exec process; FAILED_PRECONDITION once the process has exited.
+   * to an exec process; FAILED_PRECONDITION once the process has exited. A
+   * client's signal to the init process stops the restart policy: a pending
+   * restart is cancelled (and nothing is sent), and the exit it causes does
+   * not restart the task.
    */
   async kill(execId: string, signal: number, all: boolean): Promise<void> {
+    if (this.deleted) throw new NotFoundError(`no task for container ${quote(this.id)}`);
     const process = this.process(execId);
     process.refresh();
+    if (execId === "" && this.restart !== undefined && !this.restart.stoppedByClient) {
+      this.saveRestart({ ...this.restart, stoppedByClient: true });
+      if (process.exit !== undefined && this.services.cancelRestart(this)) return;
+    }
     if (process.exit !== undefined) {
       throw new FailedPreconditionError(`${execId === "" ? `task ${quote(this.id)}` : `exec process ${quote(execId)}`} is STOPPED: it has exited`);
     }

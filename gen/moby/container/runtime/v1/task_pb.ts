@@ -6,6 +6,8 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { RestartPolicy } from "@moby-core/container-runtime-api/moby/container/runtime/v1/runtime_options_pb.js";
+import { file_moby_container_runtime_v1_runtime_options } from "@moby-core/container-runtime-api/moby/container/runtime/v1/runtime_options_pb.js";
 import type { ExitStatus } from "@moby-core/types-api/moby/types/v1/process_pb.js";
 import { file_moby_types_v1_process } from "@moby-core/types-api/moby/types/v1/process_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file moby/container/runtime/v1/task.proto.
  */
 export const file_moby_container_runtime_v1_task: GenFile = /*@__PURE__*/
-  fileDesc("CiRtb2J5L2NvbnRhaW5lci9ydW50aW1lL3YxL3Rhc2sucHJvdG8SGW1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEigAMKBFRhc2sSFAoMY29udGFpbmVyX2lkGAEgASgJEgsKA3BpZBgCIAEoDRIxCgZzdGF0dXMYAyABKA4yIS5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlN0YXR1cxIuCgtleGl0X3N0YXR1cxgLIAEoCzIZLm1vYnkudHlwZXMudjEuRXhpdFN0YXR1cxIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZidW5kbGUYCCABKAkSOAoKbG9nX2NvbmZpZxgJIAEoCzIkLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuTG9nQ29uZmlnEjEKBWV4ZWNzGAogAygLMiIubW9ieS5jb250YWluZXIucnVudGltZS52MS5Qcm9jZXNzSgQIBBAFSgQIBxAIUglleGl0ZWRfYXQi3wEKB1Byb2Nlc3MSDwoHZXhlY19pZBgBIAEoCRILCgNwaWQYAiABKA0SMQoGc3RhdHVzGAMgASgOMiEubW9ieS5jb250YWluZXIucnVudGltZS52MS5TdGF0dXMSLgoLZXhpdF9zdGF0dXMYCCABKAsyGS5tb2J5LnR5cGVzLnYxLkV4aXRTdGF0dXMSDAoEYXJncxgFIAMoCRIuCgpzdGFydGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEoECAQQBUoECAcQCFIJZXhpdGVkX2F0IjkKBFVzZXISCwoDdWlkGAEgASgNEgsKA2dpZBgCIAEoDRIXCg9hZGRpdGlvbmFsX2dpZHMYAyADKA0iIwoJTG9nQ29uZmlnEhYKDm1heF9zaXplX2J5dGVzGAEgASgEKoMBCgZTdGF0dXMSFgoSU1RBVFVTX1VOU1BFQ0lGSUVEEAASEgoOU1RBVFVTX0NSRUFURUQQARISCg5TVEFUVVNfUlVOTklORxACEhIKDlNUQVRVU19TVE9QUEVEEAMSEQoNU1RBVFVTX1BBVVNFRBAEEhIKDlNUQVRVU19QQVVTSU5HEAViBnByb3RvMw", [file_google_protobuf_timestamp, file_moby_types_v1_process]);
+  fileDesc("CiRtb2J5L2NvbnRhaW5lci9ydW50aW1lL3YxL3Rhc2sucHJvdG8SGW1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEiiwQKBFRhc2sSFAoMY29udGFpbmVyX2lkGAEgASgJEgsKA3BpZBgCIAEoDRIxCgZzdGF0dXMYAyABKA4yIS5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlN0YXR1cxIuCgtleGl0X3N0YXR1cxgLIAEoCzIZLm1vYnkudHlwZXMudjEuRXhpdFN0YXR1cxIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZidW5kbGUYCCABKAkSOAoKbG9nX2NvbmZpZxgJIAEoCzIkLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuTG9nQ29uZmlnEjEKBWV4ZWNzGAogAygLMiIubW9ieS5jb250YWluZXIucnVudGltZS52MS5Qcm9jZXNzEhUKDXJlc3RhcnRfY291bnQYDCABKA0SQAoOcmVzdGFydF9wb2xpY3kYDSABKAsyKC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlJlc3RhcnRQb2xpY3kSMAoMcmVzdGFydF90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEoECAQQBUoECAcQCFIJZXhpdGVkX2F0It8BCgdQcm9jZXNzEg8KB2V4ZWNfaWQYASABKAkSCwoDcGlkGAIgASgNEjEKBnN0YXR1cxgDIAEoDjIhLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuU3RhdHVzEi4KC2V4aXRfc3RhdHVzGAggASgLMhkubW9ieS50eXBlcy52MS5FeGl0U3RhdHVzEgwKBGFyZ3MYBSADKAkSLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBKBAgEEAVKBAgHEAhSCWV4aXRlZF9hdCI5CgRVc2VyEgsKA3VpZBgBIAEoDRILCgNnaWQYAiABKA0SFwoPYWRkaXRpb25hbF9naWRzGAMgAygNIiMKCUxvZ0NvbmZpZxIWCg5tYXhfc2l6ZV9ieXRlcxgBIAEoBCqDAQoGU3RhdHVzEhYKElNUQVRVU19VTlNQRUNJRklFRBAAEhIKDlNUQVRVU19DUkVBVEVEEAESEgoOU1RBVFVTX1JVTk5JTkcQAhISCg5TVEFUVVNfU1RPUFBFRBADEhEKDVNUQVRVU19QQVVTRUQQBBISCg5TVEFUVVNfUEFVU0lORxAFYgZwcm90bzM", [file_google_protobuf_timestamp, file_moby_container_runtime_v1_runtime_options, file_moby_types_v1_process]);
 
 /**
  * Task is a container running (or made ready to run, or finished running) on
@@ -95,6 +97,30 @@ export type Task = Message<"moby.container.runtime.v1.Task"> & {
    * @generated from field: repeated moby.container.runtime.v1.Process execs = 10;
    */
   execs: Process[];
+
+  /**
+   * How many times the runtime restarted the task by its restart policy
+   * since CreateTask (see RestartPolicy); 0 without one.
+   *
+   * @generated from field: uint32 restart_count = 12;
+   */
+  restartCount: number;
+
+  /**
+   * The restart policy in effect, from the container's RuntimeOptions;
+   * absent when the task is never restarted.
+   *
+   * @generated from field: moby.container.runtime.v1.RestartPolicy restart_policy = 13;
+   */
+  restartPolicy?: RestartPolicy | undefined;
+
+  /**
+   * When the runtime will restart the task: set while its init process has
+   * exited (STATUS_STOPPED) and a restart by its policy is pending.
+   *
+   * @generated from field: google.protobuf.Timestamp restart_time = 14;
+   */
+  restartTime?: Timestamp | undefined;
 };
 
 /**

@@ -7,8 +7,8 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { collectEnv, collectLabel, collectMount, collectVolume, newContainerId, parseContainerId, parseUser, parseWorkdir } from "../../container-args.js";
-import type { BindMount, UserIds } from "../../container-args.js";
+import { collectEnv, collectLabel, collectMount, collectVolume, newContainerId, parseContainerId, parseRestart, parseUser, parseWorkdir } from "../../container-args.js";
+import type { BindMount, RestartFlag, UserIds } from "../../container-args.js";
 import type { ContainerServices } from "../../container-client.js";
 import { withContainerServices } from "../../container-client.js";
 import { containerRecord } from "../../container-spec.js";
@@ -97,6 +97,7 @@ export interface ContainerFlags {
   label?: Record<string, string>;
   volume?: BindMount[];
   mount?: BindMount[];
+  restart?: RestartFlag;
 }
 
 /** Adds the options of create and run to command: what to run, where, as whom, with which labels and mounts. */
@@ -111,6 +112,7 @@ export function addContainerOptions(command: Command): Command {
     .option("-l, --label <KEY=VALUE>", "set a label on the container record (repeat)", collectLabel)
     .option("-v, --volume <SRC:DST[:ro]>", "bind-mount the host path SRC at DST (repeat; :ro read-only)", collectVolume)
     .option("--mount <type=bind,source=SRC,target=DST[,readonly]>", "bind-mount a host path, docker's long form (repeat)", collectMount)
+    .option("--restart <policy>", "restart the container when it exits: no (default), on-failure[:max-retries], always or unless-stopped", parseRestart)
     .argument("<command...>", "the program to run and its arguments; put -- before it when it has options of its own");
 }
 
@@ -125,6 +127,7 @@ export function createOptionsOf(args: string[], flags: ContainerFlags): CreateOp
     ...(flags.name === undefined ? {} : { id: flags.name }),
     ...(flags.workdir === undefined ? {} : { workdir: flags.workdir }),
     ...(flags.user === undefined ? {} : { user: flags.user }),
+    ...(flags.restart === undefined ? {} : { restart: flags.restart }),
   };
 }
 
@@ -134,8 +137,15 @@ The container record (moby.container.store.v1) gets: the id; a default OCI
 spec (own pid, ipc, uts, mount and network namespaces, no terminal) running
 <command> in the rootfs with the env, workdir, user and bind mounts given,
 packed as type.googleapis.com/moby.container.runtime.v1.OciSpec;
-runtime "runc"; image "" (the spec names the rootfs); the labels.
-There is no --restart: neither the runtime nor init restarts containers.`;
+runtime "runc", with the --restart policy in its options
+(type.googleapis.com/moby.container.runtime.v1.RuntimeOptions); image ""
+(the spec names the rootfs); the labels.
+--restart as docker's: the runtime restarts the container when it exits
+(on-failure: with a non-zero code, at most max-retries times), waiting 100 ms
+before the first restart and twice as long before each next one (at most
+1 minute; 100 ms again after a run of 10 s). moby stop or kill stops it for
+good; unless-stopped keeps it stopped when the runtime restarts, always
+starts it again then.`;
 
 /** Adds `create` to program. */
 export function registerCreate(program: Command, socketOf: SocketOf): void {

@@ -49,10 +49,11 @@ export async function listAllContainers(store: StoreClient): Promise<Container[]
   throw new CliError("the container store kept returning pages of containers; giving up");
 }
 
-/** Whether a row is listed without -a: its task is running, pausing or paused. */
+/** Whether a row is listed without -a: its task is running, pausing or paused, or waits for its restart. */
 export function isUp(row: ContainerRow): boolean {
   const status = row.task?.status;
-  return status === Status.RUNNING || status === Status.PAUSED || status === Status.PAUSING;
+  // A container waiting for its restart is up as docker counts it ("Restarting").
+  return status === Status.RUNNING || status === Status.PAUSED || status === Status.PAUSING || row.task?.restartTime !== undefined;
 }
 
 /** The settings of `moby ps`. */
@@ -88,7 +89,7 @@ export async function psCommand(initSocket: string, options: PsOptions, write: W
 }
 
 /** The JSON of `moby ps --format json`, for the help. */
-const JSON_HELP = "an array, one object per container (id, status, pid, exitCode, signal, command, image, labels, runtime, createdAt, startedAt, exitedAt, execs)";
+const JSON_HELP = "an array, one object per container (id, status, pid, exitCode, signal, command, image, labels, runtime, createdAt, startedAt, exitedAt, execs, restartCount)";
 
 /** Adds `ps` to program. */
 export function registerPs(program: Command, socketOf: SocketOf): void {

@@ -68,7 +68,7 @@ export function registerRun(program: Command, socketOf: SocketOf): void {
     program
       .command("run")
       .description("create a container, start it and print its output until it exits; exit with its exit code")
-      .option("--rm", "delete the container's task and record once it has exited")
+      .addOption(new Option("--rm", "delete the container's task and record once it has exited").conflicts("restart"))
       .addOption(new Option("-d, --detach", "print the id once started and return, instead of printing its output").conflicts("rm")),
   )
     .addHelpText(
