@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file moby/events/v1/task_events.proto.
  */
 export const file_moby_events_v1_task_events: GenFile = /*@__PURE__*/
-  fileDesc("CiBtb2J5L2V2ZW50cy92MS90YXNrX2V2ZW50cy5wcm90bxIObW9ieS5ldmVudHMudjEiPwoKVGFza0NyZWF0ZRIUCgxjb250YWluZXJfaWQYASABKAkSDgoGYnVuZGxlGAIgASgJEgsKA3BpZBgDIAEoDSIuCglUYXNrU3RhcnQSFAoMY29udGFpbmVyX2lkGAEgASgJEgsKA3BpZBgCIAEoDSKQAQoIVGFza0V4aXQSFAoMY29udGFpbmVyX2lkGAEgASgJEg8KB2V4ZWNfaWQYAiABKAkSCwoDcGlkGAMgASgNEhEKCWV4aXRfY29kZRgEIAEoDRIOCgZzaWduYWwYBSABKAkSLQoJZXhpdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJxCgpUYXNrRGVsZXRlEhQKDGNvbnRhaW5lcl9pZBgBIAEoCRILCgNwaWQYAiABKA0SEQoJZXhpdF9jb2RlGAMgASgNEi0KCWV4aXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiIgoKVGFza1BhdXNlZBIUCgxjb250YWluZXJfaWQYASABKAkiIwoLVGFza1Jlc3VtZWQSFAoMY29udGFpbmVyX2lkGAEgASgJIjYKDVRhc2tFeGVjQWRkZWQSFAoMY29udGFpbmVyX2lkGAEgASgJEg8KB2V4ZWNfaWQYAiABKAkiRQoPVGFza0V4ZWNTdGFydGVkEhQKDGNvbnRhaW5lcl9pZBgBIAEoCRIPCgdleGVjX2lkGAIgASgJEgsKA3BpZBgDIAEoDWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiBtb2J5L2V2ZW50cy92MS90YXNrX2V2ZW50cy5wcm90bxIObW9ieS5ldmVudHMudjEiPwoKVGFza0NyZWF0ZRIUCgxjb250YWluZXJfaWQYASABKAkSDgoGYnVuZGxlGAIgASgJEgsKA3BpZBgDIAEoDSIuCglUYXNrU3RhcnQSFAoMY29udGFpbmVyX2lkGAEgASgJEgsKA3BpZBgCIAEoDSKQAQoIVGFza0V4aXQSFAoMY29udGFpbmVyX2lkGAEgASgJEg8KB2V4ZWNfaWQYAiABKAkSCwoDcGlkGAMgASgNEhEKCWV4aXRfY29kZRgEIAEoDRIOCgZzaWduYWwYBSABKAkSLQoJZXhpdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJxCgpUYXNrRGVsZXRlEhQKDGNvbnRhaW5lcl9pZBgBIAEoCRILCgNwaWQYAiABKA0SEQoJZXhpdF9jb2RlGAMgASgNEi0KCWV4aXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiIgoKVGFza1BhdXNlZBIUCgxjb250YWluZXJfaWQYASABKAkiIwoLVGFza1Jlc3VtZWQSFAoMY29udGFpbmVyX2lkGAEgASgJIjYKDVRhc2tFeGVjQWRkZWQSFAoMY29udGFpbmVyX2lkGAEgASgJEg8KB2V4ZWNfaWQYAiABKAkiRQoPVGFza0V4ZWNTdGFydGVkEhQKDGNvbnRhaW5lcl9pZBgBIAEoCRIPCgdleGVjX2lkGAIgASgJEgsKA3BpZBgDIAEoDSI3CgdUYXNrT09NEhQKDGNvbnRhaW5lcl9pZBgBIAEoCRIWCg5vb21fa2lsbF9jb3VudBgCIAEoBGIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * TaskCreate is published by the container runtime under topic "/tasks/create"
@@ -292,4 +292,39 @@ export type TaskExecStarted = Message<"moby.events.v1.TaskExecStarted"> & {
  */
 export const TaskExecStartedSchema: GenMessage<TaskExecStarted> = /*@__PURE__*/
   messageDesc(file_moby_events_v1_task_events, 7);
+
+/**
+ * TaskOOM is published by the container runtime under topic "/tasks/oom"
+ * when the kernel's OOM killer killed a process of a task because the task
+ * used more memory than its limit (TaskResources.memory_limit) allows. It
+ * is published before the `/tasks/exit` of the process when the runtime
+ * sees both at once, as containerd does, so a subscriber can tell that an
+ * exit by SIGKILL was an OOM kill.
+ *
+ * @generated from message moby.events.v1.TaskOOM
+ */
+export type TaskOOM = Message<"moby.events.v1.TaskOOM"> & {
+  /**
+   * The id of the container whose process was killed.
+   *
+   * @generated from field: string container_id = 1;
+   */
+  containerId: string;
+
+  /**
+   * How many processes of the task the OOM killer has killed so far,
+   * counted from the task's creation (cgroup v1 memory.oom_control
+   * oom_kill, v2 memory.events oom_kill).
+   *
+   * @generated from field: uint64 oom_kill_count = 2;
+   */
+  oomKillCount: bigint;
+};
+
+/**
+ * Describes the message moby.events.v1.TaskOOM.
+ * Use `create(TaskOOMSchema)` to create a new message.
+ */
+export const TaskOOMSchema: GenMessage<TaskOOM> = /*@__PURE__*/
+  messageDesc(file_moby_events_v1_task_events, 8);
 
