@@ -16,6 +16,7 @@ import {
   TaskExecAddedSchema,
   TaskExecStartedSchema,
   TaskExitSchema,
+  TaskOOMSchema,
   TaskPausedSchema,
   TaskResumedSchema,
   TaskStartSchema,
@@ -34,6 +35,7 @@ export const TASK_TOPICS = {
   resumed: "/tasks/resumed",
   execAdded: "/tasks/exec-added",
   execStarted: "/tasks/exec-started",
+  oom: "/tasks/oom",
 } as const;
 
 /** The marker of a process whose /tasks/exit was sent. */
@@ -83,6 +85,11 @@ export class TaskEvents {
   execStarted(containerId: string, execId: string, pid: number): void {
     this.publisher.publish(TASK_TOPICS.execAdded, TaskExecAddedSchema, create(TaskExecAddedSchema, { containerId, execId }));
     this.publisher.publish(TASK_TOPICS.execStarted, TaskExecStartedSchema, create(TaskExecStartedSchema, { containerId, execId, pid }));
+  }
+
+  /** /tasks/oom: the kernel's OOM killer killed a process of the task, the count-th so far. */
+  oom(containerId: string, oomKillCount: bigint): void {
+    this.publisher.publish(TASK_TOPICS.oom, TaskOOMSchema, create(TaskOOMSchema, { containerId, oomKillCount }));
   }
 
   /** /tasks/delete: the task (its init process) is gone, with how its init process ended. */

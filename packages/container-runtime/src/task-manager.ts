@@ -17,9 +17,11 @@ import { Status } from "@moby-core/container-runtime-api/v1";
 import { Bundle } from "./bundle.js";
 import { nowUs } from "./clock.js";
 import { ExitMonitor } from "./exit-monitor.js";
+import { OomMonitor } from "./oom-monitor.js";
 import { Runc } from "./runc.js";
 import { ShimLauncher } from "./shim-launcher.js";
 import type { ReadyPrerequisites } from "./shim-launcher.js";
+import { TaskCgroups } from "./task-cgroups.js";
 import { TaskEvents } from "./task-events.js";
 import { recoverTasks } from "./task-recovery.js";
 import { Task } from "./task.js";
@@ -57,11 +59,14 @@ export class TaskManager {
     this.tasksDir = join(stateDir, "tasks");
     const runc = new Runc(tools.runc, join(stateDir, "runc"), options.runcTimeoutMs);
     const events = new TaskEvents(publisher, logger);
+    const cgroups = new TaskCgroups();
     this.services = {
       runc,
       shims: new ShimLauncher(stateDir, tools, runc.root, logger, options.createTimeoutMs),
       events,
       monitor: new ExitMonitor(runc, logger, () => this.tasks.values(), () => events.markPublished()),
+      cgroups,
+      oom: new OomMonitor(cgroups, events, () => this.tasks.values(), logger),
       logger,
       removed: (task) => {
         if (this.tasks.get(task.id) === task) this.tasks.delete(task.id);
@@ -77,15 +82,18 @@ export class TaskManager {
     this.services.shims.install();
     for (const task of await recoverTasks(this.tasksDir, this.services)) {
       this.tasks.set(task.id, task);
+      this.services.oom.watch(task, false);
       for (const process of task.processes()) this.services.monitor.watch(process);
     }
     this.services.logger.info({ tasks: this.tasks.size }, "tasks recovered");
     this.services.monitor.start();
+    this.services.oom.start();
   }
 
   /** Stops watching; the tasks and their shims keep running. */
   stop(): void {
     this.services.monitor.stop();
+    this.services.oom.stop();
   }
 
   /** The task of a container, or undefined. */
@@ -119,6 +127,7 @@ export class TaskManager {
       const task = new Task(this.services, bundle, record, Status.CREATED);
       try {
         await task.create();
+        this.services.oom.watch(task, true);
       } catch (error) {
         await this.services.runc.delete(id).catch(() => {});
         bundle.remove();

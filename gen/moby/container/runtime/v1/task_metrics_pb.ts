@@ -429,8 +429,10 @@ export const IoEntrySchema: GenMessage<IoEntry> = /*@__PURE__*/
 export type TaskResources = Message<"moby.container.runtime.v1.TaskResources"> & {
   /**
    * The CPU weight relative to other tasks, 2 to 262144 (Docker's default
-   * is 1024). v1 cpu.shares; on v2 runc converts it to cpu.weight. In a
-   * response: the value of cpu.shares (v1) or cpu.weight (v2).
+   * is 1024). v1 cpu.shares; on v2 runc converts it to cpu.weight (1 to
+   * 10000). In a response: cpu.shares (v1), or cpu.weight converted back to
+   * shares (v2; the conversion rounds, so it may differ from what was set
+   * by a few units).
    *
    * @generated from field: optional uint64 cpu_shares = 1;
    */
