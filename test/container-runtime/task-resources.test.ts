@@ -3,8 +3,9 @@
 // UpdateTask changing limits as the cgroup files show them, metrics of a
 // CPU-busy container, the metrics stream, a pids limit refusing forks, the
 // process list, and real OOM kills (of an exec process and of a task's init
-// process) published as /tasks/oom before their /tasks/exit. Needs root,
-// runc and busybox; every container is removed and init stopped afterwards.
+// process) published as /tasks/oom before their /tasks/exit. Then the CLI's
+// `moby stats`, `moby top` and `moby update`. Needs root, runc and busybox;
+// every container is removed and init stopped afterwards.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -20,7 +21,7 @@ import { makeBusyboxRootfs } from "../../packages/container-runtime/src/busybox-
 import { buildOciSpec, packOciSpec } from "../../packages/container-runtime/src/oci-spec-builder.js";
 import { scratchDirectory } from "../support/component-process.js";
 import { rejection } from "../support/rejection.js";
-import { Init, RUNC, cid, component, eventually, moby, ok, skipContainers } from "../cli/moby-assembly.js";
+import { Background, Init, RUNC, cid, component, eventually, moby, ok, skipContainers } from "../cli/moby-assembly.js";
 
 const MiB = 1024n * 1024n;
 
@@ -310,4 +311,74 @@ describe("task resources and stats against real runc containers", { skip: skipCo
     assert.deepEqual(topics, ["/tasks/create", "/tasks/start", "/tasks/oom", "/tasks/exit"]);
   });
 
+  it("moby update: docker's flags change the limits and print each id; a bad value or no limit is a usage error", async () => {
+    const id = cid("cli-update");
+    const pid = await run(id, "sleep", "1000");
+    const result = await ok(runDir, "update", "--cpus", "0.5", "--cpu-shares", "256", "-m", "64m", "--memory-swap", "128m", "--pids-limit", "20", id);
+    assert.equal(result.stdout, `${id}\n`);
+    const { resources } = await runtime.updateTask({ containerId: id, resources: { cpusetCpus: "0" } });
+    assert.deepEqual(
+      [resources!.cpuQuota, resources!.cpuPeriod, resources!.cpuShares, resources!.memoryLimit, resources!.memorySwap, resources!.pidsLimit, resources!.cpusetCpus],
+      [50000n, 100000n, 256n, 64n * MiB, 128n * MiB, 20n, "0"],
+    );
+    if (!unified) assert.equal(cgroupFile(pid, "memory", "memory.memsw.limit_in_bytes"), String(128n * MiB));
+
+    const none = await moby(runDir, "update", id);
+    assert.deepEqual([none.code, none.stderr], [125, "moby: give at least one limit to change (see moby update --help)\n"]);
+    const bad = await moby(runDir, "update", "-m", "lots", id);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /"lots" is not a size/);
+    const small = await moby(runDir, "update", "-m", "1m", id, cid("absent"));
+    assert.equal(small.code, 1);
+    assert.match(small.stderr, new RegExp(`^moby: ${id}: resources\\.memory_limit: 1048576 is not a limit`, "m"));
+    assert.match(small.stderr, new RegExp(`^moby: ${cid("absent")}: `, "m"));
+  });
+
+  it("moby top: the processes of a container as ps -ef, and as JSON", async () => {
+    const id = cid("cli-top");
+    const pid = await run(id, "sh", "-c", "sleep 1001 & wait");
+    await eventually(async () => (await ok(runDir, "top", id)).stdout.includes("sleep 1001"), "the sleep to show");
+    const lines = (await ok(runDir, "top", id)).stdout.trimEnd().split("\n");
+    assert.match(lines[0]!, /^UID\s+PID\s+PPID\s+STIME\s+TIME\s+EXEC\s+CMD$/);
+    assert.match(lines[1]!, new RegExp(`^0\\s+${pid}\\s+\\d+\\s+\\d\\d:\\d\\d\\s+00:00:\\d\\d\\s+-\\s+sh -c sleep 1001 & wait$`));
+    assert.match(lines[2]!, new RegExp(`^0\\s+\\d+\\s+${pid}\\s+.*\\s+sleep 1001$`));
+    const json = JSON.parse((await ok(runDir, "top", "--json", id)).stdout) as { pid: number; args: string[] }[];
+    assert.deepEqual(json.map((p) => p.args.join(" ")), ["sh -c sleep 1001 & wait", "sleep 1001"]);
+    const missing = await moby(runDir, "top", cid("absent"));
+    assert.equal(missing.code, 1);
+  });
+
+  it("moby stats: --no-stream prints one table with a busy container's CPU use, --json lines, and a live table until Ctrl-C", async () => {
+    const busy = cid("cli-busy");
+    const idle = cid("cli-idle");
+    await run(busy, "sh", "-c", "while :; do :; done");
+    await run(idle, "sleep", "1000");
+    await ok(runDir, "update", "-m", "100m", idle);
+
+    const table = (await ok(runDir, "stats", "--no-stream", busy, idle)).stdout.trimEnd().split("\n");
+    assert.equal(table.length, 3);
+    assert.match(table[0]!, /^ID\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+BLOCK I\/O\s+PIDS$/);
+    const cells = (line: string) => line.split(/\s{2,}/);
+    const busyRow = cells(table.find((line) => line.startsWith(`${busy} `))!);
+    const idleRow = cells(table.find((line) => line.startsWith(`${idle} `))!);
+    // A CPU-bound loop uses a good part of a CPU (of two on this machine, shared): more than the idle sleep.
+    assert.ok(parseFloat(busyRow[1]!) > parseFloat(idleRow[1]!), `${busyRow[1]} > ${idleRow[1]}`);
+    assert.match(idleRow[2]!, /^[\d.]+(B|KiB|MiB) \/ 100MiB$/);
+    assert.equal(idleRow[5], "1");
+
+    const lines = (await ok(runDir, "stats", "--no-stream", "--json", busy)).stdout.trimEnd().split("\n");
+    assert.equal(lines.length, 1);
+    const line = JSON.parse(lines[0]!) as { id: string; cpuPercent: number; pids: number; metrics: { containerId: string; cgroupVersion: string } };
+    assert.deepEqual([line.id, line.pids, line.metrics.containerId], [busy, 1, busy]);
+    assert.ok(line.cpuPercent > 0);
+    assert.equal(line.metrics.cgroupVersion, unified ? "CGROUP_VERSION_V2" : "CGROUP_VERSION_V1");
+
+    // Live: every running container, a table per second, until SIGINT ends it with exit 0.
+    const live = new Background(runDir, ["stats"]);
+    await live.waitFor(`${idle} `);
+    await eventually(async () => live.stdout.split("ID ").length > 2, "a second table");
+    live.kill("SIGINT");
+    assert.deepEqual(await live.exited, { code: 0, signal: null }, live.stderr);
+    assert.ok(live.stdout.includes(`${busy} `));
+  });
 });
