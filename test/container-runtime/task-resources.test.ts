@@ -334,6 +334,24 @@ describe("task resources and stats against real runc containers", { skip: skipCo
     assert.match(small.stderr, new RegExp(`^moby: ${cid("absent")}: `, "m"));
   });
 
+  it("moby run takes docker run's resource flags: the limits are in the cgroup from the start, and a memory limit OOM-kills", async () => {
+    const id = cid("cli-run-limits");
+    made.push(id);
+    await ok(runDir, "run", "-d", "--name", id, "-m", "48m", "--cpus", "0.25", "-c", "300", "--pids-limit", "12", "--rootfs", rootfs, "--", "sleep", "1000");
+    const { task } = await runtime.getTask({ containerId: id });
+    if (!unified) {
+      assert.equal(cgroupFile(task!.pid, "memory", "memory.limit_in_bytes"), String(48n * MiB));
+      assert.equal(cgroupFile(task!.pid, "cpu", "cpu.cfs_quota_us"), "25000");
+      assert.equal(cgroupFile(task!.pid, "cpu", "cpu.shares"), "300");
+      assert.equal(cgroupFile(task!.pid, "pids", "pids.max"), "12");
+    }
+    const { resources } = await runtime.updateTask({ containerId: id, resources: { pidsLimit: 13n } });
+    assert.deepEqual([resources!.memoryLimit, resources!.cpuQuota, resources!.cpuPeriod, resources!.cpuShares, resources!.pidsLimit], [48n * MiB, 25000n, 100000n, 300n, 13n]);
+
+    const hog = await moby(runDir, "run", "--rm", "-m", "32m", "--memory-swap", "32m", "--rootfs", rootfs, "--", "dd", "if=/dev/zero", "of=/dev/null", "bs=256M", "count=1");
+    assert.equal(hog.code, 137, hog.stderr);
+  });
+
   it("moby top: the processes of a container as ps -ef, and as JSON", async () => {
     const id = cid("cli-top");
     const pid = await run(id, "sh", "-c", "sleep 1001 & wait");
