@@ -50,14 +50,14 @@ const MODES = {
     init: { rounds: 5, components: 4 },
     events: { rounds: 5, durationMs: 600, warmupMs: 150, firstWarmupMs: 500 },
     store: { rounds: 5, durationMs: 600, warmupMs: 150, firstWarmupMs: 500, records: 100_000 },
-    runtime: { rounds: 5, containers: 40, warmup: 1, firstWarmup: 3, running: 10 },
+    runtime: { rounds: 5, containers: 40, warmup: 1, firstWarmup: 3, running: 10, samples: 100 },
   },
   quick: {
     rpc: { rounds: 3, durationMs: 400, warmupMs: 100, firstWarmupMs: 300 },
     init: { rounds: 3, components: 4 },
     events: { rounds: 3, durationMs: 300, warmupMs: 100, firstWarmupMs: 200 },
     store: { rounds: 3, durationMs: 300, warmupMs: 100, firstWarmupMs: 200, records: 5_000 },
-    runtime: { rounds: 3, containers: 10, warmup: 1, firstWarmup: 2, running: 10 },
+    runtime: { rounds: 3, containers: 10, warmup: 1, firstWarmup: 2, running: 10, samples: 30 },
   },
 } satisfies Record<string, { rpc: RpcSettings; init: InitSettings; events: PairedSettings; store: StoreSettings; runtime: RuntimeSettings }>;
 

@@ -30,12 +30,13 @@ import { median, pairedRatio, percentile, relativeSpread } from "../support/stat
 import { childrenOf, commandLine, parentPid, processMemory, startTime, statusKiB } from "./process-memory.js";
 import type { ProcessMemory } from "./process-memory.js";
 import type { LifecyclePeer, LifecycleResult, RuntimeLoadRequest, Started } from "./runtime-load.js";
+import { RUNTIME_METRICS, metricsBenchmark } from "./metrics-benchmark.js";
 import { RuntimeScratch, SLEEP_ARGS, TRUE_ARGS, findRunc, missingPrerequisite } from "./runtime-scratch.js";
 
 /** The benchmarks of the group. */
 export const RUNTIME_LIFECYCLE = "runtime-lifecycle";
 export const RUNTIME_MEMORY = "runtime-memory";
-export const RUNTIME_BENCHMARKS: readonly string[] = [RUNTIME_LIFECYCLE, RUNTIME_MEMORY];
+export const RUNTIME_BENCHMARKS: readonly string[] = [RUNTIME_LIFECYCLE, RUNTIME_MEMORY, RUNTIME_METRICS];
 
 /** How many containers and rounds. */
 export interface RuntimeSettings {
@@ -49,6 +50,8 @@ export interface RuntimeSettings {
   firstWarmup: number;
   /** Containers kept running for the memory measurement (K). */
   running: number;
+  /** Samples timed per peer and round of runtime-metrics. */
+  samples: number;
 }
 
 const PEERS: readonly LifecyclePeer[] = ["stack", "runc"];
@@ -74,12 +77,12 @@ function runcVersion(runc: string): string {
 function unmeasured(selected: readonly string[], message: string, rounds: number): BenchmarkResult[] {
   return selected.map((name) => ({
     name,
-    title: name === RUNTIME_LIFECYCLE ? "container lifecycle through the stack vs runc directly" : "memory per running container",
-    unit: name === RUNTIME_LIFECYCLE ? "ms" : "KiB",
+    title: name === RUNTIME_LIFECYCLE ? "container lifecycle through the stack vs runc directly" : name === RUNTIME_METRICS ? "a running container's metrics: GetTaskMetrics vs runc events --stats" : "memory per running container",
+    unit: name === RUNTIME_MEMORY ? "KiB" : "ms",
     higherIsBetter: false,
-    rounds: name === RUNTIME_LIFECYCLE ? rounds : 1,
+    rounds: name === RUNTIME_MEMORY ? 1 : rounds,
     settings: {},
-    peers: (name === RUNTIME_LIFECYCLE ? PEERS : ["shim"]).map((peer) => ({
+    peers: (name === RUNTIME_LIFECYCLE ? PEERS : name === RUNTIME_METRICS ? ["stack", "runc-events"] : ["shim"]).map((peer) => ({
       peer,
       median: Number.NaN,
       spread: Number.NaN,
@@ -213,6 +216,11 @@ export async function runRuntimeBenchmarks(selected: readonly string[], settings
     const results: BenchmarkResult[] = [];
     if (selected.includes(RUNTIME_LIFECYCLE)) results.push(await lifecycle(runner, runtimePid, runId, settings, common, log));
     if (selected.includes(RUNTIME_MEMORY)) results.push(await memory(runner, scratch, runtimePid, runId, settings, common, log));
+    if (selected.includes(RUNTIME_METRICS)) {
+      // The runtime's runc root: its state directory's, under the run directory (MOBY_RUN_DIR) it was given.
+      const runcRoot = join(scratch.dir, "container-runtime", "runc");
+      results.push(await metricsBenchmark(runner, runtimePid, runcRoot, runId, { rounds: settings.rounds, samples: settings.samples }, common, log));
+    }
     return results;
   } finally {
     await runner?.close();

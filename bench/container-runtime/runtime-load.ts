@@ -44,7 +44,27 @@ export type RuntimeLoadRequest =
       count: number;
     }
   | { kind: "start"; ids: string[] }
-  | { kind: "stop"; ids: string[] };
+  | { kind: "stop"; ids: string[] }
+  | {
+      kind: "metrics";
+      peer: MetricsPeer;
+      /** The running container to sample. */
+      id: string;
+      /** runc's state root of the runtime (for `runc events`). */
+      runcRoot: string;
+      /** Samples taken first and not reported. */
+      warmup: number;
+      /** Samples timed. */
+      count: number;
+    };
+
+/** The two ways of reading a running container's resource use that are compared. */
+export type MetricsPeer = "stack" | "runc-events";
+
+/** What a metrics request reports: the ms of every timed sample, in order. */
+export interface MetricsResult {
+  samplesMs: number[];
+}
 
 /** What a lifecycle request reports: every timed container, in order. */
 export interface LifecycleResult {
@@ -88,6 +108,24 @@ function run(command: string, args: string[]): Promise<void> {
   });
 }
 
+/** Runs a command; resolves with its stdout when it exited with 0, rejects with its stderr otherwise. */
+function output(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4096);
+    });
+    child.once("error", reject);
+    child.once("exit", (code, signal) => {
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`${command} ${args.join(" ")}: ${signal ?? `exit status ${code}`}: ${stderr.trim()}`));
+    });
+  });
+}
+
 /** The runner's side of every request. */
 export class RuntimeLoad {
   private readonly connections: Connection[] = [];
@@ -118,7 +156,37 @@ export class RuntimeLoad {
         return this.start(request.ids);
       case "stop":
         return this.stop(request.ids);
+      case "metrics":
+        return this.metrics(request);
     }
+  }
+
+  /**
+   * Samples of one running container's CPU, memory, pids and I/O, one after
+   * another: GetTaskMetrics (the runtime reads the cgroup files) or `runc
+   * events --stats` (a runc process per sample, as a runtime that asked runc
+   * would spawn), each checked to hold a CPU counter.
+   */
+  private async metrics(request: Extract<RuntimeLoadRequest, { kind: "metrics" }>): Promise<MetricsResult> {
+    const once =
+      request.peer === "stack"
+        ? async () => {
+            const { metrics } = await this.runtime.getTaskMetrics({ containerId: request.id });
+            if ((metrics?.cpu?.usage?.total ?? 0n) === 0n) throw new Error("GetTaskMetrics returned no CPU usage");
+          }
+        : async () => {
+            const stdout = await output(this.paths.runc, ["--root", request.runcRoot, "events", "--stats", request.id]);
+            const parsed = JSON.parse(stdout) as { data?: { cpu?: { usage?: { total?: number } } } };
+            if ((parsed.data?.cpu?.usage?.total ?? 0) === 0) throw new Error("runc events --stats returned no CPU usage");
+          };
+    for (let i = 0; i < request.warmup; i++) await once();
+    const samplesMs: number[] = [];
+    for (let i = 0; i < request.count; i++) {
+      const t0 = performance.now();
+      await once();
+      samplesMs.push(performance.now() - t0);
+    }
+    return { samplesMs };
   }
 
   private async lifecycle(request: Extract<RuntimeLoadRequest, { kind: "lifecycle" }>): Promise<LifecycleResult> {

@@ -12,7 +12,7 @@ import { anyPack } from "@bufbuild/protobuf/wkt";
 import { OciSpecSchema, RestartMode, RuntimeOptionsSchema } from "@moby-core/container-runtime-api/v1";
 import { OCI_SPEC_TYPE_URL } from "@moby-core/container-runtime";
 import { buildOciSpec, packOciSpec } from "@moby-core/container-runtime/oci-spec-builder";
-import type { OciMount } from "@moby-core/container-runtime/oci-spec-builder";
+import type { OciLinuxResources, OciMount } from "@moby-core/container-runtime/oci-spec-builder";
 import { ContainerSchema } from "@moby-core/container-store-api/v1";
 import type { Container } from "@moby-core/container-store-api/v1";
 import type { BindMount, RestartFlag, UserIds } from "./container-args.js";
@@ -40,6 +40,8 @@ export interface ContainerOptions {
   mounts?: BindMount[];
   /** When the runtime restarts the container after it exits; default never. */
   restart?: RestartFlag;
+  /** Resource limits (memory, CPU, pids), the spec's linux.resources. */
+  resources?: OciLinuxResources;
 }
 
 /** A bind mount as an OCI spec mount: type bind, rbind and rprivate (as docker's), ro or rw. */
@@ -49,7 +51,7 @@ export function ociBindMount(mount: BindMount): OciMount {
 
 /**
  * The container record for options: spec = the default OCI spec with the
- * absolute rootfs, args, env, cwd, user and bind mounts, packed as an Any of type
+ * absolute rootfs, args, env, cwd, user, bind mounts and resource limits, packed as an Any of type
  * "type.googleapis.com/moby.container.runtime.v1.OciSpec"; runtime "runc",
  * with RuntimeOptions holding the restart policy when there is one; image ""
  * (the rootfs is named by the spec, not by an image); labels as given. cwd resolves a relative rootfs.
@@ -62,6 +64,7 @@ export function containerRecord(options: ContainerOptions, cwd = process.cwd()):
     ...(options.workdir === undefined ? {} : { cwd: options.workdir }),
     ...(options.user === undefined ? {} : { user: options.user }),
     ...(options.mounts === undefined || options.mounts.length === 0 ? {} : { mounts: options.mounts.map(ociBindMount) }),
+    ...(options.resources === undefined ? {} : { resources: options.resources }),
   });
   const init: MessageInitShape<typeof ContainerSchema> = {
     id: options.id,

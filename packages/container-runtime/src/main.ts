@@ -34,6 +34,7 @@ import {
 import type { Connection } from "@moby-core/sdk";
 import { readRuntimeConfig } from "./runtime-config.js";
 import { containerRuntimeService, storeError } from "./runtime-service.js";
+import { resourcesService } from "./resources-service.js";
 import { PROBE_EVERY_MS, Readiness } from "./readiness.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
@@ -72,11 +73,11 @@ export async function main(): Promise<void> {
     }
   }
 
-  const service = containerRuntimeService({
-    manager: () => readiness.get(),
-    readContainer,
-    tokens: new PageTokens(key, "this runtime"),
-  });
+  const manager = () => readiness.get();
+  const service = {
+    ...containerRuntimeService({ manager, readContainer, tokens: new PageTokens(key, "this runtime") }),
+    ...resourcesService({ manager }),
+  };
   let prober: NodeJS.Timeout | undefined;
   const server = await serveComponent({
     name,

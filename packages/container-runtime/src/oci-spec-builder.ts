@@ -61,6 +61,16 @@ export interface OciMount {
   options?: string[];
 }
 
+/** The resource limits of an OCI spec (runtime-spec config-linux.md, linux.resources), those `docker run` sets. */
+export interface OciLinuxResources {
+  /** Bytes; -1 for no limit. swap is memory plus swap. */
+  memory?: { limit?: number; reservation?: number; swap?: number };
+  /** shares: relative weight; quota and period: µs; cpus and mems: lists such as "0-2,4". */
+  cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
+  /** The most processes and threads; -1 for no limit. */
+  pids?: { limit: number };
+}
+
 /** The part of an OCI runtime spec this builder writes. */
 export interface OciRuntimeSpec {
   ociVersion: string;
@@ -79,7 +89,7 @@ export interface OciRuntimeSpec {
   mounts: OciMount[];
   linux: {
     cgroupsPath?: string;
-    resources: { devices: { allow: boolean; access: string }[] };
+    resources: { devices: { allow: boolean; access: string }[] } & OciLinuxResources;
     namespaces: { type: string }[];
     maskedPaths: string[];
     readonlyPaths: string[];
@@ -108,6 +118,8 @@ export interface OciSpecOptions {
   mounts?: OciMount[];
   /** The namespaces the container gets; default pid, network, ipc, uts and mount. */
   namespaces?: string[];
+  /** Resource limits (memory, CPU, pids); default none. */
+  resources?: OciLinuxResources;
 }
 
 /** The namespaces of a default container. */
@@ -158,7 +170,7 @@ export function buildOciSpec(options: OciSpecOptions): OciRuntimeSpec {
     hostname: options.hostname ?? "moby",
     mounts: [...defaultMounts(), ...(options.mounts ?? [])],
     linux: {
-      resources: { devices: [{ allow: false, access: "rwm" }] },
+      resources: { devices: [{ allow: false, access: "rwm" }], ...options.resources },
       namespaces: (options.namespaces ?? DEFAULT_NAMESPACES).map((type) => ({ type })),
       maskedPaths: [...DEFAULT_MASKED_PATHS],
       readonlyPaths: [...DEFAULT_READONLY_PATHS],

@@ -164,6 +164,15 @@ export class Runc {
     await this.must(["resume", id]);
   }
 
+  /**
+   * Changes the resource limits of a container's cgroup (`runc update` with
+   * its flags, for example ["--memory", "67108864"]); runc also records them
+   * in its state, so they survive its own later commands.
+   */
+  async update(id: string, flags: string[]): Promise<void> {
+    await this.must(["update", ...flags, id]);
+  }
+
   /** Deletes the container, killing whatever is left of it; a container runc does not know is fine. */
   async delete(id: string): Promise<void> {
     const result = await this.run(["delete", "--force", id]);

@@ -46,7 +46,7 @@ function quote(text: string): string {
 }
 
 /** The task of id, or NOT_FOUND. */
-function existing(manager: TaskManager, id: string): Task {
+export function existing(manager: TaskManager, id: string): Task {
   const task = manager.get(id);
   if (task === undefined) throw new NotFoundError(`no task for container ${quote(id)}`);
   return task;

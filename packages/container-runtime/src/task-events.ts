@@ -17,6 +17,7 @@ import {
   TaskExecAddedSchema,
   TaskExecStartedSchema,
   TaskExitSchema,
+  TaskOOMSchema,
   TaskPausedSchema,
   TaskResumedSchema,
   TaskStartSchema,
@@ -72,6 +73,11 @@ export class TaskEvents {
   execStarted(containerId: string, execId: string, pid: number): void {
     this.publisher.publish(TaskExecAddedSchema, create(TaskExecAddedSchema, { containerId, execId }));
     this.publisher.publish(TaskExecStartedSchema, create(TaskExecStartedSchema, { containerId, execId, pid }));
+  }
+
+  /** /tasks/oom: the kernel's OOM killer killed a process of the task, the count-th so far. */
+  oom(containerId: string, oomKillCount: bigint): void {
+    this.publisher.publish(TaskOOMSchema, create(TaskOOMSchema, { containerId, oomKillCount }));
   }
 
   /** /tasks/delete: the task (its init process) is gone, with how its init process ended. */

@@ -18,9 +18,11 @@ import { Status } from "@moby-core/container-runtime-api/v1";
 import { Bundle } from "./bundle.js";
 import { nowUs } from "./clock.js";
 import { ExitMonitor } from "./exit-monitor.js";
+import { OomMonitor } from "./oom-monitor.js";
 import { Runc } from "./runc.js";
 import { ShimLauncher } from "./shim-launcher.js";
 import type { ReadyPrerequisites } from "./shim-launcher.js";
+import { TaskCgroups } from "./task-cgroups.js";
 import { TaskEvents } from "./task-events.js";
 import type { RestartState } from "./restart-policy.js";
 import { recoverTasks } from "./task-recovery.js";
@@ -64,11 +66,14 @@ export class TaskManager {
     const events = new TaskEvents(publisher, logger);
     const restarter = new TaskRestarter(this, logger);
     this.restarter = restarter;
+    const cgroups = new TaskCgroups();
     this.services = {
       runc,
       shims: new ShimLauncher(stateDir, tools, runc.root, logger, options.createTimeoutMs),
       events,
       monitor: new ExitMonitor(runc, logger, () => this.tasks.values(), () => events.markPublished()),
+      cgroups,
+      oom: new OomMonitor(cgroups, events, () => this.tasks.values(), logger),
       logger,
       removed: (task) => {
         restarter.cancel(task);
@@ -91,18 +96,21 @@ export class TaskManager {
     this.restarter.recovering = true;
     for (const task of recovered) {
       this.tasks.set(task.id, task);
+      this.services.oom.watch(task, false);
       for (const process of task.processes()) this.services.monitor.watch(process);
       task.init.refresh();
     }
     this.restarter.recovering = false;
     this.services.logger.info({ tasks: this.tasks.size }, "tasks recovered");
     this.services.monitor.start();
+    this.services.oom.start();
   }
 
   /** Stops watching and cancels pending restarts; the tasks and their shims keep running. */
   stop(): void {
     this.restarter.stop();
     this.services.monitor.stop();
+    this.services.oom.stop();
   }
 
   /** The task of a container, or undefined. */
@@ -141,6 +149,7 @@ export class TaskManager {
       const task = new Task(this.services, bundle, record, Status.CREATED);
       try {
         await task.create();
+        this.services.oom.watch(task, true);
       } catch (error) {
         await this.services.runc.delete(id).catch(() => {});
         bundle.remove();

@@ -111,7 +111,10 @@ export class TaskProcess implements ShimTarget, ExitingProcess {
     if (this.exit === undefined || this.exitHeld || this.exitAnnounced) return;
     const events = this.task.services.events;
     this.exitAnnounced = true;
-    if (!events.exitPublished(this.dir)) events.exited(this, this.exit);
+    if (events.exitPublished(this.dir)) return;
+    // An OOM kill that caused this exit is published before it.
+    this.task.services.oom.check(this.task);
+    events.exited(this, this.exit);
   }
 
   /** Marks the process deleted: waits and log streams end. */

@@ -20,11 +20,13 @@ import type { Bundle, TaskRecord } from "./bundle.js";
 import { nowUs, sleep } from "./clock.js";
 import { execProcessSpec } from "./exec-request.js";
 import type { ExitMonitor } from "./exit-monitor.js";
+import type { OomMonitor } from "./oom-monitor.js";
 import { isAlive, killShimGroup, processStartTime, readExitFile, writeUnknownExit } from "./process-files.js";
 import type { CreatedRecord, ExitRecord } from "./process-files.js";
 import type { RestartState } from "./restart-policy.js";
 import type { Runc } from "./runc.js";
 import type { ShimLauncher } from "./shim-launcher.js";
+import type { TaskCgroups } from "./task-cgroups.js";
 import { STATUS_NAMES } from "./task-filter.js";
 import type { TaskEvents } from "./task-events.js";
 import { TaskProcess } from "./task-process.js";
@@ -42,6 +44,10 @@ export interface TaskServices {
   readonly events: TaskEvents;
   /** Watches the processes' exit files. */
   readonly monitor: ExitMonitor;
+  /** Finds the tasks' cgroups. */
+  readonly cgroups: TaskCgroups;
+  /** Publishes /tasks/oom. */
+  readonly oom: OomMonitor;
   /** The component's logger. */
   readonly logger: Logger;
   /** Called once a task is deleted, to forget it. */

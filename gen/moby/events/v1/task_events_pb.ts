@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file moby/events/v1/task_events.proto.
  */
 export const file_moby_events_v1_task_events: GenFile = /*@__PURE__*/
-  fileDesc("CiBtb2J5L2V2ZW50cy92MS90YXNrX2V2ZW50cy5wcm90bxIObW9ieS5ldmVudHMudjEiUgoKVGFza0NyZWF0ZRIUCgxjb250YWluZXJfaWQYASABKAkSDgoGYnVuZGxlGAIgASgJEgsKA3BpZBgDIAEoDToRwvMYDS90YXNrcy9jcmVhdGUiQAoJVGFza1N0YXJ0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCRILCgNwaWQYAiABKA06EMLzGAwvdGFza3Mvc3RhcnQirwEKCFRhc2tFeGl0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCRIPCgdleGVjX2lkGAIgASgJEgsKA3BpZBgDIAEoDRIuCgtleGl0X3N0YXR1cxgHIAEoCzIZLm1vYnkudHlwZXMudjEuRXhpdFN0YXR1czoPwvMYCy90YXNrcy9leGl0SgQIBBAFSgQIBRAGSgQIBhAHUglleGl0X2NvZGVSBnNpZ25hbFIJZXhpdGVkX2F0IpQBCgpUYXNrRGVsZXRlEhQKDGNvbnRhaW5lcl9pZBgBIAEoCRILCgNwaWQYAiABKA0SLgoLZXhpdF9zdGF0dXMYBSABKAsyGS5tb2J5LnR5cGVzLnYxLkV4aXRTdGF0dXM6EcLzGA0vdGFza3MvZGVsZXRlSgQIAxAESgQIBBAFUglleGl0X2NvZGVSCWV4aXRlZF9hdCI1CgpUYXNrUGF1c2VkEhQKDGNvbnRhaW5lcl9pZBgBIAEoCToRwvMYDS90YXNrcy9wYXVzZWQiNwoLVGFza1Jlc3VtZWQSFAoMY29udGFpbmVyX2lkGAEgASgJOhLC8xgOL3Rhc2tzL3Jlc3VtZWQiTQoNVGFza0V4ZWNBZGRlZBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCToVwvMYES90YXNrcy9leGVjLWFkZGVkIl4KD1Rhc2tFeGVjU3RhcnRlZBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCRILCgNwaWQYAyABKA06F8LzGBMvdGFza3MvZXhlYy1zdGFydGVkYgZwcm90bzM", [file_moby_events_v1_topic, file_moby_types_v1_process]);
+  fileDesc("CiBtb2J5L2V2ZW50cy92MS90YXNrX2V2ZW50cy5wcm90bxIObW9ieS5ldmVudHMudjEiUgoKVGFza0NyZWF0ZRIUCgxjb250YWluZXJfaWQYASABKAkSDgoGYnVuZGxlGAIgASgJEgsKA3BpZBgDIAEoDToRwvMYDS90YXNrcy9jcmVhdGUiQAoJVGFza1N0YXJ0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCRILCgNwaWQYAiABKA06EMLzGAwvdGFza3Mvc3RhcnQirwEKCFRhc2tFeGl0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCRIPCgdleGVjX2lkGAIgASgJEgsKA3BpZBgDIAEoDRIuCgtleGl0X3N0YXR1cxgHIAEoCzIZLm1vYnkudHlwZXMudjEuRXhpdFN0YXR1czoPwvMYCy90YXNrcy9leGl0SgQIBBAFSgQIBRAGSgQIBhAHUglleGl0X2NvZGVSBnNpZ25hbFIJZXhpdGVkX2F0IpQBCgpUYXNrRGVsZXRlEhQKDGNvbnRhaW5lcl9pZBgBIAEoCRILCgNwaWQYAiABKA0SLgoLZXhpdF9zdGF0dXMYBSABKAsyGS5tb2J5LnR5cGVzLnYxLkV4aXRTdGF0dXM6EcLzGA0vdGFza3MvZGVsZXRlSgQIAxAESgQIBBAFUglleGl0X2NvZGVSCWV4aXRlZF9hdCI1CgpUYXNrUGF1c2VkEhQKDGNvbnRhaW5lcl9pZBgBIAEoCToRwvMYDS90YXNrcy9wYXVzZWQiNwoLVGFza1Jlc3VtZWQSFAoMY29udGFpbmVyX2lkGAEgASgJOhLC8xgOL3Rhc2tzL3Jlc3VtZWQiTQoNVGFza0V4ZWNBZGRlZBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCToVwvMYES90YXNrcy9leGVjLWFkZGVkIl4KD1Rhc2tFeGVjU3RhcnRlZBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCRILCgNwaWQYAyABKA06F8LzGBMvdGFza3MvZXhlYy1zdGFydGVkIkcKB1Rhc2tPT00SFAoMY29udGFpbmVyX2lkGAEgASgJEhYKDm9vbV9raWxsX2NvdW50GAIgASgEOg7C8xgKL3Rhc2tzL29vbWIGcHJvdG8z", [file_moby_events_v1_topic, file_moby_types_v1_process]);
 
 /**
  * TaskCreate is published by the container runtime under topic "/tasks/create"
@@ -271,4 +271,39 @@ export type TaskExecStarted = Message<"moby.events.v1.TaskExecStarted"> & {
  */
 export const TaskExecStartedSchema: GenMessage<TaskExecStarted> = /*@__PURE__*/
   messageDesc(file_moby_events_v1_task_events, 7);
+
+/**
+ * TaskOOM is published by the container runtime under topic "/tasks/oom"
+ * when the kernel's OOM killer killed a process of a task because the task
+ * used more memory than its limit (TaskResources.memory_limit) allows. It
+ * is published before the `/tasks/exit` of the process when the runtime
+ * sees both at once, as containerd does, so a subscriber can tell that an
+ * exit by SIGKILL was an OOM kill.
+ *
+ * @generated from message moby.events.v1.TaskOOM
+ */
+export type TaskOOM = Message<"moby.events.v1.TaskOOM"> & {
+  /**
+   * The id of the container whose process was killed.
+   *
+   * @generated from field: string container_id = 1;
+   */
+  containerId: string;
+
+  /**
+   * How many processes of the task the OOM killer has killed so far,
+   * counted from the task's creation (cgroup v1 memory.oom_control
+   * oom_kill, v2 memory.events oom_kill).
+   *
+   * @generated from field: uint64 oom_kill_count = 2;
+   */
+  oomKillCount: bigint;
+};
+
+/**
+ * Describes the message moby.events.v1.TaskOOM.
+ * Use `create(TaskOOMSchema)` to create a new message.
+ */
+export const TaskOOMSchema: GenMessage<TaskOOM> = /*@__PURE__*/
+  messageDesc(file_moby_events_v1_task_events, 8);
 

@@ -12,6 +12,8 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { LogConfig, Process, Task, User } from "@moby-core/container-runtime-api/moby/container/runtime/v1/task_pb.js";
 import { file_moby_container_runtime_v1_task } from "@moby-core/container-runtime-api/moby/container/runtime/v1/task_pb.js";
+import type { TaskMetrics, TaskProcessInfo, TaskResources } from "@moby-core/container-runtime-api/moby/container/runtime/v1/task_metrics_pb.js";
+import { file_moby_container_runtime_v1_task_metrics } from "@moby-core/container-runtime-api/moby/container/runtime/v1/task_metrics_pb.js";
 import type { ExitStatus, LogStream } from "@moby-core/types-api/moby/types/v1/process_pb.js";
 import { file_moby_types_v1_process } from "@moby-core/types-api/moby/types/v1/process_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -20,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file moby/container/runtime/v1/container_runtime_service.proto.
  */
 export const file_moby_container_runtime_v1_container_runtime_service: GenFile = /*@__PURE__*/
-  fileDesc("Cjltb2J5L2NvbnRhaW5lci9ydW50aW1lL3YxL2NvbnRhaW5lcl9ydW50aW1lX3NlcnZpY2UucHJvdG8SGW1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEiYwoRQ3JlYXRlVGFza1JlcXVlc3QSFAoMY29udGFpbmVyX2lkGAEgASgJEjgKCmxvZ19jb25maWcYAiABKAsyJC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkxvZ0NvbmZpZyJDChJDcmVhdGVUYXNrUmVzcG9uc2USLQoEdGFzaxgBIAEoCzIfLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFzayIoChBTdGFydFRhc2tSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCSJCChFTdGFydFRhc2tSZXNwb25zZRItCgR0YXNrGAEgASgLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5UYXNrIlUKD0tpbGxUYXNrUmVxdWVzdBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCRIOCgZzaWduYWwYAyABKA0SCwoDYWxsGAQgASgIIhIKEEtpbGxUYXNrUmVzcG9uc2UiOgoRRGVsZXRlVGFza1JlcXVlc3QSFAoMY29udGFpbmVyX2lkGAEgASgJEg8KB2V4ZWNfaWQYAiABKAkiaAoSRGVsZXRlVGFza1Jlc3BvbnNlEgsKA3BpZBgBIAEoDRIuCgtleGl0X3N0YXR1cxgEIAEoCzIZLm1vYnkudHlwZXMudjEuRXhpdFN0YXR1c0oECAIQA0oECAMQBFIJZXhpdGVkX2F0IjgKD1dhaXRUYXNrUmVxdWVzdBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCSJZChBXYWl0VGFza1Jlc3BvbnNlEi4KC2V4aXRfc3RhdHVzGAMgASgLMhkubW9ieS50eXBlcy52MS5FeGl0U3RhdHVzSgQIARACSgQIAhADUglleGl0ZWRfYXQiJgoOR2V0VGFza1JlcXVlc3QSFAoMY29udGFpbmVyX2lkGAEgASgJIkAKD0dldFRhc2tSZXNwb25zZRItCgR0YXNrGAEgASgLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5UYXNrIkkKEExpc3RUYXNrc1JlcXVlc3QSDgoGZmlsdGVyGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJIlwKEUxpc3RUYXNrc1Jlc3BvbnNlEi4KBXRhc2tzGAEgAygLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5UYXNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIoChBQYXVzZVRhc2tSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCSJCChFQYXVzZVRhc2tSZXNwb25zZRItCgR0YXNrGAEgASgLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5UYXNrIikKEVJlc3VtZVRhc2tSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCSJDChJSZXN1bWVUYXNrUmVzcG9uc2USLQoEdGFzaxgBIAEoCzIfLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFzayKSAQoSRXhlY1Byb2Nlc3NSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCRIPCgdleGVjX2lkGAIgASgJEgwKBGFyZ3MYAyADKAkSCwoDZW52GAQgAygJEgsKA2N3ZBgFIAEoCRItCgR1c2VyGAYgASgLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5Vc2VyIkoKE0V4ZWNQcm9jZXNzUmVzcG9uc2USMwoHcHJvY2VzcxgBIAEoCzIiLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuUHJvY2VzcyLFAQoPUmVhZExvZ3NSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCRIPCgdleGVjX2lkGAIgASgJEigKBnN0cmVhbRgDIAEoDjIYLm1vYnkudHlwZXMudjEuTG9nU3RyZWFtEg4KBmZvbGxvdxgEIAEoCBIXCgp0YWlsX2xpbmVzGAUgASgNSACIAQESKQoFc2luY2UYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQg0KC190YWlsX2xpbmVzInkKEFJlYWRMb2dzUmVzcG9uc2USKAoGc3RyZWFtGAEgASgOMhgubW9ieS50eXBlcy52MS5Mb2dTdHJlYW0SDAoEZGF0YRgCIAEoDBItCgl0aW1lc3RhbXAYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wMqcJChdDb250YWluZXJSdW50aW1lU2VydmljZRJpCgpDcmVhdGVUYXNrEiwubW9ieS5jb250YWluZXIucnVudGltZS52MS5DcmVhdGVUYXNrUmVxdWVzdBotLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuQ3JlYXRlVGFza1Jlc3BvbnNlEmYKCVN0YXJ0VGFzaxIrLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuU3RhcnRUYXNrUmVxdWVzdBosLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuU3RhcnRUYXNrUmVzcG9uc2USYwoIS2lsbFRhc2sSKi5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLktpbGxUYXNrUmVxdWVzdBorLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuS2lsbFRhc2tSZXNwb25zZRJpCgpEZWxldGVUYXNrEiwubW9ieS5jb250YWluZXIucnVudGltZS52MS5EZWxldGVUYXNrUmVxdWVzdBotLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuRGVsZXRlVGFza1Jlc3BvbnNlEmgKCFdhaXRUYXNrEioubW9ieS5jb250YWluZXIucnVudGltZS52MS5XYWl0VGFza1JlcXVlc3QaKy5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLldhaXRUYXNrUmVzcG9uc2UiA5ACARJlCgdHZXRUYXNrEikubW9ieS5jb250YWluZXIucnVudGltZS52MS5HZXRUYXNrUmVxdWVzdBoqLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuR2V0VGFza1Jlc3BvbnNlIgOQAgESawoJTGlzdFRhc2tzEisubW9ieS5jb250YWluZXIucnVudGltZS52MS5MaXN0VGFza3NSZXF1ZXN0GiwubW9ieS5jb250YWluZXIucnVudGltZS52MS5MaXN0VGFza3NSZXNwb25zZSIDkAIBEmYKCVBhdXNlVGFzaxIrLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuUGF1c2VUYXNrUmVxdWVzdBosLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuUGF1c2VUYXNrUmVzcG9uc2USaQoKUmVzdW1lVGFzaxIsLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuUmVzdW1lVGFza1JlcXVlc3QaLS5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlJlc3VtZVRhc2tSZXNwb25zZRJsCgtFeGVjUHJvY2VzcxItLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuRXhlY1Byb2Nlc3NSZXF1ZXN0Gi4ubW9ieS5jb250YWluZXIucnVudGltZS52MS5FeGVjUHJvY2Vzc1Jlc3BvbnNlEmoKCFJlYWRMb2dzEioubW9ieS5jb250YWluZXIucnVudGltZS52MS5SZWFkTG9nc1JlcXVlc3QaKy5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlJlYWRMb2dzUmVzcG9uc2UiA5ACATABYgZwcm90bzM", [file_google_protobuf_timestamp, file_moby_container_runtime_v1_task, file_moby_types_v1_process]);
+  fileDesc("Cjltb2J5L2NvbnRhaW5lci9ydW50aW1lL3YxL2NvbnRhaW5lcl9ydW50aW1lX3NlcnZpY2UucHJvdG8SGW1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEiYwoRQ3JlYXRlVGFza1JlcXVlc3QSFAoMY29udGFpbmVyX2lkGAEgASgJEjgKCmxvZ19jb25maWcYAiABKAsyJC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkxvZ0NvbmZpZyJDChJDcmVhdGVUYXNrUmVzcG9uc2USLQoEdGFzaxgBIAEoCzIfLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFzayIoChBTdGFydFRhc2tSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCSJCChFTdGFydFRhc2tSZXNwb25zZRItCgR0YXNrGAEgASgLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5UYXNrIlUKD0tpbGxUYXNrUmVxdWVzdBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCRIOCgZzaWduYWwYAyABKA0SCwoDYWxsGAQgASgIIhIKEEtpbGxUYXNrUmVzcG9uc2UiOgoRRGVsZXRlVGFza1JlcXVlc3QSFAoMY29udGFpbmVyX2lkGAEgASgJEg8KB2V4ZWNfaWQYAiABKAkiaAoSRGVsZXRlVGFza1Jlc3BvbnNlEgsKA3BpZBgBIAEoDRIuCgtleGl0X3N0YXR1cxgEIAEoCzIZLm1vYnkudHlwZXMudjEuRXhpdFN0YXR1c0oECAIQA0oECAMQBFIJZXhpdGVkX2F0IjgKD1dhaXRUYXNrUmVxdWVzdBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCSJZChBXYWl0VGFza1Jlc3BvbnNlEi4KC2V4aXRfc3RhdHVzGAMgASgLMhkubW9ieS50eXBlcy52MS5FeGl0U3RhdHVzSgQIARACSgQIAhADUglleGl0ZWRfYXQiJgoOR2V0VGFza1JlcXVlc3QSFAoMY29udGFpbmVyX2lkGAEgASgJIkAKD0dldFRhc2tSZXNwb25zZRItCgR0YXNrGAEgASgLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5UYXNrIkkKEExpc3RUYXNrc1JlcXVlc3QSDgoGZmlsdGVyGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJIlwKEUxpc3RUYXNrc1Jlc3BvbnNlEi4KBXRhc2tzGAEgAygLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5UYXNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIoChBQYXVzZVRhc2tSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCSJCChFQYXVzZVRhc2tSZXNwb25zZRItCgR0YXNrGAEgASgLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5UYXNrIikKEVJlc3VtZVRhc2tSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCSJDChJSZXN1bWVUYXNrUmVzcG9uc2USLQoEdGFzaxgBIAEoCzIfLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFzayKSAQoSRXhlY1Byb2Nlc3NSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCRIPCgdleGVjX2lkGAIgASgJEgwKBGFyZ3MYAyADKAkSCwoDZW52GAQgAygJEgsKA2N3ZBgFIAEoCRItCgR1c2VyGAYgASgLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5Vc2VyIkoKE0V4ZWNQcm9jZXNzUmVzcG9uc2USMwoHcHJvY2VzcxgBIAEoCzIiLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuUHJvY2VzcyLFAQoPUmVhZExvZ3NSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCRIPCgdleGVjX2lkGAIgASgJEigKBnN0cmVhbRgDIAEoDjIYLm1vYnkudHlwZXMudjEuTG9nU3RyZWFtEg4KBmZvbGxvdxgEIAEoCBIXCgp0YWlsX2xpbmVzGAUgASgNSACIAQESKQoFc2luY2UYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQg0KC190YWlsX2xpbmVzInkKEFJlYWRMb2dzUmVzcG9uc2USKAoGc3RyZWFtGAEgASgOMhgubW9ieS50eXBlcy52MS5Mb2dTdHJlYW0SDAoEZGF0YRgCIAEoDBItCgl0aW1lc3RhbXAYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImYKEVVwZGF0ZVRhc2tSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCRI7CglyZXNvdXJjZXMYAiABKAsyKC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlRhc2tSZXNvdXJjZXMiUQoSVXBkYXRlVGFza1Jlc3BvbnNlEjsKCXJlc291cmNlcxgBIAEoCzIoLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFza1Jlc291cmNlcyItChVHZXRUYXNrTWV0cmljc1JlcXVlc3QSFAoMY29udGFpbmVyX2lkGAEgASgJIlEKFkdldFRhc2tNZXRyaWNzUmVzcG9uc2USNwoHbWV0cmljcxgBIAEoCzImLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFza01ldHJpY3MiRQoXV2F0Y2hUYXNrTWV0cmljc1JlcXVlc3QSFQoNY29udGFpbmVyX2lkcxgBIAMoCRITCgtpbnRlcnZhbF9tcxgCIAEoDSJTChhXYXRjaFRhc2tNZXRyaWNzUmVzcG9uc2USNwoHbWV0cmljcxgBIAMoCzImLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFza01ldHJpY3MiMAoYTGlzdFRhc2tQcm9jZXNzZXNSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCSJaChlMaXN0VGFza1Byb2Nlc3Nlc1Jlc3BvbnNlEj0KCXByb2Nlc3NlcxgBIAMoCzIqLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFza1Byb2Nlc3NJbmZvMpkNChdDb250YWluZXJSdW50aW1lU2VydmljZRJpCgpDcmVhdGVUYXNrEiwubW9ieS5jb250YWluZXIucnVudGltZS52MS5DcmVhdGVUYXNrUmVxdWVzdBotLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuQ3JlYXRlVGFza1Jlc3BvbnNlEmYKCVN0YXJ0VGFzaxIrLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuU3RhcnRUYXNrUmVxdWVzdBosLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuU3RhcnRUYXNrUmVzcG9uc2USYwoIS2lsbFRhc2sSKi5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLktpbGxUYXNrUmVxdWVzdBorLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuS2lsbFRhc2tSZXNwb25zZRJpCgpEZWxldGVUYXNrEiwubW9ieS5jb250YWluZXIucnVudGltZS52MS5EZWxldGVUYXNrUmVxdWVzdBotLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuRGVsZXRlVGFza1Jlc3BvbnNlEmgKCFdhaXRUYXNrEioubW9ieS5jb250YWluZXIucnVudGltZS52MS5XYWl0VGFza1JlcXVlc3QaKy5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLldhaXRUYXNrUmVzcG9uc2UiA5ACARJlCgdHZXRUYXNrEikubW9ieS5jb250YWluZXIucnVudGltZS52MS5HZXRUYXNrUmVxdWVzdBoqLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuR2V0VGFza1Jlc3BvbnNlIgOQAgESawoJTGlzdFRhc2tzEisubW9ieS5jb250YWluZXIucnVudGltZS52MS5MaXN0VGFza3NSZXF1ZXN0GiwubW9ieS5jb250YWluZXIucnVudGltZS52MS5MaXN0VGFza3NSZXNwb25zZSIDkAIBEmYKCVBhdXNlVGFzaxIrLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuUGF1c2VUYXNrUmVxdWVzdBosLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuUGF1c2VUYXNrUmVzcG9uc2USaQoKUmVzdW1lVGFzaxIsLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuUmVzdW1lVGFza1JlcXVlc3QaLS5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlJlc3VtZVRhc2tSZXNwb25zZRJsCgtFeGVjUHJvY2VzcxItLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuRXhlY1Byb2Nlc3NSZXF1ZXN0Gi4ubW9ieS5jb250YWluZXIucnVudGltZS52MS5FeGVjUHJvY2Vzc1Jlc3BvbnNlEmoKCFJlYWRMb2dzEioubW9ieS5jb250YWluZXIucnVudGltZS52MS5SZWFkTG9nc1JlcXVlc3QaKy5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlJlYWRMb2dzUmVzcG9uc2UiA5ACATABEmkKClVwZGF0ZVRhc2sSLC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlVwZGF0ZVRhc2tSZXF1ZXN0Gi0ubW9ieS5jb250YWluZXIucnVudGltZS52MS5VcGRhdGVUYXNrUmVzcG9uc2USegoOR2V0VGFza01ldHJpY3MSMC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkdldFRhc2tNZXRyaWNzUmVxdWVzdBoxLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuR2V0VGFza01ldHJpY3NSZXNwb25zZSIDkAIBEoIBChBXYXRjaFRhc2tNZXRyaWNzEjIubW9ieS5jb250YWluZXIucnVudGltZS52MS5XYXRjaFRhc2tNZXRyaWNzUmVxdWVzdBozLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuV2F0Y2hUYXNrTWV0cmljc1Jlc3BvbnNlIgOQAgEwARKDAQoRTGlzdFRhc2tQcm9jZXNzZXMSMy5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkxpc3RUYXNrUHJvY2Vzc2VzUmVxdWVzdBo0Lm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuTGlzdFRhc2tQcm9jZXNzZXNSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_timestamp, file_moby_container_runtime_v1_task, file_moby_container_runtime_v1_task_metrics, file_moby_types_v1_process]);
 
 /**
  * CreateTaskRequest names the stored container to create a task for.
@@ -675,6 +677,196 @@ export const ReadLogsResponseSchema: GenMessage<ReadLogsResponse> = /*@__PURE__*
   messageDesc(file_moby_container_runtime_v1_container_runtime_service, 21);
 
 /**
+ * UpdateTaskRequest names a task and the limits to change.
+ *
+ * @generated from message moby.container.runtime.v1.UpdateTaskRequest
+ */
+export type UpdateTaskRequest = Message<"moby.container.runtime.v1.UpdateTaskRequest"> & {
+  /**
+   * The task's container id. Required; follows the id rule.
+   *
+   * @generated from field: string container_id = 1;
+   */
+  containerId: string;
+
+  /**
+   * The limits to change; unset fields stay as they are. At least one
+   * field must be set: INVALID_ARGUMENT naming "resources" otherwise.
+   *
+   * @generated from field: moby.container.runtime.v1.TaskResources resources = 2;
+   */
+  resources?: TaskResources | undefined;
+};
+
+/**
+ * Describes the message moby.container.runtime.v1.UpdateTaskRequest.
+ * Use `create(UpdateTaskRequestSchema)` to create a new message.
+ */
+export const UpdateTaskRequestSchema: GenMessage<UpdateTaskRequest> = /*@__PURE__*/
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 22);
+
+/**
+ * UpdateTaskResponse carries the limits in effect after the update.
+ *
+ * @generated from message moby.container.runtime.v1.UpdateTaskResponse
+ */
+export type UpdateTaskResponse = Message<"moby.container.runtime.v1.UpdateTaskResponse"> & {
+  /**
+   * Every limit of the task's cgroup, read back from the cgroup files after
+   * the update.
+   *
+   * @generated from field: moby.container.runtime.v1.TaskResources resources = 1;
+   */
+  resources?: TaskResources | undefined;
+};
+
+/**
+ * Describes the message moby.container.runtime.v1.UpdateTaskResponse.
+ * Use `create(UpdateTaskResponseSchema)` to create a new message.
+ */
+export const UpdateTaskResponseSchema: GenMessage<UpdateTaskResponse> = /*@__PURE__*/
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 23);
+
+/**
+ * GetTaskMetricsRequest names the task to measure.
+ *
+ * @generated from message moby.container.runtime.v1.GetTaskMetricsRequest
+ */
+export type GetTaskMetricsRequest = Message<"moby.container.runtime.v1.GetTaskMetricsRequest"> & {
+  /**
+   * The task's container id. Required; follows the id rule.
+   *
+   * @generated from field: string container_id = 1;
+   */
+  containerId: string;
+};
+
+/**
+ * Describes the message moby.container.runtime.v1.GetTaskMetricsRequest.
+ * Use `create(GetTaskMetricsRequestSchema)` to create a new message.
+ */
+export const GetTaskMetricsRequestSchema: GenMessage<GetTaskMetricsRequest> = /*@__PURE__*/
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 24);
+
+/**
+ * GetTaskMetricsResponse carries one sample.
+ *
+ * @generated from message moby.container.runtime.v1.GetTaskMetricsResponse
+ */
+export type GetTaskMetricsResponse = Message<"moby.container.runtime.v1.GetTaskMetricsResponse"> & {
+  /**
+   * The sample.
+   *
+   * @generated from field: moby.container.runtime.v1.TaskMetrics metrics = 1;
+   */
+  metrics?: TaskMetrics | undefined;
+};
+
+/**
+ * Describes the message moby.container.runtime.v1.GetTaskMetricsResponse.
+ * Use `create(GetTaskMetricsResponseSchema)` to create a new message.
+ */
+export const GetTaskMetricsResponseSchema: GenMessage<GetTaskMetricsResponse> = /*@__PURE__*/
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 25);
+
+/**
+ * WatchTaskMetricsRequest selects the tasks to sample and how often.
+ *
+ * @generated from message moby.container.runtime.v1.WatchTaskMetricsRequest
+ */
+export type WatchTaskMetricsRequest = Message<"moby.container.runtime.v1.WatchTaskMetricsRequest"> & {
+  /**
+   * The tasks to sample; empty means every task of the runtime, including
+   * tasks created after the call. At most 1000 ids, each following the id
+   * rule.
+   *
+   * @generated from field: repeated string container_ids = 1;
+   */
+  containerIds: string[];
+
+  /**
+   * The time between two responses, in milliseconds; 0 means the default of
+   * 1000 (as `docker stats`). 100 to 60000 otherwise: INVALID_ARGUMENT
+   * naming "interval_ms" outside that range.
+   *
+   * @generated from field: uint32 interval_ms = 2;
+   */
+  intervalMs: number;
+};
+
+/**
+ * Describes the message moby.container.runtime.v1.WatchTaskMetricsRequest.
+ * Use `create(WatchTaskMetricsRequestSchema)` to create a new message.
+ */
+export const WatchTaskMetricsRequestSchema: GenMessage<WatchTaskMetricsRequest> = /*@__PURE__*/
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 26);
+
+/**
+ * WatchTaskMetricsResponse is one round of samples.
+ *
+ * @generated from message moby.container.runtime.v1.WatchTaskMetricsResponse
+ */
+export type WatchTaskMetricsResponse = Message<"moby.container.runtime.v1.WatchTaskMetricsResponse"> & {
+  /**
+   * One sample per selected task that is not STATUS_STOPPED, ordered by
+   * container_id; empty when there is none.
+   *
+   * @generated from field: repeated moby.container.runtime.v1.TaskMetrics metrics = 1;
+   */
+  metrics: TaskMetrics[];
+};
+
+/**
+ * Describes the message moby.container.runtime.v1.WatchTaskMetricsResponse.
+ * Use `create(WatchTaskMetricsResponseSchema)` to create a new message.
+ */
+export const WatchTaskMetricsResponseSchema: GenMessage<WatchTaskMetricsResponse> = /*@__PURE__*/
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 27);
+
+/**
+ * ListTaskProcessesRequest names the task whose processes to list.
+ *
+ * @generated from message moby.container.runtime.v1.ListTaskProcessesRequest
+ */
+export type ListTaskProcessesRequest = Message<"moby.container.runtime.v1.ListTaskProcessesRequest"> & {
+  /**
+   * The task's container id. Required; follows the id rule.
+   *
+   * @generated from field: string container_id = 1;
+   */
+  containerId: string;
+};
+
+/**
+ * Describes the message moby.container.runtime.v1.ListTaskProcessesRequest.
+ * Use `create(ListTaskProcessesRequestSchema)` to create a new message.
+ */
+export const ListTaskProcessesRequestSchema: GenMessage<ListTaskProcessesRequest> = /*@__PURE__*/
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 28);
+
+/**
+ * ListTaskProcessesResponse carries the processes of a task.
+ *
+ * @generated from message moby.container.runtime.v1.ListTaskProcessesResponse
+ */
+export type ListTaskProcessesResponse = Message<"moby.container.runtime.v1.ListTaskProcessesResponse"> & {
+  /**
+   * The processes, ordered by pid. At most 32768; a task with more lists
+   * the first 32768.
+   *
+   * @generated from field: repeated moby.container.runtime.v1.TaskProcessInfo processes = 1;
+   */
+  processes: TaskProcessInfo[];
+};
+
+/**
+ * Describes the message moby.container.runtime.v1.ListTaskProcessesResponse.
+ * Use `create(ListTaskProcessesResponseSchema)` to create a new message.
+ */
+export const ListTaskProcessesResponseSchema: GenMessage<ListTaskProcessesResponse> = /*@__PURE__*/
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 29);
+
+/**
  * ContainerRuntimeService runs containers on this node with runc. CreateTask
  * reads a container record from the container store, writes an OCI bundle
  * from its spec (an OciSpec) and creates the runc container; the resulting
@@ -707,6 +899,8 @@ export const ReadLogsResponseSchema: GenMessage<ReadLogsResponse> = /*@__PURE__*
  * - `/tasks/paused`: PauseTask froze a task.
  * - `/tasks/resumed`: ResumeTask thawed a task.
  * - `/tasks/exec-added`: ExecProcess started an exec process.
+ * - `/tasks/oom`: the kernel OOM-killed a process of a task (its memory
+ *   limit, see UpdateTask).
  * An RPC does not fail because its event could not be published.
  *
  * Codes, for every RPC unless it says otherwise:
@@ -895,6 +1089,71 @@ export const ContainerRuntimeService: GenService<{
     methodKind: "server_streaming";
     input: typeof ReadLogsRequestSchema;
     output: typeof ReadLogsResponseSchema;
+  },
+  /**
+   * UpdateTask changes the resource limits of a task's cgroup while it
+   * runs, as `docker update` does (`runc update`): only the fields set in
+   * `resources` change. Allowed while the task is STATUS_CREATED,
+   * STATUS_RUNNING or STATUS_PAUSED. Lowering memory_limit below what the
+   * task uses makes the kernel reclaim memory or, failing that, OOM-kill a
+   * process of the task. Publishes nothing.
+   * Errors: NOT_FOUND; INVALID_ARGUMENT naming the field of `resources`
+   * that breaks its rule (see TaskResources), or when no field is set;
+   * FAILED_PRECONDITION if the task is STATUS_STOPPED or STATUS_PAUSING, or
+   * runc or the kernel refuses the values (for example memory_swap with no
+   * swap accounting, or a memory_limit below current use that cannot be
+   * reclaimed), with runc's message.
+   *
+   * @generated from rpc moby.container.runtime.v1.ContainerRuntimeService.UpdateTask
+   */
+  updateTask: {
+    methodKind: "unary";
+    input: typeof UpdateTaskRequestSchema;
+    output: typeof UpdateTaskResponseSchema;
+  },
+  /**
+   * GetTaskMetrics reads one sample of a task's resource usage from its
+   * cgroup (see TaskMetrics).
+   * Errors: NOT_FOUND; FAILED_PRECONDITION if the task is STATUS_STOPPED
+   * (its cgroup is gone or empty) or its cgroup cannot be found.
+   *
+   * @generated from rpc moby.container.runtime.v1.ContainerRuntimeService.GetTaskMetrics
+   */
+  getTaskMetrics: {
+    methodKind: "unary";
+    input: typeof GetTaskMetricsRequestSchema;
+    output: typeof GetTaskMetricsResponseSchema;
+  },
+  /**
+   * WatchTaskMetrics streams samples of tasks' resource usage, as `docker
+   * stats` shows them: one response at once, then one every interval, each
+   * with a sample of every selected task that is not STATUS_STOPPED. A task
+   * that stops or is deleted drops out of the responses. Without
+   * container_ids the stream lasts until the client ends it, taking in
+   * tasks created meanwhile; with container_ids it ends, with OK, once
+   * every named task is deleted.
+   * Errors: NOT_FOUND if a named task does not exist when the call starts;
+   * INVALID_ARGUMENT for a bad id or interval.
+   *
+   * @generated from rpc moby.container.runtime.v1.ContainerRuntimeService.WatchTaskMetrics
+   */
+  watchTaskMetrics: {
+    methodKind: "server_streaming";
+    input: typeof WatchTaskMetricsRequestSchema;
+    output: typeof WatchTaskMetricsResponseSchema;
+  },
+  /**
+   * ListTaskProcesses lists the processes in a task's cgroup (its init
+   * process, its exec processes and every process they started), as
+   * `docker top` does, ordered by pid.
+   * Errors: NOT_FOUND; FAILED_PRECONDITION if the task is STATUS_STOPPED.
+   *
+   * @generated from rpc moby.container.runtime.v1.ContainerRuntimeService.ListTaskProcesses
+   */
+  listTaskProcesses: {
+    methodKind: "unary";
+    input: typeof ListTaskProcessesRequestSchema;
+    output: typeof ListTaskProcessesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_moby_container_runtime_v1_container_runtime_service, 0);

@@ -4,3 +4,4 @@ export * from "./container_runtime_service_pb.js";
 export * from "./oci_spec_pb.js";
 export * from "./runtime_options_pb.js";
 export * from "./task_pb.js";
+export * from "./task_metrics_pb.js";

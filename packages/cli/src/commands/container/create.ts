@@ -1,12 +1,13 @@
 /**
  * `moby create`: a container record in the container store (a default OCI
- * spec running the command in a rootfs, with the flags' env, workdir, user
- * and bind mounts), then its task in the runtime (created, not started).
+ * spec running the command in a rootfs, with the flags' env, workdir, user,
+ * bind mounts and resource limits), then its task in the runtime (created, not started).
  * Also the options create and run share.
  */
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import type { OciLinuxResources } from "@moby-core/container-runtime/oci-spec-builder";
 import { collectEnv, collectLabel, collectMount, collectVolume, newContainerId, parseContainerId, parseRestart, parseUser, parseWorkdir } from "../../container-args.js";
 import type { BindMount, RestartFlag, UserIds } from "../../container-args.js";
 import type { ContainerServices } from "../../container-client.js";
@@ -17,6 +18,8 @@ import { EXIT_CLI_ERROR, EXIT_REFUSED } from "../../exit-codes.js";
 import { CliError } from "../../init-client.js";
 import type { Write } from "../../write.js";
 import { writeStdout } from "../../write.js";
+import { addResourceOptions, ociResourcesOf, resourcesOf } from "../../resource-options.js";
+import type { ResourceFlags } from "../../resource-options.js";
 import type { SocketOf } from "../shared.js";
 
 /** What `moby create` makes a container from; without an id, moby makes one up ("c-" and 8 hex digits). */
@@ -88,7 +91,7 @@ export async function createCommand(initSocket: string, options: CreateOptions, 
 }
 
 /** The options `moby create` and `moby run` share, as commander hands them over. */
-export interface ContainerFlags {
+export interface ContainerFlags extends ResourceFlags {
   rootfs: string;
   name?: string;
   env?: string[];
@@ -100,9 +103,9 @@ export interface ContainerFlags {
   restart?: RestartFlag;
 }
 
-/** Adds the options of create and run to command: what to run, where, as whom, with which labels and mounts. */
+/** Adds the options of create and run to command: what to run, where, as whom, with which labels, mounts and resource limits. */
 export function addContainerOptions(command: Command): Command {
-  return command
+  const described = command
     .showHelpAfterError(DASH_DASH_HINT)
     .requiredOption("--rootfs <dir>", "the root filesystem: a directory on this node (made absolute), used in place")
     .option("--name <id>", 'the container id (letters, digits and single "._-" between them; default: c- and 8 random hex digits)', parseContainerId)
@@ -112,8 +115,8 @@ export function addContainerOptions(command: Command): Command {
     .option("-l, --label <KEY=VALUE>", "set a label on the container record (repeat)", collectLabel)
     .option("-v, --volume <SRC:DST[:ro]>", "bind-mount the host path SRC at DST (repeat; :ro read-only)", collectVolume)
     .option("--mount <type=bind,source=SRC,target=DST[,readonly]>", "bind-mount a host path, docker's long form (repeat)", collectMount)
-    .option("--restart <policy>", "restart the container when it exits: no (default), on-failure[:max-retries], always or unless-stopped", parseRestart)
-    .argument("<command...>", "the program to run and its arguments; put -- before it when it has options of its own");
+    .option("--restart <policy>", "restart the container when it exits: no (default), on-failure[:max-retries], always or unless-stopped", parseRestart);
+  return addResourceOptions(described).argument("<command...>", "the program to run and its arguments; put -- before it when it has options of its own");
 }
 
 /** The create options of a command line. */
@@ -128,14 +131,20 @@ export function createOptionsOf(args: string[], flags: ContainerFlags): CreateOp
     ...(flags.workdir === undefined ? {} : { workdir: flags.workdir }),
     ...(flags.user === undefined ? {} : { user: flags.user }),
     ...(flags.restart === undefined ? {} : { restart: flags.restart }),
+    ...withResources(ociResourcesOf(resourcesOf(flags))),
   };
+}
+
+/** The resources part of the create options: none when no limit is set. */
+function withResources(resources: OciLinuxResources | undefined): { resources?: OciLinuxResources } {
+  return resources === undefined ? {} : { resources };
 }
 
 /** What the record of `moby create` and `moby run` holds, for their help. */
 export const RECORD_HELP = `
 The container record (moby.container.store.v1) gets: the id; a default OCI
 spec (own pid, ipc, uts, mount and network namespaces, no terminal) running
-<command> in the rootfs with the env, workdir, user and bind mounts given,
+<command> in the rootfs with the env, workdir, user, bind mounts and limits given,
 packed as type.googleapis.com/moby.container.runtime.v1.OciSpec;
 runtime "runc", with the --restart policy in its options
 (type.googleapis.com/moby.container.runtime.v1.RuntimeOptions); image ""
