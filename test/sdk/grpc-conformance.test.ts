@@ -1,7 +1,7 @@
-// gRPC conformance of the SDK's two protocol engines ("moby", its own gRPC
-// on node:http2, and "connect", connect-node underneath), served in this
-// process with serveComponent and called by the SDK client of each engine,
-// by @grpc/grpc-js and by a raw node:http2 client that looks at the frames:
+// gRPC conformance of the SDK's engine (its own gRPC on node:http2), served
+// in this process with serveComponent and called by the SDK's client, by
+// connect-node's gRPC transport, by @grpc/grpc-js and by a raw node:http2
+// client that looks at the frames:
 // deadlines, cancellation, messages split over many frames, errors with
 // details, trailers-only responses, unknown methods and compression,
 // binary metadata, every streaming kind, interceptors and backpressure.
@@ -15,11 +15,12 @@ import type { DescService, MessageInitShape } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { BytesValueSchema, FileDescriptorProtoSchema, StringValueSchema, file_google_protobuf_wrappers } from "@bufbuild/protobuf/wkt";
 import type { BytesValue } from "@bufbuild/protobuf/wkt";
-import { decodeBinaryHeader, encodeBinaryHeader } from "@connectrpc/connect";
-import type { CallOptions, HandlerContext, Interceptor, ServiceImpl } from "@connectrpc/connect";
+import { createClient, decodeBinaryHeader, encodeBinaryHeader } from "@connectrpc/connect";
+import type { CallOptions, Client, HandlerContext, Interceptor, ServiceImpl } from "@connectrpc/connect";
+import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { Code, ConnectError, dialSocket, serveComponent, serviceOf } from "@moby-core/sdk";
-import type { ComponentServer, Connection, ProtocolEngine } from "@moby-core/sdk";
+import type { ComponentServer, Connection } from "@moby-core/sdk";
 import { pino } from "pino";
 import { scratchDirectory } from "../support/component-process.js";
 
@@ -224,7 +225,23 @@ const implementation = {
 // ---------------------------------------------------------------------------
 // Clients: the SDK's, grpc-js's, and raw node:http2.
 
-const ENGINES: ProtocolEngine[] = ["moby", "connect"];
+/** The gRPC clients on connect's API that call the server: the SDK's own, and connect-node's (a peer no one here wrote). */
+const CLIENTS = ["sdk", "connect-node"] as const;
+type ClientKind = (typeof CLIENTS)[number];
+
+/** A connection of either client. */
+interface Dialed {
+  client<S extends DescService>(service: S): Client<S>;
+  close(): void;
+}
+
+/** Dials socketPath with the client of kind (the SDK's without retries). */
+function dialWith(kind: ClientKind, socketPath: string, options: { interceptors?: Interceptor[] } = {}): Dialed {
+  if (kind === "sdk") return dialSocket(socketPath, { retry: false, ...options });
+  const sessions = new Http2SessionManager("http://localhost", {}, { createConnection: () => connect(socketPath) });
+  const transport = createGrpcTransport({ baseUrl: "http://localhost", sessionManager: sessions, ...options });
+  return { client: (service) => createClient(service, transport), close: () => sessions.abort() };
+}
 
 /** An async iterable of the given messages, yielded one per turn. */
 async function* messages(...values: Uint8Array[]): AsyncGenerator<Bytes> {
@@ -333,40 +350,38 @@ const nextId = () => `call-${++ids}`;
 const scratch = scratchDirectory("moby-conformance-");
 after(() => scratch.remove());
 
-/** Serves the test service with engine, in this process. */
-async function serve(engine: ProtocolEngine, extra: { interceptors?: Interceptor[] } = {}): Promise<ComponentServer> {
+/** Serves the test service, in this process. */
+async function serve(extra: { interceptors?: Interceptor[] } = {}): Promise<ComponentServer> {
   return serveComponent({
-    name: `conformance-${engine}`,
+    name: "conformance",
     version: "1.0.0",
     services: [serviceOf(ConformanceService, implementation as unknown as Partial<ServiceImpl<DescService>>)],
-    socketPath: join(scratch.dir, `${engine}-${++ids}.sock`),
+    socketPath: join(scratch.dir, `conformance-${++ids}.sock`),
     handleSignals: false,
     logger: pino({ level: "silent" }),
-    protocolEngine: engine,
     shutdownGraceMs: 200,
     ...extra,
   });
 }
 
-for (const serverEngine of ENGINES) {
-  describe(`${serverEngine} server`, () => {
+describe("server", () => {
     let server: ComponentServer;
 
     before(async () => {
-      server = await serve(serverEngine);
+      server = await serve();
     });
 
     after(async () => {
       await server?.shutdown();
     });
 
-    for (const clientEngine of ENGINES) {
-      describe(`<- SDK client (${clientEngine} engine)`, () => {
-        let connection: Connection;
+    for (const clientKind of CLIENTS) {
+      describe(`<- ${clientKind} client`, () => {
+        let connection: Dialed;
         let client: ConformanceClient;
 
         before(() => {
-          connection = dialSocket(server.socketPath, { protocolEngine: clientEngine, retry: false });
+          connection = dialWith(clientKind, server.socketPath);
           client = connection.client(ConformanceService) as unknown as ConformanceClient;
         });
 
@@ -375,7 +390,7 @@ for (const serverEngine of ENGINES) {
         it("echoes unary, server-streaming, client-streaming and bidi calls", async () => {
           const unary = (await client.unary({ value: new Uint8Array([7, 8]) })).value;
           sameBytes([unary], [new Uint8Array([7, 8])]);
-          if (clientEngine === "moby") assert.equal(Object.getPrototypeOf(unary), Uint8Array.prototype, "bytes fields are plain Uint8Arrays, not Buffers");
+          if (clientKind === "sdk") assert.equal(Object.getPrototypeOf(unary), Uint8Array.prototype, "bytes fields are plain Uint8Arrays, not Buffers");
           sameBytes((await drain(client.serverStream({ value: new Uint8Array([3]) }))).values, [new Uint8Array([0]), new Uint8Array([1]), new Uint8Array([2])]);
           sameBytes([(await client.clientStream(messages(new Uint8Array([1]), new Uint8Array([2, 3])))).value], [new Uint8Array([1, 2, 3])]);
           sameBytes((await drain(client.bidi(messages(new Uint8Array([4]), new Uint8Array([5]))))).values, [new Uint8Array([4]), new Uint8Array([5])]);
@@ -461,7 +476,7 @@ for (const serverEngine of ENGINES) {
         });
 
         it("close() fails the calls in flight with CANCELED, and the next call connects again", async () => {
-          const own = dialSocket(server.socketPath, { protocolEngine: clientEngine, retry: false });
+          const own = dialWith(clientKind, server.socketPath);
           const ownClient = own.client(ConformanceService) as unknown as ConformanceClient;
           try {
             const id = nextId();
@@ -556,11 +571,6 @@ for (const serverEngine of ENGINES) {
       it("answers an error before any message with its status (trailers-only: one HEADERS frame with END_STREAM, moby)", async () => {
         const answer = await rawRequest(server.socketPath, { ":path": `${PATH}/Unary`, "x-case": "fail-now" }, frame(new Uint8Array()));
         assert.equal(answer.headers[":status"], 200);
-        if (serverEngine === "connect") {
-          // connect-node sends headers, then the status in trailers.
-          assert.equal(answer.trailers?.["grpc-status"], String(Code.PermissionDenied));
-          return;
-        }
         assert.equal(answer.endedWithHeaders, true);
         assert.equal(answer.headers["grpc-status"], String(Code.PermissionDenied));
         assert.equal(answer.headers["grpc-message"], "refused at once");
@@ -629,14 +639,12 @@ for (const serverEngine of ENGINES) {
       });
     });
   });
-}
 
-describe("interceptors, with either engine on each side", () => {
-  for (const serverEngine of ENGINES) {
-    for (const clientEngine of ENGINES) {
-      it(`${clientEngine} client -> ${serverEngine} server: both sides' interceptors run, headers pass`, async () => {
+describe("interceptors, on both sides", () => {
+    for (const clientKind of CLIENTS) {
+      it(`${clientKind} client -> server: both sides' interceptors run, headers pass`, async () => {
         const seenByServer: string[] = [];
-        const server = await serve(serverEngine, {
+        const server = await serve({
           interceptors: [
             (next) => async (request) => {
               seenByServer.push(`${request.method.name}:${request.header.get("x-from-client-interceptor") ?? ""}`);
@@ -646,8 +654,7 @@ describe("interceptors, with either engine on each side", () => {
             },
           ],
         });
-        const connection = dialSocket(server.socketPath, {
-          protocolEngine: clientEngine,
+        const connection = dialWith(clientKind, server.socketPath, {
           interceptors: [
             (next) => async (request) => {
               request.header.set("x-from-client-interceptor", "set");
@@ -670,13 +677,12 @@ describe("interceptors, with either engine on each side", () => {
         }
       });
     }
-  }
 });
 
-describe("backpressure (moby engine on both sides)", () => {
+describe("backpressure (the SDK on both sides)", () => {
   it("a client that stops reading a stream stops the server's handler", async () => {
-    const server = await serve("moby");
-    const connection = dialSocket(server.socketPath, { protocolEngine: "moby" });
+    const server = await serve();
+    const connection = dialSocket(server.socketPath);
     try {
       const client = connection.client(ConformanceService) as unknown as ConformanceClient;
       const abort = new AbortController();
@@ -705,10 +711,10 @@ function dialed(socketPath: string, options: Parameters<typeof dialSocket>[1] = 
   return connection;
 }
 
-describe("failure paths of the moby engine", () => {
+describe("failure paths", () => {
   let server: ComponentServer;
   before(async () => {
-    server = await serve("moby");
+    server = await serve();
   });
   after(async () => {
     opened.splice(0).forEach((c) => c.close());

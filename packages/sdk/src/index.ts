@@ -1,7 +1,9 @@
 // The public surface of @moby-core/sdk: serve a component, dial components.
-export { serveComponent, serviceOf, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_PROTOCOL_ENGINE } from "./serve-component.js";
-export type { ComponentServer, ProtocolEngine, ServeComponentOptions, ServiceRegistration } from "./serve-component.js";
-export { Connection, dialSocket, DEFAULT_HEALTHY_TIMEOUT_MS, mapCallErrors, notListeningAsUnavailable } from "./connection.js";
+export { serveComponent, serviceOf } from "./serve-component.js";
+export type { ComponentServer, ServeComponentOptions, ServiceRegistration } from "./serve-component.js";
+export { DEFAULT_MAX_MESSAGE_BYTES } from "./limits.js";
+export { Connection, dialSocket, DEFAULT_HEALTHY_TIMEOUT_MS } from "./connection.js";
+export { mapCallErrors } from "./map-call-errors.js";
 export type { DialOptions } from "./connection.js";
 export { dialComponent, dialService, resolveComponent, resolveService } from "./resolve.js";
 export type { ResolveOptions } from "./resolve.js";

@@ -8,7 +8,6 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerStreamResponseOpti
 import { constants } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeFromHttpStatus, findTrailerError, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import { encodeGrpcMessage } from "../grpc-message.js";
 import { LazyHeaders, addMetadata } from "./lazy-headers.js";
 
 export const HEADER_STATUS = "grpc-status";
@@ -50,6 +49,15 @@ export function decodeGrpcMessage(value: string | string[] | undefined): string 
   } catch {
     return text;
   }
+}
+
+/** Percent-encodes a status message as the gRPC spec says: only bytes outside printable ASCII, and "%". */
+export function encodeGrpcMessage(message: string): string {
+  let encoded = "";
+  for (const byte of Buffer.from(message, "utf8")) {
+    encoded += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return encoded;
 }
 
 /** Escapes a status message only when it needs it: most are printable ASCII with no "%". */
