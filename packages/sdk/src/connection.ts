@@ -10,6 +10,8 @@ import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@mob
 import { DEFAULT_RETRY, DEFAULT_UNARY_TIMEOUT_MS, withCallPolicy } from "./call-policy-transport.js";
 import type { RetryPolicy } from "./call-policy-transport.js";
 import { GrpcTransport } from "./grpc/grpc-transport.js";
+import { compressMinBytes } from "./grpc/compression.js";
+import type { CompressionOptions } from "./grpc/compression.js";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "./limits.js";
 
 /** The settings of a connection. */
@@ -24,6 +26,12 @@ export interface DialOptions {
   maxReceiveMessageBytes?: number;
   /** The largest request message sent, in bytes. Default 4 MiB. */
   maxSendMessageBytes?: number;
+  /**
+   * gzip for requests: a message of at least minBytes (default 1 KiB) is
+   * sent compressed when that makes it smaller. Off by default (see
+   * ServeComponentOptions.compression). Compressed responses are read either way.
+   */
+  compression?: CompressionOptions | false;
   /**
    * How many HTTP/2 connections concurrent calls are spread
    * over at most; default 2. A further connection opens only when a call
@@ -54,6 +62,7 @@ export class Connection {
       readMaxBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       writeMaxBytes: options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       connections: options.connections,
+      compressMinBytes: compressMinBytes(options.compression, "compression"),
     });
     this.transport = withCallPolicy(this.grpc, options.timeoutMs ?? DEFAULT_UNARY_TIMEOUT_MS, options.retry ?? DEFAULT_RETRY);
   }

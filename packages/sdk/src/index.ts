@@ -5,6 +5,8 @@ export { DEFAULT_MAX_MESSAGE_BYTES } from "./limits.js";
 export { Connection, dialSocket, DEFAULT_HEALTHY_TIMEOUT_MS } from "./connection.js";
 export { mapCallErrors } from "./map-call-errors.js";
 export type { DialOptions } from "./connection.js";
+export { DEFAULT_COMPRESS_MIN_BYTES } from "./grpc/compression.js";
+export type { CompressionOptions } from "./grpc/compression.js";
 export { dialComponent, dialService, resolveComponent, resolveService } from "./resolve.js";
 export type { ResolveOptions } from "./resolve.js";
 export { DEFAULT_RETRY, DEFAULT_UNARY_TIMEOUT_MS, isIdempotent } from "./call-policy-transport.js";

@@ -13,6 +13,7 @@ import type { DescMessage, DescMethod, DescMethodStreaming, DescMethodUnary, Mes
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import type { ContextValues, Interceptor, StreamRequest, StreamResponse, Transport, UnaryRequest, UnaryResponse } from "@connectrpc/connect";
 import { ClientSession } from "./client-session.js";
+import { ACCEPT_ENCODING, GZIP, decompressorFor, gzipIfSmaller } from "./compression.js";
 import { FrameWriter } from "./frame-writer.js";
 import { FrameReader, endWithMessage, messageTooLarge } from "./frames.js";
 import type { MessageSink } from "./frames.js";
@@ -20,6 +21,8 @@ import { LazyHeaders, addMetadata } from "./lazy-headers.js";
 import { MessageQueue } from "./message-queue.js";
 import {
   CONTENT_TYPE_PROTO,
+  HEADER_ACCEPT_ENCODING,
+  HEADER_ENCODING,
   HEADER_STATUS,
   HEADER_TIMEOUT,
   MAX_TIMER_MS,
@@ -44,6 +47,8 @@ export interface GrpcTransportOptions {
   writeMaxBytes: number;
   /** How many HTTP/2 connections calls are spread over at most; default DEFAULT_CONNECTIONS (see ClientSession). */
   connections?: number;
+  /** The smallest request message gzip-compressed, in bytes; undefined never compresses. */
+  compressMinBytes?: number;
 }
 
 /** Where a stream keeps its call, for the listeners all streams share. */
@@ -58,12 +63,14 @@ export class GrpcTransport implements Transport {
   readonly #interceptors: Interceptor[];
   readonly #readMaxBytes: number;
   readonly #writeMaxBytes: number;
+  readonly #compressMin: number | undefined;
 
   constructor(options: GrpcTransportOptions) {
     this.#session = new ClientSession(options.socketPath, options.connections);
     this.#interceptors = options.interceptors ?? [];
     this.#readMaxBytes = options.readMaxBytes;
     this.#writeMaxBytes = options.writeMaxBytes;
+    this.#compressMin = options.compressMinBytes;
   }
 
   unary<I extends DescMessage, O extends DescMessage>(
@@ -143,13 +150,14 @@ export class GrpcTransport implements Transport {
     if (bytes.byteLength > this.#writeMaxBytes) return Promise.reject(messageTooLarge(bytes.byteLength, this.#writeMaxBytes, "writeMaxBytes"));
     let stream: ClientHttp2Stream;
     try {
-      stream = this.#session.request(requestHeaders(method, timeoutMs, header));
+      stream = this.#session.request(requestHeaders(method, timeoutMs, header, this.#compressMin !== undefined));
     } catch (error) {
       return Promise.reject(errorFromNode(error, this.#session.socketPath));
     }
+    const compressed = this.#compressMin !== undefined && bytes.byteLength >= this.#compressMin ? gzipIfSmaller(bytes) : undefined;
     return new Promise((resolve, reject) => {
       new UnaryCall(stream, method, this.#session, this.#readMaxBytes, signal, timeoutMs, resolve as never, reject);
-      endWithMessage(stream, bytes);
+      endWithMessage(stream, compressed ?? bytes, compressed !== undefined);
     });
   }
 
@@ -166,13 +174,14 @@ export class GrpcTransport implements Transport {
     const upload = method.methodKind === "server_streaming" ? undefined : new AbortController();
     let stream: ClientHttp2Stream;
     try {
-      stream = this.#session.request(requestHeaders(method, timeoutMs, header), upload === undefined ? undefined : { signal: upload.signal });
+      const headers = requestHeaders(method, timeoutMs, header, this.#compressMin !== undefined);
+      stream = this.#session.request(headers, upload === undefined ? undefined : { signal: upload.signal });
     } catch (error) {
       return Promise.reject(errorFromNode(error, this.#session.socketPath));
     }
     return new Promise((resolve, reject) => {
       const call = new StreamCall(stream, method, this.#session, this.#readMaxBytes, signal, timeoutMs, upload, resolve as never, reject);
-      void call.send(input as AsyncIterable<MessageInitShape<DescMessage>>, this.#writeMaxBytes);
+      void call.send(input as AsyncIterable<MessageInitShape<DescMessage>>, this.#writeMaxBytes, this.#compressMin);
     });
   }
 }
@@ -219,14 +228,16 @@ function requestBase(method: DescMethod, signal: AbortSignal | undefined, header
   };
 }
 
-/** The request headers of a call. */
-function requestHeaders(method: DescMethod, timeoutMs: number | undefined, header: HeadersInit | undefined): OutgoingHttpHeaders {
+/** The request headers of a call; compressed: its messages may be gzip-compressed. */
+function requestHeaders(method: DescMethod, timeoutMs: number | undefined, header: HeadersInit | undefined, compressed: boolean): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {
     ":method": "POST",
     ":path": `/${method.parent.typeName}/${method.name}`,
     "content-type": CONTENT_TYPE_PROTO,
     te: "trailers",
+    [HEADER_ACCEPT_ENCODING]: ACCEPT_ENCODING,
   };
+  if (compressed) headers[HEADER_ENCODING] = GZIP;
   if (timeoutMs !== undefined) headers[HEADER_TIMEOUT] = encodeTimeout(timeoutMs);
   if (header !== undefined) addMetadata(headers, header instanceof Headers ? header : new Headers(header));
   return headers;
@@ -298,6 +309,12 @@ abstract class ClientCall implements MessageSink {
     this.header = headers;
     // A trailers-only response: the status is in the headers.
     if (headers[HEADER_STATUS] !== undefined) this.trailer = headers;
+    const encoding = headers[HEADER_ENCODING];
+    if (encoding !== undefined) {
+      const decompress = decompressorFor(encoding);
+      if (decompress instanceof ConnectError) this.fail(new ConnectError(`protocol error: the response is in ${String(encoding)}, which was not asked for`, Code.Internal));
+      else this.reader.setDecompressor(decompress);
+    }
   }
 
   /** @internal */
@@ -495,7 +512,7 @@ class StreamCall<I extends DescMessage, O extends DescMessage> extends ClientCal
   }
 
   /** Sends the request messages, then ends the request; a failure ends the call. */
-  async send(input: AsyncIterable<MessageInitShape<DescMessage>>, writeMaxBytes: number): Promise<void> {
+  async send(input: AsyncIterable<MessageInitShape<DescMessage>>, writeMaxBytes: number, compressMin: number | undefined): Promise<void> {
     const desc = this.method.input;
     const writer = (this.writer = new FrameWriter(this.stream));
     try {
@@ -503,7 +520,8 @@ class StreamCall<I extends DescMessage, O extends DescMessage> extends ClientCal
         if (this.done) return;
         const bytes = toBinary(desc, create(desc, init));
         if (bytes.byteLength > writeMaxBytes) throw messageTooLarge(bytes.byteLength, writeMaxBytes, "writeMaxBytes");
-        const wait = writer.write(bytes);
+        const compressed = compressMin !== undefined && bytes.byteLength >= compressMin ? gzipIfSmaller(bytes) : undefined;
+        const wait = writer.write(compressed ?? bytes, compressed !== undefined);
         if (wait !== undefined) await wait;
       }
       if (this.done) return;
@@ -515,6 +533,7 @@ class StreamCall<I extends DescMessage, O extends DescMessage> extends ClientCal
 
   override response(headers: IncomingHttpHeaders): void {
     super.response(headers);
+    if (this.done) return;
     // A trailers-only response: the call settles at its end, rejecting with
     // its error as connect does, instead of resolving with a failing stream.
     if (this.trailer === undefined) this.answer(headers);

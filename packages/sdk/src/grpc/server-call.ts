@@ -11,6 +11,8 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import type { ContextValues, HandlerContext, StreamRequest, StreamResponse, UnaryRequest, UnaryResponse } from "@connectrpc/connect";
+import { ACCEPT_ENCODING, GZIP, acceptsGzip, gzipIfSmaller } from "./compression.js";
+import type { Decompress } from "./compression.js";
 import { FrameReader, endWithMessage, messageTooLarge } from "./frames.js";
 import type { MessageSink } from "./frames.js";
 import { FrameWriter } from "./frame-writer.js";
@@ -18,7 +20,7 @@ import { LazyHeaders, addMetadata } from "./lazy-headers.js";
 import { MessageQueue } from "./message-queue.js";
 import { SESSION_CALLS } from "./session-calls.js";
 import type { CountedSession, SessionCalls } from "./session-calls.js";
-import { CONTENT_TYPE_PROTO, MAX_TIMER_MS, RESPOND_ONLY, RESPOND_THEN_TRAILERS, addStatus } from "./status.js";
+import { CONTENT_TYPE_PROTO, HEADER_ACCEPT_ENCODING, HEADER_ENCODING, MAX_TIMER_MS, RESPOND_ONLY, RESPOND_THEN_TRAILERS, addStatus } from "./status.js";
 
 /** What the server learns of each call: for the call guard's bookkeeping and logs. */
 export interface CallObserver {
@@ -48,6 +50,8 @@ export interface CallHost {
   readonly writeMaxBytes: number;
   readonly observer: CallObserver | undefined;
   readonly calls: Set<ServerCall>;
+  /** The smallest response message gzip-compressed for a client that accepts gzip; undefined for never. */
+  readonly compressMinBytes: number | undefined;
 }
 
 /** The key under which an intercepted request carries its call. */
@@ -103,8 +107,17 @@ export class ServerCall implements HandlerContext, MessageSink {
   #iterator: AsyncIterator<unknown> | undefined;
   /** The call counts of the session the call came on, when the connection guard keeps them. */
   #sessionCalls: SessionCalls | undefined;
+  /** The smallest response message to compress: the client accepts gzip and the server compresses; else undefined. */
+  #compressMin: number | undefined;
 
-  constructor(host: CallHost, route: Route, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, timeoutMs: number | undefined) {
+  constructor(
+    host: CallHost,
+    route: Route,
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    timeoutMs: number | undefined,
+    decompress: Decompress | undefined,
+  ) {
     this.method = route.method;
     this.service = route.method.parent;
     this.#host = host;
@@ -112,7 +125,8 @@ export class ServerCall implements HandlerContext, MessageSink {
     this.#stream = stream;
     this.#headers = headers;
     this.#deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    this.#reader = new FrameReader(host.readMaxBytes, this);
+    this.#reader = new FrameReader(host.readMaxBytes, this, decompress);
+    if (host.compressMinBytes !== undefined && acceptsGzip(headers[HEADER_ACCEPT_ENCODING])) this.#compressMin = host.compressMinBytes;
     if (timeoutMs !== undefined) this.#timer = setTimeout(onDeadline, timerDelay(timeoutMs), this);
   }
 
@@ -367,8 +381,14 @@ export class ServerCall implements HandlerContext, MessageSink {
       try {
         stream[STREAM_TRAILERS] = trailer !== undefined && trailer.touched ? addStatus(addMetadata({}, trailer), undefined) : OK_TRAILERS;
         stream.on("wantTrailers", onWantTrailers);
-        stream.respond(addMetadata({ ":status": 200, "content-type": CONTENT_TYPE_PROTO }, this.#responseHeader), RESPOND_THEN_TRAILERS);
-        endWithMessage(stream, bytes);
+        const compressed = this.#compressMin !== undefined && bytes.byteLength >= this.#compressMin ? gzipIfSmaller(bytes) : undefined;
+        const headers = addMetadata({ ":status": 200, "content-type": CONTENT_TYPE_PROTO }, this.#responseHeader);
+        if (compressed !== undefined) {
+          headers[HEADER_ENCODING] = GZIP;
+          headers[HEADER_ACCEPT_ENCODING] = ACCEPT_ENCODING;
+        }
+        stream.respond(headers, RESPOND_THEN_TRAILERS);
+        endWithMessage(stream, compressed ?? bytes, compressed !== undefined);
       } catch (error) {
         failure = unsendable(stream, error);
       }
@@ -399,7 +419,8 @@ export class ServerCall implements HandlerContext, MessageSink {
           return;
         }
         if (this.#state === RUNNING) this.#respondHeaders();
-        const wait = this.#writer!.write(bytes);
+        const compressed = this.#compressMin !== undefined && bytes.byteLength >= this.#compressMin ? gzipIfSmaller(bytes) : undefined;
+        const wait = this.#writer!.write(compressed ?? bytes, compressed !== undefined);
         if (wait !== undefined) await wait;
         if (this.#state === FINISHED) return;
       }
@@ -413,7 +434,12 @@ export class ServerCall implements HandlerContext, MessageSink {
   }
 
   #respondHeaders(): void {
-    this.#stream.respond(addMetadata({ ":status": 200, "content-type": CONTENT_TYPE_PROTO }, this.#responseHeader), RESPOND_THEN_TRAILERS);
+    const headers = addMetadata({ ":status": 200, "content-type": CONTENT_TYPE_PROTO }, this.#responseHeader);
+    if (this.#compressMin !== undefined) {
+      headers[HEADER_ENCODING] = GZIP;
+      headers[HEADER_ACCEPT_ENCODING] = ACCEPT_ENCODING;
+    }
+    this.#stream.respond(headers, RESPOND_THEN_TRAILERS);
     this.#stream.on("wantTrailers", onWantTrailers);
     this.#writer = new FrameWriter(this.#stream);
     this.#state = RESPONDING;
