@@ -13,7 +13,7 @@ import {
   parseWorkdir,
   signalName,
 } from "./container-args.js";
-import { isId } from "@moby-core/sdk";
+import { isId } from "@moby-core/sdk/list";
 
 const invalid = (f: () => unknown, message?: RegExp) =>
   assert.throws(f, (error: unknown) => error instanceof InvalidArgumentError && (message === undefined || message.test(error.message)));

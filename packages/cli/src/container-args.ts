@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { constants } from "node:os";
 import { resolve as resolvePath } from "node:path";
 import { InvalidArgumentError } from "commander";
-import { MAX_ID_LENGTH, isId, parseDuration } from "@moby-core/sdk";
+import { MAX_ID_LENGTH, isId, parseDuration } from "@moby-core/sdk/list";
 
 /** The highest signal number the runtime accepts (KillTask's rule). */
 export const MAX_SIGNAL = 64;

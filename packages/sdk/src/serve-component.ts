@@ -120,6 +120,10 @@ export interface ServeComponentOptions {
   interceptors?: Interceptor[];
   /** The logger; default a pino logger on stderr at $MOBY_LOG_LEVEL (info). */
   logger?: Logger;
+  /** The component's configuration, as ComponentServer.config gives it; default read from $MOBY_COMPONENT_CONFIG. */
+  config?: JsonObject;
+  /** The health board to serve, for a component that sets health before it serves; default a new one. */
+  health?: HealthStatusBoard;
 }
 
 /** A component being served. */
@@ -167,11 +171,16 @@ function resolveOptions(options: ServeComponentOptions) {
   return { name, socketPath };
 }
 
-/** Reads the component's configuration from the environment init set. */
-function configFromEnvironment(): JsonObject {
-  const raw = process.env[ENV_COMPONENT_CONFIG];
+/** Reads the component's configuration from the environment init set: a JSON object, {} when unset. */
+export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): JsonObject {
+  const raw = env[ENV_COMPONENT_CONFIG];
   if (raw === undefined || raw === "") return {};
-  const parsed: unknown = JSON.parse(raw);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    throw new Error(`$${ENV_COMPONENT_CONFIG} is not JSON: ${(error as Error).message}`);
+  }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new Error(`$${ENV_COMPONENT_CONFIG} must hold a JSON object`);
   }
@@ -233,7 +242,7 @@ function exitOnSignal(serving: Promise<() => Promise<void>>, logger: Logger): ()
 export async function serveComponent(options: ServeComponentOptions): Promise<ComponentServer> {
   const { name, socketPath } = resolveOptions(options);
   const limits = resolveConnectionLimits(options.connections);
-  const config = configFromEnvironment();
+  const config = options.config ?? configFromEnvironment();
   const logger = options.logger ?? createComponentLogger(name);
   const directoryMode = options.directoryMode === undefined ? 0o700 : options.directoryMode;
   const initPipe = (options.exitWithInit ?? true) ? openInitPipe() : undefined;
@@ -244,7 +253,7 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
     throw error;
   }
 
-  const health = new HealthStatusBoard();
+  const health = options.health ?? new HealthStatusBoard();
   const all = [...options.services, ...builtInServices(name, options, health)];
 
   const tracker = new CallTracker();

@@ -10,6 +10,7 @@ import { create } from "@bufbuild/protobuf";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { HandlerContext, Interceptor, ServiceImpl, StreamResponse, UnaryResponse } from "@connectrpc/connect";
+import { chainInterceptors } from "./interceptor-chain.js";
 import { ServerCall, contextOf } from "./server-call.js";
 import type { CallObserver, InterceptedRequest, Route } from "./server-call.js";
 import { ACCEPT_ENCODING, decompressorFor } from "./compression.js";
@@ -65,7 +66,7 @@ export class GrpcServer {
     for (const { service, implementation } of options.services) {
       for (const method of service.methods) {
         const impl = implementationOf(service, method, implementation as Record<string, unknown>);
-        const chain = interceptors.length === 0 ? undefined : applyInterceptors(innerFn(method, impl), interceptors);
+        const chain = interceptors.length === 0 ? undefined : chainInterceptors(innerFn(method, impl), interceptors);
         this.routes.set(`/${service.typeName}/${method.name}`, { method, impl, chain });
       }
     }
@@ -104,13 +105,6 @@ function implementationOf(service: DescService, method: DescMethod, implementati
   return () => {
     throw new ConnectError(message, Code.Unimplemented);
   };
-}
-
-/** Applies interceptors around next, the last one innermost, as connect does. */
-function applyInterceptors(next: AnyFn, interceptors: Interceptor[]): AnyFn {
-  let fn = next;
-  for (const interceptor of [...interceptors].reverse()) fn = interceptor(fn as never) as unknown as AnyFn;
-  return fn;
 }
 
 /** The innermost function of an interceptor chain: runs the implementation, as connect's invokeImplementation does. */

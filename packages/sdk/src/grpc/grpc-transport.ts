@@ -13,6 +13,8 @@ import type { DescMessage, DescMethod, DescMethodStreaming, DescMethodUnary, Mes
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import type { ContextValues, Interceptor, StreamRequest, StreamResponse, Transport, UnaryRequest, UnaryResponse } from "@connectrpc/connect";
 import { ClientSession } from "./client-session.js";
+import { DeadlineTimer } from "./deadline.js";
+import { chainInterceptors } from "./interceptor-chain.js";
 import { ACCEPT_ENCODING, GZIP, decompressorFor, gzipIfSmaller } from "./compression.js";
 import { FrameWriter } from "./frame-writer.js";
 import { FrameReader, endWithMessage, messageTooLarge } from "./frames.js";
@@ -25,7 +27,6 @@ import {
   HEADER_ENCODING,
   HEADER_STATUS,
   HEADER_TIMEOUT,
-  MAX_TIMER_MS,
   encodeTimeout,
   errorFromHttpStatus,
   errorFromNode,
@@ -92,9 +93,9 @@ export class GrpcTransport implements Transport {
     if (this.#interceptors.length === 0) return this.#unary(method, signal, timeoutMs, header, message);
     const deadline = timeoutMs === undefined ? undefined : new Deadline(timeoutMs, signal);
     const request: UnaryRequest<I, O> = { ...requestBase(method, deadline?.signal ?? signal, header, contextValues), stream: false, method, message };
-    const next = this.#chain((req) =>
+    const next = chainInterceptors<AnyFn>((req) =>
       this.#unary(req.method as DescMethodUnary, req.signal, deadline?.remaining(), req.header, req.message as MessageShape<DescMessage>),
-    );
+    this.#interceptors);
     const response = next(request) as Promise<UnaryResponse<I, O>>;
     if (deadline !== undefined) void response.then(deadline.clear, deadline.clear);
     return response;
@@ -118,19 +119,16 @@ export class GrpcTransport implements Transport {
       method,
       message: normalized(method.input, input),
     };
-    const next = this.#chain((req) => this.#stream(req.method as DescMethodStreaming, req.signal, deadline?.remaining(), req.header, req.message as AsyncIterable<never>));
+    const next = chainInterceptors<AnyFn>(
+      (req) => this.#stream(req.method as DescMethodStreaming, req.signal, deadline?.remaining(), req.header, req.message as AsyncIterable<never>),
+      this.#interceptors,
+    );
     return next(request) as Promise<StreamResponse<I, O>>;
   }
 
   /** Closes the connection: calls on it fail; a later call connects again. */
   close(): void {
     this.#session.close();
-  }
-
-  #chain(inner: (request: UnaryRequest | StreamRequest) => Promise<UnaryResponse | StreamResponse>): AnyFn {
-    let fn: AnyFn = inner;
-    for (const interceptor of [...this.#interceptors].reverse()) fn = interceptor(fn as never) as unknown as AnyFn;
-    return fn;
   }
 
   #unary<I extends DescMessage, O extends DescMessage>(
@@ -194,26 +192,28 @@ export class GrpcTransport implements Transport {
  */
 class Deadline {
   readonly signal: AbortSignal;
-  readonly #at: number;
-  readonly #timer: NodeJS.Timeout;
+  readonly #timer: DeadlineTimer<AbortController>;
 
   constructor(timeoutMs: number, caller: AbortSignal | undefined) {
-    this.#at = Date.now() + timeoutMs;
     const controller = new AbortController();
-    this.#timer = setTimeout(() => controller.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)), Math.min(timeoutMs, MAX_TIMER_MS));
-    this.#timer.unref();
+    this.#timer = new DeadlineTimer(timeoutMs, timedOut, controller).unref();
     this.signal = caller === undefined ? controller.signal : AbortSignal.any([caller, controller.signal]);
   }
 
   /** The ms left until the deadline; 0 once it passed. */
   remaining(): number {
-    return Math.max(0, this.#at - Date.now());
+    return this.#timer.remaining();
   }
 
   /** Stops the timer: the call is over. */
   readonly clear = (): void => {
-    clearTimeout(this.#timer);
+    this.#timer.clear();
   };
+}
+
+/** Aborts a deadline's controller with DEADLINE_EXCEEDED. */
+function timedOut(controller: AbortController): void {
+  controller.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
 }
 
 /** What a request shows interceptors, unary or streaming, as connect's requests carry it. */
@@ -266,9 +266,7 @@ abstract class ClientCall implements MessageSink {
   protected trailer: IncomingHttpHeaders | undefined;
   protected done = false;
   protected readonly reader: FrameReader;
-  private timer: NodeJS.Timeout | undefined;
-  /** When the call's deadline passes (Date.now() time), if it has one. */
-  private readonly deadline: number | undefined;
+  private readonly deadline: DeadlineTimer<ClientCall> | undefined;
   private onAbort: (() => void) | undefined;
 
   constructor(
@@ -287,10 +285,7 @@ abstract class ClientCall implements MessageSink {
     stream.on("end", onEnd);
     stream.on("error", onError);
     stream.on("close", onClose);
-    if (timeoutMs !== undefined) {
-      this.deadline = Date.now() + timeoutMs;
-      this.timer = setTimeout(onTimeout, Math.min(Math.max(0, timeoutMs), MAX_TIMER_MS), this);
-    }
+    if (timeoutMs !== undefined) this.deadline = new DeadlineTimer<ClientCall>(timeoutMs, onTimeout, this);
     if (signal !== undefined) {
       this.onAbort = () => this.fail(abortError(signal));
       signal.addEventListener("abort", this.onAbort);
@@ -367,13 +362,8 @@ abstract class ClientCall implements MessageSink {
     if (cut !== undefined) this.fail(cut);
   }
 
-  /** @internal The deadline timer fired: fails the call once the deadline has passed, else waits on. */
-  deadlineTimer(): void {
-    const left = this.deadline! - Date.now();
-    if (left > 0) {
-      this.timer = setTimeout(onTimeout, Math.min(left, MAX_TIMER_MS), this);
-      return;
-    }
+  /** @internal The deadline has passed: fails the call. */
+  deadlinePassed(): void {
     this.fail(new ConnectError("the operation timed out", Code.DeadlineExceeded));
   }
 
@@ -405,7 +395,7 @@ abstract class ClientCall implements MessageSink {
   }
 
   protected cleanup(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.deadline?.clear();
     if (this.onAbort !== undefined) this.signal!.removeEventListener("abort", this.onAbort);
   }
 
@@ -607,5 +597,5 @@ function onClose(this: CallStream): void {
   this[CLIENT_CALL]!.close();
 }
 function onTimeout(call: ClientCall): void {
-  call.deadlineTimer();
+  call.deadlinePassed();
 }

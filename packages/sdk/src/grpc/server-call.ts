@@ -20,7 +20,8 @@ import { LazyHeaders, addMetadata } from "./lazy-headers.js";
 import { MessageQueue } from "./message-queue.js";
 import { SESSION_CALLS } from "./session-calls.js";
 import type { CountedSession, SessionCalls } from "./session-calls.js";
-import { CONTENT_TYPE_PROTO, HEADER_ACCEPT_ENCODING, HEADER_ENCODING, MAX_TIMER_MS, RESPOND_ONLY, RESPOND_THEN_TRAILERS, addStatus } from "./status.js";
+import { DeadlineTimer } from "./deadline.js";
+import { CONTENT_TYPE_PROTO, HEADER_ACCEPT_ENCODING, HEADER_ENCODING, RESPOND_ONLY, RESPOND_THEN_TRAILERS, addStatus } from "./status.js";
 
 /** What the server learns of each call: for the call guard's bookkeeping and logs. */
 export interface CallObserver {
@@ -88,8 +89,7 @@ export class ServerCall implements HandlerContext, MessageSink {
   #route: Route;
   #stream: CallStream;
   #headers: IncomingHttpHeaders;
-  #deadline: number | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #deadline: DeadlineTimer<ServerCall> | undefined;
   #controller: AbortController | undefined;
   #abortReason: ConnectError | undefined;
   #values: ContextValues | undefined;
@@ -124,10 +124,10 @@ export class ServerCall implements HandlerContext, MessageSink {
     this.#route = route;
     this.#stream = stream;
     this.#headers = headers;
-    this.#deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     this.#reader = new FrameReader(host.readMaxBytes, this, decompress);
     if (host.compressMinBytes !== undefined && acceptsGzip(headers[HEADER_ACCEPT_ENCODING])) this.#compressMin = host.compressMinBytes;
-    if (timeoutMs !== undefined) this.#timer = setTimeout(onDeadline, timerDelay(timeoutMs), this);
+    // Coarse: the handler's signal aborts at most 100 ms after the deadline; the caller enforces its own exactly.
+    if (timeoutMs !== undefined) this.#deadline = new DeadlineTimer<ServerCall>(timeoutMs, onDeadline, this, true);
   }
 
   /** The request's metadata. */
@@ -167,7 +167,7 @@ export class ServerCall implements HandlerContext, MessageSink {
 
   /** A function that tells the time left until the deadline, in ms, or undefined without one. */
   get timeoutMs(): () => number | undefined {
-    const deadline = this.#deadline;
+    const deadline = this.#deadline?.at;
     return () => (deadline === undefined ? undefined : deadline - Date.now());
   }
 
@@ -290,13 +290,8 @@ export class ServerCall implements HandlerContext, MessageSink {
     this.#input!.end(incomplete);
   }
 
-  /** @internal The deadline timer fired: ends the call once the deadline has passed, else waits on (timers wait at most ~24.8 days). */
+  /** @internal The deadline has passed: ends the call. */
   onDeadline(): void {
-    const left = this.#deadline! - Date.now();
-    if (left > 0) {
-      this.#timer = setTimeout(onDeadline, timerDelay(left), this);
-      return;
-    }
     this.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
   }
 
@@ -477,7 +472,7 @@ export class ServerCall implements HandlerContext, MessageSink {
   /** Marks the call ended: stops its timer, its handler's reads and writes, and tells the observer. */
   #end(error: ConnectError | undefined): void {
     this.#state = FINISHED;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#deadline?.clear();
     if (!this.#requestEnded) this.#stream.resume();
     if (this.#started) this.#host.calls.delete(this);
     if (this.#sessionCalls !== undefined) this.#sessionCalls.open--;
@@ -495,18 +490,6 @@ export class ServerCall implements HandlerContext, MessageSink {
     if (this.#controller !== undefined && !this.#controller.signal.aborted) this.#controller.abort(this.#abortReason ?? CALL_ENDED);
     if (this.#started) this.#host.observer?.onEnd(this, error);
   }
-}
-
-/**
- * The delay of a deadline timer. Deadlines of a second or more are rounded
- * up to a multiple of 100 ms: each caller's remaining time differs by a few
- * ms from call to call, and Node keeps one timer list per distinct delay,
- * so rounding lets the calls share a few lists (the handler's signal aborts
- * at most 100 ms after the deadline; the caller enforces its own exactly).
- */
-function timerDelay(timeoutMs: number): number {
-  if (timeoutMs < 1000) return Math.max(0, timeoutMs);
-  return Math.min(MAX_TIMER_MS, Math.ceil(timeoutMs / 100) * 100);
 }
 
 /** Decodes a message of desc, a failure as INTERNAL. */
