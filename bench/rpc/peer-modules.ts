@@ -41,11 +41,7 @@ export async function loadPeer(peer: RpcPeer): Promise<PeerModule> {
     }
     case "sdk": {
       const m = await import("./sdk-peer.js");
-      return { serve: (socketPath) => m.serveSdk(socketPath), dial: (socketPath) => m.dialSdk(socketPath) };
-    }
-    case "sdk-connect": {
-      const m = await import("./sdk-peer.js");
-      return { serve: (socketPath) => m.serveSdk(socketPath, "connect"), dial: (socketPath) => m.dialSdk(socketPath, "connect") };
+      return { serve: m.serveSdk, dial: m.dialSdk };
     }
   }
 }

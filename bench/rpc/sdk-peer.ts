@@ -2,28 +2,25 @@
  * The SDK exactly as a component author uses it: serveComponent with the
  * echo service (component API, health, reflection, the call guard and its
  * logger all included), and dialSocket(...).client(...) with its default
- * deadline and retry policy. The engine is the SDK's default unless given
- * ("connect" for the sdk-connect peer).
+ * deadline and retry policy.
  */
 import { dialSocket, serveComponent, serviceOf } from "@moby-core/sdk";
-import type { ProtocolEngine } from "@moby-core/sdk";
 import { EchoService, echoImplementation } from "./echo-service.js";
 import type { EchoClient } from "./peers.js";
 
 /** Serves the echo service as a component named "bench-echo" on socketPath; resolves once serving. */
-export async function serveSdk(socketPath: string, protocolEngine?: ProtocolEngine): Promise<void> {
+export async function serveSdk(socketPath: string): Promise<void> {
   await serveComponent({
     name: "bench-echo",
     version: "1.0.0",
     services: [serviceOf(EchoService, echoImplementation)],
     socketPath,
-    ...(protocolEngine === undefined ? {} : { protocolEngine }),
   });
 }
 
 /** An SDK client of the echo service on socketPath. */
-export function dialSdk(socketPath: string, protocolEngine?: ProtocolEngine): EchoClient {
-  const connection = dialSocket(socketPath, protocolEngine === undefined ? {} : { protocolEngine });
+export function dialSdk(socketPath: string): EchoClient {
+  const connection = dialSocket(socketPath);
   const client = connection.client(EchoService);
   return {
     async echo(payload) {

@@ -15,7 +15,8 @@ import { readFileSync } from "node:fs";
 import * as http2 from "node:http2";
 import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
-import { DEFAULT_CONNECTION_LIMITS, resolveConnectionLimits } from "@moby-core/sdk";
+import { DEFAULT_CONNECTION_LIMITS } from "@moby-core/sdk";
+import { resolveConnectionLimits } from "@moby-core/sdk/internal";
 import { ComponentProcess, scratchDirectory } from "../support/component-process.js";
 import { FRAME, Figures, RawConnection, assertServing, frame, within } from "../support/fault-probe.js";
 

@@ -1,25 +1,27 @@
-// gRPC conformance of the SDK's two protocol engines ("moby", its own gRPC
-// on node:http2, and "connect", connect-node underneath), served in this
-// process with serveComponent and called by the SDK client of each engine,
-// by @grpc/grpc-js and by a raw node:http2 client that looks at the frames:
+// gRPC conformance of the SDK's engine (its own gRPC on node:http2), served
+// in this process with serveComponent and called by the SDK's client, by
+// connect-node's gRPC transport, by @grpc/grpc-js and by a raw node:http2
+// client that looks at the frames:
 // deadlines, cancellation, messages split over many frames, errors with
-// details, trailers-only responses, unknown methods and compression,
+// details, trailers-only responses, unknown methods, gzip both ways,
 // binary metadata, every streaming kind, interceptors and backpressure.
 import assert from "node:assert/strict";
 import * as http2 from "node:http2";
 import { connect } from "node:net";
 import { join } from "node:path";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import { create, createFileRegistry, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { DescService, MessageInitShape } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { BytesValueSchema, FileDescriptorProtoSchema, StringValueSchema, file_google_protobuf_wrappers } from "@bufbuild/protobuf/wkt";
 import type { BytesValue } from "@bufbuild/protobuf/wkt";
-import { decodeBinaryHeader, encodeBinaryHeader } from "@connectrpc/connect";
-import type { CallOptions, HandlerContext, Interceptor, ServiceImpl } from "@connectrpc/connect";
+import { createClient, decodeBinaryHeader, encodeBinaryHeader } from "@connectrpc/connect";
+import type { CallOptions, Client, HandlerContext, Interceptor, ServiceImpl } from "@connectrpc/connect";
+import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { Code, ConnectError, dialSocket, serveComponent, serviceOf } from "@moby-core/sdk";
-import type { ComponentServer, Connection, ProtocolEngine } from "@moby-core/sdk";
+import type { ComponentServer, Connection } from "@moby-core/sdk";
 import { pino } from "pino";
 import { scratchDirectory } from "../support/component-process.js";
 
@@ -224,7 +226,23 @@ const implementation = {
 // ---------------------------------------------------------------------------
 // Clients: the SDK's, grpc-js's, and raw node:http2.
 
-const ENGINES: ProtocolEngine[] = ["moby", "connect"];
+/** The gRPC clients on connect's API that call the server: the SDK's own, and connect-node's (a peer no one here wrote). */
+const CLIENTS = ["sdk", "connect-node"] as const;
+type ClientKind = (typeof CLIENTS)[number];
+
+/** A connection of either client. */
+interface Dialed {
+  client<S extends DescService>(service: S): Client<S>;
+  close(): void;
+}
+
+/** Dials socketPath with the client of kind (the SDK's without retries). */
+function dialWith(kind: ClientKind, socketPath: string, options: { interceptors?: Interceptor[] } = {}): Dialed {
+  if (kind === "sdk") return dialSocket(socketPath, { retry: false, ...options });
+  const sessions = new Http2SessionManager("http://localhost", {}, { createConnection: () => connect(socketPath) });
+  const transport = createGrpcTransport({ baseUrl: "http://localhost", sessionManager: sessions, ...options });
+  return { client: (service) => createClient(service, transport), close: () => sessions.abort() };
+}
 
 /** An async iterable of the given messages, yielded one per turn. */
 async function* messages(...values: Uint8Array[]): AsyncGenerator<Bytes> {
@@ -333,40 +351,38 @@ const nextId = () => `call-${++ids}`;
 const scratch = scratchDirectory("moby-conformance-");
 after(() => scratch.remove());
 
-/** Serves the test service with engine, in this process. */
-async function serve(engine: ProtocolEngine, extra: { interceptors?: Interceptor[] } = {}): Promise<ComponentServer> {
+/** Serves the test service, in this process. */
+async function serve(extra: { interceptors?: Interceptor[]; compression?: { minBytes?: number } } = {}): Promise<ComponentServer> {
   return serveComponent({
-    name: `conformance-${engine}`,
+    name: "conformance",
     version: "1.0.0",
     services: [serviceOf(ConformanceService, implementation as unknown as Partial<ServiceImpl<DescService>>)],
-    socketPath: join(scratch.dir, `${engine}-${++ids}.sock`),
+    socketPath: join(scratch.dir, `conformance-${++ids}.sock`),
     handleSignals: false,
     logger: pino({ level: "silent" }),
-    protocolEngine: engine,
     shutdownGraceMs: 200,
     ...extra,
   });
 }
 
-for (const serverEngine of ENGINES) {
-  describe(`${serverEngine} server`, () => {
+describe("server", () => {
     let server: ComponentServer;
 
     before(async () => {
-      server = await serve(serverEngine);
+      server = await serve();
     });
 
     after(async () => {
       await server?.shutdown();
     });
 
-    for (const clientEngine of ENGINES) {
-      describe(`<- SDK client (${clientEngine} engine)`, () => {
-        let connection: Connection;
+    for (const clientKind of CLIENTS) {
+      describe(`<- ${clientKind} client`, () => {
+        let connection: Dialed;
         let client: ConformanceClient;
 
         before(() => {
-          connection = dialSocket(server.socketPath, { protocolEngine: clientEngine, retry: false });
+          connection = dialWith(clientKind, server.socketPath);
           client = connection.client(ConformanceService) as unknown as ConformanceClient;
         });
 
@@ -375,7 +391,7 @@ for (const serverEngine of ENGINES) {
         it("echoes unary, server-streaming, client-streaming and bidi calls", async () => {
           const unary = (await client.unary({ value: new Uint8Array([7, 8]) })).value;
           sameBytes([unary], [new Uint8Array([7, 8])]);
-          if (clientEngine === "moby") assert.equal(Object.getPrototypeOf(unary), Uint8Array.prototype, "bytes fields are plain Uint8Arrays, not Buffers");
+          if (clientKind === "sdk") assert.equal(Object.getPrototypeOf(unary), Uint8Array.prototype, "bytes fields are plain Uint8Arrays, not Buffers");
           sameBytes((await drain(client.serverStream({ value: new Uint8Array([3]) }))).values, [new Uint8Array([0]), new Uint8Array([1]), new Uint8Array([2])]);
           sameBytes([(await client.clientStream(messages(new Uint8Array([1]), new Uint8Array([2, 3])))).value], [new Uint8Array([1, 2, 3])]);
           sameBytes((await drain(client.bidi(messages(new Uint8Array([4]), new Uint8Array([5]))))).values, [new Uint8Array([4]), new Uint8Array([5])]);
@@ -461,7 +477,7 @@ for (const serverEngine of ENGINES) {
         });
 
         it("close() fails the calls in flight with CANCELED, and the next call connects again", async () => {
-          const own = dialSocket(server.socketPath, { protocolEngine: clientEngine, retry: false });
+          const own = dialWith(clientKind, server.socketPath);
           const ownClient = own.client(ConformanceService) as unknown as ConformanceClient;
           try {
             const id = nextId();
@@ -556,11 +572,6 @@ for (const serverEngine of ENGINES) {
       it("answers an error before any message with its status (trailers-only: one HEADERS frame with END_STREAM, moby)", async () => {
         const answer = await rawRequest(server.socketPath, { ":path": `${PATH}/Unary`, "x-case": "fail-now" }, frame(new Uint8Array()));
         assert.equal(answer.headers[":status"], 200);
-        if (serverEngine === "connect") {
-          // connect-node sends headers, then the status in trailers.
-          assert.equal(answer.trailers?.["grpc-status"], String(Code.PermissionDenied));
-          return;
-        }
         assert.equal(answer.endedWithHeaders, true);
         assert.equal(answer.headers["grpc-status"], String(Code.PermissionDenied));
         assert.equal(answer.headers["grpc-message"], "refused at once");
@@ -629,14 +640,12 @@ for (const serverEngine of ENGINES) {
       });
     });
   });
-}
 
-describe("interceptors, with either engine on each side", () => {
-  for (const serverEngine of ENGINES) {
-    for (const clientEngine of ENGINES) {
-      it(`${clientEngine} client -> ${serverEngine} server: both sides' interceptors run, headers pass`, async () => {
+describe("interceptors, on both sides", () => {
+    for (const clientKind of CLIENTS) {
+      it(`${clientKind} client -> server: both sides' interceptors run, headers pass`, async () => {
         const seenByServer: string[] = [];
-        const server = await serve(serverEngine, {
+        const server = await serve({
           interceptors: [
             (next) => async (request) => {
               seenByServer.push(`${request.method.name}:${request.header.get("x-from-client-interceptor") ?? ""}`);
@@ -646,8 +655,7 @@ describe("interceptors, with either engine on each side", () => {
             },
           ],
         });
-        const connection = dialSocket(server.socketPath, {
-          protocolEngine: clientEngine,
+        const connection = dialWith(clientKind, server.socketPath, {
           interceptors: [
             (next) => async (request) => {
               request.header.set("x-from-client-interceptor", "set");
@@ -670,13 +678,12 @@ describe("interceptors, with either engine on each side", () => {
         }
       });
     }
-  }
 });
 
-describe("backpressure (moby engine on both sides)", () => {
+describe("backpressure (the SDK on both sides)", () => {
   it("a client that stops reading a stream stops the server's handler", async () => {
-    const server = await serve("moby");
-    const connection = dialSocket(server.socketPath, { protocolEngine: "moby" });
+    const server = await serve();
+    const connection = dialSocket(server.socketPath);
     try {
       const client = connection.client(ConformanceService) as unknown as ConformanceClient;
       const abort = new AbortController();
@@ -705,10 +712,10 @@ function dialed(socketPath: string, options: Parameters<typeof dialSocket>[1] = 
   return connection;
 }
 
-describe("failure paths of the moby engine", () => {
+describe("failure paths", () => {
   let server: ComponentServer;
   before(async () => {
-    server = await serve("moby");
+    server = await serve();
   });
   after(async () => {
     opened.splice(0).forEach((c) => c.close());
@@ -871,5 +878,196 @@ describe("the moby client when the server breaks off (a raw node:http2 server)",
     const client = dialed(socketPath).client(ConformanceService) as unknown as ConformanceClient;
     sameBytes([(await client.unary({}, { headers: { "x-break": "refuse-once" } })).value], [new Uint8Array([2])]);
     assert.equal(refusals, 2);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// gzip: grpc-encoding, grpc-accept-encoding and the per-message flag.
+
+/** A compressible payload of size bytes: text that repeats. */
+function compressible(size: number): Uint8Array {
+  return new Uint8Array(Buffer.from("container-store ".repeat(Math.ceil(size / 16)).slice(0, size)));
+}
+
+/** The grpc-js method definitions of the conformance service, BytesValue both ways. */
+const GRPC_JS_DEFINITION: grpc.ServiceDefinition = Object.fromEntries(
+  (
+    [
+      ["Unary", false, false],
+      ["ServerStream", false, true],
+      ["ClientStream", true, false],
+      ["Bidi", true, true],
+    ] as const
+  ).map(([name, requestStream, responseStream]) => [
+    name,
+    {
+      path: `${PATH}/${name}`,
+      requestStream,
+      responseStream,
+      requestSerialize: serializeBytes,
+      requestDeserialize: deserializeBytes,
+      responseSerialize: serializeBytes,
+      responseDeserialize: deserializeBytes,
+    },
+  ]),
+);
+
+/** Every message of a grpc-js readable stream. */
+function grpcJsCollect(stream: grpc.ClientReadableStream<Uint8Array> | grpc.ClientDuplexStream<Uint8Array, Uint8Array>): Promise<Uint8Array[]> {
+  return new Promise((resolve, reject) => {
+    const items: Uint8Array[] = [];
+    stream.on("data", (item: Uint8Array) => items.push(item));
+    stream.on("error", reject);
+    stream.on("end", () => resolve(items));
+  });
+}
+
+describe("gzip", () => {
+  const connections: Connection[] = [];
+  /** Dials socketPath, closed after the block. */
+  const dialGzip = (socketPath: string, options: Parameters<typeof dialSocket>[1]) => {
+    const connection = dialSocket(socketPath, options);
+    connections.push(connection);
+    return connection;
+  };
+  const big = compressible(64 * 1024);
+  const small = compressible(100);
+  let server: ComponentServer;
+
+  before(async () => {
+    server = await serve({ compression: { minBytes: 1024 } });
+  });
+  after(async () => {
+    connections.forEach((c) => c.close());
+    await server?.shutdown();
+  });
+
+  it("answers a client that accepts gzip with gzip for a message past minBytes, flagged per message", async () => {
+    const request = (value: Uint8Array, accept?: string) =>
+      rawRequest(server.socketPath, { ":path": `${PATH}/Unary`, ...(accept === undefined ? {} : { "grpc-accept-encoding": accept }) }, frame(toBinary(BytesValueSchema, create(BytesValueSchema, { value }))));
+    const compressed = await request(big, "identity,deflate,gzip");
+    assert.equal(compressed.headers["grpc-encoding"], "gzip");
+    assert.equal(compressed.data[0], 1, "the compressed flag");
+    assert.ok(compressed.data.length < big.length / 10, `${compressed.data.length} bytes on the wire for ${big.length}`);
+    sameBytes([fromBinary(BytesValueSchema, gunzipSync(compressed.data.subarray(5))).value], [big]);
+    // Not accepted, or below minBytes: sent as it is.
+    for (const answer of [await request(big), await request(big, "identity,deflate"), await request(small, "gzip")]) {
+      assert.equal(answer.headers["grpc-encoding"], undefined);
+      assert.equal(answer.data[0], 0);
+    }
+  });
+
+  it("reads a gzip request; refuses an unknown encoding with UNIMPLEMENTED and what it supports, and a compressed flag without grpc-encoding", async () => {
+    const message = toBinary(BytesValueSchema, create(BytesValueSchema, { value: big }));
+    const body = Buffer.concat([Buffer.from([1, 0, 0, 0, 0]), gzipSync(message)]);
+    body.writeUInt32BE(body.length - 5, 1);
+    const answer = await rawRequest(server.socketPath, { ":path": `${PATH}/Unary`, "grpc-encoding": "gzip" }, body);
+    assert.equal(answer.trailers?.["grpc-status"], "0");
+    sameBytes([fromBinary(BytesValueSchema, answer.data.subarray(5)).value], [big]);
+    const unknown = await rawRequest(server.socketPath, { ":path": `${PATH}/Unary`, "grpc-encoding": "snappy" }, frame(new Uint8Array()));
+    assert.equal(unknown.headers["grpc-status"], String(Code.Unimplemented));
+    assert.equal(unknown.headers["grpc-accept-encoding"], "gzip,identity");
+    const unflagged = await rawRequest(server.socketPath, { ":path": `${PATH}/Unary` }, body);
+    assert.equal(unflagged.headers["grpc-status"] ?? unflagged.trailers?.["grpc-status"], String(Code.Internal));
+  });
+
+  it("refuses a small compressed bomb with RESOURCE_EXHAUSTED, without inflating it, and still serves", async () => {
+    // 64 MiB of zeros as one BytesValue compress to ~64 KiB; the limit is 4 MiB.
+    const inflated = Buffer.alloc(64 * 1024 * 1024);
+    inflated[0] = 0x0a;
+    const bomb = gzipSync(inflated);
+    assert.ok(bomb.length < 128 * 1024);
+    const body = Buffer.concat([Buffer.from([1, 0, 0, 0, 0]), bomb]);
+    body.writeUInt32BE(bomb.length, 1);
+    const before = process.memoryUsage().arrayBuffers;
+    const answer = await rawRequest(server.socketPath, { ":path": `${PATH}/Unary`, "grpc-encoding": "gzip" }, body);
+    assert.equal(answer.headers["grpc-status"] ?? answer.trailers?.["grpc-status"], String(Code.ResourceExhausted));
+    assert.match(decodeURIComponent(String(answer.headers["grpc-message"] ?? answer.trailers?.["grpc-message"])), /inflates past the configured readMaxBytes 4194304/);
+    assert.ok(process.memoryUsage().arrayBuffers - before < 32 * 1024 * 1024, "the bomb was not inflated whole");
+    const client = dialGzip(server.socketPath, {}).client(ConformanceService) as unknown as ConformanceClient;
+    sameBytes([(await client.unary({ value: small })).value], [small]);
+  });
+
+  it("@grpc/grpc-js with gzip on -> SDK server: unary, server, client and bidi streams, compressed both ways", async () => {
+    const client = new grpc.Client(`unix:${server.socketPath}`, grpc.credentials.createInsecure(), { "grpc.default_compression_algorithm": 2 });
+    try {
+      const { error, value } = await grpcJsUnary(client, "Unary", big);
+      assert.equal(error, null);
+      sameBytes([value!], [big]);
+      const options = { deadline: Date.now() + 10_000 };
+      const served = await grpcJsCollect(client.makeServerStreamRequest(`${PATH}/ServerStream`, serializeBytes, deserializeBytes, new Uint8Array([3]), new grpc.Metadata(), options));
+      assert.equal(served.length, 3);
+      const collected = await new Promise<Uint8Array>((resolve, reject) => {
+        const call = client.makeClientStreamRequest(`${PATH}/ClientStream`, serializeBytes, deserializeBytes, new grpc.Metadata(), options, (err, answer) => (err ? reject(err) : resolve(answer!)));
+        call.write(big);
+        call.write(small);
+        call.end();
+      });
+      sameBytes([collected], [Buffer.concat([big, small])]);
+      const bidi = client.makeBidiStreamRequest(`${PATH}/Bidi`, serializeBytes, deserializeBytes, new grpc.Metadata(), options);
+      bidi.write(big);
+      bidi.write(small);
+      bidi.end();
+      sameBytes(await grpcJsCollect(bidi), [big, small]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("SDK client with gzip on -> @grpc/grpc-js server: unary and bidi, requests compressed", async () => {
+    const socketPath = join(scratch.dir, `grpc-js-gzip-${++ids}.sock`);
+    const grpcServer = new grpc.Server();
+    grpcServer.addService(GRPC_JS_DEFINITION, {
+      Unary: (call: grpc.ServerUnaryCall<Uint8Array, Uint8Array>, callback: grpc.sendUnaryData<Uint8Array>) => callback(null, call.request),
+      ServerStream: (call: grpc.ServerWritableStream<Uint8Array, Uint8Array>) => call.end(),
+      ClientStream: (call: grpc.ServerReadableStream<Uint8Array, Uint8Array>, callback: grpc.sendUnaryData<Uint8Array>) => {
+        const chunks: Uint8Array[] = [];
+        call.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+        call.on("end", () => callback(null, Buffer.concat(chunks)));
+      },
+      Bidi: (call: grpc.ServerDuplexStream<Uint8Array, Uint8Array>) => {
+        call.on("data", (chunk: Uint8Array) => call.write(chunk));
+        call.on("end", () => call.end());
+      },
+    });
+    await new Promise<void>((resolve, reject) => grpcServer.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())));
+    try {
+      const client = dialGzip(socketPath, { retry: false, compression: { minBytes: 0 } }).client(ConformanceService) as unknown as ConformanceClient;
+      sameBytes([(await client.unary({ value: big })).value], [big]);
+      sameBytes([(await client.clientStream(messages(big, small))).value], [Buffer.concat([big, small])]);
+      sameBytes((await drain(client.bidi(messages(big, small)))).values, [big, small]);
+    } finally {
+      grpcServer.forceShutdown();
+    }
+  });
+
+  it("SDK client -> SDK server, gzip both ways; the request's flag on the wire is 1 past minBytes, 0 below", async () => {
+    const client = dialGzip(server.socketPath, { compression: {} }).client(ConformanceService) as unknown as ConformanceClient;
+    sameBytes([(await client.unary({ value: big })).value], [big]);
+    sameBytes((await drain(client.bidi(messages(big, small, big)))).values, [big, small, big]);
+    // What goes on the wire: a raw server records each request's flags and grpc-encoding.
+    const seen: { encoding: unknown; flags: number[] }[] = [];
+    const socketPath = join(scratch.dir, `raw-gzip-${++ids}.sock`);
+    const raw = http2.createServer();
+    raw.on("stream", (stream, headers) => {
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("end", () => {
+        const body = Buffer.concat(chunks);
+        const flags: number[] = [];
+        for (let offset = 0; offset < body.length; offset += 5 + body.readUInt32BE(offset + 1)) flags.push(body[offset]!);
+        seen.push({ encoding: headers["grpc-encoding"], flags });
+        stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-status": "0" }, { endStream: true });
+      });
+    });
+    await new Promise<void>((resolve) => raw.listen(socketPath, resolve));
+    const rawConnection = dialSocket(socketPath, { retry: false, compression: {} });
+    try {
+      await drain((rawConnection.client(ConformanceService) as unknown as ConformanceClient).bidi(messages(big, small)));
+      assert.deepEqual(seen, [{ encoding: "gzip", flags: [1, 0] }]);
+    } finally {
+      rawConnection.close();
+      raw.close();
+    }
   });
 });

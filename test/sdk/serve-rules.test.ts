@@ -7,8 +7,8 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, describe, it } from "node:test";
 import { Code, ConnectError, ServingStatus, dialSocket, resolveComponent } from "@moby-core/sdk";
-import { Health } from "@moby-core/grpc-health-api/v1";
 import type { Connection } from "@moby-core/sdk";
+import { Health } from "@moby-core/grpc-health-api/v1";
 import { GreeterService } from "../../examples/hello-component/gen/hello/v1/hello_pb.js";
 import { ComponentProcess, scratchDirectory, startHello } from "../support/component-process.js";
 import { RawConnection, within } from "../support/fault-probe.js";
@@ -194,26 +194,24 @@ describe("connections", () => {
     assert.equal((await client.sayHello({ name: "b" })).greeting, "Hello, b!");
   });
 
-  for (const protocolEngine of ["moby", "connect"] as const) {
-    it(`keeps a connection with an open call past idleTimeoutMs (${protocolEngine} engine)`, async () => {
-      const socketPath = freshSocket();
-      await hello(socketPath, { protocolEngine, connections: { idleTimeoutMs: 200 } });
-      const connection = dial(socketPath, { retry: false, connections: 1, protocolEngine });
-      const controller = new AbortController();
-      const watch = connection.client(Health).watch({ service: "" }, { signal: controller.signal })[Symbol.asyncIterator]();
-      assert.equal((await watch.next()).value?.status, ServingStatus.SERVING);
-      // Ten idle timeouts with the watch open (a connection wrongly taken for idle would be closed after
-      // one, and destroyed 1 s later): the connection stays, the watch with it.
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      const pending = watch.next();
-      pending.catch(() => {});
-      // A watch on a closed connection has already failed: its next() settles within a turn.
-      const state = await Promise.race([pending.then(() => "ended", () => "failed"), new Promise((resolve) => setImmediate(() => setImmediate(() => resolve("open"))))]);
-      assert.equal(state, "open", "the watch is still open");
-      assert.equal((await connection.client(GreeterService).sayHello({ name: "still" })).greeting, "Hello, still!");
-      controller.abort();
-    });
-  }
+  it("keeps a connection with an open call past idleTimeoutMs", async () => {
+    const socketPath = freshSocket();
+    await hello(socketPath, { connections: { idleTimeoutMs: 200 } });
+    const connection = dial(socketPath, { retry: false, connections: 1 });
+    const controller = new AbortController();
+    const watch = connection.client(Health).watch({ service: "" }, { signal: controller.signal })[Symbol.asyncIterator]();
+    assert.equal((await watch.next()).value?.status, ServingStatus.SERVING);
+    // Ten idle timeouts with the watch open (a connection wrongly taken for idle would be closed after
+    // one, and destroyed 1 s later): the connection stays, the watch with it.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const pending = watch.next();
+    pending.catch(() => {});
+    // A watch on a closed connection has already failed: its next() settles within a turn.
+    const state = await Promise.race([pending.then(() => "ended", () => "failed"), new Promise((resolve) => setImmediate(() => setImmediate(() => resolve("open"))))]);
+    assert.equal(state, "open", "the watch is still open");
+    assert.equal((await connection.client(GreeterService).sayHello({ name: "still" })).greeting, "Hello, still!");
+    controller.abort();
+  });
 
   it("destroys a connection that has not sent the preface and SETTINGS after handshakeTimeoutMs", async () => {
     const socketPath = freshSocket();
@@ -301,18 +299,6 @@ describe("dialing", () => {
     const greetings = await Promise.all(["a", "b", "c", "d"].map((name) => client.sayHello({ name })));
     assert.deepEqual(greetings.map((g) => g.greeting), ["Hello, a!", "Hello, b!", "Hello, c!", "Hello, d!"]);
     assert.throws(() => dialSocket(socketPath, { connections: 0 }), /^RangeError: connections: 0 is not a whole number of 1 or more/);
-    assert.throws(() => dialSocket(socketPath, { protocolEngine: "connect", connections: 2 }), /connections: 2 needs protocolEngine "moby"/);
-  });
-
-  it("with the connect engine, fails a call still starting when the connection closes with CANCELED, and serves later ones", async () => {
-    const socketPath = freshSocket();
-    await hello(socketPath);
-    const connection = dial(socketPath, { protocolEngine: "connect" });
-    const client = connection.client(GreeterService);
-    const starting = client.sayHello({ name: "early" });
-    connection.close();
-    assert.equal((await rejection(starting)).code, Code.Canceled);
-    assert.equal((await client.sayHello({ name: "later" })).greeting, "Hello, later!");
   });
 
   it("waits for a component to become healthy", async () => {

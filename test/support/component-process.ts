@@ -7,7 +7,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { probeSocket } from "@moby-core/sdk";
+import { probeSocket } from "@moby-core/sdk/internal";
 import { repoRoot } from "./contract-copy.js";
 
 /** How a child process ended. */

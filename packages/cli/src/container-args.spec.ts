@@ -13,7 +13,7 @@ import {
   parseUser,
   parseWorkdir,
 } from "./container-args.js";
-import { isId } from "@moby-core/sdk";
+import { isId } from "@moby-core/sdk/list";
 import { RestartMode } from "@moby-core/container-runtime-api/v1";
 
 const invalid = (f: () => unknown, message?: RegExp) =>

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { constants } from "node:os";
 import { resolve as resolvePath } from "node:path";
 import { InvalidArgumentError } from "commander";
-import { MAX_ID_LENGTH, isId, parseDuration } from "@moby-core/sdk";
+import { MAX_ID_LENGTH, isId, parseDuration } from "@moby-core/sdk/list";
 import { RestartMode } from "@moby-core/container-runtime-api/v1";
 
 /** The highest signal number the runtime accepts (KillTask's rule). */

@@ -12,11 +12,12 @@ import type { DescService } from "@bufbuild/protobuf";
 import type { Client, Interceptor } from "@connectrpc/connect";
 import { Code, ConnectError, dialSocket, mapCallErrors } from "@moby-core/sdk";
 import type { Connection, DialOptions } from "@moby-core/sdk";
+import { NOT_ALLOWED, NOT_LISTENING, errnoOf } from "@moby-core/sdk/internal";
 import { ContainerRuntimeService } from "@moby-core/container-runtime-api/v1";
 import { ContainerStoreService } from "@moby-core/container-store-api/v1";
 import { RegistryService } from "@moby-core/registry-api/v1";
 import { EXIT_CLI_ERROR, EXIT_REFUSED, execFailureCode } from "./exit-codes.js";
-import { CliError, NOT_ALLOWED, NOT_LISTENING, errnoOf, translateError } from "./init-client.js";
+import { CliError, translateError } from "./init-client.js";
 
 /** The client of the container runtime. */
 export type RuntimeClient = Client<typeof ContainerRuntimeService>;

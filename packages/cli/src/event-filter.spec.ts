@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { InvalidArgumentError } from "commander";
-import { parseFilter } from "@moby-core/sdk";
+import { parseFilter } from "@moby-core/sdk/list";
 import { collectEventFilter, eventFilters } from "./event-filter.js";
 
 describe("event filters", () => {

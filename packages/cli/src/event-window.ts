@@ -4,7 +4,7 @@
  * --since also takes a sequence number, to resume where a stream stopped.
  */
 import { InvalidArgumentError } from "commander";
-import { parseDuration } from "@moby-core/sdk";
+import { parseDuration } from "@moby-core/sdk/list";
 
 /** The time --until names: "now", an ISO 8601 / RFC 3339 date and time, or a duration ago (10m, 1h30m). */
 export function parseUntil(text: string, now: () => number = Date.now): Date {

@@ -5,6 +5,7 @@
  */
 import type { Client } from "@connectrpc/connect";
 import { Code, ConnectError, dialSocket } from "@moby-core/sdk";
+import { NOT_ALLOWED, NOT_LISTENING, errnoOf } from "@moby-core/sdk/internal";
 import { SupervisorService } from "@moby-core/supervisor-api/v1";
 import type { Component } from "@moby-core/supervisor-api/v1";
 import { EXIT_CLI_ERROR, EXIT_REFUSED } from "./exit-codes.js";
@@ -22,20 +23,6 @@ export class CliError extends Error {
     this.name = "CliError";
     this.exitCode = exitCode;
   }
-}
-
-/** The errno codes that mean nothing listens on the socket. */
-export const NOT_LISTENING = new Set(["ENOENT", "ECONNREFUSED", "ENOTSOCK"]);
-/** The errno codes that mean the socket is there but this user may not use it. */
-export const NOT_ALLOWED = new Set(["EACCES", "EPERM"]);
-
-/** The errno code somewhere in the cause chain of error, if any. */
-export function errnoOf(error: unknown): string | undefined {
-  for (let cause = error, depth = 0; cause instanceof Error && depth < 10; cause = cause.cause, depth++) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return code;
-  }
-  return undefined;
 }
 
 /** The message for an init that does not answer on socketPath. */

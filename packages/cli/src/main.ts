@@ -15,7 +15,7 @@
  * when it is not found.
  */
 import { Command, CommanderError } from "commander";
-import { defaultRunDir, initSocket } from "@moby-core/sdk";
+import { defaultRunDir, initSocket } from "@moby-core/sdk/internal";
 import { addComponentCommands } from "./commands/component/index.js";
 import { addContainerCommands } from "./commands/container/index.js";
 import { registerEvents } from "./commands/events/events.js";

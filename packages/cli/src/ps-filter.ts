@@ -15,8 +15,8 @@
  * the grammar filters.
  */
 import { InvalidArgumentError } from "commander";
-import { matchesFilter, parseFilter } from "@moby-core/sdk";
-import type { Filter } from "@moby-core/sdk";
+import { matchesFilter, parseFilter } from "@moby-core/sdk/list";
+import type { Filter } from "@moby-core/sdk/list";
 import type { ContainerJson } from "./containers-table.js";
 
 /** The keys of docker's form. */

@@ -12,7 +12,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AlreadyExistsError, isId } from "@moby-core/sdk";
+import { AlreadyExistsError } from "@moby-core/sdk";
+import { isId } from "@moby-core/sdk/list";
 import { readJson, writeFileAtomic } from "./process-files.js";
 import type { RestartState } from "./restart-policy.js";
 

@@ -3,7 +3,8 @@
  * the field, before anything changes) and the OCI process it becomes, the
  * container spec's process with the request's overrides.
  */
-import { InvalidArgumentError, checkId } from "@moby-core/sdk";
+import { InvalidArgumentError } from "@moby-core/sdk";
+import { checkId } from "@moby-core/sdk/list";
 import type { ExecProcessRequest } from "@moby-core/container-runtime-api/v1";
 import { mergeEnv } from "./oci-spec-builder.js";
 

@@ -6,7 +6,7 @@
  */
 import { ContainerRuntimeService } from "@moby-core/container-runtime-api/v1";
 import { FailedPreconditionError, ServingStatus } from "@moby-core/sdk";
-import type { ComponentServer, EventPublisher, Logger } from "@moby-core/sdk";
+import type { EventPublisher, HealthStatusBoard, Logger } from "@moby-core/sdk";
 import { probePrerequisites } from "./prerequisites.js";
 import type { RuntimeConfig } from "./runtime-config.js";
 import { TaskManager } from "./task-manager.js";
@@ -20,13 +20,12 @@ export class Readiness {
   private problem = "container-runtime is starting";
   private probing: Promise<void> | undefined;
   private lastProbe = 0;
-  /** The component's server, whose health board it sets; set once it serves. */
-  server: ComponentServer | undefined;
-
   constructor(
     private readonly config: RuntimeConfig,
     private readonly publisher: EventPublisher,
     private readonly logger: Logger,
+    /** The component's health board, where the runtime service's status goes. */
+    private readonly health: HealthStatusBoard,
   ) {}
 
   /** The task manager, or FAILED_PRECONDITION saying what is missing. */
@@ -72,7 +71,7 @@ export class Readiness {
 
   /** Sets the runtime service's health; a NOT_SERVING one says why in GetInfo, which init shows in `moby components`. */
   private setHealth(status: ServingStatus, reason = ""): void {
-    this.server?.health.set(ContainerRuntimeService.typeName, status, reason);
+    this.health.set(ContainerRuntimeService.typeName, status, reason);
   }
 
   /** Stops watching the tasks; they keep running. */

@@ -7,7 +7,8 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { FailedPreconditionError, InvalidArgumentError, checkId } from "@moby-core/sdk";
+import { FailedPreconditionError, InvalidArgumentError } from "@moby-core/sdk";
+import { checkId } from "@moby-core/sdk/list";
 import { ContainerRuntimeService, Status } from "@moby-core/container-runtime-api/v1";
 import type { TaskMetrics } from "@moby-core/container-runtime-api/v1";
 import { runcUpdateFlags } from "./task-resources.js";

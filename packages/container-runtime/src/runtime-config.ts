@@ -5,7 +5,8 @@
  */
 import { join } from "node:path";
 import type { JsonObject } from "@bufbuild/protobuf";
-import { InvalidArgumentError, defaultRunDir } from "@moby-core/sdk";
+import { InvalidArgumentError } from "@moby-core/sdk";
+import { defaultRunDir } from "@moby-core/sdk/internal";
 
 /** The variable that overrides the runc to run. */
 export const ENV_RUNC = "MOBY_RUNC";

@@ -8,8 +8,9 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { InvalidArgumentError, NotFoundError, UnavailableError, checkId, checkOptionalId } from "@moby-core/sdk";
-import type { PageTokens } from "@moby-core/sdk";
+import { InvalidArgumentError, NotFoundError, UnavailableError } from "@moby-core/sdk";
+import { checkId, checkOptionalId, effectivePageSize } from "@moby-core/sdk/list";
+import type { PageTokens } from "@moby-core/sdk/list";
 import { ContainerRuntimeService } from "@moby-core/container-runtime-api/v1";
 import type { Task as TaskMessage } from "@moby-core/container-runtime-api/v1";
 import type { Container } from "@moby-core/container-store-api/v1";
@@ -27,9 +28,6 @@ import type { Task } from "./task.js";
 export const MIN_LOG_BYTES = 65536;
 /** The largest LogConfig.max_size_bytes. */
 export const MAX_LOG_BYTES = 1024 * 1024 * 1024;
-/** ListTasks page sizes. */
-const DEFAULT_PAGE_SIZE = 100;
-const MAX_PAGE_SIZE = 1000;
 
 /** What the service needs from its component. */
 export interface RuntimeServiceDeps {
@@ -123,7 +121,7 @@ export function containerRuntimeService(deps: RuntimeServiceDeps): Partial<Servi
     async listTasks(request) {
       const filter = parseTaskFilter(request.filter);
       const after = request.pageToken === "" ? undefined : deps.tokens.decode(request.pageToken, request.filter);
-      const pageSize = request.pageSize === 0 ? DEFAULT_PAGE_SIZE : Math.min(request.pageSize, MAX_PAGE_SIZE);
+      const pageSize = effectivePageSize(request.pageSize);
       const manager = await deps.manager();
       const tasks: TaskMessage[] = [];
       let nextPageToken = "";

@@ -4,8 +4,9 @@
  * bytes; an unknown field, an unknown status value or a malformed term is
  * INVALID_ARGUMENT naming "filter".
  */
-import { InvalidArgumentError, matchesFilter, parseFilter } from "@moby-core/sdk";
-import type { Filter } from "@moby-core/sdk";
+import { InvalidArgumentError } from "@moby-core/sdk";
+import { matchesFilter, parseFilter } from "@moby-core/sdk/list";
+import type { Filter } from "@moby-core/sdk/list";
 import { Status } from "@moby-core/container-runtime-api/v1";
 
 /** The longest filter, in bytes. */

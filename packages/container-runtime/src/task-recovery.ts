@@ -7,7 +7,7 @@
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { isId } from "@moby-core/sdk";
+import { isId } from "@moby-core/sdk/list";
 import { Status } from "@moby-core/container-runtime-api/v1";
 import { Bundle } from "./bundle.js";
 import type { TaskRecord } from "./bundle.js";

@@ -12,7 +12,7 @@
  * publishes its event after it happened, in order; calls that change the
  * task run one at a time (exclusive).
  */
-import { FailedPreconditionError, NotFoundError, ResourceExhaustedError, AlreadyExistsError } from "@moby-core/sdk";
+import { AlreadyExistsError, FailedPreconditionError, NotFoundError, ResourceExhaustedError } from "@moby-core/sdk";
 import type { Logger } from "@moby-core/sdk";
 import { Status } from "@moby-core/container-runtime-api/v1";
 import type { ExecProcessRequest } from "@moby-core/container-runtime-api/v1";

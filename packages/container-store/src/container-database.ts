@@ -12,7 +12,8 @@
  * turn as the commit.
  */
 import { randomBytes } from "node:crypto";
-import { ensurePrivateDirectory } from "@moby-core/sdk";
+import { GroupCommit, ensurePrivateDirectory } from "@moby-core/sdk";
+import type { CommitOutcome } from "@moby-core/sdk";
 import { dirname } from "node:path";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
@@ -56,12 +57,8 @@ export type Mutation =
   | { type: ContainerChangeType.UPDATE; container: Container; previous: Container; updatePaths: string[] }
   | { type: ContainerChangeType.DELETE; container: Container };
 
-/** A write waiting for the next group commit. */
-interface PendingWrite {
-  decide: (context: WriteContext) => Mutation;
-  resolve: (change: StoredChange) => void;
-  reject: (error: unknown) => void;
-}
+/** A write waiting for the next group commit: what decides its mutation. */
+type PendingWrite = (context: WriteContext) => Mutation;
 
 /** Where the history stands: the revision of the last write, the oldest retained change, the retained bytes. */
 interface HistoryState {
@@ -148,8 +145,7 @@ export class ContainerDatabase {
   private readonly listeners = new Set<(change: StoredChange) => void>();
   /** Runs one write as a savepoint inside the group's transaction. */
   private readonly applyInSavepoint: (decide: (context: WriteContext) => Mutation, before: HistoryState) => { change: StoredChange; after: HistoryState };
-  private pending: PendingWrite[] = [];
-  private commitScheduled = false;
+  private readonly commits = new GroupCommit<PendingWrite, StoredChange>((group) => this.commitGroup(group));
   private revision: bigint;
   /** The lowest retained change revision; revision + 1 when none is retained. */
   private oldest: bigint;
@@ -250,51 +246,35 @@ export class ContainerDatabase {
    * durable, after the listeners have it; rejects with what decide threw.
    */
   write(decide: (context: WriteContext) => Mutation): Promise<StoredChange> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ decide, resolve, reject });
-      if (!this.commitScheduled) {
-        this.commitScheduled = true;
-        setImmediate(() => this.commitPending());
-      }
-    });
+    return this.commits.add(decide);
   }
 
-  /** Commits every queued write in one durable transaction, then acknowledges each. */
-  private commitPending(): void {
-    this.commitScheduled = false;
-    const group = this.pending;
-    if (group.length === 0) return;
-    this.pending = [];
-    const outcomes: ({ change: StoredChange } | { error: unknown })[] = [];
+  /**
+   * Commits a group of writes in one durable transaction, each in its own
+   * savepoint, then hands the committed changes to the listeners in order.
+   * Throws when the commit itself failed: nothing of the group was written.
+   */
+  private commitGroup(group: PendingWrite[]): CommitOutcome<StoredChange>[] {
+    const outcomes: CommitOutcome<StoredChange>[] = [];
     let state: HistoryState = { revision: this.revision, oldest: this.oldest, bytes: this.bytes };
-    try {
-      this.db.transaction(() => {
-        for (const write of group) {
-          try {
-            const applied = this.applyInSavepoint(write.decide, state);
-            state = applied.after;
-            outcomes.push({ change: applied.change });
-          } catch (error) {
-            // An error that ended the whole transaction (a full disk, an I/O error) fails the group.
-            if (!this.db.inTransaction) throw error;
-            outcomes.push({ error });
-          }
+    this.db.transaction(() => {
+      for (const decide of group) {
+        try {
+          const applied = this.applyInSavepoint(decide, state);
+          state = applied.after;
+          outcomes.push({ value: applied.change });
+        } catch (error) {
+          // An error that ended the whole transaction (a full disk, an I/O error) fails the group.
+          if (!this.db.inTransaction) throw error;
+          outcomes.push({ error });
         }
-      })();
-    } catch (error) {
-      // The commit itself failed: nothing of the group was written.
-      for (const write of group) write.reject(error);
-      return;
-    }
+      }
+    })();
     this.revision = state.revision;
     this.oldest = state.oldest;
     this.bytes = state.bytes;
-    group.forEach((write, i) => {
-      const outcome = outcomes[i]!;
-      if ("error" in outcome) return write.reject(outcome.error);
-      this.notify(outcome.change);
-      write.resolve(outcome.change);
-    });
+    for (const outcome of outcomes) if ("value" in outcome) this.notify(outcome.value);
+    return outcomes;
   }
 
   /** Stores one write's mutation and its history entry; the caller holds the transaction. */
@@ -377,7 +357,7 @@ export class ContainerDatabase {
 
   /** Commits the writes still queued, then closes the database. */
   close(): void {
-    this.commitPending();
+    this.commits.flush();
     this.db.close();
   }
 }

@@ -5,8 +5,8 @@
  * "." (`labels.app.kubernetes.io==x` names the key "app.kubernetes.io"; a
  * part with other characters is quoted: `labels."my key"==x`).
  */
-import { matchesFilter, parseFilter } from "@moby-core/sdk";
-import type { Filter, FilterFields } from "@moby-core/sdk";
+import { matchesFilter, parseFilter } from "@moby-core/sdk/list";
+import type { Filter, FilterFields } from "@moby-core/sdk/list";
 import type { Container } from "@moby-core/container-store-api/v1";
 
 /** The fields a container filter may name: "labels" takes a key of one or more parts. */

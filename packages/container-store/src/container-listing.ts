@@ -10,7 +10,8 @@
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import { RevisionConflictError } from "@moby-core/sdk";
-import type { Filter, PageTokens } from "@moby-core/sdk";
+import { effectivePageSize } from "@moby-core/sdk/list";
+import type { Filter, PageTokens } from "@moby-core/sdk/list";
 import { ListContainersResponseSchema, StreamContainersResponseSchema } from "@moby-core/container-store-api/v1";
 import type { ListContainersResponse, StreamContainersResponse } from "@moby-core/container-store-api/v1";
 import { withRecords } from "./encoded-records.js";
@@ -19,10 +20,6 @@ import type { ContainerDatabase, ContainerRow } from "./container-database.js";
 import { decodeRecord } from "./container-database.js";
 import { ContainerSnapshot, SnapshotSlots } from "./container-snapshot.js";
 
-/** The page size of a ListContainers that asks for 0. */
-export const DEFAULT_PAGE_SIZE = 100;
-/** The largest page; larger requests are treated as this. */
-export const MAX_PAGE_SIZE = 1000;
 /** The most containers in one StreamContainers response. */
 export const STREAM_BATCH_SIZE = 100;
 /** The largest response, in bytes. */
@@ -74,7 +71,7 @@ export interface PageRequest {
 /** Reads one page of a listing at the store's current revision. */
 export function listPage(db: ContainerDatabase, tokens: PageTokens, request: PageRequest): ListContainersResponse {
   const after = request.pageToken === "" ? "" : tokens.decode(request.pageToken, request.filterText);
-  const limit = request.pageSize === 0 ? DEFAULT_PAGE_SIZE : Math.min(request.pageSize, MAX_PAGE_SIZE);
+  const limit = effectivePageSize(request.pageSize);
   const budget = MAX_RESPONSE_BYTES - RESPONSE_OVERHEAD;
   const records: Uint8Array[] = [];
   let bytes = 0;

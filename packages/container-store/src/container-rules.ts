@@ -6,7 +6,8 @@
  */
 import { toBinary } from "@bufbuild/protobuf";
 import type { Any } from "@bufbuild/protobuf/wkt";
-import { InvalidArgumentError, checkId } from "@moby-core/sdk";
+import { InvalidArgumentError } from "@moby-core/sdk";
+import { checkId } from "@moby-core/sdk/list";
 import { ContainerSchema } from "@moby-core/container-store-api/v1";
 import type { Container } from "@moby-core/container-store-api/v1";
 

@@ -7,7 +7,8 @@
  */
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PageTokens, RevisionConflictError, checkId } from "@moby-core/sdk";
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError, RevisionConflictError } from "@moby-core/sdk";
+import { PageTokens, checkId } from "@moby-core/sdk/list";
 import { ContainerChangeType, ContainerStoreService, GetContainerResponseSchema } from "@moby-core/container-store-api/v1";
 import type { Container } from "@moby-core/container-store-api/v1";
 import { parseContainerFilter } from "./container-filter.js";

@@ -6,7 +6,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { OutOfRangeError, ResourceExhaustedError } from "@moby-core/sdk";
-import type { Filter } from "@moby-core/sdk";
+import type { Filter } from "@moby-core/sdk/list";
 import { WatchContainersResponseSchema } from "@moby-core/container-store-api/v1";
 import type { WatchContainersResponse } from "@moby-core/container-store-api/v1";
 import { matchesContainer } from "./container-filter.js";

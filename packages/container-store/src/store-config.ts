@@ -6,7 +6,8 @@
  */
 import { join } from "node:path";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import { InvalidArgumentError, defaultRunDir } from "@moby-core/sdk";
+import { InvalidArgumentError } from "@moby-core/sdk";
+import { defaultRunDir } from "@moby-core/sdk/internal";
 import { DEFAULT_MAX_SNAPSHOTS } from "./container-snapshot.js";
 
 /** How much change history the store keeps for WatchContainers; 0 means no bound. */

@@ -6,7 +6,7 @@ import { after, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { EventLog } from "./event-log.js";
 import type { NewEvent, Retention } from "./event-log.js";
-import { GroupCommit } from "./group-commit.js";
+import { eventCommits } from "./group-commit.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "moby-events-log-spec-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -72,13 +72,13 @@ describe("EventLog retention after a commit", () => {
     const reported: unknown[] = [];
     const { log, path } = openLog({ maxEvents: 2 }, reported);
     const broadcast: bigint[][] = [];
-    const commits = new GroupCommit(log, (events) => broadcast.push(events.map((e) => e.sequence)));
+    const commits = eventCommits(log, (events) => broadcast.push(events.map((e) => e.sequence)));
     try {
-      await commits.append(event());
-      await commits.append(event());
+      await commits.add(event());
+      await commits.add(event());
 
       const allowDeletes = failDeletes(path);
-      const [third, fourth] = await Promise.allSettled([commits.append(event()), commits.append(event("/containers/create", "id-4"))]);
+      const [third, fourth] = await Promise.allSettled([commits.add(event()), commits.add(event("/containers/create", "id-4"))]);
       assert.equal(third.status, "fulfilled", "a durable event is acknowledged even though retention failed after its commit");
       assert.equal(fourth.status, "fulfilled");
       assert.deepEqual([third.value.event.sequence, third.value.duplicate], [3n, false]);
@@ -89,12 +89,12 @@ describe("EventLog retention after a commit", () => {
       assert.deepEqual(assertContiguous(log, path), [1n, 2n, 3n, 4n], "nothing was dropped");
 
       // The publisher retrying with its publish id finds the event recorded.
-      const retry = await commits.append(event("/containers/create", "id-4"));
+      const retry = await commits.add(event("/containers/create", "id-4"));
       assert.deepEqual([retry.event.sequence, retry.duplicate], [4n, true]);
       assert.equal(reported.length, 2, "each commit tries retention again, and reports it failing again");
 
       allowDeletes();
-      const fifth = await commits.append(event());
+      const fifth = await commits.add(event());
       assert.equal(fifth.event.sequence, 5n);
       assert.deepEqual(assertContiguous(log, path), [4n, 5n], "the next commit applied the bound");
       assert.equal(reported.length, 2);

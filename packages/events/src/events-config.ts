@@ -5,7 +5,9 @@
  */
 import { join } from "node:path";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import { InvalidArgumentError, defaultRunDir, notADurationMessage, parseDuration } from "@moby-core/sdk";
+import { InvalidArgumentError } from "@moby-core/sdk";
+import { notADurationMessage, parseDuration } from "@moby-core/sdk/list";
+import { defaultRunDir } from "@moby-core/sdk/internal";
 import type { Retention } from "./event-log.js";
 
 /** The events component's settings. */

@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { parseFilter } from "@moby-core/sdk";
+import { parseFilter } from "@moby-core/sdk/list";
 import type { SubscribeResponse } from "@moby-core/events-api/v1";
 import { EventLog } from "./event-log.js";
 import type { NewEvent } from "./event-log.js";
-import { GroupCommit } from "./group-commit.js";
+import { eventCommits } from "./group-commit.js";
 import { REPLAY_PAGE, SubscriberHub, subscribe } from "./subscription.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "moby-events-subscription-spec-"));
@@ -23,11 +23,11 @@ function event(topic: string): NewEvent {
 }
 
 /** A log of LOGGED events under /miss, with a hub and group commit over it. */
-function fixture(name: string): { log: EventLog; hub: SubscriberHub; commits: GroupCommit } {
+function fixture(name: string): { log: EventLog; hub: SubscriberHub; commits: ReturnType<typeof eventCommits> } {
   const log = new EventLog(join(scratch, name, "events.db"), { maxEvents: 0, maxBytes: 0, maxAgeMs: 0 }, (error) => assert.fail(String(error)));
   log.append(Array.from({ length: LOGGED }, () => event("/miss")), Date.now());
   const hub = new SubscriberHub();
-  return { log, hub, commits: new GroupCommit(log, (events) => hub.broadcast(events)) };
+  return { log, hub, commits: eventCommits(log, (events) => hub.broadcast(events)) };
 }
 
 const hitsOnly = () => [parseFilter("topic==/hit", { exact: ["topic", "source"] }, "filters[0]")];
@@ -48,7 +48,7 @@ describe("subscribe replay", () => {
       assert.equal((await next(stream)).resumeAfterSequence, 0n);
       const replaying = next(stream);
       let liveSubscribersAtCommit: number | undefined;
-      const appended = await commits.append(event("/hit")).then((result) => {
+      const appended = await commits.add(event("/hit")).then((result) => {
         liveSubscribersAtCommit = hub.size;
         return result;
       });
@@ -57,7 +57,7 @@ describe("subscribe replay", () => {
 
       const first = await replaying;
       assert.equal(first.envelope?.sequence, appended.event.sequence, "the replay found the event committed meanwhile");
-      const live = await commits.append(event("/hit"));
+      const live = await commits.add(event("/hit"));
       const second = await next(stream);
       assert.equal(second.envelope?.sequence, live.event.sequence, "then the next one, with no duplicate");
     } finally {
@@ -83,7 +83,7 @@ describe("subscribe replay", () => {
       const pageEnds = Array.from({ length: PAGES + 1 }, (_, page) => BigInt(page * REPLAY_PAGE));
       assert.deepEqual(progress, pageEnds, "the start, then one progress message per page replayed, each after the last event read");
 
-      const hit = await commits.append(event("/hit"));
+      const hit = await commits.add(event("/hit"));
       const message = await next(stream);
       assert.equal(message.envelope?.sequence, hit.event.sequence);
     } finally {

@@ -8,8 +8,9 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { ResourceExhaustedError, matchesFilter } from "@moby-core/sdk";
-import type { Filter } from "@moby-core/sdk";
+import { ResourceExhaustedError } from "@moby-core/sdk";
+import { matchesFilter } from "@moby-core/sdk/list";
+import type { Filter } from "@moby-core/sdk/list";
 import { SubscribeResponseSchema } from "@moby-core/events-api/v1";
 import type { SubscribeResponse } from "@moby-core/events-api/v1";
 import type { EventLog, StoredEvent } from "./event-log.js";

@@ -3,7 +3,6 @@
  * and registry APIs on <run dir>/init.sock, and stops everything in reverse
  * order on SIGTERM or SIGINT.
  */
-import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { ComponentService } from "@moby-core/component-api/v1";
 import { Health } from "@moby-core/grpc-health-api/v1";
@@ -11,8 +10,9 @@ import { ServerReflection } from "@moby-core/grpc-reflection-api/v1";
 import { RegistryService } from "@moby-core/registry-api/v1";
 import { SupervisorService } from "@moby-core/supervisor-api/v1";
 import { EventsService } from "@moby-core/events-api/v1";
-import { EventPublisher, createComponentLogger, ensurePrivateDirectory, initSocket, serveComponent, serviceOf } from "@moby-core/sdk";
+import { EventPublisher, createComponentLogger, ensurePrivateDirectory, serveComponent, serviceOf } from "@moby-core/sdk";
 import type { ComponentServer } from "@moby-core/sdk";
+import { initSocket, packageVersion } from "@moby-core/sdk/internal";
 import { formatProblems, loadManifest } from "./manifest/parse-manifest.js";
 import { registryService } from "./api/registry-service.js";
 import { supervisorService } from "./api/supervisor-service.js";
@@ -34,7 +34,7 @@ function refuse(message: string): void {
   process.exitCode = EXIT_REFUSED;
 }
 
-const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+const version = packageVersion(new URL("../package.json", import.meta.url));
 
 /** Runs moby-init with the given command-line arguments (without node and the script). */
 export async function main(argv: string[]): Promise<void> {

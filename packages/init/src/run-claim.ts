@@ -15,8 +15,9 @@
 import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ComponentService } from "@moby-core/component-api/v1";
-import { dialSocket, probeSocket } from "@moby-core/sdk";
+import { dialSocket } from "@moby-core/sdk";
 import type { Logger } from "@moby-core/sdk";
+import { probeSocket } from "@moby-core/sdk/internal";
 
 /** The file of the claim, in the run directory. */
 export const CLAIM_FILE = "init.json";

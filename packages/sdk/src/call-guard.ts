@@ -2,12 +2,10 @@
  * The guard every component call passes through: refuses calls while the
  * component shuts down, ends open streams with UNAVAILABLE when it does,
  * maps thrown errors to canonical codes (see errors.ts) and logs one debug
- * line per call with method, code and duration. As a connect interceptor
- * (callGuard) for connect-node, and as a call observer (callGuardObserver)
- * for the SDK's own gRPC server, which ends streams itself.
+ * line per call with method, code and duration: a call observer of the
+ * SDK's gRPC server, which ends streams itself.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { toConnectError } from "./errors.js";
 import type { CallObserver, ServerCall } from "./grpc/grpc-server.js";
@@ -60,50 +58,12 @@ export class CallTracker {
   }
 }
 
-/** Creates the interceptor for one component's calls. */
-export function callGuard(tracker: CallTracker, logger: Logger): Interceptor {
-  return (next) => async (request) => {
-    const started = performance.now();
-    const method = `/${request.service.typeName}/${request.method.name}`;
-    const fail = (error: unknown): ConnectError => {
-      const mapped = toConnectError(error);
-      if (mapped.unexpected) logger.error({ method, err: error }, "call failed with an unexpected error");
-      logCall(mapped.error.code);
-      return mapped.error;
-    };
-    const logCall = (code: Code | 0) =>
-      logger.debug({ method, code: code === 0 ? "OK" : Code[code], durationMs: Math.round((performance.now() - started) * 1000) / 1000 }, "call");
-
-    if (tracker.closing) throw fail(new ConnectError(SHUTTING_DOWN, Code.Unavailable));
-    if (!request.stream) {
-      tracker.enterUnary();
-      try {
-        const response = await next(request);
-        logCall(0);
-        return response;
-      } catch (error) {
-        throw fail(error);
-      } finally {
-        tracker.leaveUnary();
-      }
-    }
-    let response;
-    try {
-      response = await next(request);
-    } catch (error) {
-      throw fail(error);
-    }
-    if (!response.stream) return response;
-    return { ...response, message: guardStream(response.message, tracker.streamsStop, fail, () => logCall(0)) };
-  };
-}
-
 /**
- * The same guard for the SDK's own server: refuses calls during shutdown,
- * counts unary calls, maps errors and logs. Ending open streams at shutdown
- * is the server's part (GrpcServer.abortStreams).
+ * The guard of one component's calls: refuses calls during shutdown, counts
+ * unary calls, maps errors and logs. Ending open streams at shutdown is the
+ * server's part (GrpcServer.abortStreams).
  */
-export function callGuardObserver(tracker: CallTracker, logger: Logger): CallObserver {
+export function callGuard(tracker: CallTracker, logger: Logger): CallObserver {
   const methodOf = (call: ServerCall) => `/${call.service.typeName}/${call.method.name}`;
   const logCall = (call: ServerCall, code: Code | 0) => {
     if (!logger.isLevelEnabled("debug")) return;
@@ -128,37 +88,4 @@ export function callGuardObserver(tracker: CallTracker, logger: Logger): CallObs
       logCall(call, error === undefined ? 0 : error.code);
     },
   };
-}
-
-/** Passes a response stream through, ending it with UNAVAILABLE when stop aborts. */
-async function* guardStream<T>(
-  source: AsyncIterable<T>,
-  stop: AbortSignal,
-  fail: (error: unknown) => ConnectError,
-  succeeded: () => void,
-): AsyncGenerator<T> {
-  const iterator = source[Symbol.asyncIterator]();
-  let onStop: () => void = () => {};
-  const stopped = new Promise<"stop">((resolve) => {
-    onStop = () => resolve("stop");
-    if (stop.aborted) onStop();
-    else stop.addEventListener("abort", onStop, { once: true });
-  });
-  let exhausted = false;
-  try {
-    for (;;) {
-      const next = await Promise.race([iterator.next(), stopped]);
-      if (next === "stop") throw new ConnectError(SHUTTING_DOWN, Code.Unavailable);
-      if (next.done === true) break;
-      yield next.value;
-    }
-    exhausted = true;
-  } catch (error) {
-    throw fail(error);
-  } finally {
-    stop.removeEventListener("abort", onStop);
-    // Ended early (shutdown, error, or the client went away): let the handler clean up.
-    if (!exhausted) iterator.return?.().catch(() => {});
-  }
-  succeeded();
 }

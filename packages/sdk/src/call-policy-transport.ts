@@ -8,6 +8,7 @@ import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Transport } from "@connectrpc/connect";
+import { errorCodes, notListeningErrno } from "./errno.js";
 import { REFUSED_STREAM } from "./grpc/status.js";
 
 /** How unary calls are retried on UNAVAILABLE. */
@@ -36,13 +37,7 @@ export function isIdempotent(method: DescMethod): boolean {
 
 /** Tells whether an error means the request never reached a server, or was refused unprocessed (nothing to repeat). */
 function neverSent(error: ConnectError): boolean {
-  let cause: unknown = error.cause;
-  while (cause instanceof Error) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code === "ECONNREFUSED" || code === "ENOENT" || code === REFUSED_STREAM) return true;
-    cause = cause.cause;
-  }
-  return false;
+  return notListeningErrno(error.cause) !== undefined || errorCodes(error.cause).includes(REFUSED_STREAM);
 }
 
 /** Waits ms, or less if signal aborts. */

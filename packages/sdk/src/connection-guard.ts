@@ -175,16 +175,11 @@ export class ConnectionGuard {
   /** The timers of each open session. */
   private readonly watches = new Map<ServerHttp2Session, SessionWatch>();
 
-  /**
-   * Guards server. countStreams: count calls with a stream listener, for an
-   * engine that does not count them itself (connect's); the moby engine's
-   * ServerCall counts them at no extra cost.
-   */
+  /** Guards server; the calls of each session are counted by ServerCall. */
   constructor(
     server: Http2Server,
     readonly limits: Required<ConnectionLimits>,
     private readonly logger: Logger,
-    countStreams: boolean,
   ) {
     // node:http2 turns each accepted socket into a session in its "connection" listener: refuse before it does.
     const accept = server.listeners("connection") as ((socket: Socket) => void)[];
@@ -202,7 +197,6 @@ export class ConnectionGuard {
       }
     });
     server.on("session", (session) => this.watch(session as CountedSession));
-    if (countStreams) server.on("stream", countStream);
   }
 
   /**
@@ -372,15 +366,6 @@ class SessionWatch {
       this.pingTimer.unref();
     }
   }
-}
-
-/** Counts a call on its session, for an engine that does not (connect's). */
-function countStream(stream: ServerHttp2Stream): void {
-  const calls = (stream.session as CountedSession | undefined)?.[SESSION_CALLS];
-  if (calls === undefined) return;
-  calls.open++;
-  calls.started++;
-  stream.once("close", () => calls.open--);
 }
 
 function ignore(): void {}

@@ -23,9 +23,8 @@
  */
 import { RE2JS } from "re2js";
 import { InvalidArgumentError } from "./errors.js";
+import { MAX_FILTER_LENGTH } from "./limits.js";
 
-/** The longest filter accepted, in bytes of UTF-8. */
-export const MAX_FILTER_LENGTH = 4096;
 
 /** The most instructions a ~= pattern may compile to (RE2's program size); a larger one is refused. */
 export const MAX_PATTERN_PROGRAM_SIZE = 512;

@@ -1,24 +1,32 @@
-// The public surface of @moby-core/sdk: serve a component, dial components.
-export { serveComponent, serviceOf, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_PROTOCOL_ENGINE } from "./serve-component.js";
-export type { ComponentServer, ProtocolEngine, ServeComponentOptions, ServiceRegistration } from "./serve-component.js";
-export { Connection, dialSocket, DEFAULT_HEALTHY_TIMEOUT_MS, mapCallErrors, notListeningAsUnavailable } from "./connection.js";
+/**
+ * @moby-core/sdk: the surface of component authors. Serve a component
+ * (component API, health and reflection built in), dial components by
+ * socket or by name, answer with canonical errors, log, publish events.
+ * Helpers for list and get APIs are at "@moby-core/sdk/list"; what only the
+ * assembly's own init and CLI use is at "@moby-core/sdk/internal" (not
+ * covered by semver). Handlers, clients, errors and interceptors are
+ * connect's API: Code and ConnectError are re-exported for that reason.
+ */
+export { defineComponent } from "./component.js";
+export type { Component, ComponentContext, ComponentDeclaration, ComponentStart } from "./component.js";
+export { serveComponent, serviceOf } from "./serve-component.js";
+export type { ComponentServer, ServeComponentOptions, ServiceRegistration } from "./serve-component.js";
+export { Connection, dialSocket } from "./connection.js";
 export type { DialOptions } from "./connection.js";
 export { dialComponent, dialService, resolveComponent, resolveService } from "./resolve.js";
 export type { ResolveOptions } from "./resolve.js";
-export { DEFAULT_RETRY, DEFAULT_UNARY_TIMEOUT_MS, isIdempotent } from "./call-policy-transport.js";
+export { mapCallErrors } from "./map-call-errors.js";
+// The defaults the options document, to build on (for example { ...DEFAULT_RETRY, maxAttempts: 5 }).
+export { DEFAULT_MAX_MESSAGE_BYTES } from "./limits.js";
+export { DEFAULT_RETRY } from "./call-policy-transport.js";
 export type { RetryPolicy } from "./call-policy-transport.js";
-export {
-  DEFAULT_CONNECTION_LIMITS,
-  ENV_HANDSHAKE_TIMEOUT,
-  ENV_IDLE_TIMEOUT,
-  ENV_KEEPALIVE_INTERVAL,
-  ENV_KEEPALIVE_TIMEOUT,
-  ENV_MAX_CONNECTIONS,
-  resolveConnectionLimits,
-} from "./connection-guard.js";
+export { DEFAULT_CONNECTION_LIMITS } from "./connection-guard.js";
 export type { ConnectionLimits } from "./connection-guard.js";
+export type { CompressionOptions } from "./grpc/compression.js";
+// ComponentServer.health, and the names of its statuses.
 export { HealthStatusBoard, OVERALL, ServingStatus } from "./health.js";
-export { CAPABILITY_RELOAD, apiVersionOf } from "./component-service.js";
+// The capability GetInfo reports when a component has a reload handler, for clients to test.
+export { CAPABILITY_RELOAD } from "./component-service.js";
 export type { ReloadHandler } from "./component-service.js";
 export {
   AlreadyExistsError,
@@ -34,17 +42,11 @@ export {
 } from "./errors.js";
 export { createComponentLogger } from "./logger.js";
 export type { Logger } from "./logger.js";
-export { probeSocket } from "./socket-file.js";
-export { PRIVATE_DIRECTORY_MODE, ensurePrivateDirectory } from "./private-directory.js";
+export { ensurePrivateDirectory } from "./private-directory.js";
 export { subscriptionStream } from "./subscription-stream.js";
 export { EventPublisher } from "./event-publisher.js";
 export { eventTopic } from "./event-topic.js";
 export type { EventPublisherOptions, EventsLocator, PublisherStats } from "./event-publisher.js";
-export { MAX_FILTER_LENGTH, MAX_MATCH_INPUT_LENGTH, MAX_PATTERN_PROGRAM_SIZE, matchesFilter, parseFilter } from "./filter.js";
-export { DURATION_EXAMPLES, formatDuration, isDuration, notADurationMessage, parseDuration } from "./duration.js";
-export type { FieldReader, Filter, FilterFields, Pattern, Selector } from "./filter.js";
-export { ID_PATTERN, MAX_ID_LENGTH, checkId, checkOptionalId, isId } from "./identifiers.js";
-export { PageTokens, loadOrCreateKey } from "./page-token.js";
-export type { SocketProbe } from "./socket-file.js";
-export * from "./env.js";
+export { GroupCommit } from "./group-commit.js";
+export type { CommitGroup, CommitOutcome } from "./group-commit.js";
 export { Code, ConnectError } from "@connectrpc/connect";

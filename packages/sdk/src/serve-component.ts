@@ -4,7 +4,6 @@
  * services, and a graceful shutdown on SIGTERM/SIGINT and once the init
  * that started it is gone.
  */
-import { setMaxListeners } from "node:events";
 import * as http2 from "node:http2";
 import type { DescFile, DescService, JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -13,19 +12,20 @@ import { ComponentService } from "@moby-core/component-api/v1";
 import { Health } from "@moby-core/grpc-health-api/v1";
 import { ServerReflection } from "@moby-core/grpc-reflection-api/v1";
 import type { Logger } from "pino";
-import { CallTracker, SHUTTING_DOWN, callGuard, callGuardObserver } from "./call-guard.js";
+import { CallTracker, SHUTTING_DOWN, callGuard } from "./call-guard.js";
 import { componentService } from "./component-service.js";
 import { ConnectionGuard, resolveConnectionLimits } from "./connection-guard.js";
 import type { ConnectionLimits } from "./connection-guard.js";
 import type { ReloadHandler } from "./component-service.js";
 import { ENV_COMPONENT_CONFIG, ENV_COMPONENT_NAME, ENV_SOCKET } from "./env.js";
-import { withSpecGrpcMessage } from "./grpc-message.js";
-import { isGrpcProto } from "./grpc/status.js";
 import { GrpcServer } from "./grpc/grpc-server.js";
+import { compressMinBytes } from "./grpc/compression.js";
+import type { CompressionOptions } from "./grpc/compression.js";
 import { HealthStatusBoard, OVERALL, ServingStatus, healthService } from "./health.js";
 import { openInitPipe } from "./init-pipe.js";
 import { createComponentLogger } from "./logger.js";
 import { DescriptorIndex, reflectionService } from "./reflection.js";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "./limits.js";
 import { listenOnSocket, prepareSocketPath, removeSocketFile, secureSocketFile, socketIdentity } from "./socket-file.js";
 import type { SocketIdentity } from "./socket-file.js";
 
@@ -47,17 +47,6 @@ export function serviceOf<S extends DescService>(
 ): ServiceRegistration {
   return { service, implementation, ...(status === undefined ? {} : { status }) } as unknown as ServiceRegistration;
 }
-
-/**
- * Which gRPC implementation serves and dials: "moby", the SDK's own on
- * node:http2 (the default), or "connect", connect-node's
- * (connectNodeAdapter, createGrpcTransport). Both serve the same
- * implementations and interceptors, and speak the same gRPC.
- */
-export type ProtocolEngine = "moby" | "connect";
-
-/** The engine used when none is chosen. */
-export const DEFAULT_PROTOCOL_ENGINE: ProtocolEngine = "moby";
 
 /** The settings of serveComponent. */
 export interface ServeComponentOptions {
@@ -90,6 +79,14 @@ export interface ServeComponentOptions {
   maxReceiveMessageBytes?: number;
   /** The largest response message sent, in bytes; larger is RESOURCE_EXHAUSTED. Default 4 MiB. */
   maxSendMessageBytes?: number;
+  /**
+   * gzip for responses: a message of at least minBytes (default 1 KiB) is
+   * sent compressed to a client that accepts gzip, when that makes it
+   * smaller. Off by default: on a unix socket gzip costs CPU and saves
+   * nothing; turn it on for clients behind a slower link. Compressed
+   * requests are read either way.
+   */
+  compression?: CompressionOptions | false;
   /** The most concurrent calls (HTTP/2 streams) per connection. Default 1000. */
   maxConcurrentStreams?: number;
   /**
@@ -123,8 +120,10 @@ export interface ServeComponentOptions {
   interceptors?: Interceptor[];
   /** The logger; default a pino logger on stderr at $MOBY_LOG_LEVEL (info). */
   logger?: Logger;
-  /** The gRPC implementation that serves; default "moby". */
-  protocolEngine?: ProtocolEngine;
+  /** The component's configuration, as ComponentServer.config gives it; default read from $MOBY_COMPONENT_CONFIG. */
+  config?: JsonObject;
+  /** The health board to serve, for a component that sets health before it serves; default a new one. */
+  health?: HealthStatusBoard;
 }
 
 /** A component being served. */
@@ -145,9 +144,6 @@ export interface ComponentServer {
   readonly closed: Promise<void>;
 }
 
-/** Default request and response size limit: 4 MiB, as gRPC's. */
-export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
-
 const COMPONENT_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
@@ -167,9 +163,6 @@ function resolveOptions(options: ServeComponentOptions) {
   if (socketPath === undefined || socketPath === "") {
     throw new Error(`socketPath: not set; pass it or set $${ENV_SOCKET}`);
   }
-  if (options.protocolEngine !== undefined && options.protocolEngine !== "moby" && options.protocolEngine !== "connect") {
-    throw new Error(`protocolEngine: ${JSON.stringify(options.protocolEngine)} is not "moby" or "connect"`);
-  }
   const seen = new Set<string>();
   for (const { service } of options.services) {
     if (seen.has(service.typeName)) throw new Error(`services: ${service.typeName} is registered twice`);
@@ -178,11 +171,16 @@ function resolveOptions(options: ServeComponentOptions) {
   return { name, socketPath };
 }
 
-/** Reads the component's configuration from the environment init set. */
-function configFromEnvironment(): JsonObject {
-  const raw = process.env[ENV_COMPONENT_CONFIG];
+/** Reads the component's configuration from the environment init set: a JSON object, {} when unset. */
+export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): JsonObject {
+  const raw = env[ENV_COMPONENT_CONFIG];
   if (raw === undefined || raw === "") return {};
-  const parsed: unknown = JSON.parse(raw);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    throw new Error(`$${ENV_COMPONENT_CONFIG} is not JSON: ${(error as Error).message}`);
+  }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new Error(`$${ENV_COMPONENT_CONFIG} must hold a JSON object`);
   }
@@ -206,21 +204,6 @@ function builtInServices(name: string, options: ServeComponentOptions, health: H
     serviceOf(Health, healthService(health)),
     serviceOf(ServerReflection, reflectionService(new DescriptorIndex(served, options.anyTypes))),
   ];
-}
-
-/**
- * Answers 415 to a request that is not gRPC with protobuf (such as
- * application/grpc+json, which connect-node would take), as the moby engine
- * does: both engines speak the same gRPC, and a handler may answer with
- * fields it passes through already encoded, which only protobuf carries.
- */
-function protobufOnly(handler: (request: http2.Http2ServerRequest, response: http2.Http2ServerResponse) => void) {
-  return (request: http2.Http2ServerRequest, response: http2.Http2ServerResponse): void => {
-    if (isGrpcProto(request.headers["content-type"])) return handler(request, response);
-    request.resume();
-    response.writeHead(415);
-    response.end();
-  };
 }
 
 /**
@@ -259,7 +242,7 @@ function exitOnSignal(serving: Promise<() => Promise<void>>, logger: Logger): ()
 export async function serveComponent(options: ServeComponentOptions): Promise<ComponentServer> {
   const { name, socketPath } = resolveOptions(options);
   const limits = resolveConnectionLimits(options.connections);
-  const config = configFromEnvironment();
+  const config = options.config ?? configFromEnvironment();
   const logger = options.logger ?? createComponentLogger(name);
   const directoryMode = options.directoryMode === undefined ? 0o700 : options.directoryMode;
   const initPipe = (options.exitWithInit ?? true) ? openInitPipe() : undefined;
@@ -270,49 +253,26 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
     throw error;
   }
 
-  const health = new HealthStatusBoard();
+  const health = options.health ?? new HealthStatusBoard();
   const all = [...options.services, ...builtInServices(name, options, health)];
 
   const tracker = new CallTracker();
-  const shutdownSignal = new AbortController();
   const readMaxBytes = options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const writeMaxBytes = options.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const settings = { maxConcurrentStreams: options.maxConcurrentStreams ?? 1000 };
-  let server: http2.Http2Server;
-  const engine = options.protocolEngine ?? DEFAULT_PROTOCOL_ENGINE;
-  if (engine === "moby") {
-    const grpc = new GrpcServer({
-      services: all,
-      interceptors: options.interceptors,
-      readMaxBytes,
-      writeMaxBytes,
-      observer: callGuardObserver(tracker, logger),
-    });
-    server = http2.createServer({ settings });
-    server.on("stream", grpc.handleStream);
-    const unavailable = () => new ConnectError(SHUTTING_DOWN, Code.Unavailable);
-    tracker.streamsStop.addEventListener("abort", () => grpc.abortStreams(unavailable()), { once: true });
-    shutdownSignal.signal.addEventListener("abort", () => grpc.abortAll(unavailable()), { once: true });
-  } else {
-    // Every call in flight listens on these two signals; any number of calls is fine.
-    setMaxListeners(0, shutdownSignal.signal, tracker.streamsStop);
-    // Loaded here only: a component on the default engine does not pay for loading connect-node.
-    const { connectNodeAdapter } = await import("@connectrpc/connect-node");
-    const handler = connectNodeAdapter({
-      grpc: true,
-      connect: false,
-      grpcWeb: false,
-      readMaxBytes,
-      writeMaxBytes,
-      shutdownSignal: shutdownSignal.signal,
-      interceptors: [callGuard(tracker, logger), ...(options.interceptors ?? [])],
-      routes(router) {
-        for (const { service, implementation } of all) router.service(service, implementation);
-      },
-    });
-    server = http2.createServer({ settings }, protobufOnly(withSpecGrpcMessage(handler)));
-  }
-  const { sessions } = new ConnectionGuard(server, limits, logger, engine !== "moby");
+  const grpc = new GrpcServer({
+    services: all,
+    interceptors: options.interceptors,
+    readMaxBytes,
+    writeMaxBytes,
+    observer: callGuard(tracker, logger),
+    compressMinBytes: compressMinBytes(options.compression, "compression"),
+  });
+  const server = http2.createServer({ settings });
+  server.on("stream", grpc.handleStream);
+  const unavailable = () => new ConnectError(SHUTTING_DOWN, Code.Unavailable);
+  tracker.streamsStop.addEventListener("abort", () => grpc.abortStreams(unavailable()), { once: true });
+  const { sessions } = new ConnectionGuard(server, limits, logger);
   // Signals are handled from before the socket exists: a SIGTERM sent as soon as it answers still shuts down cleanly.
   let startup!: { resolve: (shutdown: () => Promise<void>) => void; reject: (error: unknown) => void };
   const serving = new Promise<() => Promise<void>>((resolve, reject) => (startup = { resolve, reject }));
@@ -350,7 +310,7 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       const drained = await tracker.drained(options.shutdownGraceMs ?? 10_000);
       if (!drained) logger.warn("unary calls still running after the grace period; cancelling them");
-      shutdownSignal.abort(new ConnectError(SHUTTING_DOWN, Code.Unavailable));
+      grpc.abortAll(unavailable());
       for (const session of sessions) session.close();
       const forced = setTimeout(() => sessions.forEach((s) => s.destroy()), 1000);
       await serverClosed;

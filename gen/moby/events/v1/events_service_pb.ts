@@ -181,7 +181,7 @@ export type SubscribeRequest = Message<"moby.events.v1.SubscribeRequest"> & {
    * Which events to send, in containerd's filter grammar on the fields
    * `topic` and `source` (see EventsService). The entries are OR-ed; within
    * one entry "," is AND. Empty means every event. At most 32 entries, each
-   * at most 1024 characters, else INVALID_ARGUMENT naming `filters`.
+   * at most 4096 bytes of UTF-8, else INVALID_ARGUMENT naming `filters`.
    *
    * @generated from field: repeated string filters = 1;
    */

@@ -1,13 +1,9 @@
 /**
- * AIP-158 pagination over a list that init holds in memory: page_size with a
- * default of 100 and a cap of 1000, and an opaque page_token.
+ * AIP-158 pagination over a list that init holds in memory: page_size with
+ * the assembly's default and cap (effectivePageSize), and an opaque page_token.
  */
 import { InvalidArgumentError } from "@moby-core/sdk";
-
-/** The page size used when a request sets none. */
-export const DEFAULT_PAGE_SIZE = 100;
-/** The largest page size; larger requests are capped. */
-export const MAX_PAGE_SIZE = 1000;
+import { effectivePageSize } from "@moby-core/sdk/list";
 
 const TOKEN_PREFIX = "moby-init:";
 
@@ -20,7 +16,7 @@ export function paginate<T>(items: T[], pageSize: number, pageToken: string): { 
     if (!Number.isSafeInteger(parsed) || parsed < 0) throw new InvalidArgumentError("page_token", "not a token this service issued");
     offset = parsed;
   }
-  const size = pageSize === 0 ? DEFAULT_PAGE_SIZE : Math.min(pageSize, MAX_PAGE_SIZE);
+  const size = effectivePageSize(pageSize);
   const end = offset + size;
   return {
     items: items.slice(offset, end),

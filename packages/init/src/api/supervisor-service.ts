@@ -8,6 +8,7 @@ import type { Duration } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Health } from "@moby-core/component-api/v1";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, subscriptionStream } from "@moby-core/sdk";
+import { MAX_STOP_TIMEOUT_MS } from "@moby-core/sdk/internal";
 import { ComponentSchema, ComponentState, SupervisorService } from "@moby-core/supervisor-api/v1";
 import type { Component, ReadComponentLogsResponse } from "@moby-core/supervisor-api/v1";
 import { LogStream } from "@moby-core/types-api/v1";
@@ -19,8 +20,6 @@ import type { LogLine } from "../supervisor/log-buffer.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
 import { paginate } from "./page.js";
 
-/** The longest stop timeout a request may ask for. */
-const MAX_STOP_TIMEOUT_MS = 10 * 60 * 1000;
 
 /** What init says about itself as a component. */
 export interface InitSelf {

@@ -9,7 +9,7 @@
  * "x-message": the message shown when the node's check fails.
  */
 import { Ajv, type SchemaObject, type ValidateFunction } from "ajv";
-import { parseDuration } from "@moby-core/sdk";
+import { parseDuration } from "@moby-core/sdk/list";
 
 /** A component's name: lowercase letters, digits and "-", 1-63, starting with a letter. */
 export const COMPONENT_NAME_PATTERN = "^[a-z][a-z0-9-]{0,62}$";

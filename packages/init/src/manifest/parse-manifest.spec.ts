@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { defaultRunDir } from "@moby-core/sdk";
+import { defaultRunDir } from "@moby-core/sdk/internal";
 import { DEFAULTS, type Manifest, type ManifestProblem } from "./manifest.js";
 import { formatProblems, loadManifest, parseManifest } from "./parse-manifest.js";
 

@@ -27,7 +27,8 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { JsonObject } from "@bufbuild/protobuf";
-import { defaultRunDir, initSocket } from "@moby-core/sdk";
+import { formatDuration, notADurationMessage, parseDuration } from "@moby-core/sdk/list";
+import { defaultRunDir, initSocket } from "@moby-core/sdk/internal";
 import type { ErrorObject } from "ajv";
 import {
   type Document,
@@ -41,7 +42,6 @@ import {
   type YAMLError,
 } from "yaml";
 import { checkDependencies, formatCycle } from "./dependency-order.js";
-import { formatDuration, notADurationMessage, parseDuration } from "@moby-core/sdk";
 import {
   type ComponentSpec,
   DEFAULTS,

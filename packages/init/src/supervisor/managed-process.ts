@@ -8,7 +8,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import type { Readable } from "node:stream";
-import { ENV_INIT_PIPE_FD } from "@moby-core/sdk";
+import { ENV_INIT_PIPE_FD } from "@moby-core/sdk/internal";
 import { createInterface } from "node:readline";
 
 /** How a process ended. */

@@ -5,7 +5,7 @@
  * reverse order.
  */
 import type { Logger } from "@moby-core/sdk";
-import { ENV_COMPONENT_CONFIG, ENV_COMPONENT_NAME, ENV_REGISTRY_ENDPOINT, ENV_RUN_DIR, ENV_SOCKET, endpointVariable } from "@moby-core/sdk";
+import { ENV_COMPONENT_CONFIG, ENV_COMPONENT_NAME, ENV_REGISTRY_ENDPOINT, ENV_RUN_DIR, ENV_SOCKET, endpointVariable } from "@moby-core/sdk/internal";
 import { ComponentState } from "@moby-core/supervisor-api/v1";
 import { startOrder } from "../manifest/dependency-order.js";
 import { INIT_NAME } from "../manifest/manifest.js";

@@ -25,19 +25,20 @@ export class FrameWriter {
    * Queues a message, framed. Returns undefined when the producer may go on
    * at once, or a promise that resolves when the stream can take more (or
    * is closed). A large message is written at once after what is queued,
-   * behind its prefix, without a copy.
+   * behind its prefix, without a copy. compressed: message is already
+   * compressed, and its flag says so.
    */
-  write(message: Uint8Array): Promise<void> | undefined {
+  write(message: Uint8Array, compressed = false): Promise<void> | undefined {
     if (this.closed) return undefined;
     if (message.byteLength >= COPY_LIMIT_BYTES) {
       const stream = this.stream;
       stream.cork();
       this.flush();
-      stream.write(framePrefix(message.byteLength));
+      stream.write(framePrefix(message.byteLength, compressed));
       if (!stream.write(asBuffer(message))) this.block();
       stream.uncork();
     } else {
-      const frame = encodeFrame(message);
+      const frame = encodeFrame(message, compressed);
       this.batch.push(frame);
       this.batchBytes += frame.byteLength;
       if (this.batchBytes >= BATCH_BYTES) this.flush();

@@ -18,7 +18,7 @@ function readAll(body: Buffer, sizes: number[], maxBytes = 1 << 20): Uint8Array[
 
 describe("FrameReader", () => {
   const messages = [new Uint8Array([]), new Uint8Array([1, 2, 3]), new Uint8Array(70_000).fill(7), new Uint8Array([9])];
-  const body = Buffer.concat(messages.map(encodeFrame));
+  const body = Buffer.concat(messages.map((message) => encodeFrame(message)));
 
   it("reads messages whole, and split at every possible point", () => {
     assert.deepEqual(readAll(body, [body.length]), messages);

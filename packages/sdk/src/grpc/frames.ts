@@ -5,6 +5,7 @@
  * DATA chunks and enforces a size limit as soon as a prefix is read.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { Decompress } from "./compression.js";
 
 /** The size of the prefix before each message: flag and length. */
 export const FRAME_PREFIX_BYTES = 5;
@@ -12,10 +13,10 @@ export const FRAME_PREFIX_BYTES = 5;
 /** The flag bit that marks a compressed message. */
 export const FLAG_COMPRESSED = 0b1;
 
-/** Prefixes message with the uncompressed flag and its length, in one new buffer. */
-export function encodeFrame(message: Uint8Array): Buffer {
+/** Prefixes message with its flag (compressed or not) and its length, in one new buffer. */
+export function encodeFrame(message: Uint8Array, compressed = false): Buffer {
   const frame = Buffer.allocUnsafe(FRAME_PREFIX_BYTES + message.byteLength);
-  frame[0] = 0;
+  frame[0] = compressed ? FLAG_COMPRESSED : 0;
   frame.writeUInt32BE(message.byteLength, 1);
   frame.set(message, FRAME_PREFIX_BYTES);
   return frame;
@@ -24,10 +25,10 @@ export function encodeFrame(message: Uint8Array): Buffer {
 /** Messages this large or larger are written after their prefix instead of being copied behind it. */
 export const COPY_LIMIT_BYTES = 8 * 1024;
 
-/** The 5-byte prefix of an uncompressed message of length bytes. */
-export function framePrefix(length: number): Buffer {
+/** The 5-byte prefix of a message of length bytes. */
+export function framePrefix(length: number, compressed = false): Buffer {
   const prefix = Buffer.allocUnsafe(FRAME_PREFIX_BYTES);
-  prefix[0] = 0;
+  prefix[0] = compressed ? FLAG_COMPRESSED : 0;
   prefix.writeUInt32BE(length, 1);
   return prefix;
 }
@@ -42,13 +43,13 @@ export function asBuffer(bytes: Uint8Array): Buffer {
  * one copied behind its prefix in one buffer, a large one written after its
  * prefix as it is (one writev, no copy).
  */
-export function endWithMessage(stream: NodeJS.WritableStream & { cork(): void }, message: Uint8Array): void {
+export function endWithMessage(stream: NodeJS.WritableStream & { cork(): void }, message: Uint8Array, compressed = false): void {
   if (message.byteLength < COPY_LIMIT_BYTES) {
-    stream.end(encodeFrame(message));
+    stream.end(encodeFrame(message, compressed));
     return;
   }
   stream.cork();
-  stream.write(framePrefix(message.byteLength));
+  stream.write(framePrefix(message.byteLength, compressed));
   // end() uncorks: both buffers go out in one writev.
   stream.end(asBuffer(message));
 }
@@ -70,8 +71,11 @@ export interface MessageSink {
 /**
  * Reads length-prefixed messages out of a byte stream fed chunk by chunk.
  * push() hands the messages completed by a chunk to the sink; a message
- * that fits in one chunk is passed as a view of it, with no copy. A compressed flag, or a prefix announcing more than maxBytes,
- * throws a ConnectError (INTERNAL, RESOURCE_EXHAUSTED) and stops the reader.
+ * that fits in one chunk is passed as a view of it, with no copy. A
+ * compressed message is inflated with the decompressor of the negotiated
+ * encoding, the limit applying to its inflated size. A compressed flag with
+ * no encoding negotiated, or a message of more than maxBytes, throws a
+ * ConnectError (INTERNAL, RESOURCE_EXHAUSTED) and stops the reader.
  */
 export class FrameReader {
   /** Bytes of an incomplete frame, waiting for more chunks. */
@@ -79,12 +83,20 @@ export class FrameReader {
   private pendingBytes = 0;
   /** The length of the message being assembled, once its prefix is known; -1 before. */
   private expected = -1;
+  /** Whether the message being assembled is compressed. */
+  private compressed = false;
   private failed = false;
 
   constructor(
     private readonly maxBytes: number,
     private readonly sink: MessageSink,
+    private decompress: Decompress | undefined = undefined,
   ) {}
+
+  /** Reads compressed messages with decompress from now on: the peer's grpc-encoding arrived. */
+  setDecompressor(decompress: Decompress | undefined): void {
+    this.decompress = decompress;
+  }
 
   /** True when no partial frame is waiting: the stream may end here. */
   get atBoundary(): boolean {
@@ -124,9 +136,10 @@ export class FrameReader {
       if (end > length) break;
       // A plain Uint8Array view, not a Buffer: bytes fields decoded from it are
       // views of it, and must behave as Uint8Array (slice() copies) as with connect.
-      const message = new Uint8Array(data.buffer, data.byteOffset + offset + FRAME_PREFIX_BYTES, this.expected);
+      let message = new Uint8Array(data.buffer, data.byteOffset + offset + FRAME_PREFIX_BYTES, this.expected);
       this.expected = -1;
       offset = end;
+      if (this.compressed) message = this.inflate(message);
       this.sink.message(message);
       if (this.failed) return;
     }
@@ -154,10 +167,22 @@ export class FrameReader {
     return joined;
   }
 
+  /** The inflated message, as a plain Uint8Array; stops the reader when it fails. */
+  private inflate(message: Uint8Array): Uint8Array {
+    try {
+      const inflated = this.decompress!(message, this.maxBytes);
+      return new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength);
+    } catch (error) {
+      this.stop();
+      throw error;
+    }
+  }
+
   private readPrefix(data: Buffer, offset: number): void {
     const flags = data[offset]!;
     const size = data.readUInt32BE(offset + 1);
-    if (flags !== 0) {
+    this.compressed = flags === FLAG_COMPRESSED;
+    if (flags !== 0 && (flags !== FLAG_COMPRESSED || this.decompress === undefined)) {
       this.stop();
       if (flags === FLAG_COMPRESSED) throw new ConnectError("protocol error: received a compressed message, but no compression was negotiated", Code.Internal);
       // gRPC defines the flag byte as 0 or 1; grpc-go refuses other values too.

@@ -10,8 +10,10 @@ import { create } from "@bufbuild/protobuf";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { HandlerContext, Interceptor, ServiceImpl, StreamResponse, UnaryResponse } from "@connectrpc/connect";
+import { chainInterceptors } from "./interceptor-chain.js";
 import { ServerCall, contextOf } from "./server-call.js";
 import type { CallObserver, InterceptedRequest, Route } from "./server-call.js";
+import { ACCEPT_ENCODING, decompressorFor } from "./compression.js";
 import { CONTENT_TYPE_PROTO, RESPOND_ONLY, HEADER_ACCEPT_ENCODING, HEADER_ENCODING, HEADER_TIMEOUT, addStatus, isGrpcProto, parseTimeout } from "./status.js";
 
 export type { CallObserver } from "./server-call.js";
@@ -35,6 +37,11 @@ export interface GrpcServerOptions {
   writeMaxBytes: number;
   /** Told of every call's start and end. */
   observer?: CallObserver;
+  /**
+   * The smallest response message compressed with gzip for a client that
+   * accepts gzip, in bytes; undefined never compresses.
+   */
+  compressMinBytes?: number;
 }
 
 type AnyFn = (request: InterceptedRequest) => Promise<UnaryResponse | StreamResponse>;
@@ -45,6 +52,7 @@ export class GrpcServer {
   readonly readMaxBytes: number;
   readonly writeMaxBytes: number;
   readonly observer: CallObserver | undefined;
+  readonly compressMinBytes: number | undefined;
   /** The calls running. */
   readonly calls = new Set<ServerCall>();
   private readonly routes = new Map<string, Route>();
@@ -53,11 +61,12 @@ export class GrpcServer {
     this.readMaxBytes = options.readMaxBytes;
     this.writeMaxBytes = options.writeMaxBytes;
     this.observer = options.observer;
+    this.compressMinBytes = options.compressMinBytes;
     const interceptors = options.interceptors ?? [];
     for (const { service, implementation } of options.services) {
       for (const method of service.methods) {
         const impl = implementationOf(service, method, implementation as Record<string, unknown>);
-        const chain = interceptors.length === 0 ? undefined : applyInterceptors(innerFn(method, impl), interceptors);
+        const chain = interceptors.length === 0 ? undefined : chainInterceptors(innerFn(method, impl), interceptors);
         this.routes.set(`/${service.typeName}/${method.name}`, { method, impl, chain });
       }
     }
@@ -70,13 +79,11 @@ export class GrpcServer {
     const path = headers[":path"] ?? "";
     const route = this.routes.get(path);
     if (route === undefined) return trailersOnly(stream, new ConnectError(`method ${path} is not implemented`, Code.Unimplemented));
-    const encoding = headers[HEADER_ENCODING];
-    if (encoding !== undefined && encoding !== "identity") {
-      return trailersOnly(stream, new ConnectError(`compression ${String(encoding)} is not supported`, Code.Unimplemented));
-    }
+    const decompress = decompressorFor(headers[HEADER_ENCODING]);
+    if (decompress instanceof ConnectError) return trailersOnly(stream, decompress);
     const timeout = parseTimeout(headers[HEADER_TIMEOUT]);
     if (timeout instanceof ConnectError) return trailersOnly(stream, timeout);
-    new ServerCall(this, route, stream, headers, timeout).start();
+    new ServerCall(this, route, stream, headers, timeout, decompress).start();
   };
 
   /** Ends every running call of a streaming method with reason. */
@@ -98,13 +105,6 @@ function implementationOf(service: DescService, method: DescMethod, implementati
   return () => {
     throw new ConnectError(message, Code.Unimplemented);
   };
-}
-
-/** Applies interceptors around next, the last one innermost, as connect does. */
-function applyInterceptors(next: AnyFn, interceptors: Interceptor[]): AnyFn {
-  let fn = next;
-  for (const interceptor of [...interceptors].reverse()) fn = interceptor(fn as never) as unknown as AnyFn;
-  return fn;
 }
 
 /** The innermost function of an interceptor chain: runs the implementation, as connect's invokeImplementation does. */
@@ -160,7 +160,7 @@ async function* oneItem<T>(item: T): AsyncGenerator<T> {
 function trailersOnly(stream: ServerHttp2Stream, error: ConnectError): void {
   stream.on("error", ignore);
   try {
-    stream.respond(addStatus({ ":status": 200, "content-type": CONTENT_TYPE_PROTO, [HEADER_ACCEPT_ENCODING]: "identity" }, error), RESPOND_ONLY);
+    stream.respond(addStatus({ ":status": 200, "content-type": CONTENT_TYPE_PROTO, [HEADER_ACCEPT_ENCODING]: ACCEPT_ENCODING }, error), RESPOND_ONLY);
   } catch {
     // The client went away.
   }

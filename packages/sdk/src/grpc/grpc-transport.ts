@@ -13,6 +13,9 @@ import type { DescMessage, DescMethod, DescMethodStreaming, DescMethodUnary, Mes
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import type { ContextValues, Interceptor, StreamRequest, StreamResponse, Transport, UnaryRequest, UnaryResponse } from "@connectrpc/connect";
 import { ClientSession } from "./client-session.js";
+import { DeadlineTimer } from "./deadline.js";
+import { chainInterceptors } from "./interceptor-chain.js";
+import { ACCEPT_ENCODING, GZIP, decompressorFor, gzipIfSmaller } from "./compression.js";
 import { FrameWriter } from "./frame-writer.js";
 import { FrameReader, endWithMessage, messageTooLarge } from "./frames.js";
 import type { MessageSink } from "./frames.js";
@@ -20,9 +23,10 @@ import { LazyHeaders, addMetadata } from "./lazy-headers.js";
 import { MessageQueue } from "./message-queue.js";
 import {
   CONTENT_TYPE_PROTO,
+  HEADER_ACCEPT_ENCODING,
+  HEADER_ENCODING,
   HEADER_STATUS,
   HEADER_TIMEOUT,
-  MAX_TIMER_MS,
   encodeTimeout,
   errorFromHttpStatus,
   errorFromNode,
@@ -44,6 +48,8 @@ export interface GrpcTransportOptions {
   writeMaxBytes: number;
   /** How many HTTP/2 connections calls are spread over at most; default DEFAULT_CONNECTIONS (see ClientSession). */
   connections?: number;
+  /** The smallest request message gzip-compressed, in bytes; undefined never compresses. */
+  compressMinBytes?: number;
 }
 
 /** Where a stream keeps its call, for the listeners all streams share. */
@@ -58,12 +64,14 @@ export class GrpcTransport implements Transport {
   readonly #interceptors: Interceptor[];
   readonly #readMaxBytes: number;
   readonly #writeMaxBytes: number;
+  readonly #compressMin: number | undefined;
 
   constructor(options: GrpcTransportOptions) {
     this.#session = new ClientSession(options.socketPath, options.connections);
     this.#interceptors = options.interceptors ?? [];
     this.#readMaxBytes = options.readMaxBytes;
     this.#writeMaxBytes = options.writeMaxBytes;
+    this.#compressMin = options.compressMinBytes;
   }
 
   unary<I extends DescMessage, O extends DescMessage>(
@@ -85,9 +93,9 @@ export class GrpcTransport implements Transport {
     if (this.#interceptors.length === 0) return this.#unary(method, signal, timeoutMs, header, message);
     const deadline = timeoutMs === undefined ? undefined : new Deadline(timeoutMs, signal);
     const request: UnaryRequest<I, O> = { ...requestBase(method, deadline?.signal ?? signal, header, contextValues), stream: false, method, message };
-    const next = this.#chain((req) =>
+    const next = chainInterceptors<AnyFn>((req) =>
       this.#unary(req.method as DescMethodUnary, req.signal, deadline?.remaining(), req.header, req.message as MessageShape<DescMessage>),
-    );
+    this.#interceptors);
     const response = next(request) as Promise<UnaryResponse<I, O>>;
     if (deadline !== undefined) void response.then(deadline.clear, deadline.clear);
     return response;
@@ -111,19 +119,16 @@ export class GrpcTransport implements Transport {
       method,
       message: normalized(method.input, input),
     };
-    const next = this.#chain((req) => this.#stream(req.method as DescMethodStreaming, req.signal, deadline?.remaining(), req.header, req.message as AsyncIterable<never>));
+    const next = chainInterceptors<AnyFn>(
+      (req) => this.#stream(req.method as DescMethodStreaming, req.signal, deadline?.remaining(), req.header, req.message as AsyncIterable<never>),
+      this.#interceptors,
+    );
     return next(request) as Promise<StreamResponse<I, O>>;
   }
 
   /** Closes the connection: calls on it fail; a later call connects again. */
   close(): void {
     this.#session.close();
-  }
-
-  #chain(inner: (request: UnaryRequest | StreamRequest) => Promise<UnaryResponse | StreamResponse>): AnyFn {
-    let fn: AnyFn = inner;
-    for (const interceptor of [...this.#interceptors].reverse()) fn = interceptor(fn as never) as unknown as AnyFn;
-    return fn;
   }
 
   #unary<I extends DescMessage, O extends DescMessage>(
@@ -143,13 +148,14 @@ export class GrpcTransport implements Transport {
     if (bytes.byteLength > this.#writeMaxBytes) return Promise.reject(messageTooLarge(bytes.byteLength, this.#writeMaxBytes, "writeMaxBytes"));
     let stream: ClientHttp2Stream;
     try {
-      stream = this.#session.request(requestHeaders(method, timeoutMs, header));
+      stream = this.#session.request(requestHeaders(method, timeoutMs, header, this.#compressMin !== undefined));
     } catch (error) {
       return Promise.reject(errorFromNode(error, this.#session.socketPath));
     }
+    const compressed = this.#compressMin !== undefined && bytes.byteLength >= this.#compressMin ? gzipIfSmaller(bytes) : undefined;
     return new Promise((resolve, reject) => {
       new UnaryCall(stream, method, this.#session, this.#readMaxBytes, signal, timeoutMs, resolve as never, reject);
-      endWithMessage(stream, bytes);
+      endWithMessage(stream, compressed ?? bytes, compressed !== undefined);
     });
   }
 
@@ -166,13 +172,14 @@ export class GrpcTransport implements Transport {
     const upload = method.methodKind === "server_streaming" ? undefined : new AbortController();
     let stream: ClientHttp2Stream;
     try {
-      stream = this.#session.request(requestHeaders(method, timeoutMs, header), upload === undefined ? undefined : { signal: upload.signal });
+      const headers = requestHeaders(method, timeoutMs, header, this.#compressMin !== undefined);
+      stream = this.#session.request(headers, upload === undefined ? undefined : { signal: upload.signal });
     } catch (error) {
       return Promise.reject(errorFromNode(error, this.#session.socketPath));
     }
     return new Promise((resolve, reject) => {
       const call = new StreamCall(stream, method, this.#session, this.#readMaxBytes, signal, timeoutMs, upload, resolve as never, reject);
-      void call.send(input as AsyncIterable<MessageInitShape<DescMessage>>, this.#writeMaxBytes);
+      void call.send(input as AsyncIterable<MessageInitShape<DescMessage>>, this.#writeMaxBytes, this.#compressMin);
     });
   }
 }
@@ -185,26 +192,28 @@ export class GrpcTransport implements Transport {
  */
 class Deadline {
   readonly signal: AbortSignal;
-  readonly #at: number;
-  readonly #timer: NodeJS.Timeout;
+  readonly #timer: DeadlineTimer<AbortController>;
 
   constructor(timeoutMs: number, caller: AbortSignal | undefined) {
-    this.#at = Date.now() + timeoutMs;
     const controller = new AbortController();
-    this.#timer = setTimeout(() => controller.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)), Math.min(timeoutMs, MAX_TIMER_MS));
-    this.#timer.unref();
+    this.#timer = new DeadlineTimer(timeoutMs, timedOut, controller).unref();
     this.signal = caller === undefined ? controller.signal : AbortSignal.any([caller, controller.signal]);
   }
 
   /** The ms left until the deadline; 0 once it passed. */
   remaining(): number {
-    return Math.max(0, this.#at - Date.now());
+    return this.#timer.remaining();
   }
 
   /** Stops the timer: the call is over. */
   readonly clear = (): void => {
-    clearTimeout(this.#timer);
+    this.#timer.clear();
   };
+}
+
+/** Aborts a deadline's controller with DEADLINE_EXCEEDED. */
+function timedOut(controller: AbortController): void {
+  controller.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
 }
 
 /** What a request shows interceptors, unary or streaming, as connect's requests carry it. */
@@ -219,14 +228,16 @@ function requestBase(method: DescMethod, signal: AbortSignal | undefined, header
   };
 }
 
-/** The request headers of a call. */
-function requestHeaders(method: DescMethod, timeoutMs: number | undefined, header: HeadersInit | undefined): OutgoingHttpHeaders {
+/** The request headers of a call; compressed: its messages may be gzip-compressed. */
+function requestHeaders(method: DescMethod, timeoutMs: number | undefined, header: HeadersInit | undefined, compressed: boolean): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {
     ":method": "POST",
     ":path": `/${method.parent.typeName}/${method.name}`,
     "content-type": CONTENT_TYPE_PROTO,
     te: "trailers",
+    [HEADER_ACCEPT_ENCODING]: ACCEPT_ENCODING,
   };
+  if (compressed) headers[HEADER_ENCODING] = GZIP;
   if (timeoutMs !== undefined) headers[HEADER_TIMEOUT] = encodeTimeout(timeoutMs);
   if (header !== undefined) addMetadata(headers, header instanceof Headers ? header : new Headers(header));
   return headers;
@@ -255,9 +266,7 @@ abstract class ClientCall implements MessageSink {
   protected trailer: IncomingHttpHeaders | undefined;
   protected done = false;
   protected readonly reader: FrameReader;
-  private timer: NodeJS.Timeout | undefined;
-  /** When the call's deadline passes (Date.now() time), if it has one. */
-  private readonly deadline: number | undefined;
+  private readonly deadline: DeadlineTimer<ClientCall> | undefined;
   private onAbort: (() => void) | undefined;
 
   constructor(
@@ -276,10 +285,7 @@ abstract class ClientCall implements MessageSink {
     stream.on("end", onEnd);
     stream.on("error", onError);
     stream.on("close", onClose);
-    if (timeoutMs !== undefined) {
-      this.deadline = Date.now() + timeoutMs;
-      this.timer = setTimeout(onTimeout, Math.min(Math.max(0, timeoutMs), MAX_TIMER_MS), this);
-    }
+    if (timeoutMs !== undefined) this.deadline = new DeadlineTimer<ClientCall>(timeoutMs, onTimeout, this);
     if (signal !== undefined) {
       this.onAbort = () => this.fail(abortError(signal));
       signal.addEventListener("abort", this.onAbort);
@@ -298,6 +304,12 @@ abstract class ClientCall implements MessageSink {
     this.header = headers;
     // A trailers-only response: the status is in the headers.
     if (headers[HEADER_STATUS] !== undefined) this.trailer = headers;
+    const encoding = headers[HEADER_ENCODING];
+    if (encoding !== undefined) {
+      const decompress = decompressorFor(encoding);
+      if (decompress instanceof ConnectError) this.fail(new ConnectError(`protocol error: the response is in ${String(encoding)}, which was not asked for`, Code.Internal));
+      else this.reader.setDecompressor(decompress);
+    }
   }
 
   /** @internal */
@@ -350,13 +362,8 @@ abstract class ClientCall implements MessageSink {
     if (cut !== undefined) this.fail(cut);
   }
 
-  /** @internal The deadline timer fired: fails the call once the deadline has passed, else waits on. */
-  deadlineTimer(): void {
-    const left = this.deadline! - Date.now();
-    if (left > 0) {
-      this.timer = setTimeout(onTimeout, Math.min(left, MAX_TIMER_MS), this);
-      return;
-    }
+  /** @internal The deadline has passed: fails the call. */
+  deadlinePassed(): void {
     this.fail(new ConnectError("the operation timed out", Code.DeadlineExceeded));
   }
 
@@ -388,7 +395,7 @@ abstract class ClientCall implements MessageSink {
   }
 
   protected cleanup(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.deadline?.clear();
     if (this.onAbort !== undefined) this.signal!.removeEventListener("abort", this.onAbort);
   }
 
@@ -495,7 +502,7 @@ class StreamCall<I extends DescMessage, O extends DescMessage> extends ClientCal
   }
 
   /** Sends the request messages, then ends the request; a failure ends the call. */
-  async send(input: AsyncIterable<MessageInitShape<DescMessage>>, writeMaxBytes: number): Promise<void> {
+  async send(input: AsyncIterable<MessageInitShape<DescMessage>>, writeMaxBytes: number, compressMin: number | undefined): Promise<void> {
     const desc = this.method.input;
     const writer = (this.writer = new FrameWriter(this.stream));
     try {
@@ -503,7 +510,8 @@ class StreamCall<I extends DescMessage, O extends DescMessage> extends ClientCal
         if (this.done) return;
         const bytes = toBinary(desc, create(desc, init));
         if (bytes.byteLength > writeMaxBytes) throw messageTooLarge(bytes.byteLength, writeMaxBytes, "writeMaxBytes");
-        const wait = writer.write(bytes);
+        const compressed = compressMin !== undefined && bytes.byteLength >= compressMin ? gzipIfSmaller(bytes) : undefined;
+        const wait = writer.write(compressed ?? bytes, compressed !== undefined);
         if (wait !== undefined) await wait;
       }
       if (this.done) return;
@@ -515,6 +523,7 @@ class StreamCall<I extends DescMessage, O extends DescMessage> extends ClientCal
 
   override response(headers: IncomingHttpHeaders): void {
     super.response(headers);
+    if (this.done) return;
     // A trailers-only response: the call settles at its end, rejecting with
     // its error as connect does, instead of resolving with a failing stream.
     if (this.trailer === undefined) this.answer(headers);
@@ -588,5 +597,5 @@ function onClose(this: CallStream): void {
   this[CLIENT_CALL]!.close();
 }
 function onTimeout(call: ClientCall): void {
-  call.deadlineTimer();
+  call.deadlinePassed();
 }

@@ -11,6 +11,8 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import type { ContextValues, HandlerContext, StreamRequest, StreamResponse, UnaryRequest, UnaryResponse } from "@connectrpc/connect";
+import { ACCEPT_ENCODING, GZIP, acceptsGzip, gzipIfSmaller } from "./compression.js";
+import type { Decompress } from "./compression.js";
 import { FrameReader, endWithMessage, messageTooLarge } from "./frames.js";
 import type { MessageSink } from "./frames.js";
 import { FrameWriter } from "./frame-writer.js";
@@ -18,7 +20,8 @@ import { LazyHeaders, addMetadata } from "./lazy-headers.js";
 import { MessageQueue } from "./message-queue.js";
 import { SESSION_CALLS } from "./session-calls.js";
 import type { CountedSession, SessionCalls } from "./session-calls.js";
-import { CONTENT_TYPE_PROTO, MAX_TIMER_MS, RESPOND_ONLY, RESPOND_THEN_TRAILERS, addStatus } from "./status.js";
+import { DeadlineTimer } from "./deadline.js";
+import { CONTENT_TYPE_PROTO, HEADER_ACCEPT_ENCODING, HEADER_ENCODING, RESPOND_ONLY, RESPOND_THEN_TRAILERS, addStatus } from "./status.js";
 
 /** What the server learns of each call: for the call guard's bookkeeping and logs. */
 export interface CallObserver {
@@ -48,6 +51,8 @@ export interface CallHost {
   readonly writeMaxBytes: number;
   readonly observer: CallObserver | undefined;
   readonly calls: Set<ServerCall>;
+  /** The smallest response message gzip-compressed for a client that accepts gzip; undefined for never. */
+  readonly compressMinBytes: number | undefined;
 }
 
 /** The key under which an intercepted request carries its call. */
@@ -84,8 +89,7 @@ export class ServerCall implements HandlerContext, MessageSink {
   #route: Route;
   #stream: CallStream;
   #headers: IncomingHttpHeaders;
-  #deadline: number | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #deadline: DeadlineTimer<ServerCall> | undefined;
   #controller: AbortController | undefined;
   #abortReason: ConnectError | undefined;
   #values: ContextValues | undefined;
@@ -103,17 +107,27 @@ export class ServerCall implements HandlerContext, MessageSink {
   #iterator: AsyncIterator<unknown> | undefined;
   /** The call counts of the session the call came on, when the connection guard keeps them. */
   #sessionCalls: SessionCalls | undefined;
+  /** The smallest response message to compress: the client accepts gzip and the server compresses; else undefined. */
+  #compressMin: number | undefined;
 
-  constructor(host: CallHost, route: Route, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, timeoutMs: number | undefined) {
+  constructor(
+    host: CallHost,
+    route: Route,
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    timeoutMs: number | undefined,
+    decompress: Decompress | undefined,
+  ) {
     this.method = route.method;
     this.service = route.method.parent;
     this.#host = host;
     this.#route = route;
     this.#stream = stream;
     this.#headers = headers;
-    this.#deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    this.#reader = new FrameReader(host.readMaxBytes, this);
-    if (timeoutMs !== undefined) this.#timer = setTimeout(onDeadline, timerDelay(timeoutMs), this);
+    this.#reader = new FrameReader(host.readMaxBytes, this, decompress);
+    if (host.compressMinBytes !== undefined && acceptsGzip(headers[HEADER_ACCEPT_ENCODING])) this.#compressMin = host.compressMinBytes;
+    // Coarse: the handler's signal aborts at most 100 ms after the deadline; the caller enforces its own exactly.
+    if (timeoutMs !== undefined) this.#deadline = new DeadlineTimer<ServerCall>(timeoutMs, onDeadline, this, true);
   }
 
   /** The request's metadata. */
@@ -153,7 +167,7 @@ export class ServerCall implements HandlerContext, MessageSink {
 
   /** A function that tells the time left until the deadline, in ms, or undefined without one. */
   get timeoutMs(): () => number | undefined {
-    const deadline = this.#deadline;
+    const deadline = this.#deadline?.at;
     return () => (deadline === undefined ? undefined : deadline - Date.now());
   }
 
@@ -276,13 +290,8 @@ export class ServerCall implements HandlerContext, MessageSink {
     this.#input!.end(incomplete);
   }
 
-  /** @internal The deadline timer fired: ends the call once the deadline has passed, else waits on (timers wait at most ~24.8 days). */
+  /** @internal The deadline has passed: ends the call. */
   onDeadline(): void {
-    const left = this.#deadline! - Date.now();
-    if (left > 0) {
-      this.#timer = setTimeout(onDeadline, timerDelay(left), this);
-      return;
-    }
     this.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
   }
 
@@ -367,8 +376,14 @@ export class ServerCall implements HandlerContext, MessageSink {
       try {
         stream[STREAM_TRAILERS] = trailer !== undefined && trailer.touched ? addStatus(addMetadata({}, trailer), undefined) : OK_TRAILERS;
         stream.on("wantTrailers", onWantTrailers);
-        stream.respond(addMetadata({ ":status": 200, "content-type": CONTENT_TYPE_PROTO }, this.#responseHeader), RESPOND_THEN_TRAILERS);
-        endWithMessage(stream, bytes);
+        const compressed = this.#compressMin !== undefined && bytes.byteLength >= this.#compressMin ? gzipIfSmaller(bytes) : undefined;
+        const headers = addMetadata({ ":status": 200, "content-type": CONTENT_TYPE_PROTO }, this.#responseHeader);
+        if (compressed !== undefined) {
+          headers[HEADER_ENCODING] = GZIP;
+          headers[HEADER_ACCEPT_ENCODING] = ACCEPT_ENCODING;
+        }
+        stream.respond(headers, RESPOND_THEN_TRAILERS);
+        endWithMessage(stream, compressed ?? bytes, compressed !== undefined);
       } catch (error) {
         failure = unsendable(stream, error);
       }
@@ -399,7 +414,8 @@ export class ServerCall implements HandlerContext, MessageSink {
           return;
         }
         if (this.#state === RUNNING) this.#respondHeaders();
-        const wait = this.#writer!.write(bytes);
+        const compressed = this.#compressMin !== undefined && bytes.byteLength >= this.#compressMin ? gzipIfSmaller(bytes) : undefined;
+        const wait = this.#writer!.write(compressed ?? bytes, compressed !== undefined);
         if (wait !== undefined) await wait;
         if (this.#state === FINISHED) return;
       }
@@ -413,7 +429,12 @@ export class ServerCall implements HandlerContext, MessageSink {
   }
 
   #respondHeaders(): void {
-    this.#stream.respond(addMetadata({ ":status": 200, "content-type": CONTENT_TYPE_PROTO }, this.#responseHeader), RESPOND_THEN_TRAILERS);
+    const headers = addMetadata({ ":status": 200, "content-type": CONTENT_TYPE_PROTO }, this.#responseHeader);
+    if (this.#compressMin !== undefined) {
+      headers[HEADER_ENCODING] = GZIP;
+      headers[HEADER_ACCEPT_ENCODING] = ACCEPT_ENCODING;
+    }
+    this.#stream.respond(headers, RESPOND_THEN_TRAILERS);
     this.#stream.on("wantTrailers", onWantTrailers);
     this.#writer = new FrameWriter(this.#stream);
     this.#state = RESPONDING;
@@ -451,7 +472,7 @@ export class ServerCall implements HandlerContext, MessageSink {
   /** Marks the call ended: stops its timer, its handler's reads and writes, and tells the observer. */
   #end(error: ConnectError | undefined): void {
     this.#state = FINISHED;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#deadline?.clear();
     if (!this.#requestEnded) this.#stream.resume();
     if (this.#started) this.#host.calls.delete(this);
     if (this.#sessionCalls !== undefined) this.#sessionCalls.open--;
@@ -469,18 +490,6 @@ export class ServerCall implements HandlerContext, MessageSink {
     if (this.#controller !== undefined && !this.#controller.signal.aborted) this.#controller.abort(this.#abortReason ?? CALL_ENDED);
     if (this.#started) this.#host.observer?.onEnd(this, error);
   }
-}
-
-/**
- * The delay of a deadline timer. Deadlines of a second or more are rounded
- * up to a multiple of 100 ms: each caller's remaining time differs by a few
- * ms from call to call, and Node keeps one timer list per distinct delay,
- * so rounding lets the calls share a few lists (the handler's signal aborts
- * at most 100 ms after the deadline; the caller enforces its own exactly).
- */
-function timerDelay(timeoutMs: number): number {
-  if (timeoutMs < 1000) return Math.max(0, timeoutMs);
-  return Math.min(MAX_TIMER_MS, Math.ceil(timeoutMs / 100) * 100);
 }
 
 /** Decodes a message of desc, a failure as INTERNAL. */

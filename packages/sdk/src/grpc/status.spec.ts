@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { StringValueSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { addStatus, encodeTimeout, errorFromNode, errorFromStatus, isGrpcProto, joinedMetadata, parseTimeout } from "./status.js";
+import { addStatus, encodeGrpcMessage, encodeTimeout, errorFromNode, errorFromStatus, isGrpcProto, joinedMetadata, parseTimeout } from "./status.js";
 
 describe("grpc-timeout", () => {
   it("encodes a deadline in at most 8 digits", () => {
@@ -78,5 +78,20 @@ describe("errorFromNode", () => {
   it("makes a broken connection UNAVAILABLE and anything else INTERNAL", () => {
     assert.equal(errorFromNode(Object.assign(new Error("reset"), { code: "ECONNRESET" }), "s").code, Code.Unavailable);
     assert.equal(errorFromNode(new Error("odd"), "s").code, Code.Internal);
+  });
+});
+
+describe("encodeGrpcMessage", () => {
+  it("keeps printable ASCII, escapes % and everything else as UTF-8 bytes", () => {
+    assert.equal(encodeGrpcMessage("name: required, a/b?"), "name: required, a/b?");
+    assert.equal(encodeGrpcMessage("100%"), "100%25");
+    assert.equal(encodeGrpcMessage("line\nbreak"), "line%0Abreak");
+    assert.equal(encodeGrpcMessage("café"), "caf%C3%A9");
+  });
+
+  it("decodes back with both decodeURI and decodeURIComponent", () => {
+    const message = "container.labels[\"a b\"]: 100% too long, über";
+    assert.equal(decodeURI(encodeGrpcMessage(message)), message);
+    assert.equal(decodeURIComponent(encodeGrpcMessage(message)), message);
   });
 });

@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerStreamResponseOpti
 import { constants } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeFromHttpStatus, findTrailerError, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import { encodeGrpcMessage } from "../grpc-message.js";
+import { errorCodes, notListeningErrno } from "../errno.js";
 import { LazyHeaders, addMetadata } from "./lazy-headers.js";
 
 export const HEADER_STATUS = "grpc-status";
@@ -26,9 +26,6 @@ export const CONTENT_TYPE_PROTO = "application/grpc+proto";
  * gRPC has no use for it, and it costs on both ends of every call.
  */
 export const RESPOND_THEN_TRAILERS = { waitForTrailers: true, sendDate: false } as ServerStreamResponseOptions;
-
-/** The longest delay a Node timer takes (2^31 - 1 ms, ~24.8 days); longer ones fire at once, so deadline timers wait this long and look again. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The options of a response that is only headers (trailers-only, or a refusal). */
 export const RESPOND_ONLY = { endStream: true, sendDate: false } as ServerStreamResponseOptions;
@@ -50,6 +47,15 @@ export function decodeGrpcMessage(value: string | string[] | undefined): string 
   } catch {
     return text;
   }
+}
+
+/** Percent-encodes a status message as the gRPC spec says: only bytes outside printable ASCII, and "%". */
+export function encodeGrpcMessage(message: string): string {
+  let encoded = "";
+  for (const byte of Buffer.from(message, "utf8")) {
+    encoded += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return encoded;
 }
 
 /** Escapes a status message only when it needs it: most are printable ASCII with no "%". */
@@ -162,9 +168,6 @@ export function errorFromResetCode(rstCode: number, nodeError?: unknown): Connec
 /** The code of the cause of an error from a stream the server refused without processing it. */
 export const REFUSED_STREAM = "REFUSED_STREAM";
 
-/** The errno codes that mean nothing listens on a unix socket. */
-const NOT_LISTENING = new Set(["ECONNREFUSED", "ENOENT"]);
-
 /**
  * The error of a connection or stream that failed in Node: UNAVAILABLE for
  * a socket nothing listens on (naming it, the errno error kept as cause, so
@@ -172,14 +175,12 @@ const NOT_LISTENING = new Set(["ECONNREFUSED", "ENOENT"]);
  * broke; INTERNAL for anything else.
  */
 export function errorFromNode(error: unknown, socketPath: string): ConnectError {
-  const codes: string[] = [];
-  for (let cause: unknown = error; cause instanceof Error && codes.length < 8; cause = cause.cause) {
-    // A ConnectError anywhere in the chain is what the stream was destroyed with on purpose.
+  // A ConnectError anywhere in the chain is what the stream was destroyed with on purpose.
+  for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 10; cause = cause.cause, depth++) {
     if (cause instanceof ConnectError) return cause;
-    const errno = (cause as NodeJS.ErrnoException).code;
-    if (typeof errno === "string") codes.push(errno);
   }
-  const notListening = codes.find((errno) => NOT_LISTENING.has(errno));
+  const codes = errorCodes(error);
+  const notListening = notListeningErrno(error);
   if (notListening !== undefined) {
     return new ConnectError(`no component is serving on ${socketPath} (${notListening})`, Code.Unavailable, undefined, undefined, error);
   }

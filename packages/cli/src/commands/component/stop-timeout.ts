@@ -2,10 +2,9 @@
 import { InvalidArgumentError, Option } from "commander";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import type { Duration } from "@bufbuild/protobuf/wkt";
-import { notADurationMessage, parseDuration } from "@moby-core/sdk";
+import { notADurationMessage, parseDuration } from "@moby-core/sdk/list";
+import { MAX_STOP_TIMEOUT_MS } from "@moby-core/sdk/internal";
 
-/** The longest stop timeout init accepts, in ms (10 minutes). */
-export const MAX_STOP_TIMEOUT_MS = 600_000;
 
 /** How much longer than the stop timeout a stop or restart may take before the CLI gives up, in ms. */
 const CALL_MARGIN_MS = 30_000;

@@ -4,13 +4,13 @@
  * registry's entry when the component does not answer), with the API
  * versions each serves.
  */
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { ComponentService } from "@moby-core/component-api/v1";
 import type { ServedService } from "@moby-core/component-api/v1";
 import { RegistryService } from "@moby-core/registry-api/v1";
 import type { Registration } from "@moby-core/registry-api/v1";
 import { dialSocket } from "@moby-core/sdk";
+import { packageVersion } from "@moby-core/sdk/internal";
 import { formatTable } from "../../components-table.js";
 import { componentError } from "../../container-client.js";
 import { CliError, translateError } from "../../init-client.js";
@@ -20,7 +20,7 @@ import { addFormatOptions, wantsJson } from "../shared.js";
 import type { OutputFormat, SocketOf } from "../shared.js";
 
 /** The CLI's own version, from its package.json. */
-export const CLI_VERSION = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+export const CLI_VERSION = packageVersion(new URL("../../../package.json", import.meta.url));
 
 /** How long a component may take to answer GetInfo, in ms. */
 const INFO_TIMEOUT_MS = 5_000;
