@@ -16,6 +16,7 @@ import type { Container } from "@moby-core/container-store-api/v1";
 import { timestampFromUs } from "./clock.js";
 import { checkExecRequest } from "./exec-request.js";
 import { checkOciSpec, specJsonFromAny } from "./oci-spec.js";
+import { attachProcess, checkAttachStart, firstRequest } from "./process-attach.js";
 import { readProcessLogs } from "./process-logs.js";
 import { parseTaskFilter, taskMatches } from "./task-filter.js";
 import { DEFAULT_LOG_MAX_BYTES } from "./task-manager.js";
@@ -78,7 +79,8 @@ export function containerRuntimeService(deps: RuntimeServiceDeps): Partial<Servi
       manager.checkFree(request.containerId);
       const container = await deps.readContainer(request.containerId);
       const spec = checkOciSpec(specJsonFromAny(container.spec));
-      const task = await manager.create(request.containerId, spec.json, maxSizeBytes);
+      const io = { stdin: request.stdin, terminal: spec.process.terminal === true };
+      const task = await manager.create(request.containerId, spec.json, maxSizeBytes, io);
       return { task: taskView(task) };
     },
 
@@ -161,6 +163,13 @@ export function containerRuntimeService(deps: RuntimeServiceDeps): Partial<Servi
     async *readLogs(request, context) {
       const task = await taskOf(request);
       yield* readProcessLogs(task.process(request.execId), request, context.signal);
+    },
+
+    async *attach(requests, context) {
+      const first = await firstRequest(requests);
+      const start = checkAttachStart(first);
+      const task = await taskOf(start);
+      yield* attachProcess(task.process(start.execId), start, first, context.signal);
     },
   };
 }

@@ -14,7 +14,8 @@ import { join } from "node:path";
 import { AlreadyExistsError, ensurePrivateDirectory } from "@moby-core/sdk";
 import type { EventPublisher, Logger } from "@moby-core/sdk";
 import { Status } from "@moby-core/container-runtime-api/v1";
-import { Bundle } from "./bundle.js";
+import { Bundle, NO_IO } from "./bundle.js";
+import type { ProcessIo } from "./bundle.js";
 import { nowUs } from "./clock.js";
 import { ExitMonitor } from "./exit-monitor.js";
 import { Runc } from "./runc.js";
@@ -109,12 +110,12 @@ export class TaskManager {
   }
 
   /** Writes the bundle and runs the init shim (runc create): a CREATED task, or nothing left behind. */
-  async create(id: string, specJson: Uint8Array, maxSizeBytes: number): Promise<Task> {
+  async create(id: string, specJson: Uint8Array, maxSizeBytes: number, io: ProcessIo = NO_IO): Promise<Task> {
     this.checkFree(id);
     this.creating.add(id);
     try {
       const bundle = new Bundle(join(this.tasksDir, id), id);
-      const record = { containerId: id, createdAtUs: nowUs(), maxSizeBytes };
+      const record = { containerId: id, createdAtUs: nowUs(), maxSizeBytes, io };
       bundle.create(specJson, record);
       const task = new Task(this.services, bundle, record, Status.CREATED);
       try {

@@ -79,7 +79,7 @@ export class Task {
     state: TaskState,
   ) {
     this.state = state;
-    this.init = new TaskProcess(this, "", bundle.initDir, [], undefined);
+    this.init = new TaskProcess(this, "", bundle.initDir, [], undefined, false, record.io);
   }
 
   /** The container's id. */
@@ -241,8 +241,9 @@ export class Task {
       }
       this.require([Status.RUNNING], "exec needs a running task");
       const startedAtUs = nowUs();
-      const processPath = this.bundle.createExec({ execId, args: request.args, startedAtUs }, execProcessSpec(this.bundle.specProcess(), request));
-      const process = new TaskProcess(this, execId, this.bundle.execDir(execId), request.args, startedAtUs, true);
+      const io = { stdin: request.stdin, terminal: request.terminal };
+      const processPath = this.bundle.createExec({ execId, args: request.args, startedAtUs, io }, execProcessSpec(this.bundle.specProcess(), request));
+      const process = new TaskProcess(this, execId, this.bundle.execDir(execId), request.args, startedAtUs, true, io);
       try {
         const created = await this.services.shims.launch(process, "exec", processPath);
         if (!created.ok) throw new FailedPreconditionError(runcFailure("exec", created));

@@ -18,7 +18,235 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file moby/container/runtime/v1/container_runtime_service.proto.
  */
 export const file_moby_container_runtime_v1_container_runtime_service: GenFile = /*@__PURE__*/
-  fileDesc("Cjltb2J5L2NvbnRhaW5lci9ydW50aW1lL3YxL2NvbnRhaW5lcl9ydW50aW1lX3NlcnZpY2UucHJvdG8SGW1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEiYwoRQ3JlYXRlVGFza1JlcXVlc3QSFAoMY29udGFpbmVyX2lkGAEgASgJEjgKCmxvZ19jb25maWcYAiABKAsyJC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkxvZ0NvbmZpZyJDChJDcmVhdGVUYXNrUmVzcG9uc2USLQoEdGFzaxgBIAEoCzIfLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFzayIoChBTdGFydFRhc2tSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCSJCChFTdGFydFRhc2tSZXNwb25zZRItCgR0YXNrGAEgASgLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5UYXNrIlUKD0tpbGxUYXNrUmVxdWVzdBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCRIOCgZzaWduYWwYAyABKA0SCwoDYWxsGAQgASgIIhIKEEtpbGxUYXNrUmVzcG9uc2UiOgoRRGVsZXRlVGFza1JlcXVlc3QSFAoMY29udGFpbmVyX2lkGAEgASgJEg8KB2V4ZWNfaWQYAiABKAkijAEKEkRlbGV0ZVRhc2tSZXNwb25zZRILCgNwaWQYASABKA0SOgoLZXhpdF9zdGF0dXMYAiABKAsyJS5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkV4aXRTdGF0dXMSLQoJZXhpdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI4Cg9XYWl0VGFza1JlcXVlc3QSFAoMY29udGFpbmVyX2lkGAEgASgJEg8KB2V4ZWNfaWQYAiABKAkifQoQV2FpdFRhc2tSZXNwb25zZRI6CgtleGl0X3N0YXR1cxgBIAEoCzIlLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuRXhpdFN0YXR1cxItCglleGl0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiYKDkdldFRhc2tSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCSJACg9HZXRUYXNrUmVzcG9uc2USLQoEdGFzaxgBIAEoCzIfLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFzayJJChBMaXN0VGFza3NSZXF1ZXN0Eg4KBmZpbHRlchgBIAEoCRIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJcChFMaXN0VGFza3NSZXNwb25zZRIuCgV0YXNrcxgBIAMoCzIfLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKAoQUGF1c2VUYXNrUmVxdWVzdBIUCgxjb250YWluZXJfaWQYASABKAkiQgoRUGF1c2VUYXNrUmVzcG9uc2USLQoEdGFzaxgBIAEoCzIfLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFzayIpChFSZXN1bWVUYXNrUmVxdWVzdBIUCgxjb250YWluZXJfaWQYASABKAkiQwoSUmVzdW1lVGFza1Jlc3BvbnNlEi0KBHRhc2sYASABKAsyHy5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlRhc2sikgEKEkV4ZWNQcm9jZXNzUmVxdWVzdBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCRIMCgRhcmdzGAMgAygJEgsKA2VudhgEIAMoCRILCgNjd2QYBSABKAkSLQoEdXNlchgGIAEoCzIfLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVXNlciJKChNFeGVjUHJvY2Vzc1Jlc3BvbnNlEjMKB3Byb2Nlc3MYASABKAsyIi5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlByb2Nlc3Mi0QEKD1JlYWRMb2dzUmVxdWVzdBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCRI0CgZzdHJlYW0YAyABKA4yJC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkxvZ1N0cmVhbRIOCgZmb2xsb3cYBCABKAgSFwoKdGFpbF9saW5lcxgFIAEoDUgAiAEBEikKBXNpbmNlGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEINCgtfdGFpbF9saW5lcyKFAQoQUmVhZExvZ3NSZXNwb25zZRI0CgZzdHJlYW0YASABKA4yJC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkxvZ1N0cmVhbRIMCgRkYXRhGAIgASgMEi0KCXRpbWVzdGFtcBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAypwkKF0NvbnRhaW5lclJ1bnRpbWVTZXJ2aWNlEmkKCkNyZWF0ZVRhc2sSLC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkNyZWF0ZVRhc2tSZXF1ZXN0Gi0ubW9ieS5jb250YWluZXIucnVudGltZS52MS5DcmVhdGVUYXNrUmVzcG9uc2USZgoJU3RhcnRUYXNrEisubW9ieS5jb250YWluZXIucnVudGltZS52MS5TdGFydFRhc2tSZXF1ZXN0GiwubW9ieS5jb250YWluZXIucnVudGltZS52MS5TdGFydFRhc2tSZXNwb25zZRJjCghLaWxsVGFzaxIqLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuS2lsbFRhc2tSZXF1ZXN0GisubW9ieS5jb250YWluZXIucnVudGltZS52MS5LaWxsVGFza1Jlc3BvbnNlEmkKCkRlbGV0ZVRhc2sSLC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkRlbGV0ZVRhc2tSZXF1ZXN0Gi0ubW9ieS5jb250YWluZXIucnVudGltZS52MS5EZWxldGVUYXNrUmVzcG9uc2USaAoIV2FpdFRhc2sSKi5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLldhaXRUYXNrUmVxdWVzdBorLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuV2FpdFRhc2tSZXNwb25zZSIDkAIBEmUKB0dldFRhc2sSKS5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkdldFRhc2tSZXF1ZXN0GioubW9ieS5jb250YWluZXIucnVudGltZS52MS5HZXRUYXNrUmVzcG9uc2UiA5ACARJrCglMaXN0VGFza3MSKy5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkxpc3RUYXNrc1JlcXVlc3QaLC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkxpc3RUYXNrc1Jlc3BvbnNlIgOQAgESZgoJUGF1c2VUYXNrEisubW9ieS5jb250YWluZXIucnVudGltZS52MS5QYXVzZVRhc2tSZXF1ZXN0GiwubW9ieS5jb250YWluZXIucnVudGltZS52MS5QYXVzZVRhc2tSZXNwb25zZRJpCgpSZXN1bWVUYXNrEiwubW9ieS5jb250YWluZXIucnVudGltZS52MS5SZXN1bWVUYXNrUmVxdWVzdBotLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuUmVzdW1lVGFza1Jlc3BvbnNlEmwKC0V4ZWNQcm9jZXNzEi0ubW9ieS5jb250YWluZXIucnVudGltZS52MS5FeGVjUHJvY2Vzc1JlcXVlc3QaLi5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkV4ZWNQcm9jZXNzUmVzcG9uc2USagoIUmVhZExvZ3MSKi5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlJlYWRMb2dzUmVxdWVzdBorLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuUmVhZExvZ3NSZXNwb25zZSIDkAIBMAFiBnByb3RvMw", [file_google_protobuf_timestamp, file_moby_container_runtime_v1_task]);
+  fileDesc("Cjltb2J5L2NvbnRhaW5lci9ydW50aW1lL3YxL2NvbnRhaW5lcl9ydW50aW1lX3NlcnZpY2UucHJvdG8SGW1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEitgEKDUF0dGFjaFJlcXVlc3QSNwoFc3RhcnQYASABKAsyJi5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkF0dGFjaFN0YXJ0SAASDwoFc3RkaW4YAiABKAxIABI5CgZyZXNpemUYAyABKAsyJy5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlRlcm1pbmFsU2l6ZUgAEhUKC2Nsb3NlX3N0ZGluGAQgASgISABCCQoHcmVxdWVzdCJRCgtBdHRhY2hTdGFydBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCRINCgVzdGRpbhgDIAEoCBIMCgRsb2dzGAQgASgIIi0KDFRlcm1pbmFsU2l6ZRIMCgRyb3dzGAEgASgNEg8KB2NvbHVtbnMYAiABKA0ikAEKDkF0dGFjaFJlc3BvbnNlEjcKBXJlYWR5GAEgASgLMiYubW9ieS5jb250YWluZXIucnVudGltZS52MS5BdHRhY2hSZWFkeUgAEjkKBm91dHB1dBgCIAEoCzInLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuQXR0YWNoT3V0cHV0SABCCgoIcmVzcG9uc2UiLgoLQXR0YWNoUmVhZHkSDQoFc3RkaW4YASABKAgSEAoIdGVybWluYWwYAiABKAgiUgoMQXR0YWNoT3V0cHV0EjQKBnN0cmVhbRgBIAEoDjIkLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuTG9nU3RyZWFtEgwKBGRhdGEYAiABKAwicgoRQ3JlYXRlVGFza1JlcXVlc3QSFAoMY29udGFpbmVyX2lkGAEgASgJEjgKCmxvZ19jb25maWcYAiABKAsyJC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkxvZ0NvbmZpZxINCgVzdGRpbhgDIAEoCCJDChJDcmVhdGVUYXNrUmVzcG9uc2USLQoEdGFzaxgBIAEoCzIfLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFzayIoChBTdGFydFRhc2tSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCSJCChFTdGFydFRhc2tSZXNwb25zZRItCgR0YXNrGAEgASgLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5UYXNrIlUKD0tpbGxUYXNrUmVxdWVzdBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCRIOCgZzaWduYWwYAyABKA0SCwoDYWxsGAQgASgIIhIKEEtpbGxUYXNrUmVzcG9uc2UiOgoRRGVsZXRlVGFza1JlcXVlc3QSFAoMY29udGFpbmVyX2lkGAEgASgJEg8KB2V4ZWNfaWQYAiABKAkijAEKEkRlbGV0ZVRhc2tSZXNwb25zZRILCgNwaWQYASABKA0SOgoLZXhpdF9zdGF0dXMYAiABKAsyJS5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkV4aXRTdGF0dXMSLQoJZXhpdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI4Cg9XYWl0VGFza1JlcXVlc3QSFAoMY29udGFpbmVyX2lkGAEgASgJEg8KB2V4ZWNfaWQYAiABKAkifQoQV2FpdFRhc2tSZXNwb25zZRI6CgtleGl0X3N0YXR1cxgBIAEoCzIlLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuRXhpdFN0YXR1cxItCglleGl0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiYKDkdldFRhc2tSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCSJACg9HZXRUYXNrUmVzcG9uc2USLQoEdGFzaxgBIAEoCzIfLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFzayJJChBMaXN0VGFza3NSZXF1ZXN0Eg4KBmZpbHRlchgBIAEoCRIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCSJcChFMaXN0VGFza3NSZXNwb25zZRIuCgV0YXNrcxgBIAMoCzIfLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFzaxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKAoQUGF1c2VUYXNrUmVxdWVzdBIUCgxjb250YWluZXJfaWQYASABKAkiQgoRUGF1c2VUYXNrUmVzcG9uc2USLQoEdGFzaxgBIAEoCzIfLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFzayIpChFSZXN1bWVUYXNrUmVxdWVzdBIUCgxjb250YWluZXJfaWQYASABKAkiQwoSUmVzdW1lVGFza1Jlc3BvbnNlEi0KBHRhc2sYASABKAsyHy5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlRhc2siswEKEkV4ZWNQcm9jZXNzUmVxdWVzdBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCRIMCgRhcmdzGAMgAygJEgsKA2VudhgEIAMoCRILCgNjd2QYBSABKAkSLQoEdXNlchgGIAEoCzIfLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVXNlchIQCgh0ZXJtaW5hbBgHIAEoCBINCgVzdGRpbhgIIAEoCCJKChNFeGVjUHJvY2Vzc1Jlc3BvbnNlEjMKB3Byb2Nlc3MYASABKAsyIi5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlByb2Nlc3Mi0QEKD1JlYWRMb2dzUmVxdWVzdBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCRI0CgZzdHJlYW0YAyABKA4yJC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkxvZ1N0cmVhbRIOCgZmb2xsb3cYBCABKAgSFwoKdGFpbF9saW5lcxgFIAEoDUgAiAEBEikKBXNpbmNlGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEINCgtfdGFpbF9saW5lcyKFAQoQUmVhZExvZ3NSZXNwb25zZRI0CgZzdHJlYW0YASABKA4yJC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkxvZ1N0cmVhbRIMCgRkYXRhGAIgASgMEi0KCXRpbWVzdGFtcBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAyigoKF0NvbnRhaW5lclJ1bnRpbWVTZXJ2aWNlEmkKCkNyZWF0ZVRhc2sSLC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkNyZWF0ZVRhc2tSZXF1ZXN0Gi0ubW9ieS5jb250YWluZXIucnVudGltZS52MS5DcmVhdGVUYXNrUmVzcG9uc2USZgoJU3RhcnRUYXNrEisubW9ieS5jb250YWluZXIucnVudGltZS52MS5TdGFydFRhc2tSZXF1ZXN0GiwubW9ieS5jb250YWluZXIucnVudGltZS52MS5TdGFydFRhc2tSZXNwb25zZRJjCghLaWxsVGFzaxIqLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuS2lsbFRhc2tSZXF1ZXN0GisubW9ieS5jb250YWluZXIucnVudGltZS52MS5LaWxsVGFza1Jlc3BvbnNlEmkKCkRlbGV0ZVRhc2sSLC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkRlbGV0ZVRhc2tSZXF1ZXN0Gi0ubW9ieS5jb250YWluZXIucnVudGltZS52MS5EZWxldGVUYXNrUmVzcG9uc2USaAoIV2FpdFRhc2sSKi5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLldhaXRUYXNrUmVxdWVzdBorLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuV2FpdFRhc2tSZXNwb25zZSIDkAIBEmUKB0dldFRhc2sSKS5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkdldFRhc2tSZXF1ZXN0GioubW9ieS5jb250YWluZXIucnVudGltZS52MS5HZXRUYXNrUmVzcG9uc2UiA5ACARJrCglMaXN0VGFza3MSKy5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkxpc3RUYXNrc1JlcXVlc3QaLC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkxpc3RUYXNrc1Jlc3BvbnNlIgOQAgESZgoJUGF1c2VUYXNrEisubW9ieS5jb250YWluZXIucnVudGltZS52MS5QYXVzZVRhc2tSZXF1ZXN0GiwubW9ieS5jb250YWluZXIucnVudGltZS52MS5QYXVzZVRhc2tSZXNwb25zZRJpCgpSZXN1bWVUYXNrEiwubW9ieS5jb250YWluZXIucnVudGltZS52MS5SZXN1bWVUYXNrUmVxdWVzdBotLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuUmVzdW1lVGFza1Jlc3BvbnNlEmwKC0V4ZWNQcm9jZXNzEi0ubW9ieS5jb250YWluZXIucnVudGltZS52MS5FeGVjUHJvY2Vzc1JlcXVlc3QaLi5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkV4ZWNQcm9jZXNzUmVzcG9uc2USagoIUmVhZExvZ3MSKi5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlJlYWRMb2dzUmVxdWVzdBorLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuUmVhZExvZ3NSZXNwb25zZSIDkAIBMAESYQoGQXR0YWNoEigubW9ieS5jb250YWluZXIucnVudGltZS52MS5BdHRhY2hSZXF1ZXN0GikubW9ieS5jb250YWluZXIucnVudGltZS52MS5BdHRhY2hSZXNwb25zZSgBMAFiBnByb3RvMw", [file_google_protobuf_timestamp, file_moby_container_runtime_v1_task]);
+
+/**
+ * AttachRequest is one message a client sends on an Attach call.
+ *
+ * @generated from message moby.container.runtime.v1.AttachRequest
+ */
+export type AttachRequest = Message<"moby.container.runtime.v1.AttachRequest"> & {
+  /**
+   * What the message carries.
+   *
+   * @generated from oneof moby.container.runtime.v1.AttachRequest.request
+   */
+  request: {
+    /**
+     * The first message: which process to attach to. Required first, and
+     * only first.
+     *
+     * @generated from field: moby.container.runtime.v1.AttachStart start = 1;
+     */
+    value: AttachStart;
+    case: "start";
+  } | {
+    /**
+     * Input for the process's stdin, 1 to 65536 bytes (64 KiB), written in
+     * the order received. Needs AttachStart.stdin and an open stdin.
+     *
+     * @generated from field: bytes stdin = 2;
+     */
+    value: Uint8Array;
+    case: "stdin";
+  } | {
+    /**
+     * The size of the process's terminal; the process receives SIGWINCH.
+     * Needs a process with a terminal.
+     *
+     * @generated from field: moby.container.runtime.v1.TerminalSize resize = 3;
+     */
+    value: TerminalSize;
+    case: "resize";
+  } | {
+    /**
+     * Closes the process's stdin once the input sent before is written: the
+     * process reads end of file (true; false is ignored). With a terminal,
+     * nothing is closed: there, Ctrl-D (byte 4) is how a user ends input.
+     *
+     * @generated from field: bool close_stdin = 4;
+     */
+    value: boolean;
+    case: "closeStdin";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message moby.container.runtime.v1.AttachRequest.
+ * Use `create(AttachRequestSchema)` to create a new message.
+ */
+export const AttachRequestSchema: GenMessage<AttachRequest> = /*@__PURE__*/
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 0);
+
+/**
+ * AttachStart names the process to attach to, and what to attach.
+ *
+ * @generated from message moby.container.runtime.v1.AttachStart
+ */
+export type AttachStart = Message<"moby.container.runtime.v1.AttachStart"> & {
+  /**
+   * The task's container id. Required; follows the id rule.
+   *
+   * @generated from field: string container_id = 1;
+   */
+  containerId: string;
+
+  /**
+   * The exec process to attach to; empty means the task's init process.
+   * Follows the id rule when set.
+   *
+   * @generated from field: string exec_id = 2;
+   */
+  execId: string;
+
+  /**
+   * The caller will send input. AttachReady.stdin says whether the
+   * process's stdin is open to take it.
+   *
+   * @generated from field: bool stdin = 3;
+   */
+  stdin: boolean;
+
+  /**
+   * Send the kept output first, oldest first, then the new output; without
+   * it, only output written after the call. A caller that attaches before
+   * starting the task (as `moby run -it` does) sets it so nothing is missed.
+   *
+   * @generated from field: bool logs = 4;
+   */
+  logs: boolean;
+};
+
+/**
+ * Describes the message moby.container.runtime.v1.AttachStart.
+ * Use `create(AttachStartSchema)` to create a new message.
+ */
+export const AttachStartSchema: GenMessage<AttachStart> = /*@__PURE__*/
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 1);
+
+/**
+ * TerminalSize is the size of a terminal in character cells.
+ *
+ * @generated from message moby.container.runtime.v1.TerminalSize
+ */
+export type TerminalSize = Message<"moby.container.runtime.v1.TerminalSize"> & {
+  /**
+   * Rows, 1 to 65535.
+   *
+   * @generated from field: uint32 rows = 1;
+   */
+  rows: number;
+
+  /**
+   * Columns, 1 to 65535.
+   *
+   * @generated from field: uint32 columns = 2;
+   */
+  columns: number;
+};
+
+/**
+ * Describes the message moby.container.runtime.v1.TerminalSize.
+ * Use `create(TerminalSizeSchema)` to create a new message.
+ */
+export const TerminalSizeSchema: GenMessage<TerminalSize> = /*@__PURE__*/
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 2);
+
+/**
+ * AttachResponse is one message the runtime sends on an Attach call.
+ *
+ * @generated from message moby.container.runtime.v1.AttachResponse
+ */
+export type AttachResponse = Message<"moby.container.runtime.v1.AttachResponse"> & {
+  /**
+   * What the message carries.
+   *
+   * @generated from oneof moby.container.runtime.v1.AttachResponse.response
+   */
+  response: {
+    /**
+     * The first message: the process is joined, and how its input is wired.
+     *
+     * @generated from field: moby.container.runtime.v1.AttachReady ready = 1;
+     */
+    value: AttachReady;
+    case: "ready";
+  } | {
+    /**
+     * A chunk of the process's output.
+     *
+     * @generated from field: moby.container.runtime.v1.AttachOutput output = 2;
+     */
+    value: AttachOutput;
+    case: "output";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message moby.container.runtime.v1.AttachResponse.
+ * Use `create(AttachResponseSchema)` to create a new message.
+ */
+export const AttachResponseSchema: GenMessage<AttachResponse> = /*@__PURE__*/
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 3);
+
+/**
+ * AttachReady tells an attached caller how the process's input is wired.
+ *
+ * @generated from message moby.container.runtime.v1.AttachReady
+ */
+export type AttachReady = Message<"moby.container.runtime.v1.AttachReady"> & {
+  /**
+   * The process's stdin is open: input sent on the call reaches it.
+   *
+   * @generated from field: bool stdin = 1;
+   */
+  stdin: boolean;
+
+  /**
+   * The process runs on a terminal: stdout and stderr are one stream
+   * (LOG_STREAM_STDOUT), and the caller should put its own terminal in raw
+   * mode and send its size.
+   *
+   * @generated from field: bool terminal = 2;
+   */
+  terminal: boolean;
+};
+
+/**
+ * Describes the message moby.container.runtime.v1.AttachReady.
+ * Use `create(AttachReadySchema)` to create a new message.
+ */
+export const AttachReadySchema: GenMessage<AttachReady> = /*@__PURE__*/
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 4);
+
+/**
+ * AttachOutput is one chunk of a process's output.
+ *
+ * @generated from message moby.container.runtime.v1.AttachOutput
+ */
+export type AttachOutput = Message<"moby.container.runtime.v1.AttachOutput"> & {
+  /**
+   * The stream the bytes were written to; never LOG_STREAM_UNSPECIFIED.
+   * With a terminal, always LOG_STREAM_STDOUT.
+   *
+   * @generated from field: moby.container.runtime.v1.LogStream stream = 1;
+   */
+  stream: LogStream;
+
+  /**
+   * The bytes as the process wrote them, 1 to 32768 bytes (32 KiB).
+   *
+   * @generated from field: bytes data = 2;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message moby.container.runtime.v1.AttachOutput.
+ * Use `create(AttachOutputSchema)` to create a new message.
+ */
+export const AttachOutputSchema: GenMessage<AttachOutput> = /*@__PURE__*/
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 5);
 
 /**
  * CreateTaskRequest names the stored container to create a task for.
@@ -41,6 +269,15 @@ export type CreateTaskRequest = Message<"moby.container.runtime.v1.CreateTaskReq
    * @generated from field: moby.container.runtime.v1.LogConfig log_config = 2;
    */
   logConfig?: LogConfig | undefined;
+
+  /**
+   * Keep the init process's stdin open, fed by Attach until an Attach sends
+   * close_stdin (as `docker run -i`). False: its stdin is empty (/dev/null).
+   * Whether it has a terminal is the spec's `process.terminal`.
+   *
+   * @generated from field: bool stdin = 3;
+   */
+  stdin: boolean;
 };
 
 /**
@@ -48,7 +285,7 @@ export type CreateTaskRequest = Message<"moby.container.runtime.v1.CreateTaskReq
  * Use `create(CreateTaskRequestSchema)` to create a new message.
  */
 export const CreateTaskRequestSchema: GenMessage<CreateTaskRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 0);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 6);
 
 /**
  * CreateTaskResponse carries the created task.
@@ -69,7 +306,7 @@ export type CreateTaskResponse = Message<"moby.container.runtime.v1.CreateTaskRe
  * Use `create(CreateTaskResponseSchema)` to create a new message.
  */
 export const CreateTaskResponseSchema: GenMessage<CreateTaskResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 1);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 7);
 
 /**
  * StartTaskRequest names the task to start.
@@ -90,7 +327,7 @@ export type StartTaskRequest = Message<"moby.container.runtime.v1.StartTaskReque
  * Use `create(StartTaskRequestSchema)` to create a new message.
  */
 export const StartTaskRequestSchema: GenMessage<StartTaskRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 2);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 8);
 
 /**
  * StartTaskResponse carries the started task.
@@ -112,7 +349,7 @@ export type StartTaskResponse = Message<"moby.container.runtime.v1.StartTaskResp
  * Use `create(StartTaskResponseSchema)` to create a new message.
  */
 export const StartTaskResponseSchema: GenMessage<StartTaskResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 3);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 9);
 
 /**
  * KillTaskRequest names the process(es) to signal and the signal.
@@ -158,7 +395,7 @@ export type KillTaskRequest = Message<"moby.container.runtime.v1.KillTaskRequest
  * Use `create(KillTaskRequestSchema)` to create a new message.
  */
 export const KillTaskRequestSchema: GenMessage<KillTaskRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 4);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 10);
 
 /**
  * KillTaskResponse confirms that the signal was sent. It has no fields.
@@ -173,7 +410,7 @@ export type KillTaskResponse = Message<"moby.container.runtime.v1.KillTaskRespon
  * Use `create(KillTaskResponseSchema)` to create a new message.
  */
 export const KillTaskResponseSchema: GenMessage<KillTaskResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 5);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 11);
 
 /**
  * DeleteTaskRequest names the task, or exec process, to delete.
@@ -202,7 +439,7 @@ export type DeleteTaskRequest = Message<"moby.container.runtime.v1.DeleteTaskReq
  * Use `create(DeleteTaskRequestSchema)` to create a new message.
  */
 export const DeleteTaskRequestSchema: GenMessage<DeleteTaskRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 6);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 12);
 
 /**
  * DeleteTaskResponse reports how the deleted process ended.
@@ -237,7 +474,7 @@ export type DeleteTaskResponse = Message<"moby.container.runtime.v1.DeleteTaskRe
  * Use `create(DeleteTaskResponseSchema)` to create a new message.
  */
 export const DeleteTaskResponseSchema: GenMessage<DeleteTaskResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 7);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 13);
 
 /**
  * WaitTaskRequest names the process to wait for.
@@ -266,7 +503,7 @@ export type WaitTaskRequest = Message<"moby.container.runtime.v1.WaitTaskRequest
  * Use `create(WaitTaskRequestSchema)` to create a new message.
  */
 export const WaitTaskRequestSchema: GenMessage<WaitTaskRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 8);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 14);
 
 /**
  * WaitTaskResponse reports how the process ended.
@@ -294,7 +531,7 @@ export type WaitTaskResponse = Message<"moby.container.runtime.v1.WaitTaskRespon
  * Use `create(WaitTaskResponseSchema)` to create a new message.
  */
 export const WaitTaskResponseSchema: GenMessage<WaitTaskResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 9);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 15);
 
 /**
  * GetTaskRequest names the task to return.
@@ -315,7 +552,7 @@ export type GetTaskRequest = Message<"moby.container.runtime.v1.GetTaskRequest">
  * Use `create(GetTaskRequestSchema)` to create a new message.
  */
 export const GetTaskRequestSchema: GenMessage<GetTaskRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 10);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 16);
 
 /**
  * GetTaskResponse carries one task.
@@ -336,7 +573,7 @@ export type GetTaskResponse = Message<"moby.container.runtime.v1.GetTaskResponse
  * Use `create(GetTaskResponseSchema)` to create a new message.
  */
 export const GetTaskResponseSchema: GenMessage<GetTaskResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 11);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 17);
 
 /**
  * ListTasksRequest selects and pages through tasks.
@@ -383,7 +620,7 @@ export type ListTasksRequest = Message<"moby.container.runtime.v1.ListTasksReque
  * Use `create(ListTasksRequestSchema)` to create a new message.
  */
 export const ListTasksRequestSchema: GenMessage<ListTasksRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 12);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 18);
 
 /**
  * ListTasksResponse carries one page of tasks.
@@ -411,7 +648,7 @@ export type ListTasksResponse = Message<"moby.container.runtime.v1.ListTasksResp
  * Use `create(ListTasksResponseSchema)` to create a new message.
  */
 export const ListTasksResponseSchema: GenMessage<ListTasksResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 13);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 19);
 
 /**
  * PauseTaskRequest names the task to pause.
@@ -432,7 +669,7 @@ export type PauseTaskRequest = Message<"moby.container.runtime.v1.PauseTaskReque
  * Use `create(PauseTaskRequestSchema)` to create a new message.
  */
 export const PauseTaskRequestSchema: GenMessage<PauseTaskRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 14);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 20);
 
 /**
  * PauseTaskResponse carries the paused task.
@@ -453,7 +690,7 @@ export type PauseTaskResponse = Message<"moby.container.runtime.v1.PauseTaskResp
  * Use `create(PauseTaskResponseSchema)` to create a new message.
  */
 export const PauseTaskResponseSchema: GenMessage<PauseTaskResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 15);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 21);
 
 /**
  * ResumeTaskRequest names the task to resume.
@@ -474,7 +711,7 @@ export type ResumeTaskRequest = Message<"moby.container.runtime.v1.ResumeTaskReq
  * Use `create(ResumeTaskRequestSchema)` to create a new message.
  */
 export const ResumeTaskRequestSchema: GenMessage<ResumeTaskRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 16);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 22);
 
 /**
  * ResumeTaskResponse carries the resumed task.
@@ -495,7 +732,7 @@ export type ResumeTaskResponse = Message<"moby.container.runtime.v1.ResumeTaskRe
  * Use `create(ResumeTaskResponseSchema)` to create a new message.
  */
 export const ResumeTaskResponseSchema: GenMessage<ResumeTaskResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 17);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 23);
 
 /**
  * ExecProcessRequest describes a process to start in a running task.
@@ -551,6 +788,23 @@ export type ExecProcessRequest = Message<"moby.container.runtime.v1.ExecProcessR
    * @generated from field: moby.container.runtime.v1.User user = 6;
    */
   user?: User | undefined;
+
+  /**
+   * Run the process on a pseudo-terminal of its own (as `docker exec -t`):
+   * its stdin, stdout and stderr are the terminal, its output one stream.
+   * False: stdout and stderr are pipes.
+   *
+   * @generated from field: bool terminal = 7;
+   */
+  terminal: boolean;
+
+  /**
+   * Keep the process's stdin open, fed by Attach until an Attach sends
+   * close_stdin (as `docker exec -i`). False: its stdin is empty.
+   *
+   * @generated from field: bool stdin = 8;
+   */
+  stdin: boolean;
 };
 
 /**
@@ -558,7 +812,7 @@ export type ExecProcessRequest = Message<"moby.container.runtime.v1.ExecProcessR
  * Use `create(ExecProcessRequestSchema)` to create a new message.
  */
 export const ExecProcessRequestSchema: GenMessage<ExecProcessRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 18);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 24);
 
 /**
  * ExecProcessResponse carries the started exec process.
@@ -580,7 +834,7 @@ export type ExecProcessResponse = Message<"moby.container.runtime.v1.ExecProcess
  * Use `create(ExecProcessResponseSchema)` to create a new message.
  */
 export const ExecProcessResponseSchema: GenMessage<ExecProcessResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 19);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 25);
 
 /**
  * ReadLogsRequest selects the output to read.
@@ -646,7 +900,7 @@ export type ReadLogsRequest = Message<"moby.container.runtime.v1.ReadLogsRequest
  * Use `create(ReadLogsRequestSchema)` to create a new message.
  */
 export const ReadLogsRequestSchema: GenMessage<ReadLogsRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 20);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 26);
 
 /**
  * ReadLogsResponse is one chunk of a process's output.
@@ -684,7 +938,7 @@ export type ReadLogsResponse = Message<"moby.container.runtime.v1.ReadLogsRespon
  * Use `create(ReadLogsResponseSchema)` to create a new message.
  */
 export const ReadLogsResponseSchema: GenMessage<ReadLogsResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 21);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 27);
 
 /**
  * ContainerRuntimeService runs containers on this node with runc. CreateTask
@@ -907,6 +1161,35 @@ export const ContainerRuntimeService: GenService<{
     methodKind: "server_streaming";
     input: typeof ReadLogsRequestSchema;
     output: typeof ReadLogsResponseSchema;
+  },
+  /**
+   * Attach joins a process of a task, the init process or an exec process,
+   * as `docker attach` does: the first request is an AttachStart naming it;
+   * the first response is an AttachReady saying how its input is wired; then
+   * the responses carry its output as it is written, from the moment of the
+   * call (or, with AttachStart.logs, from the oldest kept output first),
+   * until it has exited and its output is drained, when the stream ends with
+   * OK (WaitTask then tells how it ended). Every attached call receives all
+   * of the output; several callers may attach at once. The later requests
+   * carry input (`stdin`, passed on in order; input from several callers is
+   * interleaved in the order it arrives), a terminal size (`resize`), or the
+   * end of input (`close_stdin`). Closing the request side detaches without
+   * closing the process's stdin. Attach works the same after the runtime
+   * restarted: the process's shim holds its input and output.
+   * Errors: INVALID_ARGUMENT if the first request is not an AttachStart, or
+   * a later one is, or the ids break the id rule; NOT_FOUND;
+   * FAILED_PRECONDITION if `stdin` is sent to a process whose stdin is not
+   * open (CreateTaskRequest.stdin, ExecProcessRequest.stdin), or after
+   * `close_stdin`, or `resize` to a process without a terminal;
+   * RESOURCE_EXHAUSTED if a `stdin` chunk is larger than 65536 bytes (64
+   * KiB).
+   *
+   * @generated from rpc moby.container.runtime.v1.ContainerRuntimeService.Attach
+   */
+  attach: {
+    methodKind: "bidi_streaming";
+    input: typeof AttachRequestSchema;
+    output: typeof AttachResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_moby_container_runtime_v1_container_runtime_service, 0);
