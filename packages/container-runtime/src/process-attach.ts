@@ -110,7 +110,11 @@ async function pumpRequests(process: TaskProcess, start: AttachStart, input: Pro
         if (input === undefined) throw new FailedPreconditionError(`the stdin of ${processName(process)} is not open (start it with stdin, as -i does), closed, or the process has exited`);
         if (closed) throw new FailedPreconditionError(`the stdin of ${processName(process)} was closed by close_stdin`);
         if (request.value.byteLength > MAX_STDIN_CHUNK) throw new ResourceExhaustedError(`a stdin chunk is ${request.value.byteLength} bytes, more than ${MAX_STDIN_CHUNK}`);
-        if (request.value.byteLength > 0) await input.write(request.value);
+        if (request.value.byteLength > 0) {
+          await input.write(request.value).catch((error: unknown) => {
+            throw new FailedPreconditionError(`the stdin of ${processName(process)} is closed: the process has exited (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+          });
+        }
         break;
       }
       case "resize": {
