@@ -3,9 +3,10 @@
 // kept output (stdout, stderr, tail, since, follow, the size bound), exec,
 // pause and resume, listing, every bad input and status, the events, tasks
 // found again after the runtime is killed with SIGKILL (one still running,
-// one that exited meanwhile), and the component without runc. A real
-// container store and events component run next to it. Needs root and runc;
-// every container and shim is removed afterwards.
+// one that exited meanwhile), interactive I/O through Attach (stdin, a
+// terminal, resize, several readers, after a restart), and the component
+// without runc. A real container store and events component run next to
+// it. Needs root and runc; every container and shim is removed afterwards.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
@@ -20,6 +21,8 @@ import { Code, ConnectError, dialSocket } from "@moby-core/sdk";
 import type { Connection } from "@moby-core/sdk";
 import { ContainerRuntimeService, OciSpecSchema, RestartMode, RuntimeOptionsSchema, Status } from "@moby-core/container-runtime-api/v1";
 import type { ReadLogsRequestSchema, ReadLogsResponse } from "@moby-core/container-runtime-api/v1";
+import { AttachRequestSchema, AttachStartSchema, TerminalSizeSchema } from "@moby-core/container-runtime-api/v1";
+import type { AttachRequest } from "@moby-core/container-runtime-api/v1";
 import { ContainerSchema, ContainerStoreService } from "@moby-core/container-store-api/v1";
 import { LogStream } from "@moby-core/types-api/v1";
 import {
@@ -205,6 +208,22 @@ function startTime(pid: number): string | undefined {
   }
 }
 
+/** The command names (comm) of a process's children. */
+function childrenOf(pid: number): string[] {
+  const names: string[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[1]) === pid) names.push(stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")));
+    } catch {
+      // gone
+    }
+  }
+  return names;
+}
+
 /** The state letter of a process (R, S, T, Z, ...), or undefined when there is none. */
 function procState(pid: number): string | undefined {
   try {
@@ -230,6 +249,70 @@ async function readAll(client: RuntimeClient, request: MessageInitShape<typeof R
 
 function text(responses: ReadLogsResponse[], stream?: LogStream): string {
   return Buffer.concat(responses.filter((r) => stream === undefined || r.stream === stream).map((r) => r.data)).toString();
+}
+
+/** One Attach call: requests pushed as they come, the output collected as text. */
+class Attached {
+  /** Resolves with the AttachReady. */
+  readonly ready: Promise<void>;
+  /** Resolves when the response stream ends with OK; rejects with its error. */
+  readonly ended: Promise<void>;
+  readyMessage = { stdin: false, terminal: false };
+  text = "";
+  private readonly queue: AttachRequest["request"][] = [];
+  private wake: (() => void) | undefined;
+  private closed = false;
+  private changed: (() => void) | undefined;
+
+  constructor(client: RuntimeClient, start: MessageInitShape<typeof AttachStartSchema> | undefined, first: AttachRequest["request"][] = []) {
+    if (start !== undefined) this.queue.push({ case: "start", value: create(AttachStartSchema, start) });
+    this.queue.push(...first);
+    const responses = client.attach(this.requests(), { timeoutMs: 60_000 });
+    let onReady!: () => void;
+    this.ready = new Promise((resolve) => (onReady = resolve));
+    this.ended = (async () => {
+      for await (const response of responses) {
+        if (response.response.case === "ready") {
+          this.readyMessage = { stdin: response.response.value.stdin, terminal: response.response.value.terminal };
+          onReady();
+        } else if (response.response.case === "output") {
+          this.text += Buffer.from(response.response.value.data).toString();
+          this.changed?.();
+        }
+      }
+    })();
+    this.ended.catch(() => onReady());
+  }
+
+  private async *requests(): AsyncGenerator<AttachRequest> {
+    for (;;) {
+      while (this.queue.length > 0) yield create(AttachRequestSchema, { request: this.queue.shift()! });
+      if (this.closed) return;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  /** Sends one request. */
+  send(request: AttachRequest["request"]): void {
+    this.queue.push(request);
+    this.wake?.();
+  }
+
+  /** Resolves once the output so far contains text; fails when the stream ends first. */
+  async until(wanted: string): Promise<void> {
+    let ended = false;
+    void this.ended.then(() => (ended = true), () => (ended = true));
+    while (!this.text.includes(wanted)) {
+      if (ended) {
+        const error = await this.ended.then(() => undefined, (e: unknown) => e);
+        assert.fail(`the stream ended${error === undefined ? "" : ` (${String(error)})`} without ${JSON.stringify(wanted)}: ${JSON.stringify(this.text)}`);
+      }
+      await new Promise<void>((resolve) => {
+        this.changed = resolve;
+        void this.ended.then(resolve, resolve);
+      });
+    }
+  }
 }
 
 describe("container-runtime", { skip }, () => {
@@ -549,7 +632,7 @@ describe("container-runtime", { skip }, () => {
       ["empty", anyPack(OciSpecSchema, create(OciSpecSchema, { json: new Uint8Array() })), /^spec: json is empty/],
       ["version", spec({ ociVersion: "2.0.0" }), /^spec: ociVersion "2\.0\.0" is not a 1\.x version/],
       ["noargs", spec({ process: { ...baseProcess(), args: [] } }), /^spec: process\.args is empty/],
-      ["terminal", spec({ process: { ...baseProcess(), terminal: true } }), /^spec: process\.terminal is true/],
+      ["terminal", spec({ process: { ...baseProcess(), terminal: "yes" } }), /^spec: process\.terminal is not a boolean/],
       ["relative", spec({ root: { path: "rootfs" } }), /^spec: root\.path "rootfs" is not absolute/],
       ["noroot", spec({ root: { path: join(scratch.dir, "no-such-rootfs") } }), /^spec: root\.path ".*no-such-rootfs": the rootfs does not exist/],
     ];
@@ -937,6 +1020,124 @@ describe("container-runtime", { skip }, () => {
       });
       await expectCode(client.createTask({ containerId: id }), Code.InvalidArgument, /^container\.runtime\.options: type URL/);
       await expectCode(client.getTask({ containerId: id }), Code.NotFound);
+    });
+  });
+
+  describe("interactive I/O and Attach", () => {
+    /** Opens an Attach call on process and waits for its AttachReady. */
+    async function attach(start: MessageInitShape<typeof AttachStartSchema>, via: RuntimeClient = client): Promise<Attached> {
+      const attached = new Attached(via, start);
+      await attached.ready;
+      return attached;
+    }
+
+    it("feeds an open stdin from Attach and closes it with close_stdin (docker run -i)", async () => {
+      const id = cid("stdin");
+      await storeContainer(id, ["sh", "-c", "cat; echo cat-ended"]);
+      await client.createTask({ containerId: id, stdin: true });
+      const session = await attach({ containerId: id, stdin: true, logs: true });
+      assert.deepEqual(session.readyMessage, { stdin: true, terminal: false });
+      await client.startTask({ containerId: id });
+      session.send({ case: "stdin", value: Buffer.from("first line\n") });
+      await session.until("first line\n");
+      session.send({ case: "stdin", value: Buffer.from("no newline") });
+      session.send({ case: "closeStdin", value: true });
+      await session.ended;
+      assert.equal(session.text, "first line\nno newlinecat-ended\n");
+      assert.equal((await client.waitTask({ containerId: id })).exitStatus?.exitCode, 0);
+      await client.deleteTask({ containerId: id });
+    });
+
+    it("runs a shell on a terminal: input, resize, two readers each with all output, the exit code", async () => {
+      const id = cid("tty");
+      await storeContainer(id, ["sh"], { terminal: true, consoleSize: { height: 24, width: 80 } });
+      const { task } = await client.createTask({ containerId: id, stdin: true });
+      const first = await attach({ containerId: id, stdin: true, logs: true });
+      assert.deepEqual(first.readyMessage, { stdin: true, terminal: true });
+      await client.startTask({ containerId: id });
+      await first.until("# ");
+      const second = await attach({ containerId: id }, runtime.client());
+      assert.deepEqual(second.readyMessage, { stdin: false, terminal: true });
+      first.send({ case: "stdin", value: Buffer.from("stty size; tty; echo $((40+2))\n") });
+      await first.until("\n42\r\n");
+      assert.match(first.text, /\r\n24 80\r\n\/dev\/pts\/0\r\n/, "the first size from the spec, the terminal on stdin");
+      await second.until("\n42\r\n");
+      first.send({ case: "resize", value: create(TerminalSizeSchema, { rows: 33, columns: 101 }) });
+      first.send({ case: "stdin", value: Buffer.from("stty size\n") });
+      await first.until("33 101");
+      // Ctrl-C reaches the foreground program through the terminal.
+      first.send({ case: "stdin", value: Buffer.from("sleep 1000\n") });
+      await eventually(() => childrenOf(task!.pid).includes("sleep"), "sleep running in the foreground of the shell");
+      first.send({ case: "stdin", value: Buffer.from("\x03") });
+      first.send({ case: "stdin", value: Buffer.from("echo status=$?\n") });
+      await first.until("status=130");
+      first.send({ case: "stdin", value: Buffer.from("exit 5\n") });
+      await Promise.all([first.ended, second.ended]);
+      assert.ok(second.text.includes("33 101") && second.text.includes("status=130"), `the second reader got all output: ${JSON.stringify(second.text)}`);
+      assert.equal((await client.waitTask({ containerId: id })).exitStatus?.exitCode, 5);
+      const logs = text(await readAll(client, { containerId: id }));
+      assert.ok(logs.includes("status=130"), "terminal output is kept as stdout");
+      await client.deleteTask({ containerId: id });
+    });
+
+    it("runs an exec process on a terminal of its own (docker exec -it)", async () => {
+      const id = cid("exectty");
+      await run(id, ["sleep", "1000"]);
+      await client.execProcess({ containerId: id, execId: "shell", args: ["sh"], terminal: true, stdin: true });
+      const session = await attach({ containerId: id, execId: "shell", stdin: true, logs: true });
+      assert.deepEqual(session.readyMessage, { stdin: true, terminal: true });
+      session.send({ case: "stdin", value: Buffer.from("tty; exit 7\n") });
+      await session.ended;
+      assert.match(session.text, /\/dev\/pts\/\d+\r\n/);
+      assert.equal((await client.waitTask({ containerId: id, execId: "shell" })).exitStatus?.exitCode, 7);
+      await client.killTask({ containerId: id, signal: 9 });
+      await client.waitTask({ containerId: id });
+      await client.deleteTask({ containerId: id });
+    });
+
+    it("attaches to a process started before the runtime restarted, input included", async () => {
+      const id = cid("reattach");
+      await storeContainer(id, ["cat"]);
+      await client.createTask({ containerId: id, stdin: true });
+      await client.startTask({ containerId: id });
+      const before = await attach({ containerId: id, stdin: true });
+      before.send({ case: "stdin", value: Buffer.from("before\n") });
+      await before.until("before\n");
+      await runtime.stop("SIGKILL");
+      await runtime.start();
+      client = runtime.client();
+      const session = await attach({ containerId: id, stdin: true });
+      assert.deepEqual(session.readyMessage, { stdin: true, terminal: false });
+      session.send({ case: "stdin", value: Buffer.from("after\n") });
+      await session.until("after\n");
+      assert.equal(session.text, "after\n", "without logs, only output written after the call");
+      session.send({ case: "closeStdin", value: true });
+      await session.ended;
+      assert.equal((await client.waitTask({ containerId: id })).exitStatus?.exitCode, 0);
+      const again = await attach({ containerId: id, stdin: true, logs: true });
+      assert.equal(again.readyMessage.stdin, false, "a closed stdin is reported closed");
+      await again.ended;
+      assert.equal(again.text, "before\nafter\n");
+      await client.deleteTask({ containerId: id });
+    });
+
+    it("refuses bad Attach requests with the code and field", async () => {
+      const id = cid("attachbad");
+      await run(id, ["sleep", "1000"]);
+      const noStart = new Attached(client, undefined, [{ case: "stdin", value: Buffer.from("x") }]);
+      await expectCode(noStart.ended, Code.InvalidArgument, "AttachStart");
+      await expectCode(new Attached(client, { containerId: "bad id" }).ended, Code.InvalidArgument, "container_id");
+      await expectCode(new Attached(client, { containerId: cid("none") }).ended, Code.NotFound);
+      const notOpen = await attach({ containerId: id, stdin: true });
+      assert.equal(notOpen.readyMessage.stdin, false);
+      notOpen.send({ case: "stdin", value: Buffer.from("x") });
+      await expectCode(notOpen.ended, Code.FailedPrecondition, "is not open");
+      const noTerminal = await attach({ containerId: id });
+      noTerminal.send({ case: "resize", value: create(TerminalSizeSchema, { rows: 10, columns: 10 }) });
+      await expectCode(noTerminal.ended, Code.FailedPrecondition, "has no terminal");
+      await client.killTask({ containerId: id, signal: 9 });
+      await client.waitTask({ containerId: id });
+      await client.deleteTask({ containerId: id });
     });
   });
 

@@ -42,6 +42,12 @@ export interface ContainerOptions {
   restart?: RestartFlag;
   /** Resource limits (memory, CPU, pids), the spec's linux.resources. */
   resources?: OciLinuxResources;
+  /** Keep the program's stdin open for attaching (-i). */
+  interactive?: boolean;
+  /** Run the program on a pseudo-terminal (-t), first sized as consoleSize. */
+  tty?: boolean;
+  /** The terminal's first size, with tty: moby's own terminal's. */
+  consoleSize?: { height: number; width: number };
 }
 
 /** A bind mount as an OCI spec mount: type bind, rbind and rprivate (as docker's), ro or rw. */
@@ -65,6 +71,7 @@ export function containerRecord(options: ContainerOptions, cwd = process.cwd()):
     ...(options.user === undefined ? {} : { user: options.user }),
     ...(options.mounts === undefined || options.mounts.length === 0 ? {} : { mounts: options.mounts.map(ociBindMount) }),
     ...(options.resources === undefined ? {} : { resources: options.resources }),
+    ...(options.tty === true ? { terminal: true, ...(options.consoleSize === undefined ? {} : { consoleSize: options.consoleSize }) } : {}),
   });
   const init: MessageInitShape<typeof ContainerSchema> = {
     id: options.id,

@@ -29,7 +29,20 @@ export interface TaskRecord {
   maxSizeBytes: number;
   /** The restart policy and where it stands; absent when the task is never restarted. */
   restart?: RestartState;
+  /** How the init process's input is wired; absent for a task of a runtime before interactive I/O (neither). */
+  io?: ProcessIo;
 }
+
+/** How a process's input is wired: an open stdin (fed through its shim's stdin FIFO), a terminal. */
+export interface ProcessIo {
+  /** Its stdin stays open for Attach, until closed. */
+  stdin: boolean;
+  /** It runs on a pseudo-terminal (process.terminal in its OCI process). */
+  terminal: boolean;
+}
+
+/** Neither an open stdin nor a terminal: stdin is empty, stdout and stderr are pipes. */
+export const NO_IO: ProcessIo = { stdin: false, terminal: false };
 
 /** What exec.json records about an exec process. */
 export interface ExecRecord {
@@ -39,6 +52,8 @@ export interface ExecRecord {
   args: string[];
   /** When it was started, in µs since the epoch. */
   startedAtUs: number;
+  /** How its input is wired; absent for an exec process of a runtime before interactive I/O (neither). */
+  io?: ProcessIo;
 }
 
 /** task.json and exec.json on disk: the record with its format version. */

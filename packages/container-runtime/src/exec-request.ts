@@ -45,9 +45,9 @@ export function checkExecRequest(request: ExecProcessRequest): void {
   }
 }
 
-/** The OCI process of an exec: base (the spec's process) with the request's args, env, cwd and user, and no terminal. */
+/** The OCI process of an exec: base (the spec's process) with the request's args, env, cwd, user and terminal. */
 export function execProcessSpec(base: Record<string, unknown>, request: ExecProcessRequest): object {
-  const process: Record<string, unknown> = { ...base, terminal: false, args: request.args };
+  const process: Record<string, unknown> = { ...base, terminal: request.terminal, args: request.args };
   delete process.consoleSize;
   const baseEnv = Array.isArray(base.env) ? (base.env as string[]) : [];
   process.env = mergeEnv(baseEnv, request.env);

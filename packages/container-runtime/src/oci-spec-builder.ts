@@ -3,7 +3,7 @@
  * the one `runc spec` writes (its own pid, ipc, uts, mount and network
  * namespaces, the standard /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue and
  * /sys mounts, a default capability set, masked and read-only paths), with
- * no terminal, and the program, environment, working directory and rootfs
+ * no terminal unless asked, and the program, environment, working directory and rootfs
  * of the options. Used by `moby run --rootfs DIR -- cmd` and by the tests.
  */
 import { resolve } from "node:path";
@@ -76,6 +76,7 @@ export interface OciRuntimeSpec {
   ociVersion: string;
   process: {
     terminal: boolean;
+    consoleSize?: { height: number; width: number };
     user: { uid: number; gid: number; additionalGids?: number[] };
     args: string[];
     env: string[];
@@ -120,6 +121,10 @@ export interface OciSpecOptions {
   namespaces?: string[];
   /** Resource limits (memory, CPU, pids); default none. */
   resources?: OciLinuxResources;
+  /** Run the process on a pseudo-terminal (process.terminal); default false. */
+  terminal?: boolean;
+  /** The terminal's first size, with terminal (process.consoleSize). */
+  consoleSize?: { height: number; width: number };
 }
 
 /** The namespaces of a default container. */
@@ -157,7 +162,8 @@ export function buildOciSpec(options: OciSpecOptions): OciRuntimeSpec {
   const spec: OciRuntimeSpec = {
     ociVersion: OCI_VERSION,
     process: {
-      terminal: false,
+      terminal: options.terminal ?? false,
+      ...(options.terminal === true && options.consoleSize !== undefined ? { consoleSize: options.consoleSize } : {}),
       user: options.user ?? { uid: 0, gid: 0 },
       args: [...options.args],
       env: mergeEnv(DEFAULT_ENV, options.env ?? []),

@@ -56,7 +56,7 @@ describe("checkOciSpec", () => {
     invalid(encode({ ...base, process: { ...process, args: [] } }), /^spec: process\.args is empty/);
     invalid(encode({ ...base, process: { ...process, args: undefined } }), /^spec: process\.args is empty/);
     invalid(encode({ ...base, process: { ...process, args: [1] } }), /^spec: process\.args is not an array of strings/);
-    invalid(encode({ ...base, process: { ...process, terminal: true } }), /^spec: process\.terminal is true/);
+    invalid(encode({ ...base, process: { ...process, terminal: "yes" } }), /^spec: process\.terminal is not a boolean/);
     invalid(encode({ ...base, root: undefined }), /^spec: root is missing/);
     invalid(encode({ ...base, root: {} }), /^spec: root\.path is missing/);
     invalid(encode({ ...base, root: { path: "rootfs" } }), /^spec: root\.path "rootfs" is not absolute/);

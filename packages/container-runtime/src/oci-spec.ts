@@ -82,9 +82,7 @@ export function checkOciSpec(json: Uint8Array): CheckedSpec {
   const args = process.args;
   if (args === undefined || (Array.isArray(args) && args.length === 0)) throw invalid("process.args is empty: give the program to run");
   if (!Array.isArray(args) || !args.every((arg) => typeof arg === "string")) throw invalid("process.args is not an array of strings");
-  if (process.terminal === true) {
-    throw invalid("process.terminal is true: terminals are not supported (the process's stdout and stderr are pipes, its stdin is empty)");
-  }
+  if (process.terminal !== undefined && typeof process.terminal !== "boolean") throw invalid("process.terminal is not a boolean");
 
   const root = document.root;
   if (root === undefined) throw invalid("root is missing: root.path must name the rootfs directory");

@@ -10,20 +10,26 @@ import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 import type { RuntimeConfig } from "./runtime-config.js";
 
-/** The syscall numbers a shim needs: prctl (to become a child subreaper) and clock_gettime. */
+/**
+ * The syscall and ioctl numbers a shim needs: prctl (to become a child
+ * subreaper), clock_gettime, recvmsg (to receive a terminal from runc) and
+ * the TIOCSWINSZ ioctl (to resize it).
+ */
 export interface ShimSyscalls {
   prctl: number;
   clockGettime: number;
+  recvmsg: number;
+  tiocswinsz: number;
 }
 
-/** The syscall numbers by Node's process.arch. */
+/** The numbers by Node's process.arch (Linux's asm-generic tables, or the architecture's own). */
 const SYSCALLS: Partial<Record<NodeJS.Architecture, ShimSyscalls>> = {
-  x64: { prctl: 157, clockGettime: 228 },
-  arm64: { prctl: 167, clockGettime: 113 },
-  riscv64: { prctl: 167, clockGettime: 113 },
-  loong64: { prctl: 167, clockGettime: 113 },
-  ppc64: { prctl: 171, clockGettime: 246 },
-  s390x: { prctl: 172, clockGettime: 260 },
+  x64: { prctl: 157, clockGettime: 228, recvmsg: 47, tiocswinsz: 0x5414 },
+  arm64: { prctl: 167, clockGettime: 113, recvmsg: 212, tiocswinsz: 0x5414 },
+  riscv64: { prctl: 167, clockGettime: 113, recvmsg: 212, tiocswinsz: 0x5414 },
+  loong64: { prctl: 167, clockGettime: 113, recvmsg: 212, tiocswinsz: 0x5414 },
+  ppc64: { prctl: 171, clockGettime: 246, recvmsg: 342, tiocswinsz: 0x80087467 },
+  s390x: { prctl: 172, clockGettime: 260, recvmsg: 372, tiocswinsz: 0x5414 },
 };
 
 /** The shim's syscall numbers on this machine, or undefined for an architecture the shim does not know. */

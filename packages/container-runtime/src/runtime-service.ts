@@ -16,6 +16,7 @@ import type { Task as TaskMessage } from "@moby-core/container-runtime-api/v1";
 import type { Container } from "@moby-core/container-store-api/v1";
 import { checkExecRequest } from "./exec-request.js";
 import { checkOciSpec, specJsonFromAny } from "./oci-spec.js";
+import { attachProcess, checkAttachStart, firstRequest } from "./process-attach.js";
 import { readProcessLogs } from "./process-logs.js";
 import { restartPolicyOf } from "./restart-policy.js";
 import { parseTaskFilter, taskMatches } from "./task-filter.js";
@@ -77,7 +78,8 @@ export function containerRuntimeService(deps: RuntimeServiceDeps): Partial<Servi
       const container = await deps.readContainer(request.containerId);
       const spec = checkOciSpec(specJsonFromAny(container.spec));
       const restart = restartPolicyOf(container.runtime?.options);
-      const task = await manager.create(request.containerId, spec.json, maxSizeBytes, restart);
+      const io = { stdin: request.stdin, terminal: spec.process.terminal === true };
+      const task = await manager.create(request.containerId, spec.json, maxSizeBytes, { io, ...(restart === undefined ? {} : { restart }) });
       return { task: taskView(task) };
     },
 
@@ -160,6 +162,13 @@ export function containerRuntimeService(deps: RuntimeServiceDeps): Partial<Servi
     async *readLogs(request, context) {
       const task = await taskOf(request);
       yield* readProcessLogs(task.process(request.execId), request, context.signal);
+    },
+
+    async *attach(requests, context) {
+      const first = await firstRequest(requests);
+      const start = checkAttachStart(first);
+      const task = await taskOf(start);
+      yield* attachProcess(task.process(start.execId), start, first, context.signal);
     },
   };
 }

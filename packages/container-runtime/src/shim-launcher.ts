@@ -10,6 +10,7 @@ import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "@moby-core/sdk";
 import { sleep } from "./clock.js";
+import type { ProcessIo } from "./bundle.js";
 import type { Prerequisites } from "./prerequisites.js";
 import { groupMembers, isAlive, killShimGroup, processStartTime, readCreatedFile, writeFileAtomic } from "./process-files.js";
 import type { CreatedRecord, ShimRef } from "./process-files.js";
@@ -35,6 +36,8 @@ export interface ShimTarget {
   readonly maxSizeBytes: number;
   /** The shim, once spawned (also in shim.json). */
   shim: ShimRef | undefined;
+  /** How the process's input is wired: an open stdin, a terminal. */
+  readonly io: ProcessIo;
 }
 
 /** Spawns and kills the shims of one state directory. */
@@ -84,6 +87,10 @@ export class ShimLauncher {
         target.dir,
         path,
         String(target.maxSizeBytes),
+        target.io.stdin ? "1" : "0",
+        target.io.terminal ? "1" : "0",
+        String(this.tools.syscalls.recvmsg),
+        String(this.tools.syscalls.tiocswinsz),
       ];
       const child = spawn(this.tools.perl, args, {
         detached: true,

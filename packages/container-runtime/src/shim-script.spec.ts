@@ -1,7 +1,8 @@
 // The shim on its own, with a fake runc (a shell script that starts the
 // "container" process in the background and exits, as runc create does):
 // the shim becomes the process's parent, records its exit status, keeps its
-// output in bounded record files, and reports a failed runc. Needs perl and
+// output in bounded record files, passes what its stdin FIFO gets to the
+// process until close-stdin, and reports a failed runc. Needs perl and
 // Linux, not root.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -12,6 +13,7 @@ import { after, describe, it } from "node:test";
 import { ProcessLogReader } from "./log-files.js";
 import { findExecutable, shimSyscalls } from "./prerequisites.js";
 import { exitStatusOf, processStartTime, readCreatedFile, readExitFile } from "./process-files.js";
+import { ProcessInput } from "./process-input.js";
 import { SHIM_SCRIPT } from "./shim-script.js";
 
 const perl = findExecutable("perl");
@@ -34,20 +36,28 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ -n "$FAKE_FAIL" ]; then echo "runc create failed: $FAKE_FAIL" >&2; exit 1; fi
-sh -c "$FAKE_COMMAND" &
+# (Through fd 3: an asynchronous list's stdin is /dev/null before its redirections.)
+exec 3<&0
+sh -c "$FAKE_COMMAND" <&3 3<&- &
 echo $! > "$pidfile"
 `,
 );
 chmodSync(fakeRunc, 0o755);
 
 let runs = 0;
-/** Runs the shim with the fake runc; resolves when the shim has exited. */
-async function runShim(env: Record<string, string>, maxBytes = 1024 * 1024): Promise<string> {
+/** Runs the shim with the fake runc (with an open stdin: STDIN 1); resolves when the shim has exited, after calling meanwhile(dir) once its process is created. */
+async function runShim(env: Record<string, string>, maxBytes = 1024 * 1024, stdin = false, meanwhile?: (dir: string) => Promise<void>): Promise<string> {
   const dir = join(root, `p${runs++}`);
   mkdirSync(dir);
   const args = [script, "init", String(syscalls!.prctl), String(syscalls!.clockGettime), fakeRunc, join(root, "state"), "c1", dir, root, String(maxBytes)];
+  if (stdin) args.push("1", "0", String(syscalls!.recvmsg), String(syscalls!.tiocswinsz));
   const child = spawn(perl!, args, { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, ...env } });
-  await new Promise((resolve) => child.once("exit", resolve));
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  if (meanwhile !== undefined) {
+    while (readCreatedFile(dir) === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+    await meanwhile(dir);
+  }
+  await exited;
   return dir;
 }
 
@@ -98,6 +108,24 @@ describe("the shim", { skip }, () => {
     const text = await output(dir);
     assert.ok(text.endsWith("99999\n100000\n"));
     assert.ok(text.length >= 32768 - 24);
+  });
+
+  it("passes what the stdin FIFO gets to the process, and closes its stdin on close-stdin", async () => {
+    const dir = await runShim({ FAKE_COMMAND: "cat; echo closed" }, 1024 * 1024, true, async (dir) => {
+      assert.equal(statSync(join(dir, "stdin")).isFIFO(), true);
+      const first = ProcessInput.open(dir)!;
+      await first.write(Buffer.from("one\n"));
+      first.close();
+      // Writers come and go: the shim keeps the FIFO open.
+      const second = ProcessInput.open(dir)!;
+      await second.write(Buffer.alloc(200_000, "x"));
+      await second.flush();
+      assert.equal(ProcessInput.control(dir, "close-stdin"), true);
+      second.close();
+    });
+    assert.deepEqual(exitStatusOf(readExitFile(dir)!.status), { exitCode: 0, signal: 0 });
+    assert.equal(await output(dir), `one\n${"x".repeat(200_000)}closed\n`);
+    assert.equal(ProcessInput.open(dir), undefined, "no reader once the shim is gone");
   });
 
   it("reports a failed runc with its message", async () => {

@@ -15,7 +15,8 @@ export const SHIM_SCRIPT = String.raw`# The moby container-runtime shim: one sma
 # init process of a task, or one exec process), in the manner of containerd's
 # runc shim. Started detached by the runtime, it outlives it.
 #
-#   perl shim.pl MODE PRCTL_NR CLOCK_NR RUNC ROOT ID DIR TARGET MAX_BYTES
+#   perl shim.pl MODE PRCTL_NR CLOCK_NR RUNC ROOT ID DIR TARGET MAX_BYTES \
+#                [STDIN TERMINAL RECVMSG_NR TIOCSWINSZ]
 #
 # MODE "init": "runc create --bundle TARGET ID"; MODE "exec": "runc exec
 # --detach --process TARGET ID". The shim makes itself a child subreaper first,
@@ -37,13 +38,30 @@ export const SHIM_SCRIPT = String.raw`# The moby container-runtime shim: one sma
 #                read until then included); WAIT_STATUS -1 when unknown
 #   drained      once both pipes are closed and all output is written
 # Each of created, exit and drained is written to a temporary file and renamed.
+#
+# Interactive processes. STDIN 1 keeps the process's stdin open: its input is
+# what is written to the FIFO DIR/stdin (the shim holds both ends, so writers
+# may come and go, across restarts of the runtime too), passed on as it comes.
+# TERMINAL 1 gives the process a pseudo-terminal: runc is given
+# --console-socket, and the pty master it sends (SCM_RIGHTS, received with the
+# recvmsg syscall RECVMSG_NR) is the process's input and output, kept as
+# stdout. With either, the FIFO DIR/control takes lines:
+#   resize ROWS COLS   sets the terminal's size (ioctl TIOCSWINSZ); the kernel
+#                      sends SIGWINCH to the terminal's foreground group
+#   close-stdin        closes the process's stdin once the input so far is
+#                      written (the process reads end of file); ignored with a
+#                      terminal, where Ctrl-D is a byte like any other
 # Only modules of perl-base are used.
 use strict;
 use warnings;
-use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK);
+use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK O_RDWR);
+use POSIX qw(mkfifo);
+use Socket qw(AF_UNIX SOCK_STREAM pack_sockaddr_un);
 
-my ($mode, $sys_prctl, $sys_clock, $runc, $root, $id, $dir, $target, $max) = @ARGV;
-die "usage: shim.pl MODE PRCTL_NR CLOCK_NR RUNC ROOT ID DIR TARGET MAX_BYTES\n" unless defined $max;
+my ($mode, $sys_prctl, $sys_clock, $runc, $root, $id, $dir, $target, $max, $open_stdin, $terminal, $sys_recvmsg, $tiocswinsz) = @ARGV;
+die "usage: shim.pl MODE PRCTL_NR CLOCK_NR RUNC ROOT ID DIR TARGET MAX_BYTES [STDIN TERMINAL RECVMSG_NR TIOCSWINSZ]\n" unless defined $max;
+$open_stdin = ($open_stdin // 0) eq '1';
+$terminal = ($terminal // 0) eq '1';
 $0 = "moby-shim $mode $id";
 chdir('/');
 my $half = int($max / 2);
@@ -102,16 +120,75 @@ sub log_write {
   }
 }
 
+sub nonblocking { my ($f) = @_; my $fl = fcntl($f, F_GETFL, 0); fcntl($f, F_SETFL, $fl | O_NONBLOCK); }
+
+# The FIFOs the runtime writes input and control lines to. The shim opens
+# them read-write, so it never reads end of file when a writer goes.
+my ($stdin_fifo, $control_fifo);
+sub open_fifo {
+  my ($name) = @_;
+  my $path = "$dir/$name";
+  unlink($path);
+  mkfifo($path, 0600) or do { put('created', "fail -1\nmkfifo $path: $!\n"); exit 1 };
+  sysopen(my $f, $path, O_RDWR | O_NONBLOCK) or do { put('created', "fail -1\nopen $path: $!\n"); exit 1 };
+  return $f;
+}
+$stdin_fifo = open_fifo('stdin') if $open_stdin;
+$control_fifo = open_fifo('control') if $open_stdin || $terminal;
+
+# Without a terminal, an open stdin is a pipe whose write end the shim keeps.
+my ($in_r, $in_w);
+if ($open_stdin && !$terminal) {
+  pipe($in_r, $in_w) or do { put('created', "fail -1\npipe: $!\n"); exit 1 };
+}
+
+# With a terminal, runc sends the pty master to a socket in a private
+# directory (a short path: a socket's path has at most 107 bytes).
+my ($console_dir, $console_path, $console_listener);
+if ($terminal) {
+  $console_dir = "/tmp/moby-console.$$";
+  system('rm', '-rf', '--', $console_dir) if -e $console_dir;
+  mkdir($console_dir, 0700) or do { put('created', "fail -1\nmkdir $console_dir: $!\n"); exit 1 };
+  $console_path = "$console_dir/console.sock";
+  socket($console_listener, AF_UNIX, SOCK_STREAM, 0) && bind($console_listener, pack_sockaddr_un($console_path)) && listen($console_listener, 1)
+    or do { put('created', "fail -1\nconsole socket $console_path: $!\n"); exit 1 };
+}
+sub console_done {
+  return unless defined $console_dir;
+  close($console_listener) if $console_listener;
+  unlink($console_path);
+  rmdir($console_dir);
+  undef $console_dir;
+}
+
+# Receives the one file descriptor runc sends on $conn (SCM_RIGHTS), with the
+# recvmsg syscall: perl-base has no recvmsg. struct msghdr and cmsghdr are
+# laid out with native words (J) and ints, as the kernel's ABI has them.
+sub recv_fd {
+  my ($conn) = @_;
+  my $data = "\0" x 4096;
+  my $ctl = "\0" x 64;
+  my $iov = pack('P J', $data, length($data));
+  my $msg = pack('J L x![J] P J P J i x![J]', 0, 0, $iov, 1, $ctl, length($ctl), 0);
+  my $n = syscall($sys_recvmsg + 0, fileno($conn), $msg, 0);
+  return (undef, "recvmsg: $!") if $n < 0;
+  my ($len, $level, $type, $fd) = unpack('J i i i', $ctl);
+  # SOL_SOCKET 1, SCM_RIGHTS 1.
+  return (undef, "runc sent no terminal") unless $len > 0 && $level == 1 && $type == 1 && $fd > 2;
+  open(my $f, '+<&=', $fd) or return (undef, "fdopen $fd: $!");
+  return ($f, undef);
+}
+
 pipe(my $out_r, my $out_w) or do { put('created', "fail -1\npipe: $!\n"); exit 1 };
 pipe(my $err_r, my $err_w) or do { put('created', "fail -1\npipe: $!\n"); exit 1 };
 my @global = ($runc, '--root', $root, '--log', "$dir/runc.log", '--log-format', 'json');
 my @cmd = $mode eq 'exec'
-  ? (@global, 'exec', '--detach', '--pid-file', "$dir/pid", '--process', $target, $id)
-  : (@global, 'create', '--bundle', $target, '--pid-file', "$dir/pid", $id);
+  ? (@global, 'exec', '--detach', '--pid-file', "$dir/pid", ($terminal ? ('--console-socket', $console_path) : ()), '--process', $target, $id)
+  : (@global, 'create', '--bundle', $target, '--pid-file', "$dir/pid", ($terminal ? ('--console-socket', $console_path) : ()), $id);
 my $runner = fork();
 if (!defined $runner) { put('created', "fail -1\nfork: $!\n"); exit 1; }
 if ($runner == 0) {
-  open(STDIN, '<', '/dev/null');
+  if ($in_r) { open(STDIN, '<&', $in_r); } else { open(STDIN, '<', '/dev/null'); }
   open(STDOUT, '>&', $out_w);
   open(STDERR, '>&', $err_w);
   { no warnings 'exec'; exec { $cmd[0] } @cmd; }
@@ -120,6 +197,7 @@ if ($runner == 0) {
 }
 close($out_w);
 close($err_w);
+close($in_r) if $in_r;
 # From here on only SIGKILL stops the shim (the processes it started keep
 # their default dispositions).
 $SIG{$_} = 'IGNORE' for qw(HUP INT TERM PIPE QUIT USR1 USR2);
@@ -129,7 +207,10 @@ pipe(my $sig_r, my $sig_w) or die "pipe: $!";
 for my $f ($sig_r, $sig_w) { my $fl = fcntl($f, F_GETFL, 0); fcntl($f, F_SETFL, $fl | O_NONBLOCK); }
 $SIG{CHLD} = sub { syswrite($sig_w, 'x') };
 
+# What is read, by key: 1 and 2 runc's stdout and stderr, which become the
+# process's (without a terminal); 3 the pty master, kept as stdout.
 my %pipes = (1 => $out_r, 2 => $err_r);
+my %stream_of = (1 => 1, 2 => 2, 3 => 1);
 
 # Reads one chunk from stream $s: 1 when data came, 0 at end of file.
 sub read_pipe {
@@ -138,13 +219,14 @@ sub read_pipe {
   if (!defined $n) {
     my $errno = $! + 0;
     return 1 if $errno == 4 || $errno == 11;
+    # EIO: a pty master whose last slave was closed, its end of file.
   }
   if (!$n) {
     close($pipes{$s});
     delete $pipes{$s};
     return 0;
   }
-  log_write($s, $buf, now_us());
+  log_write($stream_of{$s}, $buf, now_us());
   return 1;
 }
 
@@ -163,8 +245,36 @@ sub drain {
   }
 }
 
-waitpid($runner, 0);
-my $status = $?;
+# With a terminal, the pty master comes while runc runs; runc may also fail
+# before it sends one.
+my ($master, $console_error);
+my $status;
+if ($terminal) {
+  while (!$master) {
+    my $bits = '';
+    vec($bits, fileno($console_listener), 1) = 1;
+    my $n = select(my $ready = $bits, undef, undef, 0.05);
+    if ($n > 0) {
+      if (accept(my $conn, $console_listener)) {
+        ($master, $console_error) = recv_fd($conn);
+        close($conn);
+        last unless $master;
+      }
+      next;
+    }
+    if (waitpid($runner, 1) == $runner) {
+      $status = $?;
+      # runc has exited; a connection it made is still queued.
+      next if select(my $late = $bits, undef, undef, 0) > 0;
+      last;
+    }
+  }
+  console_done();
+}
+if (!defined $status) {
+  waitpid($runner, 0);
+  $status = $?;
+}
 if ($status != 0) {
   my $text = '';
   while (%pipes) {
@@ -183,6 +293,11 @@ if ($status != 0) {
 my $pid = 0;
 if (open(my $pf, '<', "$dir/pid")) { $pid = int(<$pf> // 0); close($pf); }
 if ($pid <= 0) { put('created', "fail -1\nrunc wrote no pid file\n"); exit 0; }
+if ($terminal && !$master) {
+  kill('KILL', $pid);
+  put('created', "fail -1\nrunc sent no terminal: " . ($console_error // 'no connection') . "\n");
+  exit 0;
+}
 # Nothing has reaped the process yet (only this shim, its subreaper, will),
 # so the pid is still its own, a zombie at worst: its start time names it.
 my $start = '';
@@ -193,6 +308,61 @@ if (open(my $sf, '<', "/proc/$pid/stat")) {
 }
 put('created', $start =~ /^\d+$/ ? "ok $pid $start\n" : "ok $pid\n");
 
+# Input: what the stdin FIFO holds goes to the process (its stdin pipe, or
+# the pty master), at most 64 KiB held at a time.
+my $input_to = $terminal ? $master : $in_w;
+my $pending = '';
+my $close_stdin = 0;
+if ($master) {
+  nonblocking($master);
+  $pipes{3} = $master;
+}
+nonblocking($in_w) if $in_w;
+
+sub input_done {
+  close($stdin_fifo) if $stdin_fifo;
+  undef $stdin_fifo;
+  close($in_w) if $in_w;
+  undef $in_w;
+  undef $input_to unless $master;
+  $pending = '';
+}
+
+sub read_input {
+  my $n = sysread($stdin_fifo, my $buf, 32768);
+  $pending .= $buf if $n;
+}
+
+sub write_input {
+  return unless $input_to && length($pending);
+  my $n = syswrite($input_to, $pending);
+  if (defined $n) { substr($pending, 0, $n) = ''; }
+  elsif ($! + 0 != 11 && $! + 0 != 4) { input_done(); }   # EPIPE: the process closed its stdin
+  input_done() if $close_stdin && !$terminal && !length($pending);
+}
+
+my $control_buf = '';
+sub read_control {
+  my $n = sysread($control_fifo, my $buf, 4096);
+  return unless $n;
+  $control_buf .= $buf;
+  while ($control_buf =~ s/^([^\n]*)\n//) {
+    my $line = $1;
+    if ($line =~ /^resize (\d+) (\d+)$/) {
+      ioctl($master, $tiocswinsz + 0, pack('S4', $1, $2, 0, 0)) if $master;
+    } elsif ($line eq 'close-stdin' && !$terminal && $stdin_fifo) {
+      # What was written before the line is in the FIFO: take it all, then
+      # take no more (a new writer gets ENXIO).
+      while (1) { my $n = sysread($stdin_fifo, my $buf, 65536); last unless $n; $pending .= $buf; }
+      close($stdin_fifo);
+      undef $stdin_fifo;
+      $close_stdin = 1;
+      input_done() unless length($pending);
+    }
+  }
+  $control_buf = '' if length($control_buf) > 4096;
+}
+
 my $exited = 0;
 sub reaped {
   my ($st) = @_;
@@ -200,6 +370,9 @@ sub reaped {
   drain();
   put('exit', "$st $ts\n");
   $exited = 1;
+  input_done();
+  close($control_fifo) if $control_fifo;
+  undef $control_fifo;
 }
 
 while (1) {
@@ -213,9 +386,16 @@ while (1) {
   last if $exited && !%pipes;
   my $bits = %pipes ? pipe_bits() : '';
   vec($bits, fileno($sig_r), 1) = 1;
-  my $n = select(my $ready = $bits, undef, undef, 30);
+  vec($bits, fileno($stdin_fifo), 1) = 1 if $stdin_fifo && length($pending) < 65536;
+  vec($bits, fileno($control_fifo), 1) = 1 if $control_fifo;
+  my $wbits = '';
+  vec($wbits, fileno($input_to), 1) = 1 if $input_to && length($pending);
+  my $n = select(my $ready = $bits, my $writable = $wbits, undef, 30);
   next if $n <= 0;
   sysread($sig_r, my $ignored, 512) if vec($ready, fileno($sig_r), 1);
+  read_control() if $control_fifo && vec($ready, fileno($control_fifo), 1);
+  read_input() if $stdin_fifo && vec($ready, fileno($stdin_fifo), 1);
+  write_input() if $input_to && length($pending) && vec($writable, fileno($input_to), 1);
   for my $s (sort keys %pipes) { read_pipe($s) if vec($ready, fileno($pipes{$s}), 1); }
 }
 put('drained', "\n");

@@ -15,7 +15,8 @@ import { join } from "node:path";
 import { AlreadyExistsError, ensurePrivateDirectory } from "@moby-core/sdk";
 import type { EventPublisher, Logger } from "@moby-core/sdk";
 import { Status } from "@moby-core/container-runtime-api/v1";
-import { Bundle } from "./bundle.js";
+import { Bundle, NO_IO } from "./bundle.js";
+import type { ProcessIo } from "./bundle.js";
 import { nowUs } from "./clock.js";
 import { ExitMonitor } from "./exit-monitor.js";
 import { OomMonitor } from "./oom-monitor.js";
@@ -39,6 +40,14 @@ export interface TaskManagerOptions {
   createTimeoutMs?: number;
   /** How long one runc command may take before it is killed, in ms (default 60 s). */
   runcTimeoutMs?: number;
+}
+
+/** What a task is created with besides its spec: how its init process's input is wired, its restart policy. */
+export interface TaskOptions {
+  /** An open stdin, a terminal; default neither. */
+  io?: ProcessIo;
+  /** The restart policy; default none. */
+  restart?: RestartState;
 }
 
 /** Keeps the tasks of one state directory. */
@@ -134,17 +143,17 @@ export class TaskManager {
   }
 
   /** Writes the bundle and runs the init shim (runc create): a CREATED task, or nothing left behind. */
-  async create(id: string, specJson: Uint8Array, maxSizeBytes: number, restart?: RestartState): Promise<Task> {
+  async create(id: string, specJson: Uint8Array, maxSizeBytes: number, options: TaskOptions = {}): Promise<Task> {
     this.checkFree(id);
-    return this.make(id, specJson, maxSizeBytes, restart);
+    return this.make(id, specJson, maxSizeBytes, options);
   }
 
   /** Makes a task for a free id, or for the id of a task being made again. */
-  private async make(id: string, specJson: Uint8Array, maxSizeBytes: number, restart?: RestartState): Promise<Task> {
+  private async make(id: string, specJson: Uint8Array, maxSizeBytes: number, options: TaskOptions): Promise<Task> {
     this.creating.add(id);
     try {
       const bundle = new Bundle(join(this.tasksDir, id), id);
-      const record = { containerId: id, createdAtUs: nowUs(), maxSizeBytes, ...(restart === undefined ? {} : { restart }) };
+      const record = { containerId: id, createdAtUs: nowUs(), maxSizeBytes, io: options.io ?? NO_IO, ...(options.restart === undefined ? {} : { restart: options.restart }) };
       bundle.create(specJson, record);
       const task = new Task(this.services, bundle, record, Status.CREATED);
       try {
@@ -174,7 +183,7 @@ export class TaskManager {
     this.recreating.add(task);
     try {
       await task.delete();
-      const next = await this.make(task.id, specJson, task.maxSizeBytes, { ...restart, count: restart.count + 1, stoppedByClient: false });
+      const next = await this.make(task.id, specJson, task.maxSizeBytes, { io: task.io, restart: { ...restart, count: restart.count + 1, stoppedByClient: false } });
       await next.start();
       return next;
     } finally {

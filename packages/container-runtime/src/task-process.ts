@@ -8,6 +8,8 @@
 import { FailedPreconditionError } from "@moby-core/sdk";
 import { isAlive, isDrained, readExitFile } from "./process-files.js";
 import type { ExitRecord, ShimRef } from "./process-files.js";
+import { NO_IO } from "./bundle.js";
+import type { ProcessIo } from "./bundle.js";
 import type { ShimTarget } from "./shim-launcher.js";
 import type { ExitingProcess } from "./task-events.js";
 import type { Task } from "./task.js";
@@ -45,6 +47,8 @@ export class TaskProcess implements ShimTarget, ExitingProcess {
     readonly startedAtUs: number | undefined,
     /** Hold the exit event until releaseExit(): a new exec process, whose start is not published yet. */
     holdExit = false,
+    /** How its input is wired: an open stdin, a terminal. */
+    readonly io: ProcessIo = NO_IO,
   ) {
     this.exitHeld = holdExit;
   }

@@ -81,7 +81,7 @@ export async function recoverTasks(tasksDir: string, services: TaskServices): Pr
       continue;
     }
     for (const exec of bundle.readExecs()) {
-      const process = new TaskProcess(task, exec.execId, bundle.execDir(exec.execId), exec.args, exec.startedAtUs);
+      const process = new TaskProcess(task, exec.execId, bundle.execDir(exec.execId), exec.args, exec.startedAtUs, false, exec.io);
       if (await recoverProcess(services, process)) task.execs.set(exec.execId, process);
       else bundle.removeExec(exec.execId);
     }

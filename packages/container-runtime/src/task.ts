@@ -16,7 +16,8 @@ import { AlreadyExistsError, FailedPreconditionError, NotFoundError, ResourceExh
 import type { Logger } from "@moby-core/sdk";
 import { Status } from "@moby-core/container-runtime-api/v1";
 import type { ExecProcessRequest } from "@moby-core/container-runtime-api/v1";
-import type { Bundle, TaskRecord } from "./bundle.js";
+import { NO_IO } from "./bundle.js";
+import type { Bundle, ProcessIo, TaskRecord } from "./bundle.js";
 import { nowUs, sleep } from "./clock.js";
 import { execProcessSpec } from "./exec-request.js";
 import type { ExitMonitor } from "./exit-monitor.js";
@@ -92,7 +93,7 @@ export class Task {
     state: TaskState,
   ) {
     this.state = state;
-    this.init = new TaskProcess(this, "", bundle.initDir, [], undefined);
+    this.init = new TaskProcess(this, "", bundle.initDir, [], undefined, false, record.io);
   }
 
   /** The container's id. */
@@ -113,6 +114,11 @@ export class Task {
   /** The bound of each output stream of each process, in bytes. */
   get maxSizeBytes(): number {
     return this.record.maxSizeBytes;
+  }
+
+  /** How the init process's input is wired. */
+  get io(): ProcessIo {
+    return this.record.io ?? NO_IO;
   }
 
   /** The restart policy and where it stands; undefined when the task is never restarted. */
@@ -273,8 +279,9 @@ export class Task {
       }
       this.require([Status.RUNNING], "exec needs a running task");
       const startedAtUs = nowUs();
-      const processPath = this.bundle.createExec({ execId, args: request.args, startedAtUs }, execProcessSpec(this.bundle.specProcess(), request));
-      const process = new TaskProcess(this, execId, this.bundle.execDir(execId), request.args, startedAtUs, true);
+      const io = { stdin: request.stdin, terminal: request.terminal };
+      const processPath = this.bundle.createExec({ execId, args: request.args, startedAtUs, io }, execProcessSpec(this.bundle.specProcess(), request));
+      const process = new TaskProcess(this, execId, this.bundle.execDir(execId), request.args, startedAtUs, true, io);
       try {
         const created = await this.services.shims.launch(process, "exec", processPath);
         if (!created.ok) throw new FailedPreconditionError(runcFailure("exec", created));

@@ -22,7 +22,235 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file moby/container/runtime/v1/container_runtime_service.proto.
  */
 export const file_moby_container_runtime_v1_container_runtime_service: GenFile = /*@__PURE__*/
-  fileDesc("Cjltb2J5L2NvbnRhaW5lci9ydW50aW1lL3YxL2NvbnRhaW5lcl9ydW50aW1lX3NlcnZpY2UucHJvdG8SGW1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEiYwoRQ3JlYXRlVGFza1JlcXVlc3QSFAoMY29udGFpbmVyX2lkGAEgASgJEjgKCmxvZ19jb25maWcYAiABKAsyJC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkxvZ0NvbmZpZyJDChJDcmVhdGVUYXNrUmVzcG9uc2USLQoEdGFzaxgBIAEoCzIfLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFzayIoChBTdGFydFRhc2tSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCSJCChFTdGFydFRhc2tSZXNwb25zZRItCgR0YXNrGAEgASgLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5UYXNrIlUKD0tpbGxUYXNrUmVxdWVzdBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCRIOCgZzaWduYWwYAyABKA0SCwoDYWxsGAQgASgIIhIKEEtpbGxUYXNrUmVzcG9uc2UiOgoRRGVsZXRlVGFza1JlcXVlc3QSFAoMY29udGFpbmVyX2lkGAEgASgJEg8KB2V4ZWNfaWQYAiABKAkiaAoSRGVsZXRlVGFza1Jlc3BvbnNlEgsKA3BpZBgBIAEoDRIuCgtleGl0X3N0YXR1cxgEIAEoCzIZLm1vYnkudHlwZXMudjEuRXhpdFN0YXR1c0oECAIQA0oECAMQBFIJZXhpdGVkX2F0IjgKD1dhaXRUYXNrUmVxdWVzdBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCSJZChBXYWl0VGFza1Jlc3BvbnNlEi4KC2V4aXRfc3RhdHVzGAMgASgLMhkubW9ieS50eXBlcy52MS5FeGl0U3RhdHVzSgQIARACSgQIAhADUglleGl0ZWRfYXQiJgoOR2V0VGFza1JlcXVlc3QSFAoMY29udGFpbmVyX2lkGAEgASgJIkAKD0dldFRhc2tSZXNwb25zZRItCgR0YXNrGAEgASgLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5UYXNrIkkKEExpc3RUYXNrc1JlcXVlc3QSDgoGZmlsdGVyGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJIlwKEUxpc3RUYXNrc1Jlc3BvbnNlEi4KBXRhc2tzGAEgAygLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5UYXNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIoChBQYXVzZVRhc2tSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCSJCChFQYXVzZVRhc2tSZXNwb25zZRItCgR0YXNrGAEgASgLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5UYXNrIikKEVJlc3VtZVRhc2tSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCSJDChJSZXN1bWVUYXNrUmVzcG9uc2USLQoEdGFzaxgBIAEoCzIfLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFzayKSAQoSRXhlY1Byb2Nlc3NSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCRIPCgdleGVjX2lkGAIgASgJEgwKBGFyZ3MYAyADKAkSCwoDZW52GAQgAygJEgsKA2N3ZBgFIAEoCRItCgR1c2VyGAYgASgLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5Vc2VyIkoKE0V4ZWNQcm9jZXNzUmVzcG9uc2USMwoHcHJvY2VzcxgBIAEoCzIiLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuUHJvY2VzcyLFAQoPUmVhZExvZ3NSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCRIPCgdleGVjX2lkGAIgASgJEigKBnN0cmVhbRgDIAEoDjIYLm1vYnkudHlwZXMudjEuTG9nU3RyZWFtEg4KBmZvbGxvdxgEIAEoCBIXCgp0YWlsX2xpbmVzGAUgASgNSACIAQESKQoFc2luY2UYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQg0KC190YWlsX2xpbmVzInkKEFJlYWRMb2dzUmVzcG9uc2USKAoGc3RyZWFtGAEgASgOMhgubW9ieS50eXBlcy52MS5Mb2dTdHJlYW0SDAoEZGF0YRgCIAEoDBItCgl0aW1lc3RhbXAYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImYKEVVwZGF0ZVRhc2tSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCRI7CglyZXNvdXJjZXMYAiABKAsyKC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlRhc2tSZXNvdXJjZXMiUQoSVXBkYXRlVGFza1Jlc3BvbnNlEjsKCXJlc291cmNlcxgBIAEoCzIoLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFza1Jlc291cmNlcyItChVHZXRUYXNrTWV0cmljc1JlcXVlc3QSFAoMY29udGFpbmVyX2lkGAEgASgJIlEKFkdldFRhc2tNZXRyaWNzUmVzcG9uc2USNwoHbWV0cmljcxgBIAEoCzImLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFza01ldHJpY3MiRQoXV2F0Y2hUYXNrTWV0cmljc1JlcXVlc3QSFQoNY29udGFpbmVyX2lkcxgBIAMoCRITCgtpbnRlcnZhbF9tcxgCIAEoDSJTChhXYXRjaFRhc2tNZXRyaWNzUmVzcG9uc2USNwoHbWV0cmljcxgBIAMoCzImLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFza01ldHJpY3MiMAoYTGlzdFRhc2tQcm9jZXNzZXNSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCSJaChlMaXN0VGFza1Byb2Nlc3Nlc1Jlc3BvbnNlEj0KCXByb2Nlc3NlcxgBIAMoCzIqLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFza1Byb2Nlc3NJbmZvMpkNChdDb250YWluZXJSdW50aW1lU2VydmljZRJpCgpDcmVhdGVUYXNrEiwubW9ieS5jb250YWluZXIucnVudGltZS52MS5DcmVhdGVUYXNrUmVxdWVzdBotLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuQ3JlYXRlVGFza1Jlc3BvbnNlEmYKCVN0YXJ0VGFzaxIrLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuU3RhcnRUYXNrUmVxdWVzdBosLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuU3RhcnRUYXNrUmVzcG9uc2USYwoIS2lsbFRhc2sSKi5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLktpbGxUYXNrUmVxdWVzdBorLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuS2lsbFRhc2tSZXNwb25zZRJpCgpEZWxldGVUYXNrEiwubW9ieS5jb250YWluZXIucnVudGltZS52MS5EZWxldGVUYXNrUmVxdWVzdBotLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuRGVsZXRlVGFza1Jlc3BvbnNlEmgKCFdhaXRUYXNrEioubW9ieS5jb250YWluZXIucnVudGltZS52MS5XYWl0VGFza1JlcXVlc3QaKy5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLldhaXRUYXNrUmVzcG9uc2UiA5ACARJlCgdHZXRUYXNrEikubW9ieS5jb250YWluZXIucnVudGltZS52MS5HZXRUYXNrUmVxdWVzdBoqLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuR2V0VGFza1Jlc3BvbnNlIgOQAgESawoJTGlzdFRhc2tzEisubW9ieS5jb250YWluZXIucnVudGltZS52MS5MaXN0VGFza3NSZXF1ZXN0GiwubW9ieS5jb250YWluZXIucnVudGltZS52MS5MaXN0VGFza3NSZXNwb25zZSIDkAIBEmYKCVBhdXNlVGFzaxIrLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuUGF1c2VUYXNrUmVxdWVzdBosLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuUGF1c2VUYXNrUmVzcG9uc2USaQoKUmVzdW1lVGFzaxIsLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuUmVzdW1lVGFza1JlcXVlc3QaLS5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlJlc3VtZVRhc2tSZXNwb25zZRJsCgtFeGVjUHJvY2VzcxItLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuRXhlY1Byb2Nlc3NSZXF1ZXN0Gi4ubW9ieS5jb250YWluZXIucnVudGltZS52MS5FeGVjUHJvY2Vzc1Jlc3BvbnNlEmoKCFJlYWRMb2dzEioubW9ieS5jb250YWluZXIucnVudGltZS52MS5SZWFkTG9nc1JlcXVlc3QaKy5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlJlYWRMb2dzUmVzcG9uc2UiA5ACATABEmkKClVwZGF0ZVRhc2sSLC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlVwZGF0ZVRhc2tSZXF1ZXN0Gi0ubW9ieS5jb250YWluZXIucnVudGltZS52MS5VcGRhdGVUYXNrUmVzcG9uc2USegoOR2V0VGFza01ldHJpY3MSMC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkdldFRhc2tNZXRyaWNzUmVxdWVzdBoxLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuR2V0VGFza01ldHJpY3NSZXNwb25zZSIDkAIBEoIBChBXYXRjaFRhc2tNZXRyaWNzEjIubW9ieS5jb250YWluZXIucnVudGltZS52MS5XYXRjaFRhc2tNZXRyaWNzUmVxdWVzdBozLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuV2F0Y2hUYXNrTWV0cmljc1Jlc3BvbnNlIgOQAgEwARKDAQoRTGlzdFRhc2tQcm9jZXNzZXMSMy5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkxpc3RUYXNrUHJvY2Vzc2VzUmVxdWVzdBo0Lm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuTGlzdFRhc2tQcm9jZXNzZXNSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_timestamp, file_moby_container_runtime_v1_task, file_moby_container_runtime_v1_task_metrics, file_moby_types_v1_process]);
+  fileDesc("Cjltb2J5L2NvbnRhaW5lci9ydW50aW1lL3YxL2NvbnRhaW5lcl9ydW50aW1lX3NlcnZpY2UucHJvdG8SGW1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEitgEKDUF0dGFjaFJlcXVlc3QSNwoFc3RhcnQYASABKAsyJi5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkF0dGFjaFN0YXJ0SAASDwoFc3RkaW4YAiABKAxIABI5CgZyZXNpemUYAyABKAsyJy5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlRlcm1pbmFsU2l6ZUgAEhUKC2Nsb3NlX3N0ZGluGAQgASgISABCCQoHcmVxdWVzdCJRCgtBdHRhY2hTdGFydBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCRINCgVzdGRpbhgDIAEoCBIMCgRsb2dzGAQgASgIIi0KDFRlcm1pbmFsU2l6ZRIMCgRyb3dzGAEgASgNEg8KB2NvbHVtbnMYAiABKA0ikAEKDkF0dGFjaFJlc3BvbnNlEjcKBXJlYWR5GAEgASgLMiYubW9ieS5jb250YWluZXIucnVudGltZS52MS5BdHRhY2hSZWFkeUgAEjkKBm91dHB1dBgCIAEoCzInLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuQXR0YWNoT3V0cHV0SABCCgoIcmVzcG9uc2UiLgoLQXR0YWNoUmVhZHkSDQoFc3RkaW4YASABKAgSEAoIdGVybWluYWwYAiABKAgiRgoMQXR0YWNoT3V0cHV0EigKBnN0cmVhbRgBIAEoDjIYLm1vYnkudHlwZXMudjEuTG9nU3RyZWFtEgwKBGRhdGEYAiABKAwicgoRQ3JlYXRlVGFza1JlcXVlc3QSFAoMY29udGFpbmVyX2lkGAEgASgJEjgKCmxvZ19jb25maWcYAiABKAsyJC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkxvZ0NvbmZpZxINCgVzdGRpbhgDIAEoCCJDChJDcmVhdGVUYXNrUmVzcG9uc2USLQoEdGFzaxgBIAEoCzIfLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFzayIoChBTdGFydFRhc2tSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCSJCChFTdGFydFRhc2tSZXNwb25zZRItCgR0YXNrGAEgASgLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5UYXNrIlUKD0tpbGxUYXNrUmVxdWVzdBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCRIOCgZzaWduYWwYAyABKA0SCwoDYWxsGAQgASgIIhIKEEtpbGxUYXNrUmVzcG9uc2UiOgoRRGVsZXRlVGFza1JlcXVlc3QSFAoMY29udGFpbmVyX2lkGAEgASgJEg8KB2V4ZWNfaWQYAiABKAkiaAoSRGVsZXRlVGFza1Jlc3BvbnNlEgsKA3BpZBgBIAEoDRIuCgtleGl0X3N0YXR1cxgEIAEoCzIZLm1vYnkudHlwZXMudjEuRXhpdFN0YXR1c0oECAIQA0oECAMQBFIJZXhpdGVkX2F0IjgKD1dhaXRUYXNrUmVxdWVzdBIUCgxjb250YWluZXJfaWQYASABKAkSDwoHZXhlY19pZBgCIAEoCSJZChBXYWl0VGFza1Jlc3BvbnNlEi4KC2V4aXRfc3RhdHVzGAMgASgLMhkubW9ieS50eXBlcy52MS5FeGl0U3RhdHVzSgQIARACSgQIAhADUglleGl0ZWRfYXQiJgoOR2V0VGFza1JlcXVlc3QSFAoMY29udGFpbmVyX2lkGAEgASgJIkAKD0dldFRhc2tSZXNwb25zZRItCgR0YXNrGAEgASgLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5UYXNrIkkKEExpc3RUYXNrc1JlcXVlc3QSDgoGZmlsdGVyGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJIlwKEUxpc3RUYXNrc1Jlc3BvbnNlEi4KBXRhc2tzGAEgAygLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5UYXNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIoChBQYXVzZVRhc2tSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCSJCChFQYXVzZVRhc2tSZXNwb25zZRItCgR0YXNrGAEgASgLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5UYXNrIikKEVJlc3VtZVRhc2tSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCSJDChJSZXN1bWVUYXNrUmVzcG9uc2USLQoEdGFzaxgBIAEoCzIfLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFzayKzAQoSRXhlY1Byb2Nlc3NSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCRIPCgdleGVjX2lkGAIgASgJEgwKBGFyZ3MYAyADKAkSCwoDZW52GAQgAygJEgsKA2N3ZBgFIAEoCRItCgR1c2VyGAYgASgLMh8ubW9ieS5jb250YWluZXIucnVudGltZS52MS5Vc2VyEhAKCHRlcm1pbmFsGAcgASgIEg0KBXN0ZGluGAggASgIIkoKE0V4ZWNQcm9jZXNzUmVzcG9uc2USMwoHcHJvY2VzcxgBIAEoCzIiLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuUHJvY2VzcyLFAQoPUmVhZExvZ3NSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCRIPCgdleGVjX2lkGAIgASgJEigKBnN0cmVhbRgDIAEoDjIYLm1vYnkudHlwZXMudjEuTG9nU3RyZWFtEg4KBmZvbGxvdxgEIAEoCBIXCgp0YWlsX2xpbmVzGAUgASgNSACIAQESKQoFc2luY2UYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQg0KC190YWlsX2xpbmVzInkKEFJlYWRMb2dzUmVzcG9uc2USKAoGc3RyZWFtGAEgASgOMhgubW9ieS50eXBlcy52MS5Mb2dTdHJlYW0SDAoEZGF0YRgCIAEoDBItCgl0aW1lc3RhbXAYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImYKEVVwZGF0ZVRhc2tSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCRI7CglyZXNvdXJjZXMYAiABKAsyKC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlRhc2tSZXNvdXJjZXMiUQoSVXBkYXRlVGFza1Jlc3BvbnNlEjsKCXJlc291cmNlcxgBIAEoCzIoLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFza1Jlc291cmNlcyItChVHZXRUYXNrTWV0cmljc1JlcXVlc3QSFAoMY29udGFpbmVyX2lkGAEgASgJIlEKFkdldFRhc2tNZXRyaWNzUmVzcG9uc2USNwoHbWV0cmljcxgBIAEoCzImLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFza01ldHJpY3MiRQoXV2F0Y2hUYXNrTWV0cmljc1JlcXVlc3QSFQoNY29udGFpbmVyX2lkcxgBIAMoCRITCgtpbnRlcnZhbF9tcxgCIAEoDSJTChhXYXRjaFRhc2tNZXRyaWNzUmVzcG9uc2USNwoHbWV0cmljcxgBIAMoCzImLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFza01ldHJpY3MiMAoYTGlzdFRhc2tQcm9jZXNzZXNSZXF1ZXN0EhQKDGNvbnRhaW5lcl9pZBgBIAEoCSJaChlMaXN0VGFza1Byb2Nlc3Nlc1Jlc3BvbnNlEj0KCXByb2Nlc3NlcxgBIAMoCzIqLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuVGFza1Byb2Nlc3NJbmZvMvwNChdDb250YWluZXJSdW50aW1lU2VydmljZRJpCgpDcmVhdGVUYXNrEiwubW9ieS5jb250YWluZXIucnVudGltZS52MS5DcmVhdGVUYXNrUmVxdWVzdBotLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuQ3JlYXRlVGFza1Jlc3BvbnNlEmYKCVN0YXJ0VGFzaxIrLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuU3RhcnRUYXNrUmVxdWVzdBosLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuU3RhcnRUYXNrUmVzcG9uc2USYwoIS2lsbFRhc2sSKi5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLktpbGxUYXNrUmVxdWVzdBorLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuS2lsbFRhc2tSZXNwb25zZRJpCgpEZWxldGVUYXNrEiwubW9ieS5jb250YWluZXIucnVudGltZS52MS5EZWxldGVUYXNrUmVxdWVzdBotLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuRGVsZXRlVGFza1Jlc3BvbnNlEmgKCFdhaXRUYXNrEioubW9ieS5jb250YWluZXIucnVudGltZS52MS5XYWl0VGFza1JlcXVlc3QaKy5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLldhaXRUYXNrUmVzcG9uc2UiA5ACARJlCgdHZXRUYXNrEikubW9ieS5jb250YWluZXIucnVudGltZS52MS5HZXRUYXNrUmVxdWVzdBoqLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuR2V0VGFza1Jlc3BvbnNlIgOQAgESawoJTGlzdFRhc2tzEisubW9ieS5jb250YWluZXIucnVudGltZS52MS5MaXN0VGFza3NSZXF1ZXN0GiwubW9ieS5jb250YWluZXIucnVudGltZS52MS5MaXN0VGFza3NSZXNwb25zZSIDkAIBEmYKCVBhdXNlVGFzaxIrLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuUGF1c2VUYXNrUmVxdWVzdBosLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuUGF1c2VUYXNrUmVzcG9uc2USaQoKUmVzdW1lVGFzaxIsLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuUmVzdW1lVGFza1JlcXVlc3QaLS5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlJlc3VtZVRhc2tSZXNwb25zZRJsCgtFeGVjUHJvY2VzcxItLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuRXhlY1Byb2Nlc3NSZXF1ZXN0Gi4ubW9ieS5jb250YWluZXIucnVudGltZS52MS5FeGVjUHJvY2Vzc1Jlc3BvbnNlEmoKCFJlYWRMb2dzEioubW9ieS5jb250YWluZXIucnVudGltZS52MS5SZWFkTG9nc1JlcXVlc3QaKy5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlJlYWRMb2dzUmVzcG9uc2UiA5ACATABEmkKClVwZGF0ZVRhc2sSLC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlVwZGF0ZVRhc2tSZXF1ZXN0Gi0ubW9ieS5jb250YWluZXIucnVudGltZS52MS5VcGRhdGVUYXNrUmVzcG9uc2USegoOR2V0VGFza01ldHJpY3MSMC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkdldFRhc2tNZXRyaWNzUmVxdWVzdBoxLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuR2V0VGFza01ldHJpY3NSZXNwb25zZSIDkAIBEoIBChBXYXRjaFRhc2tNZXRyaWNzEjIubW9ieS5jb250YWluZXIucnVudGltZS52MS5XYXRjaFRhc2tNZXRyaWNzUmVxdWVzdBozLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuV2F0Y2hUYXNrTWV0cmljc1Jlc3BvbnNlIgOQAgEwARKDAQoRTGlzdFRhc2tQcm9jZXNzZXMSMy5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLkxpc3RUYXNrUHJvY2Vzc2VzUmVxdWVzdBo0Lm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuTGlzdFRhc2tQcm9jZXNzZXNSZXNwb25zZSIDkAIBEmEKBkF0dGFjaBIoLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuQXR0YWNoUmVxdWVzdBopLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuQXR0YWNoUmVzcG9uc2UoATABYgZwcm90bzM", [file_google_protobuf_timestamp, file_moby_container_runtime_v1_task, file_moby_container_runtime_v1_task_metrics, file_moby_types_v1_process]);
+
+/**
+ * AttachRequest is one message a client sends on an Attach call.
+ *
+ * @generated from message moby.container.runtime.v1.AttachRequest
+ */
+export type AttachRequest = Message<"moby.container.runtime.v1.AttachRequest"> & {
+  /**
+   * What the message carries.
+   *
+   * @generated from oneof moby.container.runtime.v1.AttachRequest.request
+   */
+  request: {
+    /**
+     * The first message: which process to attach to. Required first, and
+     * only first.
+     *
+     * @generated from field: moby.container.runtime.v1.AttachStart start = 1;
+     */
+    value: AttachStart;
+    case: "start";
+  } | {
+    /**
+     * Input for the process's stdin, 1 to 65536 bytes (64 KiB), written in
+     * the order received. Needs AttachStart.stdin and an open stdin.
+     *
+     * @generated from field: bytes stdin = 2;
+     */
+    value: Uint8Array;
+    case: "stdin";
+  } | {
+    /**
+     * The size of the process's terminal; the process receives SIGWINCH.
+     * Needs a process with a terminal.
+     *
+     * @generated from field: moby.container.runtime.v1.TerminalSize resize = 3;
+     */
+    value: TerminalSize;
+    case: "resize";
+  } | {
+    /**
+     * Closes the process's stdin once the input sent before is written: the
+     * process reads end of file (true; false is ignored). With a terminal,
+     * nothing is closed: there, Ctrl-D (byte 4) is how a user ends input.
+     *
+     * @generated from field: bool close_stdin = 4;
+     */
+    value: boolean;
+    case: "closeStdin";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message moby.container.runtime.v1.AttachRequest.
+ * Use `create(AttachRequestSchema)` to create a new message.
+ */
+export const AttachRequestSchema: GenMessage<AttachRequest> = /*@__PURE__*/
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 0);
+
+/**
+ * AttachStart names the process to attach to, and what to attach.
+ *
+ * @generated from message moby.container.runtime.v1.AttachStart
+ */
+export type AttachStart = Message<"moby.container.runtime.v1.AttachStart"> & {
+  /**
+   * The task's container id. Required; follows the id rule.
+   *
+   * @generated from field: string container_id = 1;
+   */
+  containerId: string;
+
+  /**
+   * The exec process to attach to; empty means the task's init process.
+   * Follows the id rule when set.
+   *
+   * @generated from field: string exec_id = 2;
+   */
+  execId: string;
+
+  /**
+   * The caller will send input. AttachReady.stdin says whether the
+   * process's stdin is open to take it.
+   *
+   * @generated from field: bool stdin = 3;
+   */
+  stdin: boolean;
+
+  /**
+   * Send the kept output first, oldest first, then the new output; without
+   * it, only output written after the call. A caller that attaches before
+   * starting the task (as `moby run -it` does) sets it so nothing is missed.
+   *
+   * @generated from field: bool logs = 4;
+   */
+  logs: boolean;
+};
+
+/**
+ * Describes the message moby.container.runtime.v1.AttachStart.
+ * Use `create(AttachStartSchema)` to create a new message.
+ */
+export const AttachStartSchema: GenMessage<AttachStart> = /*@__PURE__*/
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 1);
+
+/**
+ * TerminalSize is the size of a terminal in character cells.
+ *
+ * @generated from message moby.container.runtime.v1.TerminalSize
+ */
+export type TerminalSize = Message<"moby.container.runtime.v1.TerminalSize"> & {
+  /**
+   * Rows, 1 to 65535.
+   *
+   * @generated from field: uint32 rows = 1;
+   */
+  rows: number;
+
+  /**
+   * Columns, 1 to 65535.
+   *
+   * @generated from field: uint32 columns = 2;
+   */
+  columns: number;
+};
+
+/**
+ * Describes the message moby.container.runtime.v1.TerminalSize.
+ * Use `create(TerminalSizeSchema)` to create a new message.
+ */
+export const TerminalSizeSchema: GenMessage<TerminalSize> = /*@__PURE__*/
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 2);
+
+/**
+ * AttachResponse is one message the runtime sends on an Attach call.
+ *
+ * @generated from message moby.container.runtime.v1.AttachResponse
+ */
+export type AttachResponse = Message<"moby.container.runtime.v1.AttachResponse"> & {
+  /**
+   * What the message carries.
+   *
+   * @generated from oneof moby.container.runtime.v1.AttachResponse.response
+   */
+  response: {
+    /**
+     * The first message: the process is joined, and how its input is wired.
+     *
+     * @generated from field: moby.container.runtime.v1.AttachReady ready = 1;
+     */
+    value: AttachReady;
+    case: "ready";
+  } | {
+    /**
+     * A chunk of the process's output.
+     *
+     * @generated from field: moby.container.runtime.v1.AttachOutput output = 2;
+     */
+    value: AttachOutput;
+    case: "output";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message moby.container.runtime.v1.AttachResponse.
+ * Use `create(AttachResponseSchema)` to create a new message.
+ */
+export const AttachResponseSchema: GenMessage<AttachResponse> = /*@__PURE__*/
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 3);
+
+/**
+ * AttachReady tells an attached caller how the process's input is wired.
+ *
+ * @generated from message moby.container.runtime.v1.AttachReady
+ */
+export type AttachReady = Message<"moby.container.runtime.v1.AttachReady"> & {
+  /**
+   * The process's stdin is open: input sent on the call reaches it.
+   *
+   * @generated from field: bool stdin = 1;
+   */
+  stdin: boolean;
+
+  /**
+   * The process runs on a terminal: stdout and stderr are one stream
+   * (LOG_STREAM_STDOUT), and the caller should put its own terminal in raw
+   * mode and send its size.
+   *
+   * @generated from field: bool terminal = 2;
+   */
+  terminal: boolean;
+};
+
+/**
+ * Describes the message moby.container.runtime.v1.AttachReady.
+ * Use `create(AttachReadySchema)` to create a new message.
+ */
+export const AttachReadySchema: GenMessage<AttachReady> = /*@__PURE__*/
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 4);
+
+/**
+ * AttachOutput is one chunk of a process's output.
+ *
+ * @generated from message moby.container.runtime.v1.AttachOutput
+ */
+export type AttachOutput = Message<"moby.container.runtime.v1.AttachOutput"> & {
+  /**
+   * The stream the bytes were written to; never LOG_STREAM_UNSPECIFIED.
+   * With a terminal, always LOG_STREAM_STDOUT.
+   *
+   * @generated from field: moby.types.v1.LogStream stream = 1;
+   */
+  stream: LogStream;
+
+  /**
+   * The bytes as the process wrote them, 1 to 32768 bytes (32 KiB).
+   *
+   * @generated from field: bytes data = 2;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message moby.container.runtime.v1.AttachOutput.
+ * Use `create(AttachOutputSchema)` to create a new message.
+ */
+export const AttachOutputSchema: GenMessage<AttachOutput> = /*@__PURE__*/
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 5);
 
 /**
  * CreateTaskRequest names the stored container to create a task for.
@@ -45,6 +273,15 @@ export type CreateTaskRequest = Message<"moby.container.runtime.v1.CreateTaskReq
    * @generated from field: moby.container.runtime.v1.LogConfig log_config = 2;
    */
   logConfig?: LogConfig | undefined;
+
+  /**
+   * Keep the init process's stdin open, fed by Attach until an Attach sends
+   * close_stdin (as `docker run -i`). False: its stdin is empty (/dev/null).
+   * Whether it has a terminal is the spec's `process.terminal`.
+   *
+   * @generated from field: bool stdin = 3;
+   */
+  stdin: boolean;
 };
 
 /**
@@ -52,7 +289,7 @@ export type CreateTaskRequest = Message<"moby.container.runtime.v1.CreateTaskReq
  * Use `create(CreateTaskRequestSchema)` to create a new message.
  */
 export const CreateTaskRequestSchema: GenMessage<CreateTaskRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 0);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 6);
 
 /**
  * CreateTaskResponse carries the created task.
@@ -73,7 +310,7 @@ export type CreateTaskResponse = Message<"moby.container.runtime.v1.CreateTaskRe
  * Use `create(CreateTaskResponseSchema)` to create a new message.
  */
 export const CreateTaskResponseSchema: GenMessage<CreateTaskResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 1);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 7);
 
 /**
  * StartTaskRequest names the task to start.
@@ -94,7 +331,7 @@ export type StartTaskRequest = Message<"moby.container.runtime.v1.StartTaskReque
  * Use `create(StartTaskRequestSchema)` to create a new message.
  */
 export const StartTaskRequestSchema: GenMessage<StartTaskRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 2);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 8);
 
 /**
  * StartTaskResponse carries the started task.
@@ -116,7 +353,7 @@ export type StartTaskResponse = Message<"moby.container.runtime.v1.StartTaskResp
  * Use `create(StartTaskResponseSchema)` to create a new message.
  */
 export const StartTaskResponseSchema: GenMessage<StartTaskResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 3);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 9);
 
 /**
  * KillTaskRequest names the process(es) to signal and the signal.
@@ -162,7 +399,7 @@ export type KillTaskRequest = Message<"moby.container.runtime.v1.KillTaskRequest
  * Use `create(KillTaskRequestSchema)` to create a new message.
  */
 export const KillTaskRequestSchema: GenMessage<KillTaskRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 4);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 10);
 
 /**
  * KillTaskResponse confirms that the signal was sent. It has no fields.
@@ -177,7 +414,7 @@ export type KillTaskResponse = Message<"moby.container.runtime.v1.KillTaskRespon
  * Use `create(KillTaskResponseSchema)` to create a new message.
  */
 export const KillTaskResponseSchema: GenMessage<KillTaskResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 5);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 11);
 
 /**
  * DeleteTaskRequest names the task, or exec process, to delete.
@@ -206,7 +443,7 @@ export type DeleteTaskRequest = Message<"moby.container.runtime.v1.DeleteTaskReq
  * Use `create(DeleteTaskRequestSchema)` to create a new message.
  */
 export const DeleteTaskRequestSchema: GenMessage<DeleteTaskRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 6);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 12);
 
 /**
  * DeleteTaskResponse reports how the deleted process ended.
@@ -234,7 +471,7 @@ export type DeleteTaskResponse = Message<"moby.container.runtime.v1.DeleteTaskRe
  * Use `create(DeleteTaskResponseSchema)` to create a new message.
  */
 export const DeleteTaskResponseSchema: GenMessage<DeleteTaskResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 7);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 13);
 
 /**
  * WaitTaskRequest names the process to wait for.
@@ -263,7 +500,7 @@ export type WaitTaskRequest = Message<"moby.container.runtime.v1.WaitTaskRequest
  * Use `create(WaitTaskRequestSchema)` to create a new message.
  */
 export const WaitTaskRequestSchema: GenMessage<WaitTaskRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 8);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 14);
 
 /**
  * WaitTaskResponse reports how the process ended.
@@ -284,7 +521,7 @@ export type WaitTaskResponse = Message<"moby.container.runtime.v1.WaitTaskRespon
  * Use `create(WaitTaskResponseSchema)` to create a new message.
  */
 export const WaitTaskResponseSchema: GenMessage<WaitTaskResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 9);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 15);
 
 /**
  * GetTaskRequest names the task to return.
@@ -305,7 +542,7 @@ export type GetTaskRequest = Message<"moby.container.runtime.v1.GetTaskRequest">
  * Use `create(GetTaskRequestSchema)` to create a new message.
  */
 export const GetTaskRequestSchema: GenMessage<GetTaskRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 10);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 16);
 
 /**
  * GetTaskResponse carries one task.
@@ -326,7 +563,7 @@ export type GetTaskResponse = Message<"moby.container.runtime.v1.GetTaskResponse
  * Use `create(GetTaskResponseSchema)` to create a new message.
  */
 export const GetTaskResponseSchema: GenMessage<GetTaskResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 11);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 17);
 
 /**
  * ListTasksRequest selects and pages through tasks.
@@ -373,7 +610,7 @@ export type ListTasksRequest = Message<"moby.container.runtime.v1.ListTasksReque
  * Use `create(ListTasksRequestSchema)` to create a new message.
  */
 export const ListTasksRequestSchema: GenMessage<ListTasksRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 12);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 18);
 
 /**
  * ListTasksResponse carries one page of tasks.
@@ -401,7 +638,7 @@ export type ListTasksResponse = Message<"moby.container.runtime.v1.ListTasksResp
  * Use `create(ListTasksResponseSchema)` to create a new message.
  */
 export const ListTasksResponseSchema: GenMessage<ListTasksResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 13);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 19);
 
 /**
  * PauseTaskRequest names the task to pause.
@@ -422,7 +659,7 @@ export type PauseTaskRequest = Message<"moby.container.runtime.v1.PauseTaskReque
  * Use `create(PauseTaskRequestSchema)` to create a new message.
  */
 export const PauseTaskRequestSchema: GenMessage<PauseTaskRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 14);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 20);
 
 /**
  * PauseTaskResponse carries the paused task.
@@ -443,7 +680,7 @@ export type PauseTaskResponse = Message<"moby.container.runtime.v1.PauseTaskResp
  * Use `create(PauseTaskResponseSchema)` to create a new message.
  */
 export const PauseTaskResponseSchema: GenMessage<PauseTaskResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 15);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 21);
 
 /**
  * ResumeTaskRequest names the task to resume.
@@ -464,7 +701,7 @@ export type ResumeTaskRequest = Message<"moby.container.runtime.v1.ResumeTaskReq
  * Use `create(ResumeTaskRequestSchema)` to create a new message.
  */
 export const ResumeTaskRequestSchema: GenMessage<ResumeTaskRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 16);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 22);
 
 /**
  * ResumeTaskResponse carries the resumed task.
@@ -485,7 +722,7 @@ export type ResumeTaskResponse = Message<"moby.container.runtime.v1.ResumeTaskRe
  * Use `create(ResumeTaskResponseSchema)` to create a new message.
  */
 export const ResumeTaskResponseSchema: GenMessage<ResumeTaskResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 17);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 23);
 
 /**
  * ExecProcessRequest describes a process to start in a running task.
@@ -541,6 +778,23 @@ export type ExecProcessRequest = Message<"moby.container.runtime.v1.ExecProcessR
    * @generated from field: moby.container.runtime.v1.User user = 6;
    */
   user?: User | undefined;
+
+  /**
+   * Run the process on a pseudo-terminal of its own (as `docker exec -t`):
+   * its stdin, stdout and stderr are the terminal, its output one stream.
+   * False: stdout and stderr are pipes.
+   *
+   * @generated from field: bool terminal = 7;
+   */
+  terminal: boolean;
+
+  /**
+   * Keep the process's stdin open, fed by Attach until an Attach sends
+   * close_stdin (as `docker exec -i`). False: its stdin is empty.
+   *
+   * @generated from field: bool stdin = 8;
+   */
+  stdin: boolean;
 };
 
 /**
@@ -548,7 +802,7 @@ export type ExecProcessRequest = Message<"moby.container.runtime.v1.ExecProcessR
  * Use `create(ExecProcessRequestSchema)` to create a new message.
  */
 export const ExecProcessRequestSchema: GenMessage<ExecProcessRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 18);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 24);
 
 /**
  * ExecProcessResponse carries the started exec process.
@@ -570,7 +824,7 @@ export type ExecProcessResponse = Message<"moby.container.runtime.v1.ExecProcess
  * Use `create(ExecProcessResponseSchema)` to create a new message.
  */
 export const ExecProcessResponseSchema: GenMessage<ExecProcessResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 19);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 25);
 
 /**
  * ReadLogsRequest selects the output to read.
@@ -636,7 +890,7 @@ export type ReadLogsRequest = Message<"moby.container.runtime.v1.ReadLogsRequest
  * Use `create(ReadLogsRequestSchema)` to create a new message.
  */
 export const ReadLogsRequestSchema: GenMessage<ReadLogsRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 20);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 26);
 
 /**
  * ReadLogsResponse is one chunk of a process's output.
@@ -674,7 +928,7 @@ export type ReadLogsResponse = Message<"moby.container.runtime.v1.ReadLogsRespon
  * Use `create(ReadLogsResponseSchema)` to create a new message.
  */
 export const ReadLogsResponseSchema: GenMessage<ReadLogsResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 21);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 27);
 
 /**
  * UpdateTaskRequest names a task and the limits to change.
@@ -703,7 +957,7 @@ export type UpdateTaskRequest = Message<"moby.container.runtime.v1.UpdateTaskReq
  * Use `create(UpdateTaskRequestSchema)` to create a new message.
  */
 export const UpdateTaskRequestSchema: GenMessage<UpdateTaskRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 22);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 28);
 
 /**
  * UpdateTaskResponse carries the limits in effect after the update.
@@ -725,7 +979,7 @@ export type UpdateTaskResponse = Message<"moby.container.runtime.v1.UpdateTaskRe
  * Use `create(UpdateTaskResponseSchema)` to create a new message.
  */
 export const UpdateTaskResponseSchema: GenMessage<UpdateTaskResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 23);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 29);
 
 /**
  * GetTaskMetricsRequest names the task to measure.
@@ -746,7 +1000,7 @@ export type GetTaskMetricsRequest = Message<"moby.container.runtime.v1.GetTaskMe
  * Use `create(GetTaskMetricsRequestSchema)` to create a new message.
  */
 export const GetTaskMetricsRequestSchema: GenMessage<GetTaskMetricsRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 24);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 30);
 
 /**
  * GetTaskMetricsResponse carries one sample.
@@ -767,7 +1021,7 @@ export type GetTaskMetricsResponse = Message<"moby.container.runtime.v1.GetTaskM
  * Use `create(GetTaskMetricsResponseSchema)` to create a new message.
  */
 export const GetTaskMetricsResponseSchema: GenMessage<GetTaskMetricsResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 25);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 31);
 
 /**
  * WatchTaskMetricsRequest selects the tasks to sample and how often.
@@ -799,7 +1053,7 @@ export type WatchTaskMetricsRequest = Message<"moby.container.runtime.v1.WatchTa
  * Use `create(WatchTaskMetricsRequestSchema)` to create a new message.
  */
 export const WatchTaskMetricsRequestSchema: GenMessage<WatchTaskMetricsRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 26);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 32);
 
 /**
  * WatchTaskMetricsResponse is one round of samples.
@@ -821,7 +1075,7 @@ export type WatchTaskMetricsResponse = Message<"moby.container.runtime.v1.WatchT
  * Use `create(WatchTaskMetricsResponseSchema)` to create a new message.
  */
 export const WatchTaskMetricsResponseSchema: GenMessage<WatchTaskMetricsResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 27);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 33);
 
 /**
  * ListTaskProcessesRequest names the task whose processes to list.
@@ -842,7 +1096,7 @@ export type ListTaskProcessesRequest = Message<"moby.container.runtime.v1.ListTa
  * Use `create(ListTaskProcessesRequestSchema)` to create a new message.
  */
 export const ListTaskProcessesRequestSchema: GenMessage<ListTaskProcessesRequest> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 28);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 34);
 
 /**
  * ListTaskProcessesResponse carries the processes of a task.
@@ -864,7 +1118,7 @@ export type ListTaskProcessesResponse = Message<"moby.container.runtime.v1.ListT
  * Use `create(ListTaskProcessesResponseSchema)` to create a new message.
  */
 export const ListTaskProcessesResponseSchema: GenMessage<ListTaskProcessesResponse> = /*@__PURE__*/
-  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 29);
+  messageDesc(file_moby_container_runtime_v1_container_runtime_service, 35);
 
 /**
  * ContainerRuntimeService runs containers on this node with runc. CreateTask
@@ -1154,6 +1408,35 @@ export const ContainerRuntimeService: GenService<{
     methodKind: "unary";
     input: typeof ListTaskProcessesRequestSchema;
     output: typeof ListTaskProcessesResponseSchema;
+  },
+  /**
+   * Attach joins a process of a task, the init process or an exec process,
+   * as `docker attach` does: the first request is an AttachStart naming it;
+   * the first response is an AttachReady saying how its input is wired; then
+   * the responses carry its output as it is written, from the moment of the
+   * call (or, with AttachStart.logs, from the oldest kept output first),
+   * until it has exited and its output is drained, when the stream ends with
+   * OK (WaitTask then tells how it ended). Every attached call receives all
+   * of the output; several callers may attach at once. The later requests
+   * carry input (`stdin`, passed on in order; input from several callers is
+   * interleaved in the order it arrives), a terminal size (`resize`), or the
+   * end of input (`close_stdin`). Closing the request side detaches without
+   * closing the process's stdin. Attach works the same after the runtime
+   * restarted: the process's shim holds its input and output.
+   * Errors: INVALID_ARGUMENT if the first request is not an AttachStart, or
+   * a later one is, or the ids break the id rule; NOT_FOUND;
+   * FAILED_PRECONDITION if `stdin` is sent to a process whose stdin is not
+   * open (CreateTaskRequest.stdin, ExecProcessRequest.stdin), or after
+   * `close_stdin`, or `resize` to a process without a terminal;
+   * RESOURCE_EXHAUSTED if a `stdin` chunk is larger than 65536 bytes (64
+   * KiB).
+   *
+   * @generated from rpc moby.container.runtime.v1.ContainerRuntimeService.Attach
+   */
+  attach: {
+    methodKind: "bidi_streaming";
+    input: typeof AttachRequestSchema;
+    output: typeof AttachResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_moby_container_runtime_v1_container_runtime_service, 0);

@@ -29,8 +29,9 @@ export const file_moby_container_runtime_v1_oci_spec: GenFile = /*@__PURE__*/
  *   JSON object;
  * - `ociVersion` is missing or not a 1.x version ("1.0.0" to "1.x.y");
  * - `process` is missing, or `process.args` is empty;
- * - `process.terminal` is true (terminals are not supported: the process's
- *   stdout and stderr are pipes, its stdin is empty);
+ * - `process.terminal` is not a boolean (true runs the init process on a
+ *   pseudo-terminal: its stdin, stdout and stderr, output kept as stdout;
+ *   `process.consoleSize` is its first size);
  * - `root.path` is missing, not an absolute path on the node, or not an
  *   existing directory (the rootfs is missing).
  * Every other member is passed to runc unchanged: the document is written

@@ -64,7 +64,7 @@ export async function createContainer(services: ContainerServices, options: Crea
   const runtime = await services.runtime();
   await store.createContainer({ container: containerRecord({ ...options, id, rootfs }) });
   try {
-    await runtime.createTask({ containerId: id });
+    await runtime.createTask({ containerId: id, stdin: options.interactive === true });
   } catch (error) {
     await store.deleteContainer({ id }).catch(() => undefined);
     throw error;
@@ -101,6 +101,8 @@ export interface ContainerFlags extends ResourceFlags {
   volume?: BindMount[];
   mount?: BindMount[];
   restart?: RestartFlag;
+  interactive?: boolean;
+  tty?: boolean;
 }
 
 /** Adds the options of create and run to command: what to run, where, as whom, with which labels, mounts and resource limits. */
@@ -115,7 +117,9 @@ export function addContainerOptions(command: Command): Command {
     .option("-l, --label <KEY=VALUE>", "set a label on the container record (repeat)", collectLabel)
     .option("-v, --volume <SRC:DST[:ro]>", "bind-mount the host path SRC at DST (repeat; :ro read-only)", collectVolume)
     .option("--mount <type=bind,source=SRC,target=DST[,readonly]>", "bind-mount a host path, docker's long form (repeat)", collectMount)
-    .option("--restart <policy>", "restart the container when it exits: no (default), on-failure[:max-retries], always or unless-stopped", parseRestart);
+    .option("--restart <policy>", "restart the container when it exits: no (default), on-failure[:max-retries], always or unless-stopped", parseRestart)
+    .option("-i, --interactive", "keep the program's stdin open: moby's stdin goes to it while attached")
+    .option("-t, --tty", "run the program on a pseudo-terminal (with -i: an interactive shell, as docker run -it)");
   return addResourceOptions(described).argument("<command...>", "the program to run and its arguments; put -- before it when it has options of its own");
 }
 
@@ -132,12 +136,20 @@ export function createOptionsOf(args: string[], flags: ContainerFlags): CreateOp
     ...(flags.user === undefined ? {} : { user: flags.user }),
     ...(flags.restart === undefined ? {} : { restart: flags.restart }),
     ...withResources(ociResourcesOf(resourcesOf(flags))),
+    ...(flags.interactive === true ? { interactive: true } : {}),
+    ...(flags.tty === true ? { tty: true, ...terminalSize() } : {}),
   };
 }
 
 /** The resources part of the create options: none when no limit is set. */
 function withResources(resources: OciLinuxResources | undefined): { resources?: OciLinuxResources } {
   return resources === undefined ? {} : { resources };
+}
+
+/** The size of moby's own terminal as a spec's consoleSize, when stdout is one. */
+function terminalSize(): { consoleSize?: { height: number; width: number } } {
+  const { rows, columns, isTTY } = process.stdout;
+  return isTTY === true && rows > 0 && columns > 0 ? { consoleSize: { height: rows, width: columns } } : {};
 }
 
 /** What the record of `moby create` and `moby run` holds, for their help. */

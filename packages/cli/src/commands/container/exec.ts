@@ -5,6 +5,7 @@
  */
 import type { Command } from "commander";
 import { Interrupts, attach } from "../../attach.js";
+import { attachInteractive, checkTerminal } from "../../interactive-attach.js";
 import { collectEnv, newExecId, parseContainerId, parseUser, parseWorkdir } from "../../container-args.js";
 import type { UserIds } from "../../container-args.js";
 import { withContainerServices } from "../../container-client.js";
@@ -23,6 +24,10 @@ export interface ExecOptions {
   workdir?: string;
   /** The user; default the spec's. */
   user?: UserIds;
+  /** Keep the program's stdin open, fed by moby's (-i). */
+  interactive?: boolean;
+  /** Run the program on a pseudo-terminal of its own (-t). */
+  tty?: boolean;
 }
 
 /**
@@ -36,9 +41,13 @@ export async function execCommand(initSocket: string, containerId: string, optio
   const attached = new AttachedOutput(output);
   try {
     return await withContainerServices(initSocket, async (services) => {
+      checkTerminal(options);
       const runtime = await services.runtime();
       const execId = newExecId();
+      const interactive = options.interactive === true || options.tty === true;
       await runtime.execProcess({
+        terminal: options.tty === true,
+        stdin: options.interactive === true,
         containerId,
         execId,
         args: options.args,
@@ -46,11 +55,19 @@ export async function execCommand(initSocket: string, containerId: string, optio
         cwd: options.workdir ?? "",
         ...(options.user === undefined ? {} : { user: options.user }),
       });
-      try {
-        return await attach(services, { containerId, execId }, interrupts, attached);
-      } finally {
-        await runtime.deleteTask({ containerId, execId }).catch(() => undefined);
+      if (!interactive) {
+        try {
+          return await attach(services, { containerId, execId }, interrupts, attached);
+        } finally {
+          await runtime.deleteTask({ containerId, execId }).catch(() => undefined);
+        }
       }
+      // The process started before moby joined it: its kept output first.
+      const code = await attachInteractive(services, { containerId, execId }, { stdin: options.interactive === true, logs: true }, interrupts, attached);
+      // Detached (Ctrl-P Ctrl-Q): the exec process keeps running, and is kept.
+      if (code === undefined) return 0;
+      await runtime.deleteTask({ containerId, execId }).catch(() => undefined);
+      return code;
     });
   } finally {
     interrupts.dispose();
@@ -69,13 +86,17 @@ export function registerExec(program: Command, socketOf: SocketOf): void {
     .option("-e, --env <KEY=VALUE>", "set an environment variable (repeat; replaces the container's of the same name)", collectEnv)
     .option("-w, --workdir <dir>", "the working directory (default: the container's)", parseWorkdir)
     .option("-u, --user <uid[:gid]>", "run as this numeric user and group (default: the container's; gid default 0)", parseUser)
+    .option("-i, --interactive", "keep the program's stdin open: moby's stdin goes to it")
+    .option("-t, --tty", "run the program on a pseudo-terminal of its own (with -i: an interactive shell, as docker exec -it)")
     .addHelpText(
       "after",
       "\nExit code: the program's; 126 when it cannot be executed, 127 when it is not found, 1 when the container is not running, 125 when moby or a component failed.\nCtrl-C sends SIGTERM to the program and keeps waiting; a second Ctrl-C sends SIGKILL.\nWhen the reader of moby's stdout goes away, moby drops the rest of its stdout, sends it SIGPIPE and keeps waiting.\nExample: moby exec c-1a2b3c4d -- sh -c 'echo hello'",
     )
-    .action(async (id: string, args: string[], options: { env?: string[]; workdir?: string; user?: UserIds }, command: Command) => {
+    .action(async (id: string, args: string[], options: { env?: string[]; workdir?: string; user?: UserIds; interactive?: boolean; tty?: boolean }, command: Command) => {
       process.exitCode = await execCommand(socketOf(command), id, {
         args,
+        interactive: options.interactive === true,
+        tty: options.tty === true,
         env: options.env ?? [],
         ...(options.workdir === undefined ? {} : { workdir: options.workdir }),
         ...(options.user === undefined ? {} : { user: options.user }),

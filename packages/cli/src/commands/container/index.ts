@@ -1,6 +1,7 @@
-/** The container commands, at the top of moby as docker's: create, run, start, stop, restart, kill, rm, ps, logs, exec, wait, inspect, stats, top, update. */
+/** The container commands, at the top of moby as docker's: create, run, start, stop, restart, kill, rm, ps, logs, exec, attach, wait, inspect, stats, top, update. */
 import type { Command } from "commander";
 import type { SocketOf } from "../shared.js";
+import { registerAttach } from "./attach.js";
 import { registerCreate } from "./create.js";
 import { registerExec } from "./exec.js";
 import { registerInspect } from "./inspect.js";
@@ -19,7 +20,7 @@ import { registerWait } from "./wait.js";
 
 /** Adds the container commands to program. */
 export function addContainerCommands(program: Command, socketOf: SocketOf): void {
-  for (const register of [registerCreate, registerRun, registerStart, registerStop, registerRestart, registerKill, registerRm, registerPs, registerLogs, registerExec, registerWait, registerInspect, registerStats, registerTop, registerUpdate]) {
+  for (const register of [registerCreate, registerRun, registerStart, registerStop, registerRestart, registerKill, registerRm, registerPs, registerLogs, registerExec, registerAttach, registerWait, registerInspect, registerStats, registerTop, registerUpdate]) {
     register(program, socketOf);
   }
 }

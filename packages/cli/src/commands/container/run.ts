@@ -7,6 +7,7 @@
 import type { Command } from "commander";
 import { Option } from "commander";
 import { EXIT_INTERRUPTED, Interrupts, attach } from "../../attach.js";
+import { attachInteractive, checkTerminal } from "../../interactive-attach.js";
 import { withContainerServices } from "../../container-client.js";
 import { AttachedOutput, processOutput } from "../../container-output.js";
 import type { Output } from "../../container-output.js";
@@ -37,16 +38,33 @@ export async function runCommand(initSocket: string, options: RunOptions, output
   const attached = new AttachedOutput(output);
   try {
     return await withContainerServices(initSocket, async (services) => {
+      if (!options.detach) checkTerminal(options);
       const id = await createContainer(services, options);
       let code: number;
       try {
         if (interrupts.count > 0) throw new CliError(`interrupted before ${id} started`, EXIT_INTERRUPTED);
-        await (await services.runtime()).startTask({ containerId: id });
+        const start = async () => {
+          if (interrupts.count > 0) throw new CliError(`interrupted before ${id} started`, EXIT_INTERRUPTED);
+          await (await services.runtime()).startTask({ containerId: id });
+        };
         if (options.detach) {
+          await start();
           write(`${id}\n`);
           return 0;
         }
-        code = await attach(services, { containerId: id }, interrupts, attached);
+        if (options.interactive === true || options.tty === true) {
+          // Joined before the start, with the kept output, so nothing is missed.
+          const attachedCode = await attachInteractive(services, { containerId: id }, { stdin: options.interactive === true, logs: true, onReady: start }, interrupts, attached);
+          if (attachedCode === undefined) {
+            // Detached with Ctrl-P Ctrl-Q: the container keeps running (and --rm does not apply yet).
+            write(`\r\ndetached from ${id}\r\n`);
+            return 0;
+          }
+          code = attachedCode;
+        } else {
+          await start();
+          code = await attach(services, { containerId: id }, interrupts, attached);
+        }
       } catch (error) {
         if (options.rm) await removeContainer(services, id, true).catch(() => undefined);
         throw error;
@@ -80,7 +98,11 @@ and moby exits with its exit code (128 + the signal when a signal ended it);
 125 when moby or a component failed, 126 when the command cannot be
 executed, 127 when it is not found.
 Ctrl-C sends SIGTERM to the container and keeps waiting; a second Ctrl-C
-sends SIGKILL. (As PID 1 of its namespace, a program without a handler for
+sends SIGKILL. With -i, moby's stdin goes to the container and its end
+closes the container's stdin. With -it on a terminal, moby's terminal is in
+raw mode until the container exits: every key, Ctrl-C and Ctrl-D included,
+goes to the container's terminal, its size follows moby's, and Ctrl-P Ctrl-Q
+detaches (the container keeps running; moby attach joins it again). (As PID 1 of its namespace, a program without a handler for
 SIGTERM ignores it.) When the reader of moby's stdout goes away
 (moby run ... | head -1), moby drops the rest of the container's stdout,
 sends it SIGPIPE (ignored the same way) and keeps waiting, as above.
