@@ -3,4 +3,5 @@
 export * from "./component_events_pb.js";
 export * from "./container_events_pb.js";
 export * from "./events_service_pb.js";
+export * from "./image_events_pb.js";
 export * from "./task_events_pb.js";
