@@ -32,6 +32,7 @@ import {
   serviceOf,
 } from "@moby-core/sdk";
 import type { Connection } from "@moby-core/sdk";
+import { imageStoreRootfs } from "./image-rootfs.js";
 import { readRuntimeConfig } from "./runtime-config.js";
 import { containerRuntimeService, storeError } from "./runtime-service.js";
 import { PROBE_EVERY_MS, Readiness } from "./readiness.js";
@@ -72,9 +73,11 @@ export async function main(): Promise<void> {
     }
   }
 
+  const images = imageStoreRootfs(logger);
   const service = containerRuntimeService({
     manager: () => readiness.get(),
     readContainer,
+    images,
     tokens: new PageTokens(key, "this runtime"),
   });
   let prober: NodeJS.Timeout | undefined;
@@ -91,6 +94,7 @@ export async function main(): Promise<void> {
       await publisher.flush(SHUTDOWN_FLUSH_MS);
       publisher.close();
       store?.close();
+      images.close();
     },
   });
   readiness.server = server;
