@@ -22,6 +22,9 @@ export class DigestMismatchError extends ComponentError {
   }
 }
 
+/** The most bytes a blob write gathers before writing them to its file. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
 /** Called with the bytes received so far while a blob streams in. */
 export type ProgressListener = (bytes: number) => void;
 
@@ -73,7 +76,7 @@ export class ContentStore {
 
   /** A stream of a present blob. */
   stream(digest: string): Readable {
-    return createReadStream(this.path(digest));
+    return createReadStream(this.path(digest), { highWaterMark: 1024 * 1024 });
   }
 
   /** Every digest present. */
@@ -118,6 +121,16 @@ export class ContentStore {
     const file = await open(temp, "wx", 0o600);
     const hash = createHash("sha256");
     let received = 0;
+    // Chunks from the network are small; they are written in batches of up to WRITE_BATCH_BYTES.
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      if (pendingBytes === 0) return;
+      const batch = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      await file.write(batch);
+    };
     try {
       for await (const chunk of untilAborted(source, signal)) {
         received += chunk.byteLength;
@@ -125,9 +138,12 @@ export class ContentStore {
           throw new DigestMismatchError(`blob ${digest}: more than the ${expectedSize} bytes its descriptor says`);
         }
         hash.update(chunk);
-        await file.write(chunk);
+        pending.push(chunk);
+        pendingBytes += chunk.byteLength;
+        if (pendingBytes >= WRITE_BATCH_BYTES) await flush();
         onProgress?.(received);
       }
+      await flush();
       signal?.throwIfAborted();
       if (expectedSize !== undefined && received !== expectedSize) {
         throw new DigestMismatchError(`blob ${digest}: ${received} bytes where its descriptor says ${expectedSize}`);

@@ -105,7 +105,7 @@ export async function unpackLayer(source: Readable, root: string, layer: string,
 
   const head = await readHead(source);
   const gzip = head.byteLength >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-  const piping = gzip ? pipeline(source, createGunzip(), hasher, tar, { signal }) : pipeline(source, hasher, tar, { signal });
+  const piping = gzip ? pipeline(source, createGunzip({ chunkSize: 256 * 1024 }), hasher, tar, { signal }) : pipeline(source, hasher, tar, { signal });
   piping.catch(() => undefined);
 
   for await (const entry of tar) {
