@@ -45,7 +45,9 @@ export function parseChallenges(header: string): Challenge[] {
         }
         pos++;
       } else {
-        value = token() ?? "";
+        const start = pos;
+        while (pos < header.length && !/[\s,]/.test(header[pos]!)) pos++;
+        value = header.slice(start, pos);
       }
       out.at(-1)!.params[name.toLowerCase()] = value;
     } else {
