@@ -219,6 +219,18 @@ describe("image-store with a real registry", { skip: isRoot ? false : "needs roo
     assert.deepEqual(store.blobs(), []);
   });
 
+  it("keeps a force-deleted image's content while a root filesystem uses it, and frees it at release", async () => {
+    const client = store.client();
+    await pull(client, `${registry.host}/test/sibling`);
+    const prepared = await client.prepareRootfs({ containerId: "forced", image: `${registry.host}/test/sibling` });
+    const deleted = await client.deleteImage({ name: `${registry.host}/test/sibling`, force: true });
+    assert.deepEqual(deleted.deletedBlobs, [], "the container still uses every blob");
+    assert.equal(readFileSync(join(prepared.path, "sibling"), "utf8"), "s\n");
+    assert.equal((await client.releaseRootfs({ containerId: "forced" })).released, true);
+    assert.deepEqual(store.blobs(), []);
+    assert.deepEqual(readdirSync(join(store.root, "snapshots")), []);
+  });
+
   it("selects this machine's platform from a multi-platform index", async () => {
     const { image } = await pull(store.client(), `${registry.host}/test/multiarch`);
     assert.equal(image.mediaType, "application/vnd.oci.image.index.v1+json");

@@ -192,7 +192,8 @@ export class ImageStore {
     rmSync(dir, { recursive: true, force: true });
     if (!row) return false;
     this.db.deleteRootfs(containerId);
-    this.collect();
+    // Only an image deleted with force while this container used it leaves content to free.
+    if (this.db.imagesByConfig(row.configDigest).length === 0) this.collect();
     return true;
   }
 
