@@ -21,6 +21,10 @@ import { renderRuntimeBenchmark } from "./container-runtime/runtime-report.js";
 import { STORE_BENCHMARKS, STORE_CASES, STORE_MEMORY, runStoreBenchmarks } from "./container-store/store-benchmark.js";
 import type { StoreSettings } from "./container-store/store-benchmark.js";
 import { EVENTS_CASES, runEventsBenchmarks } from "./events/events-benchmark.js";
+import { IMAGE_LIFECYCLE, runImageLifecycleBenchmark } from "./image-store/lifecycle-benchmark.js";
+import type { ImageLifecycleSettings } from "./image-store/lifecycle-benchmark.js";
+import { PULL_BENCHMARK, runPullBenchmark } from "./image-store/pull-benchmark.js";
+import type { PullSettings } from "./image-store/pull-benchmark.js";
 import { INIT_BENCHMARKS, runInitBenchmarks } from "./init/init-benchmark.js";
 import type { InitSettings } from "./init/init-benchmark.js";
 import { RPC_CASES } from "./rpc/cases.js";
@@ -41,6 +45,7 @@ const GROUPS: Record<string, readonly string[]> = {
   events: EVENTS_CASES.map((c) => c.name),
   "container-store": STORE_BENCHMARKS,
   "container-runtime": RUNTIME_BENCHMARKS,
+  "image-store": [PULL_BENCHMARK, IMAGE_LIFECYCLE],
 };
 
 /** The settings of a full run and of a quick one. */
@@ -51,6 +56,8 @@ const MODES = {
     events: { rounds: 5, durationMs: 600, warmupMs: 150, firstWarmupMs: 500 },
     store: { rounds: 5, durationMs: 600, warmupMs: 150, firstWarmupMs: 500, records: 100_000 },
     runtime: { rounds: 5, containers: 40, warmup: 1, firstWarmup: 3, running: 10, samples: 100 },
+    pull: { rounds: 5, layers: 4, layerBytes: 16 * 1024 * 1024 },
+    imageLifecycle: { rounds: 5, containers: 10 },
   },
   quick: {
     rpc: { rounds: 3, durationMs: 400, warmupMs: 100, firstWarmupMs: 300 },
@@ -58,8 +65,10 @@ const MODES = {
     events: { rounds: 3, durationMs: 300, warmupMs: 100, firstWarmupMs: 200 },
     store: { rounds: 3, durationMs: 300, warmupMs: 100, firstWarmupMs: 200, records: 5_000 },
     runtime: { rounds: 3, containers: 10, warmup: 1, firstWarmup: 2, running: 10, samples: 30 },
+    pull: { rounds: 3, layers: 4, layerBytes: 4 * 1024 * 1024 },
+    imageLifecycle: { rounds: 3, containers: 5 },
   },
-} satisfies Record<string, { rpc: RpcSettings; init: InitSettings; events: PairedSettings; store: StoreSettings; runtime: RuntimeSettings }>;
+} satisfies Record<string, { rpc: RpcSettings; init: InitSettings; events: PairedSettings; store: StoreSettings; runtime: RuntimeSettings; pull: PullSettings; imageLifecycle: ImageLifecycleSettings }>;
 
 /** The benchmark names selected by --only (all when empty); throws on an unknown name. */
 function select(only: readonly string[]): Set<string> {
@@ -105,6 +114,8 @@ async function main(args: BenchArgs, selected: Set<string>): Promise<void> {
   }
   const runtimeBenchmarks = RUNTIME_BENCHMARKS.filter((b) => selected.has(b));
   if (runtimeBenchmarks.length > 0) results.push(...(await runRuntimeBenchmarks(runtimeBenchmarks, runtimeSettings, log)));
+  if (selected.has(PULL_BENCHMARK)) results.push(await runPullBenchmark({ ...mode.pull, rounds: args.rounds ?? mode.pull.rounds }, log));
+  if (selected.has(IMAGE_LIFECYCLE)) results.push(await runImageLifecycleBenchmark({ ...mode.imageLifecycle, rounds: args.rounds ?? mode.imageLifecycle.rounds }, log));
   for (const result of results) {
     const render = RUNTIME_BENCHMARKS.includes(result.name) ? renderRuntimeBenchmark : renderBenchmark;
     process.stdout.write(`\n${render(result)}\n`);

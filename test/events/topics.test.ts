@@ -7,10 +7,15 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { file_moby_events_v1_component_events, file_moby_events_v1_container_events, file_moby_events_v1_task_events } from "@moby-core/events-api/v1";
+import {
+  file_moby_events_v1_component_events,
+  file_moby_events_v1_container_events,
+  file_moby_events_v1_image_events,
+  file_moby_events_v1_task_events,
+} from "@moby-core/events-api/v1";
 import { eventTopic } from "@moby-core/sdk";
 
-const PAYLOAD_FILES = [file_moby_events_v1_component_events, file_moby_events_v1_container_events, file_moby_events_v1_task_events];
+const PAYLOAD_FILES = [file_moby_events_v1_component_events, file_moby_events_v1_container_events, file_moby_events_v1_image_events, file_moby_events_v1_task_events];
 /** PublishRequest.topic's rule: "/"-separated segments of letters, digits, ".", "_", "-", never "." or "..". */
 const TOPIC_RULE = /^(\/(?!\.{1,2}(\/|$))[A-Za-z0-9._-]+)+$/;
 
@@ -18,7 +23,7 @@ describe("event topics", () => {
   const messages = PAYLOAD_FILES.flatMap((file) => file.messages);
 
   it("are declared by every payload message, once each, by the topic rule", () => {
-    assert.ok(messages.length >= 17, `${messages.length} payload messages`);
+    assert.ok(messages.length >= 21, `${messages.length} payload messages`);
     const topics = messages.map((message) => eventTopic(message));
     assert.equal(new Set(topics).size, topics.length, "no topic is used twice");
     for (const topic of topics) assert.match(topic, TOPIC_RULE);

@@ -71,6 +71,9 @@ function cleanCopy(): string {
   }
   for (const pkg of publicWorkspaces(dir)) {
     symlinkSync(join(dir, pkg.dir), join(dir, "node_modules", pkg.name));
+    // A package whose dependency's version differs from the hoisted one has its own node_modules, as after npm ci.
+    const own = join(repoRoot, pkg.dir, "node_modules");
+    if (existsSync(own)) symlinkSync(own, join(dir, pkg.dir, "node_modules"));
   }
   return dir;
 }

@@ -18,6 +18,7 @@ import { Command, CommanderError } from "commander";
 import { defaultRunDir, initSocket } from "@moby-core/sdk/internal";
 import { addComponentCommands } from "./commands/component/index.js";
 import { addContainerCommands } from "./commands/container/index.js";
+import { addImageCommands } from "./commands/image/index.js";
 import { registerEvents } from "./commands/events/events.js";
 import { CLI_VERSION, registerVersion } from "./commands/system/version.js";
 import { stdoutReaderGone } from "./container-output.js";
@@ -44,6 +45,7 @@ export function createProgram(): Command {
     .showHelpAfterError("(run moby --help for usage)")
     .addHelpText("after", "\nExit codes: 0 ok; 1 a request refused (no such container, wrong state); 125 a usage error or a failure of moby, init or a component;\n126 the container's command cannot be executed; 127 it is not found; else the container's own exit code (run, exec).");
   addContainerCommands(program, socketOf);
+  addImageCommands(program, socketOf);
   addComponentCommands(program, socketOf);
   registerEvents(program, socketOf);
   registerVersion(program, socketOf);

@@ -21,6 +21,7 @@ import { file_moby_events_v1_task_events } from "@moby-core/events-api/v1";
 import { EventPublisher, NotFoundError, ServingStatus, UnavailableError, dialComponent, serviceOf } from "@moby-core/sdk";
 import type { ComponentContext, ComponentStart, Connection } from "@moby-core/sdk";
 import { PageTokens, loadOrCreateKey } from "@moby-core/sdk/list";
+import { imageStoreRootfs } from "./image-rootfs.js";
 import type { RuntimeConfig } from "./runtime-config.js";
 import { resourcesService } from "./resources-service.js";
 import { containerRuntimeService, storeError } from "./runtime-service.js";
@@ -58,8 +59,9 @@ export function startRuntime({ name, config, logger, health }: ComponentContext<
   }
 
   const manager = () => readiness.get();
+  const images = imageStoreRootfs(logger);
   const service = {
-    ...containerRuntimeService({ manager, readContainer, tokens: new PageTokens(key, "this runtime") }),
+    ...containerRuntimeService({ manager, readContainer, images, tokens: new PageTokens(key, "this runtime") }),
     ...resourcesService({ manager }),
   };
   let prober: NodeJS.Timeout | undefined;
@@ -79,6 +81,7 @@ export function startRuntime({ name, config, logger, health }: ComponentContext<
       await publisher.flush(SHUTDOWN_FLUSH_MS);
       publisher.close();
       store?.close();
+      images.close();
     },
   };
 }

@@ -24,6 +24,8 @@ import { DEFAULT_LOG_MAX_BYTES } from "./task-manager.js";
 import type { TaskManager } from "./task-manager.js";
 import { exitStatusView, processView, taskView } from "./task-view.js";
 import type { Task } from "./task.js";
+import { applyImageConfig, wantsImageRootfs } from "./image-rootfs.js";
+import type { ImageRootfs } from "./image-rootfs.js";
 
 /** The smallest LogConfig.max_size_bytes. */
 export const MIN_LOG_BYTES = 65536;
@@ -38,6 +40,8 @@ export interface RuntimeServiceDeps {
   readContainer(id: string): Promise<Container>;
   /** Seals ListTasks page tokens. */
   tokens: PageTokens;
+  /** The image store, for containers made from an image; absent: such containers are refused. */
+  images?: ImageRootfs;
 }
 
 function quote(text: string): string {
@@ -76,11 +80,27 @@ export function containerRuntimeService(deps: RuntimeServiceDeps): Partial<Servi
       // Before asking the store: the answer does not depend on the record.
       manager.checkFree(request.containerId);
       const container = await deps.readContainer(request.containerId);
-      const spec = checkOciSpec(specJsonFromAny(container.spec));
-      const restart = restartPolicyOf(container.runtime?.options);
-      const io = { stdin: request.stdin, terminal: spec.process.terminal === true };
-      const task = await manager.create(request.containerId, spec.json, maxSizeBytes, { io, ...(restart === undefined ? {} : { restart }) });
-      return { task: taskView(task) };
+      let specJson = specJsonFromAny(container.spec);
+      const fromImage = container.image !== "" && wantsImageRootfs(specJson) && deps.images !== undefined;
+      if (fromImage) {
+        const prepared = await deps.images!.prepare(request.containerId, container.image);
+        try {
+          specJson = applyImageConfig(specJson, prepared.path, prepared.config);
+        } catch (error) {
+          await deps.images!.release(request.containerId);
+          throw error;
+        }
+      }
+      try {
+        const spec = checkOciSpec(specJson);
+        const restart = restartPolicyOf(container.runtime?.options);
+        const io = { stdin: request.stdin, terminal: spec.process.terminal === true };
+        const task = await manager.create(request.containerId, spec.json, maxSizeBytes, { io, ...(restart === undefined ? {} : { restart }) });
+        return { task: taskView(task) };
+      } catch (error) {
+        if (fromImage) await deps.images!.release(request.containerId);
+        throw error;
+      }
     },
 
     async startTask(request) {
@@ -106,6 +126,11 @@ export function containerRuntimeService(deps: RuntimeServiceDeps): Partial<Servi
         return { pid: process.pid, exitStatus: exitStatusView(exit) };
       }
       const exit = await task.delete();
+      if (deps.images) {
+        // A container made from an image gives its root filesystem back; one whose record is gone cannot say.
+        const image = await deps.readContainer(request.containerId).then((c) => c.image, () => "");
+        if (image !== "") await deps.images.release(request.containerId);
+      }
       return { pid: task.init.pid, exitStatus: exitStatusView(exit) };
     },
 

@@ -3,5 +3,6 @@
 export * from "./component_events_pb.js";
 export * from "./container_events_pb.js";
 export * from "./events_service_pb.js";
+export * from "./image_events_pb.js";
 export * from "./task_events_pb.js";
 export * from "./topic_pb.js";

@@ -15,6 +15,7 @@ import { withContainerServices } from "../../container-client.js";
 import { containerRecord } from "../../container-spec.js";
 import type { ContainerOptions } from "../../container-spec.js";
 import { EXIT_CLI_ERROR, EXIT_REFUSED } from "../../exit-codes.js";
+import { imageContainerRecord } from "../../image-spec.js";
 import { CliError } from "../../init-client.js";
 import type { Write } from "../../write.js";
 import { writeStdout } from "../../write.js";
@@ -23,7 +24,7 @@ import type { ResourceFlags } from "../../resource-options.js";
 import type { SocketOf } from "../shared.js";
 
 /** What `moby create` makes a container from; without an id, moby makes one up ("c-" and 8 hex digits). */
-export type CreateOptions = Omit<ContainerOptions, "id"> & { id?: string };
+export type CreateOptions = Omit<ContainerOptions, "id"> & { id?: string; /** The image to make the container from, instead of rootfs. */ image?: string };
 
 /** The usage-error hint of the commands that take a command line. */
 export const DASH_DASH_HINT = "(put -- before the command when it has options of its own, e.g. moby run --rootfs DIR -- sh -c 'echo hello'; run moby --help for usage)";
@@ -57,12 +58,13 @@ export function checkMountSources(mounts: readonly BindMount[]): void {
  * again, so the same --name can be used once the cause is fixed.
  */
 export async function createContainer(services: ContainerServices, options: CreateOptions): Promise<string> {
-  const rootfs = checkRootfs(options.rootfs);
+  const rootfs = options.image === undefined ? checkRootfs(options.rootfs) : "";
   checkMountSources(options.mounts ?? []);
   const id = options.id ?? newContainerId();
   const store = await services.store();
   const runtime = await services.runtime();
-  await store.createContainer({ container: containerRecord({ ...options, id, rootfs }) });
+  const record = options.image === undefined ? containerRecord({ ...options, id, rootfs }) : imageContainerRecord({ ...options, id }, options.image);
+  await store.createContainer({ container: record });
   try {
     await runtime.createTask({ containerId: id, stdin: options.interactive === true });
   } catch (error) {
@@ -92,7 +94,7 @@ export async function createCommand(initSocket: string, options: CreateOptions, 
 
 /** The options `moby create` and `moby run` share, as commander hands them over. */
 export interface ContainerFlags extends ResourceFlags {
-  rootfs: string;
+  rootfs?: string;
   name?: string;
   env?: string[];
   workdir?: string;
@@ -109,7 +111,7 @@ export interface ContainerFlags extends ResourceFlags {
 export function addContainerOptions(command: Command): Command {
   const described = command
     .showHelpAfterError(DASH_DASH_HINT)
-    .requiredOption("--rootfs <dir>", "the root filesystem: a directory on this node (made absolute), used in place")
+    .option("--rootfs <dir>", "the root filesystem: a directory on this node (made absolute), used in place; without it the first argument is an IMAGE (pull it first) and the rest its COMMAND")
     .option("--name <id>", 'the container id (letters, digits and single "._-" between them; default: c- and 8 random hex digits)', parseContainerId)
     .option("-e, --env <KEY=VALUE>", "set an environment variable (repeat; PATH and TERM have defaults)", collectEnv)
     .option("-w, --workdir <dir>", "the working directory inside the container (default: /)", parseWorkdir)
@@ -125,9 +127,11 @@ export function addContainerOptions(command: Command): Command {
 
 /** The create options of a command line. */
 export function createOptionsOf(args: string[], flags: ContainerFlags): CreateOptions {
+  const fromImage = flags.rootfs === undefined;
   return {
-    rootfs: flags.rootfs,
-    args,
+    rootfs: flags.rootfs ?? "",
+    args: fromImage ? args.slice(1) : args,
+    ...(fromImage ? { image: args[0] } : {}),
     env: flags.env ?? [],
     labels: flags.label ?? {},
     mounts: [...(flags.volume ?? []), ...(flags.mount ?? [])],

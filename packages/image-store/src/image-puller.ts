@@ -1,0 +1,157 @@
+/**
+ * Pulls an image: resolves the reference in its registry, picks the
+ * manifest of the wanted platform from an index, downloads what the store
+ * lacks (at most 3 blobs at once, each verified while it streams, each
+ * downloaded once however many pulls want it), unpacks the layers bottom up
+ * as their blobs arrive, and records the image. Progress is reported per
+ * piece of content. Everything the pull uses is leased until the image is
+ * recorded, so garbage collection cannot take it.
+ */
+import { create } from "@bufbuild/protobuf";
+import { ContentKind, PullPhase, PullProgressSchema } from "@moby-core/image-api/v1";
+import type { Image, PullProgress } from "@moby-core/image-api/v1";
+import { Code } from "@connectrpc/connect";
+import { ComponentError } from "@moby-core/sdk";
+import type { ContentStore } from "./content-store.js";
+import { digestOf } from "./digest.js";
+import { EventChannel } from "./event-channel.js";
+import { buildImage, parseConfig, parseIndex, parseManifest } from "./image-content.js";
+import type { Descriptor } from "./image-content.js";
+import { parseReference, recordName } from "./image-reference.js";
+import type { Leases } from "./leases.js";
+import { isIndex } from "./media-types.js";
+import { parsePlatform, selectPlatform } from "./platform.js";
+import type { RegistryClient } from "./registry-client.js";
+import type { Snapshotter } from "./snapshotter.js";
+
+/** How many blobs one pull downloads at once. */
+export const PULL_CONCURRENCY = 3;
+/** Progress of a download is reported at most once per this many bytes. */
+const PROGRESS_STEP = 256 * 1024;
+
+/** What a pull needs. */
+export interface PullContext {
+  registry: RegistryClient;
+  content: ContentStore;
+  snapshots: Snapshotter;
+  leases: Leases;
+  /** Records the image (and publishes its event). */
+  record(image: Image): Image;
+}
+
+/** One message of a pull: progress, or the image last. */
+export type PullEvent = { progress: PullProgress } | { image: Image };
+
+function progress(digest: string, kind: ContentKind, phase: PullPhase, current: number, total: number): PullEvent {
+  return { progress: create(PullProgressSchema, { digest, kind, phase, currentBytes: BigInt(current), totalBytes: BigInt(total) }) };
+}
+
+/** Runs n tasks with at most limit at once; resolves each task's promise in order. */
+function limited<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T>[] {
+  const results: Promise<T>[] = [];
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  for (const task of tasks) {
+    results.push(
+      (async () => {
+        if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+        running++;
+        try {
+          return await task();
+        } finally {
+          running--;
+          waiting.shift()?.();
+        }
+      })(),
+    );
+  }
+  for (const result of results) result.catch(() => undefined);
+  return results;
+}
+
+/** Pulls reference for platform (empty: this machine's), yielding progress and then the image. */
+export async function* pullImage(ctx: PullContext, referenceText: string, platformText: string, signal: AbortSignal): AsyncGenerator<PullEvent> {
+  const ref = parseReference(referenceText, "reference");
+  const platform = parsePlatform(platformText, "platform");
+  const channel = new EventChannel<PullEvent>();
+  const lease = ctx.leases.acquire();
+  const repo = `${ref.host}/${ref.repository}`;
+
+  const fetchBlob = async (desc: Descriptor, kind: ContentKind): Promise<void> => {
+    lease.add(desc.digest);
+    if (ctx.content.has(desc.digest)) {
+      channel.push(progress(desc.digest, kind, PullPhase.EXISTS, desc.size, desc.size));
+      return;
+    }
+    let reported = 0;
+    await ctx.content.fetchOnce(
+      desc.digest,
+      async (downloadSignal, onProgress) => {
+        const body = await ctx.registry.blob(ref.host, ref.repository, desc.digest, downloadSignal);
+        await ctx.content.ingest(desc.digest, desc.size, body, onProgress, downloadSignal);
+      },
+      (bytes) => {
+        if (bytes - reported < PROGRESS_STEP && bytes !== desc.size) return;
+        reported = bytes;
+        channel.push(progress(desc.digest, kind, bytes === desc.size ? PullPhase.VERIFYING : PullPhase.DOWNLOADING, bytes, desc.size));
+      },
+      signal,
+    );
+    channel.push(progress(desc.digest, kind, PullPhase.DONE, desc.size, desc.size));
+  };
+
+  const run = async (): Promise<void> => {
+    const target = ref.digest || ref.tag;
+    const top = await ctx.registry.manifest(ref.host, ref.repository, target, signal);
+    const topDigest = digestOf(top.bytes);
+    if (ref.digest && topDigest !== ref.digest) throw new ComponentError(Code.DataLoss, `manifest ${repo}@${ref.digest}: the registry sent content with digest ${topDigest}`);
+    lease.add(topDigest);
+    await ctx.content.writeBytes(topDigest, top.bytes);
+    let manifestDigest = topDigest;
+    let manifestBytes = top.bytes;
+    if (isIndex(top.mediaType)) {
+      channel.push(progress(topDigest, ContentKind.INDEX, PullPhase.DONE, top.bytes.byteLength, top.bytes.byteLength));
+      const entry = selectPlatform(parseIndex(top.bytes, `index ${topDigest}`), platform);
+      const child = await ctx.registry.manifest(ref.host, ref.repository, entry.digest, signal);
+      manifestDigest = digestOf(child.bytes);
+      if (manifestDigest !== entry.digest) throw new ComponentError(Code.DataLoss, `manifest ${repo}@${entry.digest}: the registry sent content with digest ${manifestDigest}`);
+      lease.add(manifestDigest);
+      await ctx.content.writeBytes(manifestDigest, child.bytes);
+      manifestBytes = child.bytes;
+    }
+    channel.push(progress(manifestDigest, ContentKind.MANIFEST, PullPhase.DONE, manifestBytes.byteLength, manifestBytes.byteLength));
+    const manifest = parseManifest(manifestBytes, `manifest ${manifestDigest}`);
+    await fetchBlob(manifest.config, ContentKind.CONFIG);
+    const config = parseConfig(ctx.content.read(manifest.config.digest), `config ${manifest.config.digest}`);
+    const image = buildImage(recordName(ref), { digest: topDigest, mediaType: top.mediaType, size: top.bytes.byteLength }, manifestDigest, manifest, manifestBytes.byteLength, config);
+    for (const layer of image.layers) {
+      lease.add(layer.digest, layer.chainId);
+      channel.push(progress(layer.digest, ContentKind.LAYER, PullPhase.RESOLVED, 0, Number(layer.size)));
+    }
+    const downloads = limited(
+      manifest.layers.map((desc) => () => fetchBlob(desc, ContentKind.LAYER)),
+      PULL_CONCURRENCY,
+    );
+    for (const [i, layer] of image.layers.entries()) {
+      await downloads[i];
+      if (!ctx.snapshots.has(layer.chainId)) {
+        channel.push(progress(layer.digest, ContentKind.LAYER, PullPhase.EXTRACTING, Number(layer.size), Number(layer.size)));
+        await ctx.snapshots.unpack(layer.chainId, layer.digest, layer.diffId, signal);
+        channel.push(progress(layer.digest, ContentKind.LAYER, PullPhase.DONE, Number(layer.size), Number(layer.size)));
+      }
+    }
+    signal.throwIfAborted();
+    channel.push({ image: ctx.record(image) });
+  };
+
+  const done = run().then(
+    () => channel.end(),
+    (error: unknown) => channel.end({ error: signal.aborted ? new ComponentError(Code.Canceled, "the pull was cancelled") : error }),
+  );
+  try {
+    yield* channel;
+  } finally {
+    await done;
+    lease.release();
+  }
+}

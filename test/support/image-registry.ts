@@ -1,0 +1,125 @@
+/**
+ * A real registry for tests: Debian's docker-registry (the CNCF distribution
+ * registry) on 127.0.0.1 with a throwaway storage directory, optionally with
+ * basic auth (an htpasswd file of bcrypt hashes made with bcryptjs). Its log
+ * is kept, so a test can count the requests it served. Pushing goes through
+ * the distribution API, as any client would.
+ */
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import bcrypt from "bcryptjs";
+
+/** A free TCP port on 127.0.0.1 (taken again by the caller at once). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A running docker-registry. */
+export class ImageRegistry {
+  /** The registry's host:port, for references ("127.0.0.1:PORT/repo:tag"). */
+  host = "";
+  /** Everything the registry logged. */
+  log = "";
+  /** The registry's storage directory. */
+  readonly storage: string;
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly dir: string,
+    private readonly users: Record<string, string> = {},
+  ) {
+    this.storage = join(dir, "storage");
+  }
+
+  /** Starts the registry and waits until /v2/ answers. */
+  async start(): Promise<void> {
+    mkdirSync(this.storage, { recursive: true });
+    const port = await freePort();
+    this.host = `127.0.0.1:${port}`;
+    const auth = Object.keys(this.users).length > 0;
+    if (auth) {
+      const lines = Object.entries(this.users).map(([user, password]) => `${user}:${bcrypt.hashSync(password, 10)}`);
+      writeFileSync(join(this.dir, "htpasswd"), lines.join("\n") + "\n");
+    }
+    const config = [
+      "version: 0.1",
+      "log: { level: info, accesslog: { disabled: false } }",
+      `storage: { filesystem: { rootdirectory: ${this.storage} }, delete: { enabled: true } }`,
+      `http: { addr: "${this.host}" }`,
+      auth ? `auth: { htpasswd: { realm: test-realm, path: ${join(this.dir, "htpasswd")} } }` : "",
+    ].join("\n");
+    writeFileSync(join(this.dir, "config.yml"), config + "\n");
+    const child = spawn("docker-registry", ["serve", join(this.dir, "config.yml")], { stdio: ["ignore", "pipe", "pipe"] });
+    this.child = child;
+    child.stdout!.on("data", (chunk: Buffer) => (this.log += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (this.log += chunk.toString()));
+    this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
+    let gone = false;
+    void this.exited.then(() => (gone = true));
+    for (;;) {
+      if (gone) throw new Error(`docker-registry exited:\n${this.log}`);
+      try {
+        const response = await fetch(`http://${this.host}/v2/`);
+        await response.body?.cancel();
+        if (response.status === 200 || response.status === 401) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Stops the registry by its pid and waits for it. */
+  async stop(): Promise<void> {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+    await this.exited;
+  }
+
+  /** How many GET requests of a blob the registry served (from its access log). */
+  blobGets(digest: string): number {
+    return this.log.split("\n").filter((line) => /"GET \/v2\/[^ ]+\/blobs\/[^ ]+ HTTP/.test(line) && line.includes(`/blobs/${digest} `)).length;
+  }
+
+  private headers(user?: [string, string]): Record<string, string> {
+    return user ? { authorization: `Basic ${Buffer.from(`${user[0]}:${user[1]}`).toString("base64")}` } : {};
+  }
+
+  /** Uploads a blob to repository (monolithic upload). */
+  async pushBlob(repository: string, bytes: Buffer, user?: [string, string]): Promise<string> {
+    const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+    const start = await fetch(`http://${this.host}/v2/${repository}/blobs/uploads/`, { method: "POST", headers: this.headers(user) });
+    await start.body?.cancel();
+    if (start.status !== 202) throw new Error(`upload start: ${start.status}`);
+    const location = new URL(start.headers.get("location")!, `http://${this.host}`);
+    location.searchParams.set("digest", digest);
+    const put = await fetch(location, { method: "PUT", body: new Uint8Array(bytes), headers: { ...this.headers(user), "content-type": "application/octet-stream" } });
+    await put.body?.cancel();
+    if (put.status !== 201) throw new Error(`upload of ${digest}: ${put.status}`);
+    return digest;
+  }
+
+  /** Puts a manifest or index under a tag or digest. */
+  async pushManifest(repository: string, reference: string, mediaType: string, bytes: Buffer, user?: [string, string]): Promise<void> {
+    const put = await fetch(`http://${this.host}/v2/${repository}/manifests/${reference}`, { method: "PUT", body: new Uint8Array(bytes), headers: { ...this.headers(user), "content-type": mediaType } });
+    const text = await put.text();
+    if (put.status !== 201) throw new Error(`manifest ${repository}:${reference}: ${put.status} ${text}`);
+  }
+
+  /** The path of a blob's data in the registry's storage (to tamper with it). */
+  blobData(digest: string): string {
+    const hex = digest.slice("sha256:".length);
+    return join(this.storage, "docker/registry/v2/blobs/sha256", hex.slice(0, 2), hex, "data");
+  }
+}
