@@ -114,7 +114,7 @@ export class BenchChild {
 
 /** Stops every child in children, in parallel, ignoring the ones that already exited. */
 export async function stopAll(children: Iterable<BenchChild | undefined>, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-  await Promise.all([...children].map((child) => child?.stop(signal)));
+  await Promise.all([...children].filter((child) => child !== undefined).map((child) => child.stop(signal)));
 }
 
 /** Stops every child still running (SIGTERM, then SIGKILL after graceMs): for an interrupted run. */

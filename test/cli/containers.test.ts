@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { dialSocket } from "@moby-core/sdk";
 import { ContainerStoreService } from "@moby-core/container-store-api/v1";
-import { DEFAULT_BUSYBOX, makeBusyboxRootfs } from "../../packages/container-runtime/src/busybox-rootfs.js";
+import { makeBusyboxRootfs } from "../../packages/container-runtime/src/busybox-rootfs.js";
 import { packOciSpec } from "../../packages/container-runtime/src/oci-spec-builder.js";
 import { scratchDirectory } from "../support/component-process.js";
 import type { Exit } from "../support/component-process.js";

@@ -13,7 +13,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { DEFAULT_BUSYBOX, makeBusyboxRootfs } from "../../packages/container-runtime/src/busybox-rootfs.js";
+import { makeBusyboxRootfs } from "../../packages/container-runtime/src/busybox-rootfs.js";
 import { alive, scratchDirectory } from "../support/component-process.js";
 import { Init, RUNC, cid, component, eventually, moby, ok, skipContainers, suffix } from "./moby-assembly.js";
 import type { ContainerJson } from "./moby-assembly.js";

@@ -142,9 +142,9 @@ describe("interactive containers through the moby CLI", { skip }, () => {
     const terminal = onTerminal(
       `stty rows 30 cols 90; stty -g > ${before}; ${mobyLine("run", "-it", "--rm", "--name", name, "--rootfs", rootfs, "--", "sh")}; code=$?; stty -g > ${afterFile}; exit $code`,
     );
-    let at = await terminal.waitFor("/ # ");
+    const at = await terminal.waitFor("/ # ");
     terminal.type("stty size; echo $((6*7))\n");
-    at = await terminal.waitFor("42\r", at);
+    await terminal.waitFor("42\r", at);
     assert.match(terminal.output, /30 90\r+\n42\r+\n/, "the container's terminal starts with moby's size");
 
     // A resize of moby's terminal reaches the container's (SIGWINCH to moby).
@@ -164,7 +164,7 @@ describe("interactive containers through the moby CLI", { skip }, () => {
     await eventually(async () => pidsWith("sleep", "4321").length > 0, "sleep running in the container");
     terminal.type("\x03");
     terminal.type("echo status=$?\n");
-    at = await terminal.waitFor("status=130", terminal.output.length - 1);
+    await terminal.waitFor("status=130", terminal.output.length - 1);
     terminal.type("exit 3\n");
     assert.deepEqual(await terminal.exited, { code: 3, signal: null }, terminal.output);
     assert.equal(readFileSync(afterFile, "utf8"), readFileSync(before, "utf8"), "the terminal's settings are restored");

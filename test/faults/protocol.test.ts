@@ -117,7 +117,7 @@ describe("faults: protocol abuse against container-store", () => {
                 const stream = session.request({ ":method": "POST", ":path": CHECK, "content-type": "application/grpc", te: "trailers" });
                 let status = "none";
                 stream.on("response", (headers) => (status = String(headers["grpc-status"] ?? status)));
-                stream.on("trailers", (trailers) => (status = String(trailers["grpc-status"] ?? status)));
+                stream.on("trailers", (trailers: Record<string, string | string[] | undefined>) => (status = String(trailers["grpc-status"] ?? status)));
                 stream.on("error", () => {});
                 stream.resume();
                 stream.on("close", () => {

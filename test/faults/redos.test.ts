@@ -81,8 +81,10 @@ describe("faults: ReDoS patterns in filters", () => {
     await client.updateContainer({ container: { id: EVIL_ID, labels: { y: "1" } }, updateMask: { paths: ["labels.y"] } }, DEADLINE);
     await client.updateContainer({ container: { id: "aaaa", labels: { y: "1" } }, updateMask: { paths: ["labels.y"] } }, DEADLINE);
     for (;;) {
-      const { value } = await within(watch.next(), "the matching change");
-      if (value?.kind.case !== "change") continue;
+      const next = await within(watch.next(), "the matching change");
+      if (next.done === true) throw new Error("the watch ended before the matching change");
+      const value = next.value;
+      if (value.kind.case !== "change") continue;
       assert.equal(value.kind.value.container?.id, "aaaa", "only the matching container's change is sent");
       break;
     }

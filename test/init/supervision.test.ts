@@ -3,7 +3,7 @@
 // health checks, a crash loop stopped by the start limit, shutdown order, no
 // orphans and no leftover sockets.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { Health } from "@moby-core/component-api/v1";

@@ -200,7 +200,9 @@ describe("connections", () => {
     const connection = dial(socketPath, { retry: false, connections: 1 });
     const controller = new AbortController();
     const watch = connection.client(Health).watch({ service: "" }, { signal: controller.signal })[Symbol.asyncIterator]();
-    assert.equal((await watch.next()).value?.status, ServingStatus.SERVING);
+    const first = await watch.next();
+    assert.ok(first.done !== true, "a first status");
+    assert.equal(first.value.status, ServingStatus.SERVING);
     // Ten idle timeouts with the watch open (a connection wrongly taken for idle would be closed after
     // one, and destroyed 1 s later): the connection stays, the watch with it.
     await new Promise((resolve) => setTimeout(resolve, 2000));

@@ -86,7 +86,7 @@ export class Assembly {
       if (predicate(last)) return last;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    throw new Error(`component ${name} did not reach the expected state; last: ${JSON.stringify(last, (_, v) => (typeof v === "bigint" ? String(v) : v))}\n${this.init.output}`);
+    throw new Error(`component ${name} did not reach the expected state; last: ${JSON.stringify(last, (_, v: unknown) => (typeof v === "bigint" ? String(v) : v))}\n${this.init.output}`);
   }
 
   /** What the behaving components recorded so far. */

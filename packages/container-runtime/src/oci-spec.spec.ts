@@ -69,7 +69,7 @@ describe("specJsonFromAny", () => {
   it("unpacks an OciSpec under its type URL", () => {
     const any = packOciSpec({ rootfs, args: ["true"] });
     assert.equal(any.typeUrl, OCI_SPEC_TYPE_URL);
-    assert.deepEqual(JSON.parse(new TextDecoder().decode(specJsonFromAny(any))).process.args, ["true"]);
+    assert.deepEqual((JSON.parse(new TextDecoder().decode(specJsonFromAny(any))) as { process: { args: string[] } }).process.args, ["true"]);
   });
 
   it("names the type URL it found", () => {

@@ -88,14 +88,6 @@ const logger = {
   debug: () => {},
 } as unknown as Logger;
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 
 describe("the task manager", { skip }, () => {
   let manager: TaskManager;

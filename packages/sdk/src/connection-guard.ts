@@ -16,7 +16,7 @@
  * per call, two counters bumped on the session (see grpc/session-calls.ts).
  */
 import { readFileSync } from "node:fs";
-import type { Http2Server, ServerHttp2Session, ServerHttp2Stream } from "node:http2";
+import type { Http2Server, ServerHttp2Session } from "node:http2";
 import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import { parseDuration } from "./duration.js";

@@ -392,7 +392,8 @@ function schemaProblem(source: Source, data: unknown, error: ErrorObject): Manif
       return source.problem(path, `${show(error.data)} ${custom ?? `does not match ${String(params.pattern)}`}`);
     case "uniqueItems": {
       const later = Math.max(Number(params.i), Number(params.j));
-      const item = Array.isArray(error.data) ? error.data[later] : undefined;
+      const data: unknown = error.data;
+      const item: unknown = Array.isArray(data) ? data[later] : undefined;
       return source.problem([...path, later], `${show(item)} is listed twice`);
     }
     default:
