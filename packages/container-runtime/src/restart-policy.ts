@@ -37,18 +37,15 @@ export interface RestartState {
   stoppedByClient: boolean;
 }
 
-const MODE_NAMES: Partial<Record<RestartMode, RestartModeName>> = {
-  [RestartMode.ON_FAILURE]: "on-failure",
-  [RestartMode.ALWAYS]: "always",
-  [RestartMode.UNLESS_STOPPED]: "unless-stopped",
-};
-
-/** The RestartMode of a mode name, for messages. */
+/** The RestartMode of each mode name, for the Task message. */
 export const RESTART_MODES: Record<RestartModeName, RestartMode> = {
   "on-failure": RestartMode.ON_FAILURE,
   always: RestartMode.ALWAYS,
   "unless-stopped": RestartMode.UNLESS_STOPPED,
 };
+
+/** The mode name of each RestartMode that restarts: RESTART_MODES the other way round. */
+const MODE_NAMES = new Map(Object.entries(RESTART_MODES).map(([name, mode]) => [mode, name as RestartModeName]));
 
 /**
  * The restart policy of a container's runtime options (Runtime.options):
@@ -68,7 +65,7 @@ export function restartPolicyOf(options: Any | undefined): RestartState | undefi
     throw new InvalidArgumentError(field, `the value is not an encoded moby.container.runtime.v1.RuntimeOptions: ${(error as Error).message}`);
   }
   if (policy === undefined) return undefined;
-  const mode = MODE_NAMES[policy.mode];
+  const mode = MODE_NAMES.get(policy.mode);
   if (policy.mode !== RestartMode.UNSPECIFIED && policy.mode !== RestartMode.NO && mode === undefined) {
     throw new InvalidArgumentError(`${field}.restart_policy.mode`, `${policy.mode} is not a RestartMode`);
   }
