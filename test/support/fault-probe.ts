@@ -208,6 +208,28 @@ export class RawConnection {
     for (const connection of RawConnection.open) connection.destroy();
   }
 
+  /**
+   * Opens a connection and waits until it is connected. When the socket's
+   * listen backlog is full (the server accepts slower than a test connects,
+   * on a loaded machine) the kernel answers EAGAIN: this waits and tries
+   * again, as a gRPC client does, so that each connection a test counts
+   * reached the server. Another error leaves the connection failed, with
+   * its errorCode.
+   */
+  static async connect(socketPath: string): Promise<RawConnection> {
+    for (let attempt = 1; ; attempt++) {
+      const connection = new RawConnection(socketPath);
+      try {
+        await connection.ready();
+        return connection;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EAGAIN" || attempt === 100) return connection;
+        connection.destroy();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+  }
+
   readonly socket: Socket;
   /** Bytes received so far. */
   received = 0;
@@ -215,10 +237,14 @@ export class RawConnection {
   head = Buffer.alloc(0);
   /** Resolves when the server closed the connection (or it failed). */
   readonly closed: Promise<void>;
+  /** The code of the error the socket failed with (EPIPE, ECONNRESET, ...), if it did. */
+  errorCode: string | undefined;
 
   constructor(socketPath: string) {
     this.socket = connect(socketPath);
-    this.socket.on("error", () => {});
+    this.socket.on("error", (error: NodeJS.ErrnoException) => {
+      this.errorCode ??= error.code ?? error.message;
+    });
     this.socket.on("data", (chunk: Buffer) => {
       this.received += chunk.length;
       if (this.head.length < 65536) this.head = Buffer.concat([this.head, chunk]);

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import type { Http2Server } from "node:http2";
+import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
-import { DEFAULT_CONNECTION_LIMITS, resolveConnectionLimits } from "./connection-guard.js";
+import { pino } from "pino";
+import { ConnectionGuard, DEFAULT_CONNECTION_LIMITS, resolveConnectionLimits } from "./connection-guard.js";
 
 describe("connection limits", () => {
   it("takes the code's value, else the variable's, else the default", () => {
@@ -23,5 +29,27 @@ describe("connection limits", () => {
     assert.throws(() => resolveConnectionLimits({}, { MOBY_MAX_CONNECTIONS: "-1" }), /^Error: \$MOBY_MAX_CONNECTIONS: "-1" is not a whole number/);
     assert.throws(() => resolveConnectionLimits({ keepaliveTimeoutMs: 1.5 }, {}), /^Error: connections\.keepaliveTimeoutMs: 1\.5 is not a whole number of ms/);
     assert.throws(() => resolveConnectionLimits({ maxConnections: -3 }, {}), /^Error: connections\.maxConnections: -3 is not a whole number of connections/);
+  });
+});
+
+describe("connection guard audit", () => {
+  it("closes a socket no session ever owned once the handshake deadline passes", { timeout: 10_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "moby-guard-"));
+    // A server that never makes a session for a socket: what the audit exists for, with node:http2's part left out.
+    const server = createServer();
+    const limits = resolveConnectionLimits({ handshakeTimeoutMs: 50, keepaliveIntervalMs: 0, idleTimeoutMs: 0 }, {});
+    const guard = new ConnectionGuard(server as unknown as Http2Server, limits, pino({ level: "silent" }));
+    await new Promise<void>((resolve) => server.listen(join(dir, "g.sock"), resolve));
+    const client = connect(join(dir, "g.sock"));
+    try {
+      const closed = new Promise<void>((resolve) => client.once("close", () => resolve()));
+      client.on("error", () => {});
+      await closed;
+      assert.equal(guard.stats.orphansClosed, 1);
+    } finally {
+      client.destroy();
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -82,9 +82,11 @@ export const ENV_KEEPALIVE_TIMEOUT = "MOBY_KEEPALIVE_TIMEOUT";
 /** How long refusals at the cap are gathered into one log line, in ms. */
 const REFUSAL_BURST_MS = 10_000;
 /** How long a refused connection is kept half-closed for its client to read the GOAWAY and close, in ms. */
-const REFUSAL_LINGER_MS = 250;
+const REFUSAL_LINGER_MS = 1000;
 /** How long a connection closed with GOAWAY gets to finish before it is destroyed, in ms. */
 const CLOSE_GRACE_MS = 1000;
+/** The longest time between two audits of the open sockets, in ms (see ConnectionGuard.audit). */
+const AUDIT_PERIOD_MS = 60_000;
 
 /** The HTTP/2 frames a refused connection gets: an empty SETTINGS (the server preface), then GOAWAY ENHANCE_YOUR_CALM. */
 const REFUSAL = refusalFrames("too many connections");
@@ -154,6 +156,14 @@ export interface ConnectionGuardStats {
   idleClosed: number;
   /** Connections destroyed for not answering a PING in time. */
   keepaliveFailures: number;
+  /** Sockets closed by the audit: their session had ended without closing them, or none was made for them. */
+  orphansClosed: number;
+}
+
+/** One accepted socket: when, and the session node:http2 made for it. */
+interface Accepted {
+  since: number;
+  session?: ServerHttp2Session;
 }
 
 /** Applies ConnectionLimits to a node:http2 server and keeps its open sessions. */
@@ -161,9 +171,9 @@ export class ConnectionGuard {
   /** The sessions not closed yet. */
   readonly sessions = new Set<ServerHttp2Session>();
   /** What the guard has closed so far. */
-  readonly stats: ConnectionGuardStats = { refused: 0, handshakeTimeouts: 0, idleClosed: 0, keepaliveFailures: 0 };
-  /** The connections (sockets) open now. */
-  private open = 0;
+  readonly stats: ConnectionGuardStats = { refused: 0, handshakeTimeouts: 0, idleClosed: 0, keepaliveFailures: 0, orphansClosed: 0 };
+  /** The connections (sockets) open now, each with its session once made. */
+  private readonly accepted = new Map<Socket, Accepted>();
   private burstRefusals = 0;
   private burstTimer: NodeJS.Timeout | undefined;
   /** The socket being turned into a session, while node:http2 does it. */
@@ -185,9 +195,9 @@ export class ConnectionGuard {
     const accept = server.listeners("connection") as ((socket: Socket) => void)[];
     server.removeAllListeners("connection");
     server.on("connection", (socket: Socket) => {
-      if (limits.maxConnections > 0 && this.open >= limits.maxConnections) return this.refuse(socket);
-      this.open++;
-      socket.once("close", () => this.open--);
+      if (limits.maxConnections > 0 && this.accepted.size >= limits.maxConnections) return this.refuse(socket);
+      this.accepted.set(socket, { since: Date.now() });
+      socket.once("close", () => this.accepted.delete(socket));
       // node:http2 makes the session and emits "session" synchronously in its listener.
       this.accepting = socket;
       try {
@@ -197,6 +207,29 @@ export class ConnectionGuard {
       }
     });
     server.on("session", (session) => this.watch(session as CountedSession));
+    const period = Math.min(...[limits.handshakeTimeoutMs, limits.keepaliveIntervalMs, AUDIT_PERIOD_MS].filter((ms) => ms > 0));
+    const audit = setInterval(() => this.audit(Date.now()), period);
+    audit.unref();
+    server.once("close", () => clearInterval(audit));
+  }
+
+  /**
+   * Closes every socket no live session owns: one whose session was destroyed
+   * without closing it (node:http2 on Node 20 can leave the socket of a
+   * session it destroyed itself, for example after a write failed on a
+   * session it had stopped after a protocol error, and never emits that
+   * session's "close"), and one with no session past the handshake deadline.
+   * The per-session timers cannot see these: they stop with their session.
+   */
+  private audit(now: number): void {
+    for (const [socket, { since, session }] of this.accepted) {
+      const orphaned = session === undefined ? this.limits.handshakeTimeoutMs > 0 && now - since >= this.limits.handshakeTimeoutMs : session.destroyed;
+      if (!orphaned) continue;
+      this.stats.orphansClosed++;
+      this.logger.debug("closing a connection whose session has ended");
+      socket.destroy();
+      if (session !== undefined) this.watches.get(session)?.end();
+    }
   }
 
   /**
@@ -223,7 +256,7 @@ export class ConnectionGuard {
       this.burstRefusals = 0;
       this.logger.warn(
         { maxConnections: this.limits.maxConnections },
-        `refusing new connections: ${this.open} are open, the most allowed (maxConnections); further refusals are counted until ${REFUSAL_BURST_MS / 1000} s pass without one`,
+        `refusing new connections: ${this.accepted.size} are open, the most allowed (maxConnections); further refusals are counted until ${REFUSAL_BURST_MS / 1000} s pass without one`,
       );
       this.burstTimer = setTimeout(() => this.endBurst(), REFUSAL_BURST_MS);
       this.burstTimer.unref();
@@ -248,14 +281,19 @@ export class ConnectionGuard {
   private watch(session: CountedSession): void {
     const calls: SessionCalls = { open: 0, started: 0 };
     session[SESSION_CALLS] = calls;
-    if (this.accepting !== undefined) this.sockets.set(session, this.accepting);
+    if (this.accepting !== undefined) {
+      this.sockets.set(session, this.accepting);
+      const accepted = this.accepted.get(this.accepting);
+      if (accepted !== undefined) accepted.session = session;
+    }
     this.sessions.add(session);
     this.watches.set(session, new SessionWatch(this, session, calls));
   }
 
-  /** Destroys session for reason, counted as kind. */
+  /** Destroys session and its socket for reason, counted as kind; nothing when both are gone already. */
   destroy(session: ServerHttp2Session, kind: "handshakeTimeouts" | "keepaliveFailures", reason: string): void {
-    if (session.destroyed) return;
+    const socket = this.sockets.get(session);
+    if (session.destroyed && (socket === undefined || socket.destroyed)) return;
     this.stats[kind]++;
     this.logger.debug({ reason }, "destroying a connection");
     this.kill(session);
@@ -319,12 +357,15 @@ class SessionWatch {
       this.tick = setInterval(() => this.check(), period);
       this.tick.unref();
     }
-    session.once("close", () => {
-      clearTimeout(this.handshake);
-      clearInterval(this.tick);
-      clearTimeout(this.pingTimer);
-      guard.forget(session);
-    });
+    session.once("close", () => this.end());
+  }
+
+  /** Stops the timers and forgets the session: it has closed, or was destroyed and will never say so. */
+  end(): void {
+    clearTimeout(this.handshake);
+    clearInterval(this.tick);
+    clearTimeout(this.pingTimer);
+    this.guard.forget(this.session);
   }
 
   private check(): void {
@@ -355,7 +396,8 @@ class SessionWatch {
       sent = session.ping((error) => {
         clearTimeout(this.pingTimer);
         this.pingTimer = undefined;
-        if (error !== null && !session.destroyed) fail();
+        // An error means the PING cannot be answered: destroy the session and, even if node:http2 destroyed it already, its socket.
+        if (error !== null) fail();
       });
     } catch {
       // The session is closing or destroyed.
