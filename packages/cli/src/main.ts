@@ -40,6 +40,8 @@ export function createProgram(): Command {
       "the assembly's run directory, where init serves on init.sock ($MOBY_RUN_DIR, else /run/moby for root, else $XDG_RUNTIME_DIR/moby)",
       defaultRunDir(),
     )
+    // moby's own options come before the subcommand, as docker's, so that run and exec can pass a command's options through.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, "moby: ")) })
     .showHelpAfterError("(run moby --help for usage)")

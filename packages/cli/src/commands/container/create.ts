@@ -27,7 +27,7 @@ import type { SocketOf } from "../shared.js";
 export type CreateOptions = Omit<ContainerOptions, "id"> & { id?: string; /** The image to make the container from, instead of rootfs. */ image?: string };
 
 /** The usage-error hint of the commands that take a command line. */
-export const DASH_DASH_HINT = "(put -- before the command when it has options of its own, e.g. moby run --rootfs DIR -- sh -c 'echo hello'; run moby --help for usage)";
+export const DASH_DASH_HINT = "(moby's options come before the image or the command; what follows it is the command's own, as docker's: moby run IMAGE sh -c 'echo hello'; run moby --help for usage)";
 
 /** Whether path is a directory or a file (what), or false when missing. */
 function kindOf(path: string): "directory" | "other" | false {
@@ -110,7 +110,10 @@ export interface ContainerFlags extends ResourceFlags {
 /** Adds the options of create and run to command: what to run, where, as whom, with which labels, mounts and resource limits. */
 export function addContainerOptions(command: Command): Command {
   const described = command
+    .usage("[options] IMAGE [COMMAND [ARG...]]  |  [options] --rootfs DIR COMMAND [ARG...]")
     .showHelpAfterError(DASH_DASH_HINT)
+    // As docker's: options after the image (or, with --rootfs, the command's first word) are the command's own.
+    .passThroughOptions()
     .option("--rootfs <dir>", "the root filesystem: a directory on this node (made absolute), used in place; without it the first argument is an IMAGE (pull it first) and the rest its COMMAND")
     .option("--name <id>", 'the container id (letters, digits and single "._-" between them; default: c- and 8 random hex digits)', parseContainerId)
     .option("-e, --env <KEY=VALUE>", "set an environment variable (repeat; PATH and TERM have defaults)", collectEnv)
@@ -122,7 +125,7 @@ export function addContainerOptions(command: Command): Command {
     .option("--restart <policy>", "restart the container when it exits: no (default), on-failure[:max-retries], always or unless-stopped", parseRestart)
     .option("-i, --interactive", "keep the program's stdin open: moby's stdin goes to it while attached")
     .option("-t, --tty", "run the program on a pseudo-terminal (with -i: an interactive shell, as docker run -it)");
-  return addResourceOptions(described).argument("<command...>", "the program to run and its arguments; put -- before it when it has options of its own");
+  return addResourceOptions(described).argument("<command...>", "IMAGE [COMMAND [ARG...]], or with --rootfs COMMAND [ARG...]; options after the first of them are the command's own");
 }
 
 /** The create options of a command line. */
@@ -158,13 +161,17 @@ function terminalSize(): { consoleSize?: { height: number; width: number } } {
 
 /** What the record of `moby create` and `moby run` holds, for their help. */
 export const RECORD_HELP = `
+IMAGE is an image of the image store (moby pull, load or import it first):
+its Entrypoint, Cmd, Env, WorkingDir and User fill what the command line
+leaves unset, as docker run's; with --rootfs DIR the root filesystem is
+that directory, used in place, and COMMAND is required.
 The container record (moby.container.store.v1) gets: the id; a default OCI
 spec (own pid, ipc, uts, mount and network namespaces, no terminal) running
-<command> in the rootfs with the env, workdir, user, bind mounts and limits given,
+the command with the env, workdir, user, bind mounts and limits given,
 packed as type.googleapis.com/moby.container.runtime.v1.OciSpec;
 runtime "runc", with the --restart policy in its options
-(type.googleapis.com/moby.container.runtime.v1.RuntimeOptions); image ""
-(the spec names the rootfs); the labels.
+(type.googleapis.com/moby.container.runtime.v1.RuntimeOptions); the image
+("" with --rootfs, where the spec names the root filesystem); the labels.
 --restart as docker's: the runtime restarts the container when it exits
 (on-failure: with a non-zero code, at most max-retries times), waiting 100 ms
 before the first restart and twice as long before each next one (at most

@@ -9,6 +9,7 @@ import { attachInteractive, checkTerminal } from "../../interactive-attach.js";
 import { collectEnv, newExecId, parseContainerId, parseUser, parseWorkdir } from "../../container-args.js";
 import type { UserIds } from "../../container-args.js";
 import { withContainerServices } from "../../container-client.js";
+import { CliError } from "../../init-client.js";
 import { AttachedOutput, processOutput } from "../../container-output.js";
 import type { Output } from "../../container-output.js";
 import type { SocketOf } from "../shared.js";
@@ -81,8 +82,10 @@ export function registerExec(program: Command, socketOf: SocketOf): void {
     .command("exec")
     .description("run another program in a running container, print its output and exit with its exit code")
     .showHelpAfterError(DASH_DASH_HINT)
+    // As docker's: options after the container id are the command's own.
+    .passThroughOptions()
     .argument("<id>", "the container id", parseContainerId)
-    .argument("<command...>", "the program to run and its arguments; put -- before it when it has options of its own")
+    .argument("<command...>", "the program to run and its arguments; options after the container id are the program's own")
     .option("-e, --env <KEY=VALUE>", "set an environment variable (repeat; replaces the container's of the same name)", collectEnv)
     .option("-w, --workdir <dir>", "the working directory (default: the container's)", parseWorkdir)
     .option("-u, --user <uid[:gid]>", "run as this numeric user and group (default: the container's; gid default 0)", parseUser)
@@ -90,9 +93,12 @@ export function registerExec(program: Command, socketOf: SocketOf): void {
     .option("-t, --tty", "run the program on a pseudo-terminal of its own (with -i: an interactive shell, as docker exec -it)")
     .addHelpText(
       "after",
-      "\nExit code: the program's; 126 when it cannot be executed, 127 when it is not found, 1 when the container is not running, 125 when moby or a component failed.\nCtrl-C sends SIGTERM to the program and keeps waiting; a second Ctrl-C sends SIGKILL.\nWhen the reader of moby's stdout goes away, moby drops the rest of its stdout, sends it SIGPIPE and keeps waiting.\nExample: moby exec c-1a2b3c4d -- sh -c 'echo hello'",
+      "\nExit code: the program's; 126 when it cannot be executed, 127 when it is not found, 1 when the container is not running, 125 when moby or a component failed.\nCtrl-C sends SIGTERM to the program and keeps waiting; a second Ctrl-C sends SIGKILL.\nWhen the reader of moby's stdout goes away, moby drops the rest of its stdout, sends it SIGPIPE and keeps waiting.\nExample: moby exec c-1a2b3c4d sh -c 'echo hello'",
     )
-    .action(async (id: string, args: string[], options: { env?: string[]; workdir?: string; user?: UserIds; interactive?: boolean; tty?: boolean }, command: Command) => {
+    .action(async (id: string, given: string[], options: { env?: string[]; workdir?: string; user?: UserIds; interactive?: boolean; tty?: boolean }, command: Command) => {
+      // "exec ID -- CMD": the -- that used to be needed before a command with options of its own is still taken.
+      const args = given[0] === "--" ? given.slice(1) : given;
+      if (args.length === 0) throw new CliError("exec: give the program to run after the container id");
       process.exitCode = await execCommand(socketOf(command), id, {
         args,
         interactive: options.interactive === true,
