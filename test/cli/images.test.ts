@@ -1,15 +1,16 @@
 // The image commands of `moby` as a user types them, against a real assembly
 // booted by moby-init (container-store, container-runtime, image-store) and a
-// real docker-registry: pull, images, run IMAGE [COMMAND...], tag, image
-// export and import, rmi.
+// real docker-registry: pull, images, run IMAGE [COMMAND...], tag, save and
+// load, import of a filesystem tarball made by tar, rmi.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
+import { execFile, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { scratchDirectory } from "../support/component-process.js";
 import { ImageRegistry } from "../support/image-registry.js";
 import { busyboxLayer, buildImage, pushImage, tarOf } from "../support/test-images.js";
-import { Init, cid, component, moby, ok, skipContainers } from "./moby-assembly.js";
+import { Init, MOBY, cid, component, moby, ok, skipContainers } from "./moby-assembly.js";
 
 describe("moby's image commands", { skip: skipContainers }, () => {
   const scratch = scratchDirectory("moby-cli-img-");
@@ -56,15 +57,64 @@ describe("moby's image commands", { skip: skipContainers }, () => {
     const names = (await ok(init.runDir, "images", "--json")).stdout.trim().split("\n").map((line) => (JSON.parse(line) as { name: string }).name);
     assert.deepEqual(names.sort(), ["docker.io/demo/motd:copy", reference].sort());
     const archive = join(scratch.dir, "motd.tar");
-    await ok(init.runDir, "image", "export", "-o", archive, "demo/motd:copy");
+    await ok(init.runDir, "save", "-o", archive, "demo/motd:copy");
     assert.ok(existsSync(archive));
     await ok(init.runDir, "rmi", reference, "demo/motd:copy");
     assert.equal((await ok(init.runDir, "images", "--json")).stdout, "");
-    assert.equal((await ok(init.runDir, "image", "import", archive)).stdout, "Loaded image: docker.io/demo/motd:copy\n");
+    assert.equal((await ok(init.runDir, "load", "-i", archive)).stdout, "Loaded image: docker.io/demo/motd:copy\n");
     assert.equal((await ok(init.runDir, "run", "--rm", "--name", cid("img-imported"), "demo/motd:copy")).stdout, "from the image\n");
     const missing = await moby(init.runDir, "run", "--rm", "no/such:image");
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /not in the image store: pull it first/);
     await ok(init.runDir, "rmi", "demo/motd:copy");
   });
+
+  it("imports a filesystem tarball made by tar, from a file or stdin, as docker import: --change sets what runs", async () => {
+    const rootfs = join(scratch.dir, "import-rootfs");
+    mkdirSync(join(rootfs, "bin"), { recursive: true });
+    mkdirSync(join(rootfs, "etc"));
+    runChecked("cp", ["/bin/busybox", join(rootfs, "bin/busybox")]);
+    for (const name of ["sh", "cat", "echo"]) symlinkSync("busybox", join(rootfs, "bin", name));
+    writeFileSync(join(rootfs, "etc/motd"), "from a tarball\n");
+    const tarball = join(scratch.dir, "rootfs.tar.gz");
+    runChecked("tar", ["-C", rootfs, "-czf", tarball, "."]);
+
+    const id = (await ok(init.runDir, "import", "-c", 'CMD ["cat", "/etc/motd"]', "-c", "ENV GREETING=hi", "-m", "made by tar", tarball, "demo/fs:1")).stdout.trim();
+    assert.match(id, /^sha256:[0-9a-f]{64}$/);
+    assert.equal((await ok(init.runDir, "run", "--rm", "--name", cid("imp-cmd"), "demo/fs:1")).stdout, "from a tarball\n");
+    assert.equal((await ok(init.runDir, "run", "--rm", "--name", cid("imp-env"), "demo/fs:1", "sh", "-c", "echo $GREETING")).stdout, "hi\n");
+
+    // From stdin, uncompressed, under `moby image import`, as a pipe from tar.
+    const piped = await shell(`tar -C '${rootfs}' -c . | '${process.execPath}' '${MOBY}' --run-dir '${init.runDir}' image import - demo/fs:piped`);
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.match(piped.stdout, /^sha256:[0-9a-f]{64}\n$/);
+    assert.equal((await ok(init.runDir, "run", "--rm", "--name", cid("imp-pipe"), "demo/fs:piped", "cat", "/etc/motd")).stdout, "from a tarball\n");
+
+    // Bad input: a file that is not a tarball, an instruction import cannot apply; nothing recorded.
+    const before = (await ok(init.runDir, "images", "--json")).stdout;
+    writeFileSync(join(scratch.dir, "notes.txt"), "not a tarball\n".repeat(64));
+    const notTar = await moby(init.runDir, "import", join(scratch.dir, "notes.txt"), "demo/fs:bad");
+    assert.notEqual(notTar.code, 0);
+    assert.match(notTar.stderr, /notes\.txt is not a tar archive \(nor gzip-compressed\)/);
+    const badChange = await moby(init.runDir, "import", "-c", "RUN make", tarball, "demo/fs:bad");
+    assert.notEqual(badChange.code, 0);
+    assert.match(badChange.stderr, /--change "RUN make": RUN is not an instruction import can apply/);
+    assert.equal((await ok(init.runDir, "images", "--json")).stdout, before);
+    await ok(init.runDir, "rmi", "demo/fs:1", "demo/fs:piped");
+  });
 });
+
+/** Runs a command to completion, failing on a non-zero exit. */
+function runChecked(file: string, args: string[]): void {
+  const result = spawnSync(file, args, { stdio: ["ignore", "ignore", "pipe"] });
+  assert.equal(result.status, 0, `${file} ${args.join(" ")}: ${result.stderr.toString()}`);
+}
+
+/** Runs a bash command line without blocking the test process. */
+function shell(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile("bash", ["-o", "pipefail", "-c", command], { timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr });
+    });
+  });
+}

@@ -1,8 +1,8 @@
 /**
- * `moby image import FILE|-` and `moby image export -o FILE|- IMAGE...`: OCI
- * image layouts and docker save archives (tar, or tar.gz to import),
- * streamed to and from the image store, so the file may be on this machine
- * while the store runs on another.
+ * `moby load [-i FILE]` and `moby save [-o FILE] IMAGE...`, as docker's: OCI
+ * image layouts and docker save archives (tar, or tar.gz to load), streamed
+ * to and from the image store, so the file may be on this machine while the
+ * store runs on another.
  */
 import { createReadStream, createWriteStream } from "node:fs";
 import type { Writable } from "node:stream";
@@ -16,8 +16,9 @@ import type { SocketOf } from "../shared.js";
 /** The most bytes sent per import message. */
 const CHUNK_BYTES = 1024 * 1024;
 
-/** Imports the archive at path ("-": stdin); prints the names recorded. */
-export async function importCommand(initSocket: string, path: string, name: string, write: Write = writeStdout): Promise<number> {
+/** Loads the archive at path ("-": stdin); prints the names recorded. */
+export async function loadCommand(initSocket: string, path: string, name: string, write: Write = writeStdout): Promise<number> {
+  if (path === "-" && process.stdin.isTTY) throw new CliError("refusing to read an archive from a terminal: give -i FILE or pipe one in");
   const input = path === "-" ? process.stdin : createReadStream(path, { highWaterMark: CHUNK_BYTES });
   const opened = new Promise<void>((resolve, reject) => {
     if (path === "-") return resolve();
@@ -36,8 +37,8 @@ export async function importCommand(initSocket: string, path: string, name: stri
   });
 }
 
-/** Exports images to path ("-": stdout, which must not be a terminal). */
-export async function exportCommand(initSocket: string, names: string[], path: string): Promise<number> {
+/** Saves images to path ("-": stdout, which must not be a terminal). */
+export async function saveCommand(initSocket: string, names: string[], path: string): Promise<number> {
   if (path === "-" && process.stdout.isTTY) throw new CliError("refusing to write an archive to a terminal: give -o FILE or redirect stdout");
   const output: Writable = path === "-" ? process.stdout : createWriteStream(path, { mode: 0o644 });
   return withImageService(initSocket, async (client) => {
@@ -49,23 +50,22 @@ export async function exportCommand(initSocket: string, names: string[], path: s
   });
 }
 
-/** Adds `image import` and `image export` to program. */
-export function registerImageArchive(program: Command, socketOf: SocketOf): void {
-  const image = program.command("image").description("import and export image archives");
-  image
-    .command("import")
-    .description("import the images of an OCI image layout or docker save archive (tar or tar.gz)")
-    .argument("<file>", 'the archive; "-" reads stdin')
+/** Adds `load` and `save` to command (moby's top level, and `moby image`). */
+export function registerArchive(command: Command, socketOf: SocketOf): void {
+  command
+    .command("load")
+    .description("load the images of an OCI image layout or docker save archive (tar or tar.gz)")
+    .option("-i, --input <file>", 'the archive; "-" reads stdin', "-")
     .option("--name <reference>", "the name of an image the archive does not name", "")
-    .action(async (file: string, options: { name: string }, command: Command) => {
-      process.exitCode = await importCommand(socketOf(command), file, options.name);
+    .action(async (options: { input: string; name: string }, command: Command) => {
+      process.exitCode = await loadCommand(socketOf(command), options.input, options.name);
     });
-  image
-    .command("export")
+  command
+    .command("save")
     .description("write images as one archive, both an OCI image layout and a docker save archive")
     .argument("<image...>", "the images")
-    .requiredOption("-o, --output <file>", 'the archive to write; "-" writes stdout')
+    .option("-o, --output <file>", 'the archive to write; "-" writes stdout, which must not be a terminal', "-")
     .action(async (names: string[], options: { output: string }, command: Command) => {
-      process.exitCode = await exportCommand(socketOf(command), names, options.output);
+      process.exitCode = await saveCommand(socketOf(command), names, options.output);
     });
 }
