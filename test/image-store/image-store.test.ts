@@ -3,7 +3,8 @@
 // pull with progress, the overlayfs root filesystem with whiteouts and an
 // opaque directory, delete and re-pull, a multi-platform index, a tampered
 // blob, an interrupted pull, two concurrent pulls, garbage collection,
-// kill -9 during a pull, basic auth, and docker-save import and export.
+// kill -9 during a pull, basic auth, bearer tokens from a token service, and
+// docker-save import and export.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -18,6 +19,7 @@ import { ContentKind, ImageService, PullPhase } from "@moby-core/image-api/v1";
 import type { Image, PullImageResponse } from "@moby-core/image-api/v1";
 import { ComponentProcess, scratchDirectory } from "../support/component-process.js";
 import { ImageRegistry } from "../support/image-registry.js";
+import { TokenServer } from "../support/token-server.js";
 import { busyboxLayer, buildImage, dockerSaveArchive, pushImage, pushMultiPlatform, tarOf } from "../support/test-images.js";
 import type { BuiltImage } from "../support/test-images.js";
 import { rejection } from "../support/rejection.js";
@@ -381,5 +383,64 @@ describe("image-store with a registry that wants basic auth", { skip: isRoot ? f
     const refused = new Store("open-credentials", { credentialsFile: file });
     await assert.rejects(refused.start(), /mode 644; it must be 0600/);
     await refused.stop("SIGKILL");
+  });
+});
+
+describe("image-store with a registry that wants bearer tokens from a token service", { skip: isRoot ? false : "needs root" }, () => {
+  const dir = join(scratch.dir, "token-registry");
+  const user: [string, string] = ["tester", "t0ken pass"];
+  const tokens = new TokenServer(dir, { [user[0]]: user[1] });
+  const tokenRegistry = new ImageRegistry(dir, {}, tokens);
+  const credentials = join(dir, "auth.json");
+  before(async () => {
+    mkdirSync(dir, { recursive: true });
+    await tokens.start();
+    await tokenRegistry.start();
+    await pushImage(tokenRegistry, "private/tok", "1", multi, user);
+    tokens.requests.length = 0;
+  });
+  after(async () => {
+    await tokenRegistry.stop();
+    await tokens.stop();
+  });
+
+  it("gets one token for a whole pull with the configured credentials, scoped to pulling that repository", async () => {
+    writeFileSync(credentials, JSON.stringify({ auths: { [tokenRegistry.host]: { username: user[0], password: user[1] } } }), { mode: 0o600 });
+    const store = new Store("token-credentials", { credentialsFile: credentials });
+    await store.start();
+    try {
+      const { image } = await pull(store.client(), `${tokenRegistry.host}/private/tok:1`);
+      assert.equal(image.manifestDigest, multi.manifestDigest);
+      // The manifest, the config and every layer went out with the one token the first 401 asked for.
+      assert.deepEqual(tokens.requests, [{ user: user[0], scope: ["repository:private/tok:pull"], service: tokens.service }]);
+      assert.equal(store.process!.output.includes(user[1]), false, "the password is never logged");
+    } finally {
+      await store.stop("SIGKILL");
+    }
+  });
+
+  it("is UNAUTHENTICATED when the token grants nothing (anonymous) or the service refuses the password", async () => {
+    const anonymous = new Store("token-anonymous");
+    await anonymous.start();
+    try {
+      tokens.requests.length = 0;
+      const error = await rejection(pull(anonymous.client(), `${tokenRegistry.host}/private/tok:1`));
+      assert.equal(error.code, Code.Unauthenticated, error.message);
+      assert.deepEqual(tokens.requests, [{ user: undefined, scope: ["repository:private/tok:pull"], service: tokens.service }]);
+    } finally {
+      await anonymous.stop("SIGKILL");
+    }
+    const wrong = join(dir, "wrong.json");
+    writeFileSync(wrong, JSON.stringify({ auths: { [tokenRegistry.host]: { username: user[0], password: "not it" } } }), { mode: 0o600 });
+    const refused = new Store("token-wrong", { credentialsFile: wrong });
+    await refused.start();
+    try {
+      const error = await rejection(pull(refused.client(), `${tokenRegistry.host}/private/tok:1`));
+      assert.equal(error.code, Code.Unauthenticated, error.message);
+      assert.match(error.message, /token service/);
+      assert.equal(refused.process!.output.includes("not it"), false, "the password is never logged");
+    } finally {
+      await refused.stop("SIGKILL");
+    }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * A real registry for tests: Debian's docker-registry (the CNCF distribution
  * registry) on 127.0.0.1 with a throwaway storage directory, optionally with
- * basic auth (an htpasswd file of bcrypt hashes made with bcryptjs). Its log
+ * basic auth (an htpasswd file of bcrypt hashes made with bcryptjs) or with
+ * bearer tokens from a TokenServer. Its log
  * is kept, so a test can count the requests it served. Pushing goes through
  * the distribution API, as any client would.
  */
@@ -12,6 +13,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import bcrypt from "bcryptjs";
+import type { TokenServer } from "./token-server.js";
 
 /** A free TCP port on 127.0.0.1 (taken again by the caller at once). */
 async function freePort(): Promise<number> {
@@ -39,6 +41,8 @@ export class ImageRegistry {
   constructor(
     private readonly dir: string,
     private readonly users: Record<string, string> = {},
+    /** When set, the registry wants bearer tokens from this service (users then are the service's). */
+    private readonly tokens?: TokenServer,
   ) {
     this.storage = join(dir, "storage");
   }
@@ -48,7 +52,7 @@ export class ImageRegistry {
     mkdirSync(this.storage, { recursive: true });
     const port = await freePort();
     this.host = `127.0.0.1:${port}`;
-    const auth = Object.keys(this.users).length > 0;
+    const auth = this.tokens === undefined && Object.keys(this.users).length > 0;
     if (auth) {
       const lines = Object.entries(this.users).map(([user, password]) => `${user}:${bcrypt.hashSync(password, 10)}`);
       writeFileSync(join(this.dir, "htpasswd"), lines.join("\n") + "\n");
@@ -59,6 +63,9 @@ export class ImageRegistry {
       `storage: { filesystem: { rootdirectory: ${this.storage} }, delete: { enabled: true } }`,
       `http: { addr: "${this.host}" }`,
       auth ? `auth: { htpasswd: { realm: test-realm, path: ${join(this.dir, "htpasswd")} } }` : "",
+      this.tokens
+        ? `auth: { token: { realm: "${this.tokens.realm}", service: ${this.tokens.service}, issuer: ${this.tokens.issuer}, rootcertbundle: ${this.tokens.certificateFile} } }`
+        : "",
     ].join("\n");
     writeFileSync(join(this.dir, "config.yml"), config + "\n");
     const child = spawn("docker-registry", ["serve", join(this.dir, "config.yml")], { stdio: ["ignore", "pipe", "pipe"] });
@@ -92,19 +99,28 @@ export class ImageRegistry {
     return this.log.split("\n").filter((line) => /"GET \/v2\/[^ ]+\/blobs\/[^ ]+ HTTP/.test(line) && line.includes(`/blobs/${digest} `)).length;
   }
 
-  private headers(user?: [string, string]): Record<string, string> {
-    return user ? { authorization: `Basic ${Buffer.from(`${user[0]}:${user[1]}`).toString("base64")}` } : {};
+  /** The Authorization header for user: basic, or a bearer token for pulling and pushing repository. */
+  private async headers(repository: string, user?: [string, string]): Promise<Record<string, string>> {
+    if (!user) return {};
+    const basic = { authorization: `Basic ${Buffer.from(`${user[0]}:${user[1]}`).toString("base64")}` };
+    if (this.tokens === undefined) return basic;
+    const url = new URL(this.tokens.realm);
+    url.searchParams.set("service", this.tokens.service);
+    url.searchParams.set("scope", `repository:${repository}:pull,push`);
+    const response = await fetch(url, { headers: basic });
+    if (!response.ok) throw new Error(`token for ${repository}: ${response.status}`);
+    return { authorization: `Bearer ${((await response.json()) as { token: string }).token}` };
   }
 
   /** Uploads a blob to repository (monolithic upload). */
   async pushBlob(repository: string, bytes: Buffer, user?: [string, string]): Promise<string> {
     const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-    const start = await fetch(`http://${this.host}/v2/${repository}/blobs/uploads/`, { method: "POST", headers: this.headers(user) });
+    const start = await fetch(`http://${this.host}/v2/${repository}/blobs/uploads/`, { method: "POST", headers: await this.headers(repository, user) });
     await start.body?.cancel();
     if (start.status !== 202) throw new Error(`upload start: ${start.status}`);
     const location = new URL(start.headers.get("location")!, `http://${this.host}`);
     location.searchParams.set("digest", digest);
-    const put = await fetch(location, { method: "PUT", body: new Uint8Array(bytes), headers: { ...this.headers(user), "content-type": "application/octet-stream" } });
+    const put = await fetch(location, { method: "PUT", body: new Uint8Array(bytes), headers: { ...(await this.headers(repository, user)), "content-type": "application/octet-stream" } });
     await put.body?.cancel();
     if (put.status !== 201) throw new Error(`upload of ${digest}: ${put.status}`);
     return digest;
@@ -112,7 +128,7 @@ export class ImageRegistry {
 
   /** Puts a manifest or index under a tag or digest. */
   async pushManifest(repository: string, reference: string, mediaType: string, bytes: Buffer, user?: [string, string]): Promise<void> {
-    const put = await fetch(`http://${this.host}/v2/${repository}/manifests/${reference}`, { method: "PUT", body: new Uint8Array(bytes), headers: { ...this.headers(user), "content-type": mediaType } });
+    const put = await fetch(`http://${this.host}/v2/${repository}/manifests/${reference}`, { method: "PUT", body: new Uint8Array(bytes), headers: { ...(await this.headers(repository, user)), "content-type": mediaType } });
     const text = await put.text();
     if (put.status !== 201) throw new Error(`manifest ${repository}:${reference}: ${put.status} ${text}`);
   }
