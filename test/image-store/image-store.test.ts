@@ -194,6 +194,31 @@ describe("image-store with a real registry", { skip: isRoot ? false : "needs roo
     assert.equal((await client.releaseRootfs({ containerId: "c2" })).released, false, "release is idempotent");
   }
 
+  it("pulls zstd-compressed layers (OCI 1.1), runs busybox from them, and refuses a corrupt zstd layer", async () => {
+    const client = store.client();
+    const zstd = buildImage([await busyboxLayer(), await tarOf([{ name: "etc/zstd", content: "decompressed\n" }])], { Cmd: ["sh"] }, undefined, "zstd");
+    await pushImage(registry, "test/zstd", "1", zstd);
+    const { image } = await pull(client, `${registry.host}/test/zstd:1`);
+    assert.deepEqual(image.layers.map((l) => l.digest), zstd.layers);
+    const prepared = await client.prepareRootfs({ containerId: "zstd", image: image.name });
+    try {
+      assert.equal(execFileSync("chroot", [prepared.path, "/bin/sh", "-c", "cat /etc/zstd"], { encoding: "utf8" }), "decompressed\n");
+    } finally {
+      await client.releaseRootfs({ containerId: "zstd" });
+    }
+    await client.deleteImage({ name: image.name });
+    // A layer that starts as zstd and then is not: the digest matches (it was pushed so), the unpacking fails.
+    const tar = await tarOf([{ name: "etc/x", content: "x\n" }]);
+    const corrupt = buildImage([tar], {}, undefined, "zstd");
+    const [layerDigest] = corrupt.layers;
+    const broken = Buffer.concat([corrupt.blobs.get(layerDigest!)!.subarray(0, 8), Buffer.alloc(64, 0xff)]);
+    const brokenImage = buildImageWithLayerBlob(corrupt, layerDigest!, broken);
+    await pushImage(registry, "test/zstd-broken", "1", brokenImage);
+    const error = await rejection(pull(client, `${registry.host}/test/zstd-broken:1`));
+    assert.match(error.message, /zstd/, error.message);
+    assert.equal((await client.listImages({})).images.some((i) => i.name.includes("zstd-broken")), false, "nothing recorded");
+  });
+
   it("deletes an image and frees its content, then pulls it again", async () => {
     const client = store.client();
     const deleted = await client.deleteImage({ name: `${registry.host}/test/multi:1.0` });
@@ -444,3 +469,15 @@ describe("image-store with a registry that wants bearer tokens from a token serv
     }
   });
 });
+
+/** image with the blob of one layer replaced by bytes (its digest and size updated in a new manifest). */
+function buildImageWithLayerBlob(image: BuiltImage, digest: string, bytes: Buffer): BuiltImage {
+  const sha = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  const blobs = new Map(image.blobs);
+  blobs.delete(digest);
+  blobs.set(sha, bytes);
+  const manifest = JSON.parse(image.manifest.toString()) as { layers: { digest: string; size: number }[] };
+  for (const layer of manifest.layers) if (layer.digest === digest) Object.assign(layer, { digest: sha, size: bytes.byteLength });
+  const manifestBytes = Buffer.from(JSON.stringify(manifest));
+  return { ...image, blobs, manifest: manifestBytes, manifestDigest: `sha256:${createHash("sha256").update(manifestBytes).digest("hex")}`, layers: image.layers.map((l) => (l === digest ? sha : l)) };
+}

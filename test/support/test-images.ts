@@ -4,6 +4,7 @@
  * directories included), OCI manifests, configs and indexes, pushed to a
  * test registry, and `docker save` archives.
  */
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
@@ -83,14 +84,14 @@ export interface RunConfig {
   Labels?: Record<string, string>;
 }
 
-/** Builds an OCI image of layer tars (gzip compressed) for this machine's platform. */
-export function buildImage(tars: Buffer[], run: RunConfig = {}, arch = process.arch === "x64" ? "amd64" : process.arch): BuiltImage {
+/** Builds an OCI image of layer tars (gzip compressed, or zstd by the zstd command) for this machine's platform. */
+export function buildImage(tars: Buffer[], run: RunConfig = {}, arch = process.arch === "x64" ? "amd64" : process.arch, compression: "gzip" | "zstd" = "gzip"): BuiltImage {
   const blobs = new Map<string, Buffer>();
   const layers = tars.map((tar) => {
-    const gz = gzipSync(tar);
-    const digest = sha256(gz);
-    blobs.set(digest, gz);
-    return { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest, size: gz.byteLength };
+    const compressed = compression === "gzip" ? gzipSync(tar) : execFileSync("zstd", ["-q", "-c", "-3"], { input: tar, maxBuffer: 1 << 30 });
+    const digest = sha256(compressed);
+    blobs.set(digest, compressed);
+    return { mediaType: `application/vnd.oci.image.layer.v1.tar+${compression}`, digest, size: compressed.byteLength };
   });
   const config = Buffer.from(JSON.stringify({ architecture: arch, os: "linux", config: run, rootfs: { type: "layers", diff_ids: tars.map((t) => sha256(t)) } }));
   const configDigest = sha256(config);

@@ -67,7 +67,7 @@ export function parseManifest(bytes: Uint8Array, what: string): Manifest {
   if (!Array.isArray(doc.layers)) throw bad(what, "has no layers list");
   const layers = doc.layers.map((l: unknown, i) => descriptor(l, `${what} layers[${i}]`));
   for (const layer of layers) {
-    if (!isSupportedLayer(layer.mediaType)) throw new ComponentError(Code.FailedPrecondition, `${what}: layer ${layer.digest} has media type "${layer.mediaType}"; only tar and tar+gzip layers are supported`);
+    if (!isSupportedLayer(layer.mediaType)) throw new ComponentError(Code.FailedPrecondition, `${what}: layer ${layer.digest} has media type "${layer.mediaType}"; only tar, tar+gzip and tar+zstd layers are supported`);
   }
   return { config, layers };
 }

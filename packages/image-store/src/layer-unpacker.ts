@@ -1,5 +1,5 @@
 /**
- * Unpacks one layer (a tar, plain or gzip) into a snapshot directory in the
+ * Unpacks one layer (a tar, plain, gzip or zstd) into a snapshot directory in the
  * overlayfs format: an OCI whiteout ".wh.NAME" becomes a 0/0 character
  * device NAME, an opaque marker ".wh..wh..opq" sets trusted.overlay.opaque
  * on its directory (and is listed in the snapshot's opaque file, for the
@@ -21,6 +21,7 @@ import { createGunzip } from "node:zlib";
 import { Code } from "@connectrpc/connect";
 import { ComponentError } from "@moby-core/sdk";
 import { extract } from "tar-stream";
+import { createZstdDecompress, isZstd } from "./zstd-stream.js";
 import type { Header as Headers } from "tar-stream";
 
 const run = promisify(execFile);
@@ -87,8 +88,9 @@ async function applyOwnership(path: string, header: Headers, isLink: boolean): P
 }
 
 /**
- * Unpacks a layer stream into root (an empty directory). gzip is detected by
- * its magic bytes; signal stops it. The caller removes root on failure.
+ * Unpacks a layer stream into root (an empty directory). gzip and zstd are
+ * detected by their magic bytes; signal stops it. The caller removes root on
+ * failure.
  */
 export async function unpackLayer(source: Readable, root: string, layer: string, signal?: AbortSignal): Promise<UnpackResult> {
   const hash = createHash("sha256");
@@ -105,9 +107,55 @@ export async function unpackLayer(source: Readable, root: string, layer: string,
 
   const head = await readHead(source);
   const gzip = head.byteLength >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-  const piping = gzip ? pipeline(source, createGunzip({ chunkSize: 256 * 1024 }), hasher, tar, { signal }) : pipeline(source, hasher, tar, { signal });
+  const compression = gzip ? "gzip" : isZstd(head) ? "zstd" : undefined;
+  const decompressor = compression === "gzip" ? createGunzip({ chunkSize: 256 * 1024 }) : compression === "zstd" ? createZstdDecompress() : undefined;
+  let corrupt: Error | undefined;
+  decompressor?.once("error", (error: Error) => (corrupt = error));
+  const piping = pipeline(decompressor === undefined ? [source, hasher, tar] : [source, decompressor, hasher, tar], { signal });
   piping.catch(() => undefined);
+  try {
+    await extractEntries(tar, root, layer, opaque, directories, (bytes) => (size += bytes));
+    await piping;
+  } catch (error) {
+    // The blob's digest was right (checked as it was stored): what it holds is not valid compressed data.
+    if (corrupt !== undefined) throw new ComponentError(Code.DataLoss, `layer ${layer}: its ${compression} data is corrupt (${corrupt.message})`);
+    throw error;
+  }
 
+  // Directories last, deepest first, so entries written into them do not undo their mode and times.
+  for (const { path, header } of directories.reverse()) {
+    await applyOwnership(path, header, false);
+    await chmod(path, (header.mode ?? 0o755) & 0o7777);
+    if (header.mtime) await utimes(path, header.mtime, header.mtime);
+  }
+  return { diffId: `sha256:${hash.digest("hex")}`, size, opaque };
+}
+
+/** Reads the first bytes of a stream without consuming them (they are put back). */
+async function readHead(source: Readable): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const onReadable = () => {
+      const chunk = source.read() as Buffer | null;
+      if (chunk === null) return;
+      cleanup();
+      source.unshift(chunk);
+      resolve(chunk);
+    };
+    const onEnd = () => (cleanup(), resolve(Buffer.alloc(0)));
+    const onError = (error: Error) => (cleanup(), reject(error));
+    const cleanup = () => {
+      source.off("readable", onReadable);
+      source.off("end", onEnd);
+      source.off("error", onError);
+    };
+    source.on("readable", onReadable);
+    source.on("end", onEnd);
+    source.on("error", onError);
+  });
+}
+
+/** Writes each entry of tar under root; records opaque directories and the directories to finish last; counts file bytes. */
+async function extractEntries(tar: ReturnType<typeof extract>, root: string, layer: string, opaque: string[], directories: { path: string; header: Headers }[], count: (bytes: number) => void): Promise<void> {
   for await (const entry of tar) {
     const header = entry.header;
     const parts = entryParts(header.name, layer);
@@ -152,7 +200,7 @@ export async function unpackLayer(source: Readable, root: string, layer: string,
       case "contiguous-file": {
         clear(path);
         await pipeline(entry, createWriteStream(path, { mode: 0o600 }));
-        size += header.size ?? 0;
+        count(header.size ?? 0);
         await applyOwnership(path, header, false);
         await chmod(path, (header.mode ?? 0o644) & 0o7777);
         if (header.mtime) await utimes(path, header.mtime, header.mtime);
@@ -191,35 +239,4 @@ export async function unpackLayer(source: Readable, root: string, layer: string,
         entry.resume();
     }
   }
-  await piping;
-  // Directories last, deepest first, so entries written into them do not undo their mode and times.
-  for (const { path, header } of directories.reverse()) {
-    await applyOwnership(path, header, false);
-    await chmod(path, (header.mode ?? 0o755) & 0o7777);
-    if (header.mtime) await utimes(path, header.mtime, header.mtime);
-  }
-  return { diffId: `sha256:${hash.digest("hex")}`, size, opaque };
-}
-
-/** Reads the first bytes of a stream without consuming them (they are put back). */
-async function readHead(source: Readable): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const onReadable = () => {
-      const chunk = source.read() as Buffer | null;
-      if (chunk === null) return;
-      cleanup();
-      source.unshift(chunk);
-      resolve(chunk);
-    };
-    const onEnd = () => (cleanup(), resolve(Buffer.alloc(0)));
-    const onError = (error: Error) => (cleanup(), reject(error));
-    const cleanup = () => {
-      source.off("readable", onReadable);
-      source.off("end", onEnd);
-      source.off("error", onError);
-    };
-    source.on("readable", onReadable);
-    source.on("end", onEnd);
-    source.on("error", onError);
-  });
 }

@@ -13,6 +13,8 @@ export const OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
 export const OCI_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar";
 /** An OCI layer, gzip compressed. */
 export const OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip";
+/** An OCI layer, zstd compressed (OCI image spec 1.1). */
+export const OCI_LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd";
 /** A Docker manifest list. */
 export const DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
 /** A Docker schema 2 manifest. */
@@ -39,7 +41,7 @@ export function isManifest(mediaType: string): boolean {
   return mediaType === OCI_MANIFEST || mediaType === DOCKER_MANIFEST;
 }
 
-/** Whether the store can unpack a layer of this media type (plain tar or gzip). */
+/** Whether the store can unpack a layer of this media type (plain tar, gzip or zstd). */
 export function isSupportedLayer(mediaType: string): boolean {
-  return [OCI_LAYER_TAR, OCI_LAYER_GZIP, DOCKER_LAYER_GZIP, DOCKER_LAYER_FOREIGN, OCI_LAYER_NONDIST_GZIP, "application/vnd.oci.image.layer.nondistributable.v1.tar"].includes(mediaType);
+  return [OCI_LAYER_TAR, OCI_LAYER_GZIP, OCI_LAYER_ZSTD, DOCKER_LAYER_GZIP, DOCKER_LAYER_FOREIGN, OCI_LAYER_NONDIST_GZIP, "application/vnd.oci.image.layer.nondistributable.v1.tar"].includes(mediaType);
 }

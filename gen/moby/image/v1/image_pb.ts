@@ -149,9 +149,10 @@ export type Layer = Message<"moby.image.v1.Layer"> & {
 
   /**
    * The layer's media type, for example
-   * "application/vnd.oci.image.layer.v1.tar+gzip". Plain tar and gzip
-   * layers are supported; other compressions are FAILED_PRECONDITION at
-   * pull, import or unpack.
+   * "application/vnd.oci.image.layer.v1.tar+gzip". Plain tar, gzip and
+   * zstd layers are supported; other compressions are FAILED_PRECONDITION
+   * at pull, import or unpack. A layer whose compressed data is corrupt
+   * (its digest right) is DATA_LOSS at unpack.
    *
    * @generated from field: string media_type = 3;
    */
