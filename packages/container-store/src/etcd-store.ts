@@ -44,6 +44,8 @@ import type { EtcdConfig } from "./store-config.js";
 
 /** The tag of Container.revision (field 9, varint) in the protobuf binary format. */
 const REVISION_TAG = (9 << 3) | 0;
+/** The largest response taken from etcd, in bytes: a range of 256 records of at most 1 MiB each, and room. */
+const MAX_RESPONSE_BYTES = 300 * 1024 * 1024;
 /** How often a store that could not reach etcd tries again, in ms. */
 const PROBE_INTERVAL_MS = 500;
 /** The most times a write reads and decides again after losing a compare-and-swap race. */
@@ -192,6 +194,8 @@ export class EtcdStore implements ContainerBackend {
     return new Etcd3({
       hosts: config.endpoints,
       dialTimeout: config.dialTimeoutMs,
+      // A page of up to 256 records of up to 1 MiB each comes in one response.
+      grpcOptions: { "grpc.max_receive_message_length": MAX_RESPONSE_BYTES },
       defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + config.requestTimeoutMs }),
     });
   }

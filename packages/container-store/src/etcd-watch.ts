@@ -93,7 +93,6 @@ async function* follow(
   let failure: Error | undefined;
   let stream: WatchStream | undefined;
   let paused = false;
-  let opened = false;
   let reopen: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;
   const onAbort = () => wake?.();
@@ -104,12 +103,11 @@ async function* follow(
       const compactedAt = BigInt(response.compact_revision || "0");
       failure =
         compactedAt > 0n
-          ? new OutOfRangeError(compacted(passed, compactedAt, opened ? "revision" : "start_revision"))
+          ? new OutOfRangeError(compacted(passed, compactedAt, passed === after ? "start_revision" : "revision"))
           : new UnavailableError(`etcd cancelled the watch: ${response.cancel_reason || "no reason given"}`);
       wake?.();
       return;
     }
-    if (response.created) opened = true;
     for (const event of response.events) {
       const revision = BigInt(event.kv.mod_revision);
       if (event.kv.key.equals(keys.revision)) {
@@ -153,7 +151,7 @@ async function* follow(
         opening.on("data", onResponse);
         opening.on("error", broken);
         opening.on("end", broken);
-        opening.write({ create_request: { key: keys.prefix, range_end: keys.end, start_revision: String(passed + 1n), prev_kv: true } });
+        opening.write({ create_request: { key: keys.prefix, range_end: keys.end, start_revision: String(passed + 1n), prev_kv: true, fragment: true } });
       },
       () => {
         if (!signal.aborted && failure === undefined) reopen = setTimeout(open, REOPEN_DELAY_MS);
