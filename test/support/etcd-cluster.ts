@@ -144,6 +144,21 @@ export class EtcdCluster {
     }
   }
 
+  /** The index of the member that leads the cluster now. */
+  async leader(): Promise<number> {
+    for (let i = 0; i < this.members.length; i++) {
+      if (this.pid(i) === undefined) continue;
+      const client = new Etcd3({ hosts: this.members[i]!.clientUrl, defaultCallOptions: () => ({ deadline: Date.now() + 2000 }) });
+      try {
+        const status = await client.maintenance.status();
+        if (status.leader === status.header.member_id) return i;
+      } finally {
+        client.close();
+      }
+    }
+    throw new Error("no member leads the cluster");
+  }
+
   /** Kills member i with signal (SIGKILL: kill -9) and waits until it has exited. */
   async kill(i: number, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
     const member = this.members[i]!;

@@ -90,6 +90,11 @@ export function decodeStored(value: Uint8Array, revision: bigint): Container {
   return container;
 }
 
+/** An error's message on one line, with no space at its ends (a gRPC status message travels in a header). */
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, " ").trim();
+}
+
 /** Tells whether error came from our own rules rather than from etcd. */
 function isOurs(error: unknown): boolean {
   return error instanceof ComponentError;
@@ -185,7 +190,7 @@ export class EtcdStore implements ContainerBackend {
       return new EtcdStore(client, config, new Uint8Array(stored), onHealth, reportError);
     } catch (error) {
       client.close();
-      throw new UnavailableError(`etcd at ${config.endpoints.join(", ")} cannot be used: ${error instanceof Error ? error.message : String(error)}`);
+      throw new UnavailableError(`etcd at ${config.endpoints.join(", ")} cannot be used: ${oneLine(error)}`);
     }
   }
 
@@ -208,7 +213,7 @@ export class EtcdStore implements ContainerBackend {
     } catch (error) {
       if (isOurs(error)) throw error;
       if (isCompacted(error)) throw error;
-      const reason = `etcd at ${this.config.endpoints.join(", ")} cannot be reached: ${error instanceof Error ? error.message : String(error)}`;
+      const reason = `etcd at ${this.config.endpoints.join(", ")} cannot be reached: ${oneLine(error)}`;
       this.unhealthy(reason);
       throw new UnavailableError(reason);
     }
