@@ -903,7 +903,7 @@ describe(`container-store on ${backend.name}: events`, () => {
   }
 
   it("publishes /containers/create, /containers/update and /containers/delete to the events component", async () => {
-    const events = new EventsComponent(join(scratch.dir, "events-up"));
+    const events = new EventsComponent(join(scratch.dir, backend.name, "events-up"));
     await events.start();
     const store = new Store(backend, "with-events", { events: events.socketPath });
     await store.start();
@@ -934,7 +934,7 @@ describe(`container-store on ${backend.name}: events`, () => {
   });
 
   it("keeps working with no events component, and delivers the events once one comes up", async () => {
-    const events = new EventsComponent(join(scratch.dir, "events-late"));
+    const events = new EventsComponent(join(scratch.dir, backend.name, "events-late"));
     const store = new Store(backend, "without-events", { events: events.socketPath });
     await store.start();
     try {

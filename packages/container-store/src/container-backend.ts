@@ -47,6 +47,12 @@ export type Mutation =
 /** Decides one write from the state it sees; throws (writing nothing) to refuse it. */
 export type WriteDecision = (context: WriteContext) => Mutation;
 
+/** What the caller expects of a write, so a backend can skip a read: it never changes the outcome. */
+export interface WriteHint {
+  /** The container most likely does not exist yet (a create): decide first, and read only if it does. */
+  likelyAbsent?: boolean;
+}
+
 /** One stored container, still encoded. */
 export interface ContainerRow {
   id: string;
@@ -89,10 +95,11 @@ export interface ContainerBackend {
   snapshot(): Promise<ContainerReader>;
   /**
    * Commits one write to the container with this id: decide sees the
-   * container as stored (and may throw, writing nothing). Resolves with the
+   * container as stored (and may throw, writing nothing); hint may save a
+   * read. Resolves with the
    * change once it is durable; rejects with what decide threw.
    */
-  write(id: string, decide: WriteDecision): Promise<StoredChange>;
+  write(id: string, decide: WriteDecision, hint?: WriteHint): Promise<StoredChange>;
   /** Calls listener with every change this process commits from now on, in revision order, until the returned function is called. */
   onCommit(listener: (change: StoredChange) => void): () => void;
   /**

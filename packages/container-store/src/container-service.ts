@@ -53,7 +53,7 @@ export function containerStoreService(
         checkContainer(record);
         if (context.get(record.id) !== undefined) throw new AlreadyExistsError(`container ${JSON.stringify(record.id)} already exists`);
         return { type: ContainerChangeType.CREATE, container: record };
-      });
+      }, { likelyAbsent: true });
       return { container: change.container };
     },
 

@@ -37,7 +37,7 @@ import { ComponentError, RevisionConflictError, UnavailableError } from "@moby-c
 import type { Filter } from "@moby-core/sdk/list";
 import { ContainerChangeType, ContainerSchema } from "@moby-core/container-store-api/v1";
 import type { Container, WatchContainersResponse } from "@moby-core/container-store-api/v1";
-import type { ContainerBackend, ContainerReader, ContainerRow, Mutation, StoredChange, WatchOptions, WriteDecision } from "./container-backend.js";
+import type { ContainerBackend, ContainerReader, ContainerRow, Mutation, StoredChange, WatchOptions, WriteDecision, WriteHint } from "./container-backend.js";
 import { filterProjection } from "./container-record.js";
 import { etcdWatch } from "./etcd-watch.js";
 import type { EtcdConfig } from "./store-config.js";
@@ -46,6 +46,8 @@ import type { EtcdConfig } from "./store-config.js";
 const REVISION_TAG = (9 << 3) | 0;
 /** The largest response taken from etcd, in bytes: a range of 256 records of at most 1 MiB each, and room. */
 const MAX_RESPONSE_BYTES = 300 * 1024 * 1024;
+/** The most operations in one etcd transaction (etcd's --max-txn-ops default). */
+const MAX_TXN_OPS = 128;
 /** How often a store that could not reach etcd tries again, in ms. */
 const PROBE_INTERVAL_MS = 500;
 /** The most times a write reads and decides again after losing a compare-and-swap race. */
@@ -152,6 +154,8 @@ export class EtcdStore implements ContainerBackend {
   private readonly listeners = new Set<(change: StoredChange) => void>();
   private probe: NodeJS.Timeout | undefined;
   private closed = false;
+  /** GetContainer reads waiting for this turn's transaction. */
+  private pendingReads: { key: Buffer; resolve: (record: Uint8Array | undefined) => void; reject: (error: unknown) => void }[] = [];
   /** The latest etcd revision this store has seen, to guess the next one (size checks). */
   private seen = 0n;
 
@@ -251,11 +255,42 @@ export class EtcdStore implements ContainerBackend {
     return kv === undefined ? 0n : modRevision(kv);
   }
 
-  async record(id: string): Promise<Uint8Array | undefined> {
-    const response = await this.call(() => this.client.kv.range({ key: this.keys.container(id) }));
-    this.saw(response.header.revision);
-    const kv = response.kvs[0];
-    return kv === undefined ? undefined : withRevision(kv.value, modRevision(kv));
+  /**
+   * The record of id. Reads that arrive in the same turn go to etcd together,
+   * as the range operations of one transaction (at most MAX_TXN_OPS): one
+   * round trip, each read still linearizable, all at one revision.
+   */
+  record(id: string): Promise<Uint8Array | undefined> {
+    return new Promise((resolve, reject) => {
+      this.pendingReads.push({ key: this.keys.container(id), resolve, reject });
+      if (this.pendingReads.length === 1) setImmediate(() => this.readTogether());
+    });
+  }
+
+  /** Sends the reads queued in this turn, in transactions of at most MAX_TXN_OPS ranges. */
+  private readTogether(): void {
+    const queued = this.pendingReads;
+    this.pendingReads = [];
+    for (let i = 0; i < queued.length; i += MAX_TXN_OPS) {
+      const group = queued.slice(i, i + MAX_TXN_OPS);
+      const read =
+        group.length === 1
+          ? this.call(() => this.client.kv.range({ key: group[0]!.key })).then((response) => ({ revision: response.header.revision, found: [response.kvs[0]] }))
+          : this.call(() => this.client.kv.txn({ success: group.map((r) => ({ request_range: { key: r.key } })) })).then((response) => ({
+              revision: response.header.revision,
+              found: response.responses.map((op) => op.response_range.kvs[0]),
+            }));
+      read.then(
+        ({ revision, found }) => {
+          this.saw(revision);
+          group.forEach((r, j) => {
+            const kv = found[j];
+            r.resolve(kv === undefined ? undefined : withRevision(kv.value, modRevision(kv)));
+          });
+        },
+        (error: unknown) => group.forEach((r) => r.reject(error)),
+      );
+    }
   }
 
   /** A reader at the cluster's current revision; reads fail with ABORTED once that revision is compacted. */
@@ -292,9 +327,10 @@ export class EtcdStore implements ContainerBackend {
     return this.reader();
   }
 
-  async write(id: string, decide: WriteDecision): Promise<StoredChange> {
+  async write(id: string, decide: WriteDecision, hint: WriteHint = {}): Promise<StoredChange> {
     const key = this.keys.container(id);
-    let current = await this.read(key);
+    // A create decides as if the key were absent; its transaction checks that, and reads the key when it is not.
+    let current = hint.likelyAbsent === true ? undefined : await this.read(key);
     for (let attempt = 1; ; attempt++) {
       const container = current === undefined ? undefined : decodeStored(current.value, modRevision(current));
       const mutation = decide({

@@ -51,7 +51,7 @@ export class SqliteStore implements ContainerBackend {
     return new ContainerSnapshot(this.db.path);
   }
 
-  write(id: string, decide: WriteDecision): Promise<StoredChange> {
+  write(_id: string, decide: WriteDecision): Promise<StoredChange> {
     return this.db.write(decide);
   }
 
