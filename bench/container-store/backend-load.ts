@@ -8,9 +8,9 @@
  * - create: a new record (CreateContainer; for etcd3 a put of the same
  *   encoded record under a new key).
  * - get: a random record of the population (GetContainer; a get).
- * - watch: a watch from the revision before the population's first write,
- *   read until WATCH_CHANGES changes have arrived, then cancelled: the
- *   replay of history (WatchContainers; an etcd watch of the prefix).
+ * - watch: a watch from the population's first write, read until
+ *   WATCH_CHANGES changes have arrived, then cancelled: the replay of
+ *   history (WatchContainers; an etcd watch of the prefix).
  */
 import { toBinary } from "@bufbuild/protobuf";
 import { Etcd3 } from "etcd3";
@@ -98,11 +98,12 @@ export function storePeer(socketPath: string): BackendPeer {
             return 1;
           };
         case "watch": {
-          const wanted = Math.min(WATCH_CHANGES, population);
+          const wanted = Math.min(WATCH_CHANGES, population - 1);
           return async () => {
             const abort = new AbortController();
             let changes = 0;
-            for await (const message of store.watchContainers({ startRevision: first.revision - 1n }, { signal: abort.signal })) {
+            // After the population's first write (start_revision 0 would mean "from now").
+            for await (const message of store.watchContainers({ startRevision: first.revision }, { signal: abort.signal })) {
               if (message.kind.case === "change" && ++changes >= wanted) break;
               if (message.kind.case === "progress" && changes > 0 && changes < wanted) throw new Error(`the replay ended after ${changes} changes`);
             }
@@ -149,7 +150,7 @@ export function directPeer(endpoints: string[]): BackendPeer {
             return 1;
           };
         case "watch": {
-          const wanted = Math.min(WATCH_CHANGES, population);
+          const wanted = Math.min(WATCH_CHANGES, population - 1);
           return async () => {
             const stream = await client.watchClient.watch();
             let changes = 0;
@@ -159,7 +160,7 @@ export function directPeer(endpoints: string[]): BackendPeer {
                 if (changes >= wanted) resolve();
               });
               stream.on("error", reject);
-              stream.write({ create_request: { key: prefix, range_end: prefixEnd, start_revision: String(first.revision), prev_kv: true } });
+              stream.write({ create_request: { key: prefix, range_end: prefixEnd, start_revision: String(first.revision + 1n), prev_kv: true } });
             });
             stream.cancel();
             return changes;

@@ -35,6 +35,15 @@ const REOPEN_DELAY_MS = 200;
 /** A paused-able etcd watch stream (grpc-js's duplex stream is a Node stream). */
 type WatchStream = IDuplexStream<IWatchRequest, IWatchResponse> & { pause(): void; resume(): void };
 
+/** A change waiting to be sent: decoded already, or still the etcd event. */
+interface Queued {
+  revision: bigint;
+  /** The bytes of the record it carries. */
+  size: number;
+  change?: StoredChange;
+  event?: IEvent;
+}
+
 /** The store change an etcd event of a container key is, or undefined when the event cannot be read as one. */
 function toChange(event: IEvent): StoredChange | undefined {
   const revision = BigInt(event.kv.mod_revision);
@@ -87,7 +96,11 @@ async function* follow(
   /** Every selected change up to this revision has been sent. */
   let cursor = after;
   let replayed = after >= established;
-  const queue: StoredChange[] = [];
+  // Changes received and not yet sent, from queue[head]; an event is decoded
+  // when it is sent, or when it arrives if the filter has to read it.
+  let queue: Queued[] = [];
+  let head = 0;
+  const decodeOnArrival = filter.selectors.length > 0;
   let queuedBytes = 0;
   let overflow = false;
   let failure: Error | undefined;
@@ -116,10 +129,15 @@ async function* follow(
       }
       if (keys.idOf(event.kv.key) === undefined || revision <= received) continue;
       received = revision;
-      const change = toChange(event);
-      if (change === undefined || !selected(filter, change)) continue;
-      queue.push(change);
-      queuedBytes += change.size;
+      const size = (event.type === "Delete" ? event.prev_kv?.value : event.kv.value)?.byteLength ?? 0;
+      if (decodeOnArrival) {
+        const change = toChange(event);
+        if (change === undefined || !selected(filter, change)) continue;
+        queue.push({ revision, size, change });
+      } else {
+        queue.push({ revision, size, event });
+      }
+      queuedBytes += size;
       if (queuedBytes > maxQueued) {
         if (revision > established) overflow = true;
         else if (!paused) {
@@ -171,13 +189,17 @@ async function* follow(
       if (overflow) {
         throw new ResourceExhaustedError(`the watcher has more than ${maxQueued} bytes of changes waiting to be sent; resume from revision ${cursor}`);
       }
-      const next = queue.shift();
+      const next = queue[head];
       if (next !== undefined) {
         if (!replayed && next.revision > established) {
           replayed = true;
-          queue.unshift(next);
           yield progressResponse(established);
           continue;
+        }
+        head++;
+        if (head >= 1024 && head * 2 >= queue.length) {
+          queue = queue.slice(head);
+          head = 0;
         }
         cursor = next.revision;
         queuedBytes -= next.size;
@@ -185,7 +207,9 @@ async function* follow(
           paused = false;
           stream?.resume();
         }
-        yield changeResponse(next);
+        const change = next.change ?? (next.event === undefined ? undefined : toChange(next.event));
+        if (change === undefined) continue;
+        yield changeResponse(change);
         lastSent = Date.now();
         continue;
       }
