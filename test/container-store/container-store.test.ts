@@ -143,7 +143,13 @@ class Store {
       MOBY_COMPONENT_CONFIG: JSON.stringify(this.config),
     });
     this.process = child;
-    await child.waitForSocket(this.socketPath);
+    try {
+      await child.waitForSocket(this.socketPath);
+    } catch (error) {
+      // A store that did not come up in time is not left running.
+      await this.stop("SIGKILL");
+      throw error;
+    }
     this.base ??= await this.backend.base();
     return child;
   }
