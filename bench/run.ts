@@ -3,7 +3,8 @@
  * and alternating round by round: the RPC peers (raw node:http2, grpc-js,
  * connect-node, the SDK) on unary and streaming cases, moby-init's boot
  * and restart against bare Node processes, the events and container-store
- * components against the SDK's echo RPC, and a container's lifecycle
+ * components against the SDK's echo RPC, the container store on etcd against
+ * a direct etcd3 client (and on SQLite beside it), and a container's lifecycle
  * through the container runtime against runc directly, with the memory per
  * running container. Prints one table
  * per benchmark and writes bench-results/<timestamp>.json and
@@ -18,6 +19,7 @@ import { relative } from "node:path";
 import { RUNTIME_BENCHMARKS, runRuntimeBenchmarks } from "./container-runtime/runtime-benchmark.js";
 import type { RuntimeSettings } from "./container-runtime/runtime-benchmark.js";
 import { renderRuntimeBenchmark } from "./container-runtime/runtime-report.js";
+import { BACKEND_CASES, runBackendBenchmarks } from "./container-store/backend-benchmark.js";
 import { STORE_BENCHMARKS, STORE_CASES, STORE_MEMORY, runStoreBenchmarks } from "./container-store/store-benchmark.js";
 import type { StoreSettings } from "./container-store/store-benchmark.js";
 import { EVENTS_CASES, runEventsBenchmarks } from "./events/events-benchmark.js";
@@ -44,6 +46,7 @@ const GROUPS: Record<string, readonly string[]> = {
   init: INIT_BENCHMARKS,
   events: EVENTS_CASES.map((c) => c.name),
   "container-store": STORE_BENCHMARKS,
+  "store-backends": BACKEND_CASES.map((c) => c.name),
   "container-runtime": RUNTIME_BENCHMARKS,
   "image-store": [PULL_BENCHMARK, IMAGE_LIFECYCLE],
 };
@@ -112,6 +115,8 @@ async function main(args: BenchArgs, selected: Set<string>): Promise<void> {
   if (storeCases.length > 0 || selected.has(STORE_MEMORY)) {
     results.push(...(await runStoreBenchmarks({ memory: selected.has(STORE_MEMORY), cases: storeCases }, storeSettings, log)));
   }
+  const backendCases = BACKEND_CASES.filter((c) => selected.has(c.name));
+  if (backendCases.length > 0) results.push(...(await runBackendBenchmarks(backendCases, storeSettings, log)));
   const runtimeBenchmarks = RUNTIME_BENCHMARKS.filter((b) => selected.has(b));
   if (runtimeBenchmarks.length > 0) results.push(...(await runRuntimeBenchmarks(runtimeBenchmarks, runtimeSettings, log)));
   if (selected.has(PULL_BENCHMARK)) results.push(await runPullBenchmark({ ...mode.pull, rounds: args.rounds ?? mode.pull.rounds }, log));

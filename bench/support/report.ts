@@ -14,8 +14,6 @@ const EXTRA_HEADERS: Record<string, string> = {
   clientCpuUs: "client CPU µs",
   serverCpuUs: "server CPU µs",
   stopMs: "stop ms",
-  p50Ratio: "p50 vs sdk-echo",
-  p99Ratio: "p99 vs sdk-echo",
   publishRate: "publish/s",
   idleRssMiB: "idle RSS MiB",
   peakRssMiB: "peak RSS MiB",
@@ -40,7 +38,8 @@ export function renderBenchmark(result: BenchmarkResult): string {
     { header: result.unit, right: true },
     { header: "spread", right: true },
     ...baselines.map((b) => ({ header: `vs ${b}`, right: true })),
-    ...extras.map((e) => ({ header: EXTRA_HEADERS[e] ?? e, right: true })),
+    // The latency ratios are against the run's (first) baseline.
+    ...extras.map((e) => ({ header: e === "p50Ratio" || e === "p99Ratio" ? `${e.slice(0, 3)} vs ${baselines[0] ?? "baseline"}` : (EXTRA_HEADERS[e] ?? e), right: true })),
   ];
   const rows = result.peers.map((p) => [
     p.peer,

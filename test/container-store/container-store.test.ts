@@ -1,15 +1,19 @@
 // The container-store component against its contract, as a real child process
-// on a real unix socket with a real SQLite file: every method and mask path,
+// on a real unix socket, once on each backend: a real SQLite file, and a real
+// three-member etcd cluster started for the suite. Every method and mask path,
 // the rules and their codes, revisions and conflicts, pagination and the
 // streaming list, Watch with replay, progress, compaction and resume across a
-// restart, durability across kill -9, and the events it publishes.
+// restart, durability across kill -9, and the events it publishes. On etcd
+// each store has a key prefix of its own on the one cluster; revisions are
+// compared relative to the cluster's revision when the store started
+// (Store.at), since the store revision there is the cluster's.
 import assert from "node:assert/strict";
 import * as http2 from "node:http2";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { create, fromBinary } from "@bufbuild/protobuf";
-import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { JsonObject, MessageInitShape } from "@bufbuild/protobuf";
 import { FieldMaskSchema, anyPack } from "@bufbuild/protobuf/wkt";
 import type { Any } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
@@ -23,6 +27,7 @@ import { ContainerCreateSchema, ContainerDeleteSchema, ContainerUpdateSchema, St
 import type { SubscribeResponse } from "@moby-core/events-api/v1";
 import { ComponentProcess, scratchDirectory } from "../support/component-process.js";
 import { repoRoot, run } from "../support/contract-copy.js";
+import { EtcdCluster } from "../support/etcd-cluster.js";
 import { EventsComponent } from "../support/events-component.js";
 import { rejection } from "../support/rejection.js";
 
@@ -34,22 +39,99 @@ after(() => scratch.remove());
 
 type StoreClient = Client<typeof ContainerStoreService>;
 
-/** One container store under test: a socket, a database, and the process serving them (when up). */
+/** A backend the suite runs on: what a store's configuration is, and how its history is shortened. */
+interface Backend {
+  readonly name: "sqlite" | "etcd";
+  /** Starts what the backend needs (once per suite). */
+  setUp(): Promise<void>;
+  /** Stops it, even after a failure. */
+  tearDown(): Promise<void>;
+  /** The configuration of the store named name (its records in their own place). */
+  config(name: string): Record<string, unknown>;
+  /** The revision a store's first write follows: 0 on SQLite, the cluster's revision on etcd. */
+  base(): Promise<bigint>;
+  /** Keeps only the last `changes` changes of store's history (SQLite: Reload with a retention; etcd: compaction). */
+  keepHistory(store: Store, changes: number): Promise<void>;
+  /** A configuration the store refuses at start, and the message that names the setting. */
+  readonly invalidConfig: { config: Record<string, unknown>; message: RegExp };
+}
+
+const sqlite: Backend = {
+  name: "sqlite",
+  async setUp() {},
+  async tearDown() {},
+  config: (name) => ({ database: join(scratch.dir, "sqlite", name, "state", "containers.db") }),
+  base: async () => 0n,
+  async keepHistory(store, changes) {
+    await store.dial().client(ComponentService).reload({ config: { ...store.config, retention: { maxChanges: changes } } });
+  },
+  invalidConfig: { config: { retention: { maxChanges: -1 } }, message: /config\.retention\.maxChanges: must be a whole number/ },
+};
+
+let cluster: EtcdCluster | undefined;
+const etcd: Backend = {
+  name: "etcd",
+  async setUp() {
+    cluster = await EtcdCluster.start(join(scratch.dir, "etcd"));
+  },
+  async tearDown() {
+    await cluster?.stop();
+  },
+  config: (name) => ({ backend: "etcd", etcd: { endpoints: cluster!.endpoints, prefix: `/moby-test/${name}/` } }),
+  async base() {
+    const client = cluster!.client();
+    try {
+      const response = await client.kv.range({ key: Buffer.from("/moby-test/ready") });
+      return BigInt(response.header.revision);
+    } finally {
+      client.close();
+    }
+  },
+  async keepHistory(store, changes) {
+    const current = (await store.client().listContainers({})).revision;
+    const client = cluster!.client();
+    try {
+      await client.kv.compact({ revision: String(current - BigInt(changes) + 1n), physical: true });
+    } finally {
+      client.close();
+    }
+  },
+  invalidConfig: { config: { backend: "etcd", etcd: { endpoints: [] } }, message: /config\.etcd\.endpoints: must list/ },
+};
+
+/** One container store under test: a socket, its records, and the process serving them (when up). */
 class Store {
   readonly socketPath: string;
-  readonly database: string;
   process: ComponentProcess | undefined;
+  /** The revision the store's first write follows (see Backend.base). */
+  base: bigint | undefined;
   private readonly connections: Connection[] = [];
 
   constructor(
+    readonly backend: Backend,
     readonly name: string,
-    private readonly options: { events?: string; config?: Record<string, unknown> } = {},
+    private readonly options: { events?: string } = {},
   ) {
-    this.socketPath = join(scratch.dir, name, "cs.sock");
-    this.database = join(scratch.dir, name, "state", "containers.db");
+    this.socketPath = join(scratch.dir, backend.name, name, "cs.sock");
   }
 
-  /** Starts the component (again, on the same database) and waits until it serves. */
+  /** The component's configuration. */
+  get config(): Record<string, unknown> {
+    return this.backend.config(this.name);
+  }
+
+  /** The store revision of the store's n-th write, when the store alone writes. */
+  at(n: number): bigint {
+    if (this.base === undefined) throw new Error("the store has not started");
+    return this.base + BigInt(n);
+  }
+
+  /** A change as "<n>:<TYPE>:<id>", n counting the store's writes from its first (see at). */
+  summary(change: ContainerChange): string {
+    return `${change.revision - this.base!}:${ContainerChangeType[change.type]}:${change.container?.id}`;
+  }
+
+  /** Starts the component (again, on the same records) and waits until it serves. */
   async start(): Promise<ComponentProcess> {
     const child = new ComponentProcess("packages/container-store/bin/moby-container-store.js", {
       MOBY_SOCKET: this.socketPath,
@@ -57,11 +139,18 @@ class Store {
       MOBY_LOG_LEVEL: "warn",
       MOBY_REGISTRY_ENDPOINT: "",
       // No events component unless one is given: a socket nothing listens on.
-      MOBY_ENDPOINT_EVENTS: this.options.events ?? join(scratch.dir, this.name, "no-events.sock"),
-      MOBY_COMPONENT_CONFIG: JSON.stringify({ database: this.database, ...this.options.config }),
+      MOBY_ENDPOINT_EVENTS: this.options.events ?? join(scratch.dir, this.backend.name, this.name, "no-events.sock"),
+      MOBY_COMPONENT_CONFIG: JSON.stringify(this.config),
     });
     this.process = child;
-    await child.waitForSocket(this.socketPath);
+    try {
+      await child.waitForSocket(this.socketPath);
+    } catch (error) {
+      // A store that did not come up in time is not left running.
+      await this.stop("SIGKILL");
+      throw error;
+    }
+    this.base ??= await this.backend.base();
     return child;
   }
 
@@ -188,12 +277,10 @@ class Watcher {
   }
 }
 
-function summary(change: ContainerChange): string {
-  return `${change.revision}:${ContainerChangeType[change.type]}:${change.container?.id}`;
-}
-
-describe("container-store: the methods", () => {
-  const store = new Store("methods");
+/** The whole suite, on one backend. */
+function suite(backend: Backend): void {
+describe(`container-store on ${backend.name}: the methods`, () => {
+  const store = new Store(backend, "methods");
   let client: StoreClient;
 
   before(async () => {
@@ -206,14 +293,14 @@ describe("container-store: the methods", () => {
     assert.equal((await client.listContainers({})).revision, 0n);
     const a = (await client.createContainer({ container: container("rev-a") })).container!;
     const b = (await client.createContainer({ container: container("rev-b") })).container!;
-    assert.equal(a.revision, 1n);
-    assert.equal(b.revision, 2n);
+    assert.equal(a.revision, store.at(1));
+    assert.equal(b.revision, store.at(2));
     const updated = (await client.updateContainer({ container: { id: "rev-a", image: "x" }, updateMask: mask("image") })).container!;
-    assert.equal(updated.revision, 3n);
+    assert.equal(updated.revision, store.at(3));
     const deleted = await client.deleteContainer({ id: "rev-b" });
-    assert.equal(deleted.revision, 4n);
-    assert.equal(deleted.container!.revision, 2n, "the deleted container as it was: revision of its last write");
-    assert.equal((await client.listContainers({})).revision, 4n);
+    assert.equal(deleted.revision, store.at(4));
+    assert.equal(deleted.container!.revision, store.at(2), "the deleted container as it was: revision of its last write");
+    assert.equal((await client.listContainers({})).revision, store.at(4));
     await client.deleteContainer({ id: "rev-a" });
   });
 
@@ -320,8 +407,8 @@ describe("container-store: the methods", () => {
   });
 });
 
-describe("container-store: UpdateContainer", () => {
-  const store = new Store("update");
+describe(`container-store on ${backend.name}: UpdateContainer`, () => {
+  const store = new Store(backend, "update");
   let client: StoreClient;
   let revision = 0n;
 
@@ -468,8 +555,8 @@ describe("container-store: UpdateContainer", () => {
   });
 });
 
-describe("container-store: ListContainers and StreamContainers over 3000 containers", () => {
-  const store = new Store("listing");
+describe(`container-store on ${backend.name}: ListContainers and StreamContainers over 3000 containers`, () => {
+  const store = new Store(backend, "listing");
   let client: StoreClient;
   const ids = Array.from({ length: 3000 }, (_, i) => `c${String(i).padStart(4, "0")}`);
   const sorted = (list: string[]) => [...list].sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : a === b ? 0 : 1));
@@ -491,7 +578,7 @@ describe("container-store: ListContainers and StreamContainers over 3000 contain
       do {
         const page = await client.listContainers({ pageSize, pageToken });
         assert.ok(page.containers.length <= pageSize);
-        assert.equal(page.revision, 3000n);
+        assert.equal(page.revision, store.at(3000));
         seen.push(...page.containers.map((c) => c.id));
         pageToken = page.nextPageToken;
         pages++;
@@ -574,12 +661,12 @@ describe("container-store: ListContainers and StreamContainers over 3000 contain
     for await (const batch of client.streamContainers({ filter: "labels.parity==none" })) none.push(batch);
     assert.equal(none.length, 1);
     assert.equal(none[0]!.containers.length, 0);
-    assert.ok(none[0]!.revision > 3000n);
+    assert.ok(none[0]!.revision > store.at(3000));
   });
 });
 
-describe("container-store: responses stay under 4 MiB", () => {
-  const store = new Store("big");
+describe(`container-store on ${backend.name}: responses stay under 4 MiB`, () => {
+  const store = new Store(backend, "big");
   let client: StoreClient;
 
   before(async () => {
@@ -605,8 +692,8 @@ describe("container-store: responses stay under 4 MiB", () => {
   });
 });
 
-describe("container-store: WatchContainers", () => {
-  const store = new Store("watch", { config: { retention: { maxChanges: 10 } } });
+describe(`container-store on ${backend.name}: WatchContainers`, () => {
+  const store = new Store(backend, "watch");
   let client: StoreClient;
 
   before(async () => {
@@ -619,12 +706,12 @@ describe("container-store: WatchContainers", () => {
     await client.createContainer({ container: container("w-old") });
     const watcher = new Watcher(client, {});
     await watcher.until((w) => w.messages.length >= 1, "the first progress");
-    assert.deepEqual(watcher.progress(), [1n]);
+    assert.deepEqual(watcher.progress(), [store.at(1)]);
     await client.createContainer({ container: container("w-a", { labels: { app: "web" } }) });
     await client.updateContainer({ container: { id: "w-a", image: "busybox" }, updateMask: mask("image") });
     await client.deleteContainer({ id: "w-a" });
     await watcher.until((w) => w.changes().length >= 3, "three changes");
-    assert.deepEqual(watcher.changes().map(summary), ["2:CREATE:w-a", "3:UPDATE:w-a", "4:DELETE:w-a"]);
+    assert.deepEqual(watcher.changes().map((c) => store.summary(c)), ["2:CREATE:w-a", "3:UPDATE:w-a", "4:DELETE:w-a"]);
     assert.equal(watcher.changes()[1]!.container!.image, "busybox");
     assert.equal(watcher.changes()[2]!.container!.image, "busybox", "a delete carries the container as it was");
     await watcher.close();
@@ -641,15 +728,16 @@ describe("container-store: WatchContainers", () => {
     await client.updateContainer({ container: { id: "f-b", labels: { app: "web" } }, updateMask: mask("labels") }); // starts matching
     await client.deleteContainer({ id: "f-b" }); // judged on the removed container: matches
     await client.deleteContainer({ id: "f-a" }); // does not match
-    const expected = [`${start + 1n}:CREATE:f-a`, `${start + 3n}:UPDATE:f-a`, `${start + 5n}:UPDATE:f-b`, `${start + 6n}:DELETE:f-b`];
+    const n = Number(start - store.at(0));
+    const expected = [`${n + 1}:CREATE:f-a`, `${n + 3}:UPDATE:f-a`, `${n + 5}:UPDATE:f-b`, `${n + 6}:DELETE:f-b`];
     await live.until((w) => w.changes().length >= 4, "four changes");
-    assert.deepEqual(live.changes().map(summary), expected);
+    assert.deepEqual(live.changes().map((c) => store.summary(c)), expected);
     await live.close();
 
     // The same from the retained history, then the first progress at the revision the watch was established at.
     const replay = new Watcher(client, { filter: "labels.app==web", startRevision: start });
     await replay.until((w) => w.progress().length >= 1, "the end of the replay");
-    assert.deepEqual(replay.changes().map(summary), expected);
+    assert.deepEqual(replay.changes().map((c) => store.summary(c)), expected);
     assert.deepEqual(replay.progress(), [start + 7n]);
     assert.equal(replay.messages.at(-1)!.kind.case, "progress");
     await replay.close();
@@ -658,7 +746,8 @@ describe("container-store: WatchContainers", () => {
   it("OUT_OF_RANGE from a revision compacted out of the retained history, or in the future", async () => {
     for (let i = 0; i < 12; i++) await client.createContainer({ container: container(`fill-${i}`) });
     const current = (await client.listContainers({})).revision;
-    const oldest = current - 9n; // maxChanges 10
+    await backend.keepHistory(store, 10);
+    const oldest = current - 9n;
     const compacted = new Watcher(client, { startRevision: oldest - 2n });
     await compacted.ended;
     assert.equal(compacted.error?.code, Code.OutOfRange);
@@ -694,14 +783,16 @@ describe("container-store: WatchContainers", () => {
     await watcher.close();
   });
 
-  it("Reload applies a new history retention; the database changes only with a restart", async () => {
+  it("Reload checks the new configuration, refuses a new place for the records, applies the rest; a shorter history is OUT_OF_RANGE", async () => {
     const component = store.dial().client(ComponentService);
     for (let i = 0; i < 6; i++) await client.createContainer({ container: container(`reload-${i}`) });
     const current = (await client.listContainers({})).revision;
-    await invalid(component.reload({ config: { database: store.database, retention: { maxChanges: 3, extra: 1 } } }), "config.retention.extra");
-    const moved = await rejection(component.reload({ config: { database: join(scratch.dir, "elsewhere.db") } }));
+    await invalid(component.reload({ config: { ...store.config, maxSnapshots: 0 } }), "config.maxSnapshots");
+    const elsewhere = new Store(backend, "elsewhere").config as JsonObject;
+    const moved = await rejection(component.reload({ config: elsewhere }));
     assert.equal(moved.code, Code.FailedPrecondition);
-    await component.reload({ config: { database: store.database, retention: { maxChanges: 3 } } });
+    await component.reload({ config: { ...store.config, maxSnapshots: 4 } });
+    await backend.keepHistory(store, 3);
     const compacted = new Watcher(client, { startRevision: current - 4n });
     await compacted.ended;
     assert.equal(compacted.error?.code, Code.OutOfRange);
@@ -709,20 +800,20 @@ describe("container-store: WatchContainers", () => {
   });
 });
 
-describe("container-store: restarts", () => {
+describe(`container-store on ${backend.name}: restarts`, () => {
   it("refuses to start with an invalid configuration, naming the setting", async () => {
     const child = new ComponentProcess("packages/container-store/bin/moby-container-store.js", {
-      MOBY_SOCKET: join(scratch.dir, "bad-config", "cs.sock"),
+      MOBY_SOCKET: join(scratch.dir, backend.name, "bad-config", "cs.sock"),
       MOBY_COMPONENT_NAME: "container-store",
-      MOBY_COMPONENT_CONFIG: JSON.stringify({ database: join(scratch.dir, "bad-config", "c.db"), retention: { maxChanges: -1 } }),
+      MOBY_COMPONENT_CONFIG: JSON.stringify({ ...backend.config("bad-config"), ...backend.invalidConfig.config }),
     });
     const exit = await child.exited;
     assert.notEqual(exit.code, 0);
-    assert.match(child.output, /config\.retention\.maxChanges: must be a whole number/);
+    assert.match(child.output, backend.invalidConfig.message);
   });
 
   it("a watch resumed from its last revision after the store restarted misses nothing and repeats nothing", async () => {
-    const store = new Store("resume");
+    const store = new Store(backend, "resume");
     await store.start();
     try {
       const client = store.client();
@@ -733,7 +824,7 @@ describe("container-store: restarts", () => {
       await client.updateContainer({ container: { id: "r1", image: "x" }, updateMask: mask("image") });
       await first.until((w) => w.changes().length >= 2, "two changes");
       const resumeFrom = first.lastRevision();
-      assert.equal(resumeFrom, 5n);
+      assert.equal(resumeFrom, store.at(5));
       await first.close();
 
       // Written while nobody watches, then the store dies and comes back.
@@ -747,11 +838,11 @@ describe("container-store: restarts", () => {
 
       const resumed = new Watcher(after, { startRevision: resumeFrom });
       await resumed.until((w) => w.progress().length >= 1, "the end of the replay");
-      assert.deepEqual(resumed.changes().map(summary), ["6:CREATE:r5", "7:DELETE:r2", "8:UPDATE:r3", "9:CREATE:r6"]);
-      assert.deepEqual(resumed.progress(), [9n]);
+      assert.deepEqual(resumed.changes().map((c) => store.summary(c)), ["6:CREATE:r5", "7:DELETE:r2", "8:UPDATE:r3", "9:CREATE:r6"]);
+      assert.deepEqual(resumed.progress(), [store.at(9)]);
       await after.createContainer({ container: container("r7") });
       await resumed.until((w) => w.changes().length >= 5, "the live change after the replay");
-      assert.deepEqual(resumed.changes().map((c) => c.revision), [6n, 7n, 8n, 9n, 10n]);
+      assert.deepEqual(resumed.changes().map((c) => c.revision), [6, 7, 8, 9, 10].map((n) => store.at(n)));
       await resumed.close();
     } finally {
       await store.close();
@@ -759,7 +850,7 @@ describe("container-store: restarts", () => {
   });
 
   it("after kill -9 in a burst of concurrent creates, every acknowledged record is there, and revisions have no gap", async () => {
-    const store = new Store("crash");
+    const store = new Store(backend, "crash");
     await store.start();
     try {
       const client = store.client({ retry: false });
@@ -792,16 +883,16 @@ describe("container-store: restarts", () => {
         assert.equal(byId.get(id)?.revision, revision, `${id}, acknowledged at revision ${revision}, is there after the restart`);
       }
       const revisions = stored.map((c) => c.revision).sort((a, b) => (a < b ? -1 : 1));
-      assert.deepEqual(revisions, Array.from({ length: stored.length }, (_, i) => BigInt(i + 1)), "one revision per stored create, none lost");
-      assert.equal((await after.listContainers({})).revision, BigInt(stored.length));
-      assert.equal((await after.createContainer({ container: container("after-crash") })).container!.revision, BigInt(stored.length) + 1n, "the revision never repeats");
+      assert.deepEqual(revisions, Array.from({ length: stored.length }, (_, i) => store.at(i + 1)), "one revision per stored create, none lost");
+      assert.equal((await after.listContainers({})).revision, store.at(stored.length));
+      assert.equal((await after.createContainer({ container: container("after-crash") })).container!.revision, store.at(stored.length + 1), "the revision never repeats");
     } finally {
       await store.close();
     }
   });
 });
 
-describe("container-store: events", () => {
+describe(`container-store on ${backend.name}: events`, () => {
   /** The events under /containers/ a subscription from the oldest retained event receives, collected in the background. */
   function collect(events: EventsComponent): { received: SubscribeResponse[]; stop: () => void } {
     const received: SubscribeResponse[] = [];
@@ -818,9 +909,9 @@ describe("container-store: events", () => {
   }
 
   it("publishes /containers/create, /containers/update and /containers/delete to the events component", async () => {
-    const events = new EventsComponent(join(scratch.dir, "events-up"));
+    const events = new EventsComponent(join(scratch.dir, backend.name, "events-up"));
     await events.start();
-    const store = new Store("with-events", { events: events.socketPath });
+    const store = new Store(backend, "with-events", { events: events.socketPath });
     await store.start();
     const subscription = collect(events);
     try {
@@ -835,12 +926,12 @@ describe("container-store: events", () => {
       const createPayload = fromBinary(ContainerCreateSchema, created!.event!.value);
       assert.deepEqual(
         { id: createPayload.id, image: createPayload.image, runtimeName: createPayload.runtimeName, labels: createPayload.labels, revision: createPayload.revision },
-        { id: "ev-1", image: "busybox", runtimeName: "runc", labels: { app: "web" }, revision: 1n },
+        { id: "ev-1", image: "busybox", runtimeName: "runc", labels: { app: "web" }, revision: store.at(1) },
       );
       const updatePayload = fromBinary(ContainerUpdateSchema, updated!.event!.value);
-      assert.deepEqual([updatePayload.id, updatePayload.revision, updatePayload.updatePaths], ["ev-1", 2n, ["image", "labels.tier"]]);
+      assert.deepEqual([updatePayload.id, updatePayload.revision, updatePayload.updatePaths], ["ev-1", store.at(2), ["image", "labels.tier"]]);
       const deletePayload = fromBinary(ContainerDeleteSchema, deleted!.event!.value);
-      assert.deepEqual([deletePayload.id, deletePayload.revision], ["ev-1", 2n]);
+      assert.deepEqual([deletePayload.id, deletePayload.revision], ["ev-1", store.at(2)]);
     } finally {
       subscription.stop();
       await store.close();
@@ -849,8 +940,8 @@ describe("container-store: events", () => {
   });
 
   it("keeps working with no events component, and delivers the events once one comes up", async () => {
-    const events = new EventsComponent(join(scratch.dir, "events-late"));
-    const store = new Store("without-events", { events: events.socketPath });
+    const events = new EventsComponent(join(scratch.dir, backend.name, "events-late"));
+    const store = new Store(backend, "without-events", { events: events.socketPath });
     await store.start();
     try {
       const client = store.client();
@@ -877,8 +968,8 @@ describe("container-store: events", () => {
   });
 });
 
-describe("container-store: a watcher that falls behind", () => {
-  const store = new Store("slow-watcher");
+describe(`container-store on ${backend.name}: a watcher that falls behind`, () => {
+  const store = new Store(backend, "slow-watcher");
 
   before(() => store.start());
   after(() => store.close());
@@ -914,7 +1005,7 @@ describe("container-store: a watcher that falls behind", () => {
       await resumed.until((w) => w.progress().length >= 1, "the replay");
       assert.deepEqual(
         resumed.changes().map((c) => c.revision),
-        Array.from({ length: 25 - Number(resumeFrom) }, (_, i) => BigInt(Number(resumeFrom) + 1 + i)),
+        Array.from({ length: Number(store.at(25) - BigInt(resumeFrom)) }, (_, i) => BigInt(resumeFrom) + 1n + BigInt(i)),
       );
       await resumed.close();
     } finally {
@@ -922,3 +1013,12 @@ describe("container-store: a watcher that falls behind", () => {
     }
   });
 });
+}
+
+for (const backend of [sqlite, etcd]) {
+  describe(`container-store on ${backend.name}`, () => {
+    before(() => backend.setUp());
+    after(() => backend.tearDown());
+    suite(backend);
+  });
+}

@@ -17,45 +17,15 @@ import type { CommitOutcome } from "@moby-core/sdk";
 import { dirname } from "node:path";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import Database from "better-sqlite3";
 import type { Database as SqliteDatabase, Statement } from "better-sqlite3";
 import { ContainerChangeType, ContainerSchema } from "@moby-core/container-store-api/v1";
 import type { Container } from "@moby-core/container-store-api/v1";
 import { filterProjection } from "./container-record.js";
 import type { HistoryRetention } from "./store-config.js";
+import type { ContainerRow, Mutation, StoredChange, WriteContext } from "./container-backend.js";
 
-/** One committed write, as watchers and the event publisher see it. */
-export interface StoredChange {
-  /** The store revision of the write. */
-  revision: bigint;
-  /** What the write did. */
-  type: ContainerChangeType;
-  /** The container after the write; for a delete, as it was just before it. */
-  container: Container;
-  /** For an update, the container before it (at least the fields a filter reads). */
-  previous?: Container;
-  /** The encoded size of container, in bytes. */
-  size: number;
-  /** For an update that was just committed, the mask's paths, sorted. Not kept in the history. */
-  updatePaths?: string[];
-}
-
-/** What a write sees while it decides what to do: nothing is written until it returns. */
-export interface WriteContext {
-  /** The store revision this write will get. */
-  readonly revision: bigint;
-  /** The store's clock for this write. */
-  readonly now: Timestamp;
-  /** The container with this id as stored, or undefined. */
-  get(id: string): Container | undefined;
-}
-
-/** What one write does to one container. */
-export type Mutation =
-  | { type: ContainerChangeType.CREATE; container: Container }
-  | { type: ContainerChangeType.UPDATE; container: Container; previous: Container; updatePaths: string[] }
-  | { type: ContainerChangeType.DELETE; container: Container };
+export type { ContainerRow, Mutation, StoredChange, WriteContext } from "./container-backend.js";
 
 /** A write waiting for the next group commit: what decides its mutation. */
 type PendingWrite = (context: WriteContext) => Mutation;
@@ -65,12 +35,6 @@ interface HistoryState {
   revision: bigint;
   oldest: bigint;
   bytes: number;
-}
-
-/** One stored row of the containers table, still encoded. */
-export interface ContainerRow {
-  id: string;
-  record: Uint8Array;
 }
 
 /** The schema version this code reads and writes. */

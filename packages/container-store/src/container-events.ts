@@ -8,7 +8,7 @@ import { create } from "@bufbuild/protobuf";
 import type { EventPublisher } from "@moby-core/sdk";
 import { ContainerChangeType } from "@moby-core/container-store-api/v1";
 import { ContainerCreateSchema, ContainerDeleteSchema, ContainerUpdateSchema } from "@moby-core/events-api/v1";
-import type { ContainerDatabase, StoredChange } from "./container-database.js";
+import type { ContainerBackend, StoredChange } from "./container-backend.js";
 
 /** Queues the event of one committed change. */
 export function publishChange(publisher: EventPublisher, change: StoredChange): void {
@@ -40,6 +40,6 @@ export function publishChange(publisher: EventPublisher, change: StoredChange): 
 }
 
 /** Publishes an event for every change committed to db from now on; returns the function that stops it. */
-export function publishContainerEvents(db: ContainerDatabase, publisher: EventPublisher): () => void {
+export function publishContainerEvents(db: ContainerBackend, publisher: EventPublisher): () => void {
   return db.onCommit((change) => publishChange(publisher, change));
 }

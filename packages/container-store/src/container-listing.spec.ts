@@ -10,7 +10,7 @@ import type { ComponentError } from "@moby-core/sdk";
 import { PageTokens } from "@moby-core/sdk/list";
 import { ContainerChangeType, ContainerSchema, ListContainersResponseSchema, StreamContainersResponseSchema } from "@moby-core/container-store-api/v1";
 import type { ListContainersResponse, StreamContainersResponse } from "@moby-core/container-store-api/v1";
-import { ContainerDatabase } from "./container-database.js";
+import { SqliteStore } from "./sqlite-store.js";
 import { parseContainerFilter } from "./container-filter.js";
 import { DEFAULT_SNAPSHOT_LIFETIME_MS, listPage, streamContainers } from "./container-listing.js";
 import { SnapshotSlots } from "./container-snapshot.js";
@@ -30,8 +30,9 @@ function received(response: ListContainersResponse | StreamContainersResponse) {
 }
 
 /** A database of count containers c-0000..., labels parity=even|odd. */
-async function population(name: string, count: number): Promise<ContainerDatabase> {
-  const db = new ContainerDatabase(join(dir, name), DEFAULT_RETENTION);
+async function population(name: string, count: number): Promise<SqliteStore> {
+  const store = new SqliteStore(join(dir, name), DEFAULT_RETENTION);
+  const { db } = store;
   const spec = anyPack(ContainerSchema, create(ContainerSchema, { id: "spec" }));
   await Promise.all(
     Array.from({ length: count }, (_, i) =>
@@ -49,14 +50,14 @@ async function population(name: string, count: number): Promise<ContainerDatabas
       })),
     ),
   );
-  return db;
+  return store;
 }
 
 describe("listPage", () => {
   it("sends the stored records as they are, which a client reads as the containers, with or without a filter", async () => {
     const db = await population("pages.db", 250);
     const tokens = new PageTokens(new Uint8Array(32));
-    const stored = db.rowsAfter("", 1000).map((row) => fromBinary(ContainerSchema, Uint8Array.from(row.record)));
+    const stored = db.db.rowsAfter("", 1000).map((row) => fromBinary(ContainerSchema, Uint8Array.from(row.record)));
     for (const [filterText, expected] of [
       ["", stored],
       ["labels.parity==odd", stored.filter((c) => c.labels["parity"] === "odd")],
@@ -65,22 +66,21 @@ describe("listPage", () => {
       const seen = [];
       let pageToken = "";
       do {
-        const page = received(listPage(db, tokens, { filter, filterText, pageSize: 100, pageToken }));
+        const page = received(await listPage(db, tokens, { filter, filterText, pageSize: 100, pageToken }));
         assert.ok(page.containers.length <= 100);
         seen.push(...page.containers);
         pageToken = page.nextPageToken;
       } while (pageToken !== "");
       assert.deepEqual(seen, expected, `filter ${JSON.stringify(filterText)}`);
     }
-    db.close();
+    await db.close();
   });
 });
 
 describe("streamContainers", () => {
   it("releases its snapshot after its lifetime: a client that reads too slowly gets ABORTED, and writes go on", async () => {
     const db = await population("containers.db", 600);
-    const path = db.path;
-    const stream = streamContainers(path, parseContainerFilter(""), new AbortController().signal, 100);
+    const stream = streamContainers(db, parseContainerFilter(""), new AbortController().signal, 100);
     const first = await stream.next();
     assert.equal(first.done, false);
     assert.equal(received(first.value!).containers.length, 100);
@@ -97,13 +97,13 @@ describe("streamContainers", () => {
     })();
     assert.equal(error.code, Code.Aborted);
     assert.match(error.message, /released after 0.1 s/);
-    db.close();
+    await db.close();
   });
 
   it("opens at most the slots' snapshots at once: one more is RESOURCE_EXHAUSTED, and a slot is free again once a stream ends", async () => {
     const db = await population("slots.db", 300);
     const slots = new SnapshotSlots(2);
-    const open = () => streamContainers(db.path, parseContainerFilter(""), new AbortController().signal, DEFAULT_SNAPSHOT_LIFETIME_MS, slots);
+    const open = () => streamContainers(db, parseContainerFilter(""), new AbortController().signal, DEFAULT_SNAPSHOT_LIFETIME_MS, slots);
     const a = open();
     const b = open();
     assert.equal((await a.next()).done, false);
@@ -125,7 +125,7 @@ describe("streamContainers", () => {
     assert.equal(count, 300);
     for await (const _ of b);
     assert.equal(slots.inUse, 0);
-    db.close();
+    await db.close();
   });
 
   it("sends batches of at most 1 MiB", async () => {
@@ -134,7 +134,7 @@ describe("streamContainers", () => {
     const spec = anyPack(ContainerSchema, create(ContainerSchema, { id: "spec" }));
     await Promise.all(
       Array.from({ length: 300 }, (_, i) =>
-        db.write(({ revision, now }) => ({
+        db.db.write(({ revision, now }) => ({
           type: ContainerChangeType.CREATE,
           // ~16 KiB each: 100 of them (a full batch by count) are more than 1 MiB.
           container: create(ContainerSchema, { id: `big-${String(i).padStart(4, "0")}`, labels: { a: value, b: value, c: value, d: value }, runtime: { name: "runc" }, spec, revision, createdAt: now, updatedAt: now }),
@@ -142,11 +142,11 @@ describe("streamContainers", () => {
       ),
     );
     const sizes: number[] = [];
-    for await (const response of streamContainers(db.path, parseContainerFilter(""), new AbortController().signal)) {
+    for await (const response of streamContainers(db, parseContainerFilter(""), new AbortController().signal)) {
       sizes.push(toBinary(StreamContainersResponseSchema, response).byteLength);
     }
     assert.ok(sizes.length > 1, String(sizes));
     for (const size of sizes) assert.ok(size <= 1024 * 1024, `a batch of ${size} bytes`);
-    db.close();
+    await db.close();
   });
 });

@@ -16,9 +16,9 @@ import { ListContainersResponseSchema, StreamContainersResponseSchema } from "@m
 import type { ListContainersResponse, StreamContainersResponse } from "@moby-core/container-store-api/v1";
 import { withRecords } from "./encoded-records.js";
 import { matchesContainer } from "./container-filter.js";
-import type { ContainerDatabase, ContainerRow } from "./container-database.js";
+import type { ContainerBackend, ContainerReader } from "./container-backend.js";
 import { decodeRecord } from "./container-database.js";
-import { ContainerSnapshot, SnapshotSlots } from "./container-snapshot.js";
+import { SnapshotSlots } from "./container-snapshot.js";
 
 /** The most containers in one StreamContainers response. */
 export const STREAM_BATCH_SIZE = 100;
@@ -69,7 +69,17 @@ export interface PageRequest {
 }
 
 /** Reads one page of a listing at the store's current revision. */
-export function listPage(db: ContainerDatabase, tokens: PageTokens, request: PageRequest): ListContainersResponse {
+export async function listPage(backend: ContainerBackend, tokens: PageTokens, request: PageRequest): Promise<ListContainersResponse> {
+  const reader = await backend.pageReader();
+  try {
+    return await readPage(reader, tokens, request);
+  } finally {
+    reader.close();
+  }
+}
+
+/** Reads one page with reader. */
+async function readPage(db: ContainerReader, tokens: PageTokens, request: PageRequest): Promise<ListContainersResponse> {
   const after = request.pageToken === "" ? "" : tokens.decode(request.pageToken, request.filterText);
   const limit = effectivePageSize(request.pageSize);
   const budget = MAX_RESPONSE_BYTES - RESPONSE_OVERHEAD;
@@ -81,7 +91,7 @@ export function listPage(db: ContainerDatabase, tokens: PageTokens, request: Pag
   // A page with no filter needs limit + 1 rows (the one more tells whether there are more); read no more than that.
   const chunk = request.filter.selectors.length === 0 ? Math.min(limit + 1, SCAN_CHUNK) : SCAN_CHUNK;
   scan: for (;;) {
-    const rows = db.rowsAfter(cursor, chunk);
+    const rows = await db.rowsAfter(cursor, chunk);
     for (const row of rows) {
       if (passes(request.filter, row.record)) {
         const cost = elementSize(row.record.byteLength);
@@ -94,7 +104,7 @@ export function listPage(db: ContainerDatabase, tokens: PageTokens, request: Pag
       }
       cursor = row.id;
       if (++scanned >= MAX_SCANNED_PER_PAGE) {
-        more = db.anyAfter(cursor);
+        more = await db.anyAfter(cursor);
         break scan;
       }
     }
@@ -102,7 +112,7 @@ export function listPage(db: ContainerDatabase, tokens: PageTokens, request: Pag
   }
   const page = create(ListContainersResponseSchema, {
     nextPageToken: more ? tokens.encode(cursor, request.filterText) : "",
-    revision: db.currentRevision(),
+    revision: db.revision,
   });
   return withRecords(page, ListContainersResponseSchema.field.containers!, records);
 }
@@ -112,7 +122,7 @@ export const DEFAULT_SNAPSHOT_LIFETIME_MS = 60_000;
 
 /**
  * Streams every container that matches filter from one snapshot of the
- * database at path, in batches of at most 100 containers and 1 MiB; always
+ * store (backend.snapshot()), in batches of at most 100 containers and 1 MiB; always
  * at least one response. The snapshot is opened on the first read, in one of
  * slots (RESOURCE_EXHAUSTED when none is free), and closed when the stream
  * ends, however it ends, or after lifetimeMs: a client that reads that
@@ -120,16 +130,16 @@ export const DEFAULT_SNAPSHOT_LIFETIME_MS = 60_000;
  * which would grow with every write. Such a stream ends with ABORTED.
  */
 export async function* streamContainers(
-  path: string,
+  backend: ContainerBackend,
   filter: Filter,
   signal: AbortSignal,
   lifetimeMs = DEFAULT_SNAPSHOT_LIFETIME_MS,
   slots: SnapshotSlots = new SnapshotSlots(Infinity),
 ): AsyncGenerator<StreamContainersResponse> {
   const release = slots.take();
-  let snapshot: ContainerSnapshot;
+  let snapshot: ContainerReader;
   try {
-    snapshot = new ContainerSnapshot(path);
+    snapshot = await backend.snapshot();
   } catch (error) {
     release();
     throw error;
@@ -156,7 +166,7 @@ export async function* streamContainers(
     for (;;) {
       if (signal.aborted) return;
       checkExpired();
-      const rows: ContainerRow[] = snapshot.rowsAfter(cursor, SCAN_CHUNK);
+      const rows = await snapshot.rowsAfter(cursor, SCAN_CHUNK);
       for (const row of rows) {
         cursor = row.id;
         if (!passes(filter, row.record)) continue;

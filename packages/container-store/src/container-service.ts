@@ -1,9 +1,9 @@
 /**
- * moby.container.store.v1.ContainerStoreService over the container database:
- * each handler checks its request (container-rules.ts, update-mask.ts,
- * container-filter.ts) before anything is written, and each write advances
- * the store revision by one and is answered once it is durable (writes that
- * arrive together share one commit: see container-database.ts).
+ * moby.container.store.v1.ContainerStoreService over a backend (SQLite or
+ * etcd, container-backend.ts): each handler checks its request
+ * (container-rules.ts, update-mask.ts, container-filter.ts) before anything
+ * is written, and each write advances the store revision and is answered
+ * once it is durable.
  */
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
@@ -12,14 +12,12 @@ import { PageTokens, checkId } from "@moby-core/sdk/list";
 import { ContainerChangeType, ContainerStoreService, GetContainerResponseSchema } from "@moby-core/container-store-api/v1";
 import type { Container } from "@moby-core/container-store-api/v1";
 import { parseContainerFilter } from "./container-filter.js";
-import type { ContainerDatabase, WriteContext } from "./container-database.js";
+import type { ContainerBackend, WatchOptions, WriteContext } from "./container-backend.js";
 import { DEFAULT_SNAPSHOT_LIFETIME_MS, listPage, streamContainers } from "./container-listing.js";
 import { SnapshotSlots } from "./container-snapshot.js";
 import { withRecords } from "./encoded-records.js";
 import { storedRecord } from "./container-record.js";
 import { checkContainer } from "./container-rules.js";
-import { watchContainers, watchStart } from "./container-watch.js";
-import type { WatchOptions } from "./container-watch.js";
 import { applyUpdateMask, parseUpdateMask, sortedPaths } from "./update-mask.js";
 
 /** The container with id as stored, or NOT_FOUND. */
@@ -40,7 +38,7 @@ function checkExpectedRevision(container: Container, expected: bigint): void {
 
 /** The implementation of ContainerStoreService. */
 export function containerStoreService(
-  db: ContainerDatabase,
+  db: ContainerBackend,
   watchOptions: WatchOptions = {},
   snapshots: SnapshotSlots = new SnapshotSlots(),
 ): Partial<ServiceImpl<typeof ContainerStoreService>> {
@@ -49,18 +47,19 @@ export function containerStoreService(
     async createContainer(request) {
       const input = request.container;
       if (input === undefined) throw new InvalidArgumentError("container", "required");
-      const change = await db.write((context) => {
+      checkId(input.id, "container.id");
+      const change = await db.write(input.id, (context) => {
         const record = storedRecord(input, { createdAt: context.now, updatedAt: context.now, revision: context.revision });
         checkContainer(record);
         if (context.get(record.id) !== undefined) throw new AlreadyExistsError(`container ${JSON.stringify(record.id)} already exists`);
         return { type: ContainerChangeType.CREATE, container: record };
-      });
+      }, { likelyAbsent: true });
       return { container: change.container };
     },
 
-    getContainer(request) {
+    async getContainer(request) {
       checkId(request.id, "id");
-      const record = db.record(request.id);
+      const record = await db.record(request.id);
       if (record === undefined) throw new NotFoundError(`container ${JSON.stringify(request.id)} not found`);
       return withRecords(create(GetContainerResponseSchema), GetContainerResponseSchema.field.container!, [record]);
     },
@@ -72,14 +71,14 @@ export function containerStoreService(
 
     streamContainers(request, context) {
       const filter = parseContainerFilter(request.filter);
-      return streamContainers(db.path, filter, context.signal, DEFAULT_SNAPSHOT_LIFETIME_MS, snapshots);
+      return streamContainers(db, filter, context.signal, DEFAULT_SNAPSHOT_LIFETIME_MS, snapshots);
     },
 
     async updateContainer(request) {
       const input = request.container;
       checkId(input?.id ?? "", "container.id");
       const paths = parseUpdateMask(request.updateMask);
-      const change = await db.write((context) => {
+      const change = await db.write(input!.id, (context) => {
         const current = existing(context, input!.id);
         checkExpectedRevision(current, request.expectedRevision);
         const next = applyUpdateMask(current, input!, paths);
@@ -93,7 +92,7 @@ export function containerStoreService(
 
     async deleteContainer(request) {
       checkId(request.id, "id");
-      const change = await db.write((context) => {
+      const change = await db.write(request.id, (context) => {
         const current = existing(context, request.id);
         checkExpectedRevision(current, request.expectedRevision);
         return { type: ContainerChangeType.DELETE, container: current };
@@ -101,10 +100,9 @@ export function containerStoreService(
       return { container: change.container, revision: change.revision };
     },
 
-    watchContainers(request, context) {
+    async *watchContainers(request, context) {
       const filter = parseContainerFilter(request.filter);
-      const start = watchStart(db, request.startRevision);
-      return watchContainers(db, filter, start, context.signal, watchOptions);
+      yield* await db.watch(filter, request.startRevision, context.signal, watchOptions);
     },
   };
 }

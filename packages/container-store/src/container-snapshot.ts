@@ -7,7 +7,7 @@
 import Database from "better-sqlite3";
 import type { Database as SqliteDatabase, Statement } from "better-sqlite3";
 import { ResourceExhaustedError } from "@moby-core/sdk";
-import type { ContainerRow } from "./container-database.js";
+import type { ContainerReader, ContainerRow } from "./container-backend.js";
 
 /** The most snapshots open at once by default (the store's config.maxSnapshots). */
 export const DEFAULT_MAX_SNAPSHOTS = 16;
@@ -48,11 +48,12 @@ export class SnapshotSlots {
 }
 
 /** One read snapshot of a container database; close it when done. */
-export class ContainerSnapshot {
+export class ContainerSnapshot implements ContainerReader {
   /** The store revision the snapshot is at. */
   readonly revision: bigint;
   private readonly db: SqliteDatabase;
   private readonly rows: Statement;
+  private readonly any: Statement;
   private open = true;
 
   /** Opens a snapshot of the database at path, at its latest committed revision. */
@@ -62,6 +63,7 @@ export class ContainerSnapshot {
       this.db.defaultSafeIntegers(true);
       this.db.pragma(`cache_size = -${SNAPSHOT_CACHE_KIB}`);
       this.rows = this.db.prepare("SELECT id, record FROM containers WHERE id > ? ORDER BY id LIMIT ?");
+      this.any = this.db.prepare("SELECT 1 FROM containers WHERE id > ? LIMIT 1");
       this.db.exec("BEGIN");
       // The first read fixes the snapshot; every later read in the transaction sees the same one.
       this.revision = (this.db.prepare("SELECT revision FROM store WHERE id = 1").get() as { revision: bigint }).revision;
@@ -75,6 +77,12 @@ export class ContainerSnapshot {
   rowsAfter(after: string, limit: number): ContainerRow[] {
     if (!this.open) throw new Error("the snapshot is closed");
     return (this.rows.all(after, limit) as { id: string; record: Buffer }[]).map((r) => ({ id: r.id, record: r.record }));
+  }
+
+  /** Tells whether any container has an id after `after`. */
+  anyAfter(after: string): boolean {
+    if (!this.open) throw new Error("the snapshot is closed");
+    return this.any.get(after) !== undefined;
   }
 
   /** Ends the read transaction and closes the connection. Safe to call twice. */

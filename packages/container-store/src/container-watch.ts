@@ -10,7 +10,8 @@ import type { Filter } from "@moby-core/sdk/list";
 import { WatchContainersResponseSchema } from "@moby-core/container-store-api/v1";
 import type { WatchContainersResponse } from "@moby-core/container-store-api/v1";
 import { matchesContainer } from "./container-filter.js";
-import type { ContainerDatabase, StoredChange } from "./container-database.js";
+import type { StoredChange, WatchOptions } from "./container-backend.js";
+import type { ContainerDatabase } from "./container-database.js";
 
 /** A progress message is sent when a stream has sent nothing for this long, in ms. */
 export const PROGRESS_INTERVAL_MS = 10_000;
@@ -25,8 +26,8 @@ export interface WatchStart {
   established: bigint;
 }
 
-/** The message for a position whose history is gone. */
-function compacted(revision: bigint, oldest: bigint, field: string): string {
+/** The message for a position whose history is gone (OUT_OF_RANGE). */
+export function compacted(revision: bigint, oldest: bigint, field: string): string {
   return `${field} ${revision} is compacted; oldest retained revision is ${oldest}: read the store again (StreamContainers) and watch from its revision`;
 }
 
@@ -47,20 +48,16 @@ export function selected(filter: Filter, change: StoredChange): boolean {
   return matchesContainer(filter, change.container) || (change.previous !== undefined && matchesContainer(filter, change.previous));
 }
 
-function changeResponse(change: StoredChange): WatchContainersResponse {
+/** The response that carries one change. */
+export function changeResponse(change: StoredChange): WatchContainersResponse {
   return create(WatchContainersResponseSchema, {
     kind: { case: "change", value: { revision: change.revision, type: change.type, container: change.container } },
   });
 }
 
-function progressResponse(revision: bigint): WatchContainersResponse {
+/** The response that reports progress up to revision. */
+export function progressResponse(revision: bigint): WatchContainersResponse {
   return create(WatchContainersResponseSchema, { kind: { case: "progress", value: { revision } } });
-}
-
-/** The settings of a watch that tests may shorten. */
-export interface WatchOptions {
-  progressIntervalMs?: number;
-  maxQueuedBytes?: number;
 }
 
 /** Streams the changes after start.after that filter selects, until signal aborts. */

@@ -123,6 +123,16 @@ export type Container = Message<"moby.container.store.v1.Container"> & {
    * Pass it as expected_revision to update or delete only the version you
    * read. Output only: set by the store, ignored on input.
    *
+   * A store whose records live in an etcd cluster (moby's container-store
+   * with config.backend "etcd") takes the cluster's revision as its own, so
+   * that nodes sharing the records share one revision. There it still starts
+   * at 0 for records never written, every write makes it greater and it never
+   * goes back or repeats, and revisions keep their order across nodes; but
+   * it advances by one or more per write, and by exactly one only while
+   * nothing else writes to the cluster: other stores' and other programs'
+   * keys take revisions of the same counter. Clients compare revisions and
+   * never compute them.
+   *
    * @generated from field: uint64 revision = 9;
    */
   revision: bigint;

@@ -562,7 +562,10 @@ export const ContainerChangeTypeSchema: GenEnum<ContainerChangeType> = /*@__PURE
  * Writes: every create, update and delete is one atomic write that advances
  * the store revision by exactly one (see Container.revision). All rules are
  * checked before anything is written: a rejected call writes nothing and
- * does not advance the revision.
+ * does not advance the revision. On a store whose records live in a shared
+ * etcd cluster a write advances the revision by one or more (see
+ * Container.revision); "consecutive" revisions of a watch may then skip
+ * values, as those of a filtered watch do.
  *
  * Events: after a write is committed the store publishes an event on topic
  * "/containers/create", "/containers/update" or "/containers/delete"; the

@@ -1,0 +1,146 @@
+// container-store on etcd while etcd members die: a real three-member
+// cluster and a real container-store process. kill -9 of the leading member
+// under a write load loses no acknowledged write, and the store stays SERVING (or
+// says NOT_SERVING while it cannot write) and serves again by itself; with
+// every member down, calls are UNAVAILABLE naming etcd and the store is
+// NOT_SERVING, and both come back when the members return.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import type { Client } from "@connectrpc/connect";
+import { Code, ConnectError, ServingStatus, dialSocket } from "@moby-core/sdk";
+import type { Connection } from "@moby-core/sdk";
+import { ContainerSchema, ContainerStoreService } from "@moby-core/container-store-api/v1";
+import type { Container } from "@moby-core/container-store-api/v1";
+import { Health } from "@moby-core/grpc-health-api/v1";
+import { ComponentProcess, scratchDirectory } from "../support/component-process.js";
+import { EtcdCluster } from "../support/etcd-cluster.js";
+
+type StoreClient = Client<typeof ContainerStoreService>;
+const SERVICE = ContainerStoreService.typeName;
+
+const scratch = scratchDirectory("moby-etcd-faults-");
+
+/** A valid container to create. */
+function container(id: string): Container {
+  return create(ContainerSchema, { id, runtime: { name: "runc" }, spec: { typeUrl: "type.googleapis.com/example.Spec", value: new Uint8Array([1]) } });
+}
+
+/** Waits until check returns true, polling. */
+async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("container-store on etcd when members die", () => {
+  let cluster: EtcdCluster;
+  let store: ComponentProcess;
+  let connection: Connection;
+  let client: StoreClient;
+  const socketPath = join(scratch.dir, "cs.sock");
+
+  /** The service's health as grpc.health.v1 reports it now. */
+  async function health(): Promise<ServingStatus> {
+    return (await connection.client(Health).check({ service: SERVICE }, { timeoutMs: 5000 })).status as number as ServingStatus;
+  }
+
+  before(async () => {
+    cluster = await EtcdCluster.start(join(scratch.dir, "etcd"));
+    store = new ComponentProcess("packages/container-store/bin/moby-container-store.js", {
+      MOBY_SOCKET: socketPath,
+      MOBY_COMPONENT_NAME: "container-store",
+      MOBY_LOG_LEVEL: "warn",
+      MOBY_REGISTRY_ENDPOINT: "",
+      MOBY_ENDPOINT_EVENTS: join(scratch.dir, "no-events.sock"),
+      MOBY_COMPONENT_CONFIG: JSON.stringify({ backend: "etcd", etcd: { endpoints: cluster.endpoints, prefix: "/faults/", requestTimeoutMs: 2000 } }),
+    });
+    await store.waitForSocket(socketPath);
+    connection = dialSocket(socketPath, { retry: false });
+    client = connection.client(ContainerStoreService);
+  });
+
+  after(async () => {
+    connection?.close();
+    await store?.stop("SIGKILL");
+    await cluster?.stop();
+    scratch.remove();
+  });
+
+  it("kill -9 of the leader under a write load: no acknowledged write is lost; SERVING, or NOT_SERVING while it cannot write, then SERVING by itself", async () => {
+    const acknowledged = new Map<string, bigint>();
+    const failures: string[] = [];
+    const statuses = new Set<ServingStatus>();
+    let stop = false;
+    let next = 0;
+    const writers = Array.from({ length: 16 }, async () => {
+      while (!stop) {
+        const id = `load-${next++}`;
+        try {
+          acknowledged.set(id, (await client.createContainer({ container: container(id) })).container!.revision);
+        } catch (error) {
+          const code = ConnectError.from(error).code;
+          // While a member dies a write may fail; it must say so as UNAVAILABLE (or ABORTED after its own retries), never lose an acknowledged one.
+          assert.ok(code === Code.Unavailable || code === Code.Aborted, `a failed write is UNAVAILABLE or ABORTED, not ${Code[code]}: ${String(error)}`);
+          failures.push(id);
+        }
+      }
+    });
+    const watching = (async () => {
+      while (!stop) {
+        statuses.add(await health());
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    try {
+      await eventually(() => acknowledged.size >= 200, "200 acknowledged writes before the kill");
+      // The leader: its death makes the others elect a new one while writes go on.
+      const leader = await cluster.leader();
+      await cluster.kill(leader);
+      const atKill = acknowledged.size;
+      await eventually(() => acknowledged.size >= atKill + 300, "300 more acknowledged writes with a member down");
+      cluster.restart(leader);
+      await cluster.waitUntilWritable();
+      const atRestart = acknowledged.size;
+      await eventually(() => acknowledged.size >= atRestart + 100, "100 more writes once the member is back");
+    } finally {
+      stop = true;
+      await Promise.all(writers);
+      await watching;
+    }
+    for (const status of statuses) assert.ok(status === ServingStatus.SERVING || status === ServingStatus.NOT_SERVING, `health was ${ServingStatus[status]}`);
+    await eventually(async () => (await health()) === ServingStatus.SERVING, "SERVING again");
+
+    const stored = new Map<string, bigint>();
+    let pageToken = "";
+    do {
+      const page = await client.listContainers({ pageSize: 1000, pageToken });
+      for (const c of page.containers) stored.set(c.id, c.revision);
+      pageToken = page.nextPageToken;
+    } while (pageToken !== "");
+    for (const [id, revision] of acknowledged) assert.equal(stored.get(id), revision, `${id}, acknowledged at revision ${revision}, is stored`);
+  });
+
+  it("every member down: UNAVAILABLE naming etcd and NOT_SERVING; back when the members return", async () => {
+    await client.createContainer({ container: container("before-outage") });
+    await Promise.all([0, 1, 2].map((i) => cluster.kill(i)));
+    const refused = ConnectError.from(await client.createContainer({ container: container("during-outage") }).then(() => assert.fail("a write with etcd down must fail"), (error: unknown) => error));
+    assert.equal(refused.code, Code.Unavailable, refused.message);
+    assert.match(refused.rawMessage, /^etcd at http:\/\/127\.0\.0\.1:\d+, .* cannot be reached: /);
+    const read = ConnectError.from(await client.getContainer({ id: "before-outage" }).then(() => assert.fail("a read with etcd down must fail"), (error: unknown) => error));
+    assert.equal(read.code, Code.Unavailable, read.message);
+    assert.equal(await health(), ServingStatus.NOT_SERVING);
+
+    for (const i of [0, 1, 2]) cluster.restart(i);
+    await cluster.waitUntilWritable();
+    await eventually(async () => (await health()) === ServingStatus.SERVING, "SERVING once etcd is back");
+    await eventually(
+      () => client.createContainer({ container: container("after-outage") }).then(() => true, () => false),
+      "a write once etcd is back",
+    );
+    assert.equal((await client.getContainer({ id: "before-outage" })).container!.id, "before-outage");
+  });
+});
