@@ -89,6 +89,11 @@ describe("encodeGrpcMessage", () => {
     assert.equal(encodeGrpcMessage("café"), "caf%C3%A9");
   });
 
+  it("escapes spaces at either end, which an HTTP/2 field value may not have", () => {
+    assert.equal(encodeGrpcMessage("  etcd: down "), "%20%20etcd: down%20");
+    assert.equal(decodeURIComponent(encodeGrpcMessage(" x ")), " x ");
+  });
+
   it("decodes back with both decodeURI and decodeURIComponent", () => {
     const message = "container.labels[\"a b\"]: 100% too long, über";
     assert.equal(decodeURI(encodeGrpcMessage(message)), message);

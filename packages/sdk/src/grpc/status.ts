@@ -49,13 +49,18 @@ export function decodeGrpcMessage(value: string | string[] | undefined): string 
   }
 }
 
-/** Percent-encodes a status message as the gRPC spec says: only bytes outside printable ASCII, and "%". */
+/**
+ * Percent-encodes a status message as the gRPC spec says: only bytes outside
+ * printable ASCII, and "%"; and spaces at either end, since HTTP/2 forbids a
+ * field value to start or end with whitespace (nghttp2 drops such a field,
+ * and the client would see no message at all).
+ */
 export function encodeGrpcMessage(message: string): string {
   let encoded = "";
   for (const byte of Buffer.from(message, "utf8")) {
     encoded += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   }
-  return encoded;
+  return encoded.replace(/^ +| +$/g, (spaces) => "%20".repeat(spaces.length));
 }
 
 /** Escapes a status message only when it needs it: most are printable ASCII with no "%". */
