@@ -57,10 +57,17 @@ function progressResponse(revision: bigint): WatchContainersResponse {
   return create(WatchContainersResponseSchema, { kind: { case: "progress", value: { revision } } });
 }
 
-/** The settings of a watch that tests may shorten. */
+/** The watches open, and how many were cut off for falling behind, for the component's metrics. */
+export interface WatchStats {
+  open: number;
+  cutOff: number;
+}
+
+/** The settings of a watch that tests may shorten, and where watches are counted. */
 export interface WatchOptions {
   progressIntervalMs?: number;
   maxQueuedBytes?: number;
+  stats?: WatchStats;
 }
 
 /** Streams the changes after start.after that filter selects, until signal aborts. */
@@ -85,6 +92,8 @@ export async function* watchContainers(
   let leave: (() => void) | undefined;
   const onAbort = () => wake?.();
   signal.addEventListener("abort", onAbort);
+  const stats = options.stats;
+  if (stats !== undefined) stats.open++;
   try {
     // Replay the history until caught up. The last (empty) read and joining
     // the live feed happen in one synchronous step, so no commit falls between.
@@ -123,6 +132,7 @@ export async function* watchContainers(
     let lastSent = Date.now();
     for (;;) {
       if (overflow) {
+        if (stats !== undefined) stats.cutOff++;
         throw new ResourceExhaustedError(`the watcher has more than ${maxQueued} bytes of changes waiting to be sent; resume from revision ${cursor}`);
       }
       const next = queue.shift();
@@ -155,5 +165,6 @@ export async function* watchContainers(
   } finally {
     signal.removeEventListener("abort", onAbort);
     leave?.();
+    if (stats !== undefined) stats.open--;
   }
 }

@@ -11,6 +11,7 @@ import { ContainerDatabase } from "./container-database.js";
 import { publishContainerEvents } from "./container-events.js";
 import { containerStoreService } from "./container-service.js";
 import { SnapshotSlots } from "./container-snapshot.js";
+import { registerStoreMetrics } from "./store-metrics.js";
 import { readStoreConfig } from "./store-config.js";
 import type { StoreConfig } from "./store-config.js";
 
@@ -18,13 +19,14 @@ import type { StoreConfig } from "./store-config.js";
 const SHUTDOWN_FLUSH_MS = 2000;
 
 /** Opens the database and builds the service. */
-export function startStore({ name, config, logger }: ComponentContext<StoreConfig>): ComponentStart {
+export function startStore({ name, config, logger, metrics }: ComponentContext<StoreConfig>): ComponentStart {
   const db = new ContainerDatabase(config.database, config.retention, (error) => logger.error({ err: error }, "a change listener failed"));
   const publisher = new EventPublisher({ source: name, logger });
   const stopPublishing = publishContainerEvents(db, publisher);
   const snapshots = new SnapshotSlots(config.maxSnapshots);
+  const watches = registerStoreMetrics(metrics, db);
   return {
-    services: [serviceOf(ContainerStoreService, containerStoreService(db, {}, snapshots))],
+    services: [serviceOf(ContainerStoreService, containerStoreService(db, { stats: watches }, snapshots))],
     anyTypes: [file_moby_container_runtime_v1_oci_spec],
     started() {
       logger.info({ database: config.database, revision: String(db.currentRevision()), retention: config.retention }, "container store open");
