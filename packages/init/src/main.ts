@@ -171,6 +171,7 @@ export async function main(argv: string[]): Promise<void> {
     if (!failed) claim.release();
     events.close();
     await metricsEndpoint?.close();
+    assemblyMetrics.close();
     await server.shutdown();
     process.exit(failed ? 1 : 0);
   };

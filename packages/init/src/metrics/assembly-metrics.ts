@@ -5,10 +5,13 @@
  * that does not answer in time, or answers with an error or with text that
  * does not parse, is left out without failing the scrape: its
  * moby_component_up is 0 and moby_component_scrape_error says why.
+ * The connection to each component is kept from one scrape to the next
+ * (per process: a restarted component gets a new one), and dropped after a
+ * failure, so a scrape costs a call, not a handshake, per component.
  */
 import { ComponentService } from "@moby-core/component-api/v1";
 import { Code, ConnectError, dialSocket } from "@moby-core/sdk";
-import type { ComponentMetrics } from "@moby-core/sdk";
+import type { ComponentMetrics, Connection } from "@moby-core/sdk";
 import { ComponentState } from "@moby-core/supervisor-api/v1";
 import type { Logger } from "pino";
 import type { ComponentRunner } from "../supervisor/component-runner.js";
@@ -32,6 +35,9 @@ interface ScrapeResult {
 
 /** Gathers the metrics of init and of the components it supervises. */
 export class AssemblyMetrics {
+  /** The connection kept to each component's process, by component name. */
+  readonly #connections = new Map<string, { pid: number; connection: Connection }>();
+
   constructor(
     private readonly own: ComponentMetrics,
     private readonly runners: () => readonly ComponentRunner[],
@@ -42,7 +48,7 @@ export class AssemblyMetrics {
   async gather(): Promise<string> {
     const ownStart = performance.now();
     const ownText = await this.own.exposition();
-    const results = await Promise.all(this.runners().map((runner) => scrape(runner)));
+    const results = await Promise.all(this.runners().map((runner) => this.#scrape(runner)));
     const merger = new ExpositionMerger();
     merger.add(INIT_NAME, ownText);
     merger.add(INIT_NAME, scrapeReport(undefined, (performance.now() - ownStart) / 1000));
@@ -60,27 +66,43 @@ export class AssemblyMetrics {
     }
     return merger.text();
   }
-}
 
-/** Asks one component for its metrics, within COMPONENT_SCRAPE_TIMEOUT_MS. */
-async function scrape(runner: ComponentRunner): Promise<ScrapeResult> {
-  const component = runner.spec.name;
-  const start = performance.now();
-  const done = (text: string | undefined, error: ScrapeError | undefined): ScrapeResult => ({
-    component,
-    text,
-    error,
-    seconds: (performance.now() - start) / 1000,
-  });
-  if (runner.state !== ComponentState.RUNNING || runner.pid === 0) return done(undefined, "not_running");
-  const connection = dialSocket(runner.spec.socket, { retry: false, timeoutMs: COMPONENT_SCRAPE_TIMEOUT_MS, connections: 1 });
-  try {
-    const { text } = await connection.client(ComponentService).getMetrics({});
-    return done(text, undefined);
-  } catch (error) {
-    return done(undefined, scrapeError(ConnectError.from(error).code));
-  } finally {
-    connection.close();
+  /** Closes the connections kept to the components. */
+  close(): void {
+    for (const { connection } of this.#connections.values()) connection.close();
+    this.#connections.clear();
+  }
+
+  /** Asks one component for its metrics, within COMPONENT_SCRAPE_TIMEOUT_MS. */
+  async #scrape(runner: ComponentRunner): Promise<ScrapeResult> {
+    const component = runner.spec.name;
+    const start = performance.now();
+    const done = (text: string | undefined, error: ScrapeError | undefined): ScrapeResult => ({
+      component,
+      text,
+      error,
+      seconds: (performance.now() - start) / 1000,
+    });
+    let kept = this.#connections.get(component);
+    if (kept !== undefined && (kept.pid !== runner.pid || runner.state !== ComponentState.RUNNING)) {
+      kept.connection.close();
+      this.#connections.delete(component);
+      kept = undefined;
+    }
+    if (runner.state !== ComponentState.RUNNING || runner.pid === 0) return done(undefined, "not_running");
+    if (kept === undefined) {
+      kept = { pid: runner.pid, connection: dialSocket(runner.spec.socket, { retry: false, timeoutMs: COMPONENT_SCRAPE_TIMEOUT_MS, connections: 1 }) };
+      this.#connections.set(component, kept);
+    }
+    try {
+      const { text } = await kept.connection.client(ComponentService).getMetrics({});
+      return done(text, undefined);
+    } catch (error) {
+      // A connection that failed a call is not trusted with the next: the next scrape dials anew.
+      if (this.#connections.get(component) === kept) this.#connections.delete(component);
+      kept.connection.close();
+      return done(undefined, scrapeError(ConnectError.from(error).code));
+    }
   }
 }
 

@@ -45,5 +45,7 @@ describe("GrpcServerMetrics", () => {
       assert.ok(text.includes(`grpc_server_started_total{grpc_method="${method.name}",grpc_service="moby.component.v1.ComponentService",grpc_type="unary"} 0`));
     }
     assert.ok(!text.includes("grpc_server_handled_total{"), "no code is listed before a call ends with it");
+    assert.ok(!text.includes("grpc_server_handling_seconds_bucket{"), "no histogram is listed before a call ends");
+    assert.ok(text.includes("# TYPE grpc_server_handling_seconds histogram"), "the family is declared all the same");
   });
 });

@@ -7,7 +7,9 @@
  * prom-client metrics: a prom-client child hashes its labels on every
  * inc(). Each method gets one MethodStats at startup with plain number
  * fields (and one per status code, made on the first call that ends with
- * it); a call only adds to numbers. The text is made when scraped.
+ * it); a call only adds to numbers. The text is made when scraped. The
+ * counters of every method are listed from the start (0); a grpc_code, and a
+ * method's histogram, appear once a call ended with it.
  */
 import type { DescMethod } from "@bufbuild/protobuf";
 
@@ -103,7 +105,9 @@ export class GrpcServerMetrics {
     family(lines, "grpc_server_msg_sent_total", "counter", "Total number of gRPC stream messages sent by the server.");
     for (const m of methods) lines.push(`grpc_server_msg_sent_total{${m.labels}} ${m.sent}`);
     family(lines, "grpc_server_handling_seconds", "histogram", "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.");
+    // A method's histogram appears with its first call: 14 lines per method would be most of the text.
     for (const m of methods) {
+      if (m.handled.length === 0) continue;
       let cumulative = 0;
       for (let i = 0; i < HANDLING_SECONDS_BUCKETS.length; i++) {
         cumulative += m.buckets[i]!;
