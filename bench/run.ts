@@ -28,6 +28,8 @@ import type { ImageLifecycleSettings } from "./image-store/lifecycle-benchmark.j
 import { PULL_BENCHMARK, runPullBenchmark } from "./image-store/pull-benchmark.js";
 import type { PullSettings } from "./image-store/pull-benchmark.js";
 import { INIT_BENCHMARKS, runInitBenchmarks } from "./init/init-benchmark.js";
+import { METRICS_SCRAPE, runMetricsScrapeBenchmark } from "./init/metrics-scrape-benchmark.js";
+import type { ScrapeSettings } from "./init/metrics-scrape-benchmark.js";
 import type { InitSettings } from "./init/init-benchmark.js";
 import { RPC_CASES } from "./rpc/cases.js";
 import { runRpcBenchmarks } from "./rpc/rpc-benchmark.js";
@@ -43,7 +45,7 @@ import type { BenchmarkResult, RunResults } from "./support/results.js";
 /** The benchmarks by group, in the order they run. */
 const GROUPS: Record<string, readonly string[]> = {
   rpc: RPC_CASES.map((c) => c.name),
-  init: INIT_BENCHMARKS,
+  init: [...INIT_BENCHMARKS, METRICS_SCRAPE],
   events: EVENTS_CASES.map((c) => c.name),
   "container-store": STORE_BENCHMARKS,
   "store-backends": BACKEND_CASES.map((c) => c.name),
@@ -56,6 +58,7 @@ const MODES = {
   default: {
     rpc: { rounds: 7, durationMs: 1_000, warmupMs: 150, firstWarmupMs: 1_000 },
     init: { rounds: 5, components: 4 },
+    scrape: { rounds: 5, components: 4, scrapes: 50 },
     events: { rounds: 5, durationMs: 600, warmupMs: 150, firstWarmupMs: 500 },
     store: { rounds: 5, durationMs: 600, warmupMs: 150, firstWarmupMs: 500, records: 100_000 },
     runtime: { rounds: 5, containers: 40, warmup: 1, firstWarmup: 3, running: 10, samples: 100 },
@@ -65,13 +68,14 @@ const MODES = {
   quick: {
     rpc: { rounds: 3, durationMs: 400, warmupMs: 100, firstWarmupMs: 300 },
     init: { rounds: 3, components: 4 },
+    scrape: { rounds: 3, components: 4, scrapes: 20 },
     events: { rounds: 3, durationMs: 300, warmupMs: 100, firstWarmupMs: 200 },
     store: { rounds: 3, durationMs: 300, warmupMs: 100, firstWarmupMs: 200, records: 5_000 },
     runtime: { rounds: 3, containers: 10, warmup: 1, firstWarmup: 2, running: 10, samples: 30 },
     pull: { rounds: 3, layers: 4, layerBytes: 4 * 1024 * 1024 },
     imageLifecycle: { rounds: 3, containers: 5 },
   },
-} satisfies Record<string, { rpc: RpcSettings; init: InitSettings; events: PairedSettings; store: StoreSettings; runtime: RuntimeSettings; pull: PullSettings; imageLifecycle: ImageLifecycleSettings }>;
+} satisfies Record<string, { rpc: RpcSettings; init: InitSettings; scrape: ScrapeSettings; events: PairedSettings; store: StoreSettings; runtime: RuntimeSettings; pull: PullSettings; imageLifecycle: ImageLifecycleSettings }>;
 
 /** The benchmark names selected by --only (all when empty); throws on an unknown name. */
 function select(only: readonly string[]): Set<string> {
@@ -109,6 +113,7 @@ async function main(args: BenchArgs, selected: Set<string>): Promise<void> {
   if (INIT_BENCHMARKS.some((b) => selected.has(b))) {
     results.push(...(await runInitBenchmarks(initSettings, log)).filter((r) => selected.has(r.name)));
   }
+  if (selected.has(METRICS_SCRAPE)) results.push(await runMetricsScrapeBenchmark({ ...mode.scrape, rounds: args.rounds ?? mode.scrape.rounds }, log));
   const eventsCases = EVENTS_CASES.filter((c) => selected.has(c.name));
   if (eventsCases.length > 0) results.push(...(await runEventsBenchmarks(eventsCases, eventsSettings, log)));
   const storeCases = STORE_CASES.filter((c) => selected.has(c.name));

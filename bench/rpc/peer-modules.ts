@@ -43,5 +43,9 @@ export async function loadPeer(peer: RpcPeer): Promise<PeerModule> {
       const m = await import("./sdk-peer.js");
       return { serve: m.serveSdk, dial: m.dialSdk };
     }
+    case "sdk-unmetered": {
+      const m = await import("./sdk-peer.js");
+      return { serve: (socketPath) => m.serveSdk(socketPath, { metrics: false }), dial: m.dialSdk };
+    }
   }
 }

@@ -5,7 +5,7 @@
  */
 
 /** The peers, in the order their columns are printed. */
-export const RPC_PEERS = ["http2", "http2-x2", "grpc-thin", "grpc-js", "grpc-js-x2", "connect", "sdk"] as const;
+export const RPC_PEERS = ["http2", "http2-x2", "grpc-thin", "grpc-js", "grpc-js-x2", "connect", "sdk", "sdk-unmetered"] as const;
 
 /** One peer's name. */
 export type RpcPeer = (typeof RPC_PEERS)[number];
@@ -18,7 +18,8 @@ export const PEER_DESCRIPTIONS: Record<RpcPeer, string> = {
   "grpc-js": "@grpc/grpc-js server and client, @grpc/proto-loader codecs",
   "grpc-js-x2": "the grpc-js peer with two clients taking turns, each with its own connection (grpc.use_local_subchannel_pool)",
   connect: "connect-node as it comes: connectNodeAdapter + createGrpcTransport",
-  sdk: "@moby-core/sdk as an author uses it: serveComponent + dialSocket().client() (the SDK's own gRPC on node:http2)",
+  sdk: "@moby-core/sdk as an author uses it: serveComponent + dialSocket().client() (the SDK's own gRPC on node:http2), its Prometheus metrics on",
+  "sdk-unmetered": "the sdk peer served with metrics: false: sdk against it is what counting every call's metrics costs",
 };
 
 /** Tells whether name is a peer. */

@@ -30,7 +30,7 @@ export interface RpcSettings {
 }
 
 /** The peers ratios are computed against. */
-export const RPC_BASELINES: readonly RpcPeer[] = ["grpc-js", "http2", "grpc-thin"];
+export const RPC_BASELINES: readonly RpcPeer[] = ["grpc-js", "http2", "grpc-thin", "sdk-unmetered"];
 
 /** The samples of one case. */
 interface CaseSamples {

@@ -8,13 +8,14 @@ import { dialSocket, serveComponent, serviceOf } from "@moby-core/sdk";
 import { EchoService, echoImplementation } from "./echo-service.js";
 import type { EchoClient } from "./peers.js";
 
-/** Serves the echo service as a component named "bench-echo" on socketPath; resolves once serving. */
-export async function serveSdk(socketPath: string): Promise<void> {
+/** Serves the echo service as a component named "bench-echo" on socketPath, metrics on unless told; resolves once serving. */
+export async function serveSdk(socketPath: string, options: { metrics?: false } = {}): Promise<void> {
   await serveComponent({
     name: "bench-echo",
     version: "1.0.0",
     services: [serviceOf(EchoService, echoImplementation)],
     socketPath,
+    ...options,
   });
 }
 

@@ -3,7 +3,7 @@
  * the container verbs at the top (create, run, start, stop, restart, kill,
  * rm, ps, logs, exec, wait, inspect), the components under `moby component`
  * (ls, start, stop, restart, logs; `moby components` lists them too),
- * `moby events` and `moby version`. It talks to init on
+ * `moby events`, `moby version` and `moby metrics`. It talks to init on
  * `<run dir>/init.sock` and, through init's registry, to the components.
  *
  * Exit codes, as docker's: 0 on success; 125 for a usage error or when
@@ -20,6 +20,7 @@ import { addComponentCommands } from "./commands/component/index.js";
 import { addContainerCommands } from "./commands/container/index.js";
 import { addImageCommands } from "./commands/image/index.js";
 import { registerEvents } from "./commands/events/events.js";
+import { registerMetrics } from "./commands/system/metrics.js";
 import { CLI_VERSION, registerVersion } from "./commands/system/version.js";
 import { stdoutReaderGone } from "./container-output.js";
 import { EXIT_CLI_ERROR } from "./exit-codes.js";
@@ -51,6 +52,7 @@ export function createProgram(): Command {
   addComponentCommands(program, socketOf);
   registerEvents(program, socketOf);
   registerVersion(program, socketOf);
+  registerMetrics(program, socketOf);
   return program;
 }
 

@@ -29,6 +29,11 @@ export class Readiness {
   ) {}
 
   /** The task manager, or FAILED_PRECONDITION saying what is missing. */
+  /** The task manager once the prerequisites are met, else undefined; does not probe. */
+  get current(): TaskManager | undefined {
+    return this.manager;
+  }
+
   async get(): Promise<TaskManager> {
     if (this.manager !== undefined) return this.manager;
     if (this.probing !== undefined || Date.now() - this.lastProbe > 1000) await this.probe();

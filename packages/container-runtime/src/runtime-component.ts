@@ -26,12 +26,13 @@ import type { RuntimeConfig } from "./runtime-config.js";
 import { resourcesService } from "./resources-service.js";
 import { containerRuntimeService, storeError } from "./runtime-service.js";
 import { PROBE_EVERY_MS, Readiness } from "./readiness.js";
+import { registerRuntimeMetrics } from "./runtime-metrics.js";
 
 /** How long shutdown waits for queued events to reach the events component, in ms. */
 const SHUTDOWN_FLUSH_MS = 2000;
 
 /** Builds the service; the prerequisites are probed once the component serves, then every PROBE_EVERY_MS until met. */
-export function startRuntime({ name, config, logger, health }: ComponentContext<RuntimeConfig>): ComponentStart {
+export function startRuntime({ name, config, logger, health, metrics }: ComponentContext<RuntimeConfig>): ComponentStart {
   const publisher = new EventPublisher({ source: name, logger });
   let key: Uint8Array;
   try {
@@ -40,6 +41,7 @@ export function startRuntime({ name, config, logger, health }: ComponentContext<
     key = randomBytes(32);
   }
   const readiness = new Readiness(config, publisher, logger, health);
+  registerRuntimeMetrics(metrics, () => readiness.current, logger);
 
   let store: Connection | undefined;
   async function readContainer(id: string): Promise<Container> {

@@ -75,8 +75,12 @@ export class TaskEvents {
     this.publisher.publish(TaskExecStartedSchema, create(TaskExecStartedSchema, { containerId, execId, pid }));
   }
 
+  /** The processes whose exit was seen in this run (init processes, exec processes), and the OOM events published: for the metrics. */
+  readonly counts = { initExits: 0, execExits: 0, ooms: 0 };
+
   /** /tasks/oom: the kernel's OOM killer killed a process of the task, the count-th so far. */
   oom(containerId: string, oomKillCount: bigint): void {
+    this.counts.ooms++;
     this.publisher.publish(TaskOOMSchema, create(TaskOOMSchema, { containerId, oomKillCount }));
   }
 
@@ -92,6 +96,8 @@ export class TaskEvents {
 
   /** /tasks/exit of a process; the marker follows once the publisher has sent it. */
   exited(process: ExitingProcess, exit: ExitRecord): void {
+    if (process.execId === "") this.counts.initExits++;
+    else this.counts.execExits++;
     this.publisher.publish(
       TaskExitSchema,
       create(TaskExitSchema, { containerId: process.containerId, execId: process.execId, pid: process.pid, exitStatus: exitStatusView(exit) }),

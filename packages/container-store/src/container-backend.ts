@@ -9,6 +9,7 @@
  * snapshot at one store revision) and watches.
  */
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import type { GroupCommit } from "@moby-core/sdk";
 import type { Filter } from "@moby-core/sdk/list";
 import type { Container, ContainerChangeType, WatchContainersResponse } from "@moby-core/container-store-api/v1";
 
@@ -77,6 +78,22 @@ export interface WatchOptions {
   progressIntervalMs?: number;
   /** The most bytes of changes queued for one watcher; past it the watch ends with RESOURCE_EXHAUSTED. */
   maxQueuedBytes?: number;
+  /** Where the service counts the watches open and cut off, for the component's metrics. */
+  stats?: WatchStats;
+}
+
+/** The watches open, and how many were cut off for falling behind, for the component's metrics. */
+export interface WatchStats {
+  open: number;
+  cutOff: number;
+}
+
+/** What the store's own metrics read from its backend. */
+export interface BackendStats {
+  /** How many container records the store holds. */
+  containers: number;
+  /** The oldest revision whose change is kept for watchers; undefined where the backend cannot say (etcd: its compaction). */
+  oldestRevision: bigint | undefined;
 }
 
 /** The storage of the container store. */
@@ -108,6 +125,10 @@ export interface ContainerBackend {
    * progress, until signal aborts.
    */
   watch(filter: Filter, startRevision: bigint, signal: AbortSignal, options: WatchOptions): Promise<AsyncGenerator<WatchContainersResponse>>;
+  /** The counts the store's metrics report. */
+  stats(): Promise<BackendStats>;
+  /** The group commit of writes, where the backend batches them (SQLite): its batch sizes and times are metrics. */
+  readonly commits?: GroupCommit<unknown, StoredChange>;
   /** Commits what is queued and releases the storage. */
   close(): Promise<void>;
 }

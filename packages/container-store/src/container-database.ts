@@ -109,7 +109,9 @@ export class ContainerDatabase {
   private readonly listeners = new Set<(change: StoredChange) => void>();
   /** Runs one write as a savepoint inside the group's transaction. */
   private readonly applyInSavepoint: (decide: (context: WriteContext) => Mutation, before: HistoryState) => { change: StoredChange; after: HistoryState };
-  private readonly commits = new GroupCommit<PendingWrite, StoredChange>((group) => this.commitGroup(group));
+  /** The group commit of the writes; its onCommit feeds the commit metrics. */
+  readonly commits = new GroupCommit<PendingWrite, StoredChange>((group) => this.commitGroup(group));
+  private countStatement: Statement | undefined;
   private revision: bigint;
   /** The lowest retained change revision; revision + 1 when none is retained. */
   private oldest: bigint;
@@ -157,6 +159,12 @@ export class ContainerDatabase {
   /** The store revision: that of the last write, 0 for a store never written. */
   currentRevision(): bigint {
     return this.revision;
+  }
+
+  /** How many containers the store holds. */
+  countContainers(): number {
+    this.countStatement ??= this.db.prepare("SELECT COUNT(*) AS count FROM containers");
+    return Number((this.countStatement.get() as { count: bigint }).count);
   }
 
   /** The lowest revision whose change is retained; currentRevision() + 1 when no change is retained. */

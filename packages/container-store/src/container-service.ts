@@ -6,6 +6,7 @@
  * once it is durable.
  */
 import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, RevisionConflictError } from "@moby-core/sdk";
 import { PageTokens, checkId } from "@moby-core/sdk/list";
@@ -102,7 +103,16 @@ export function containerStoreService(
 
     async *watchContainers(request, context) {
       const filter = parseContainerFilter(request.filter);
-      yield* await db.watch(filter, request.startRevision, context.signal, watchOptions);
+      const stats = watchOptions.stats;
+      if (stats !== undefined) stats.open++;
+      try {
+        yield* await db.watch(filter, request.startRevision, context.signal, watchOptions);
+      } catch (error) {
+        if (stats !== undefined && error instanceof ConnectError && error.code === Code.ResourceExhausted) stats.cutOff++;
+        throw error;
+      } finally {
+        if (stats !== undefined) stats.open--;
+      }
     },
   };
 }

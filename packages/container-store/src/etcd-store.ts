@@ -37,7 +37,7 @@ import { ComponentError, RevisionConflictError, UnavailableError } from "@moby-c
 import type { Filter } from "@moby-core/sdk/list";
 import { ContainerChangeType, ContainerSchema } from "@moby-core/container-store-api/v1";
 import type { Container, WatchContainersResponse } from "@moby-core/container-store-api/v1";
-import type { ContainerBackend, ContainerReader, ContainerRow, Mutation, StoredChange, WatchOptions, WriteDecision, WriteHint } from "./container-backend.js";
+import type { BackendStats, ContainerBackend, ContainerReader, ContainerRow, Mutation, StoredChange, WatchOptions, WriteDecision, WriteHint } from "./container-backend.js";
 import { filterProjection } from "./container-record.js";
 import { etcdWatch } from "./etcd-watch.js";
 import type { EtcdConfig } from "./store-config.js";
@@ -246,6 +246,12 @@ export class EtcdStore implements ContainerBackend {
     const value = BigInt(revision);
     if (value > this.seen) this.seen = value;
     return value;
+  }
+
+  async stats(): Promise<BackendStats> {
+    const response = await this.call(() => this.client.kv.range({ key: this.keys.containers, range_end: this.keys.containersEnd, count_only: true }));
+    this.saw(response.header.revision);
+    return { containers: Number(response.count), oldestRevision: undefined };
   }
 
   async currentRevision(): Promise<bigint> {

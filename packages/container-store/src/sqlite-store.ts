@@ -9,7 +9,8 @@
  */
 import type { Filter } from "@moby-core/sdk/list";
 import type { WatchContainersResponse } from "@moby-core/container-store-api/v1";
-import type { ContainerBackend, ContainerReader, StoredChange, WatchOptions, WriteDecision } from "./container-backend.js";
+import type { GroupCommit } from "@moby-core/sdk";
+import type { BackendStats, ContainerBackend, ContainerReader, StoredChange, WatchOptions, WriteDecision } from "./container-backend.js";
 import { ContainerDatabase } from "./container-database.js";
 import { ContainerSnapshot } from "./container-snapshot.js";
 import { watchContainers, watchStart } from "./container-watch.js";
@@ -21,12 +22,18 @@ export class SqliteStore implements ContainerBackend {
   readonly db: ContainerDatabase;
   readonly location: Record<string, string>;
   readonly tokenKey: Uint8Array;
+  readonly commits: GroupCommit<unknown, StoredChange>;
 
   /** Opens (creating and migrating when needed) the SQLite file at path. */
   constructor(path: string, retention: HistoryRetention, reportError: (error: unknown) => void = () => {}) {
     this.db = new ContainerDatabase(path, retention, reportError);
     this.location = { backend: "sqlite", database: path };
     this.tokenKey = this.db.tokenKey;
+    this.commits = this.db.commits;
+  }
+
+  async stats(): Promise<BackendStats> {
+    return { containers: this.db.countContainers(), oldestRevision: this.db.oldestRetained() };
   }
 
   async currentRevision(): Promise<bigint> {

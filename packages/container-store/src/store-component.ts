@@ -15,6 +15,7 @@ import { containerStoreService } from "./container-service.js";
 import { SnapshotSlots } from "./container-snapshot.js";
 import { EtcdStore } from "./etcd-store.js";
 import { SqliteStore } from "./sqlite-store.js";
+import { registerStoreMetrics } from "./store-metrics.js";
 import { readStoreConfig } from "./store-config.js";
 import type { StoreConfig } from "./store-config.js";
 
@@ -39,13 +40,14 @@ async function openBackend({ config, logger, health }: ComponentContext<StoreCon
 
 /** Opens the backend and builds the service. */
 export async function startStore(context: ComponentContext<StoreConfig>): Promise<ComponentStart> {
-  const { name, config, logger } = context;
+  const { name, config, logger, metrics } = context;
   const db = await openBackend(context);
   const publisher = new EventPublisher({ source: name, logger });
   const stopPublishing = publishContainerEvents(db, publisher);
   const snapshots = new SnapshotSlots(config.maxSnapshots);
+  const watches = registerStoreMetrics(metrics, db);
   return {
-    services: [serviceOf(ContainerStoreService, containerStoreService(db, {}, snapshots))],
+    services: [serviceOf(ContainerStoreService, containerStoreService(db, { stats: watches }, snapshots))],
     anyTypes: [file_moby_container_runtime_v1_oci_spec],
     async started() {
       const revision = await db.currentRevision();

@@ -224,6 +224,9 @@ export class EventLog {
     return row.first === null ? this.latest() + 1n : BigInt(row.first);
   }
 
+  /** How many events retention deleted (by count, size or age) since the log was opened. */
+  deleted = 0;
+
   /** How many events and bytes the log holds. */
   size(): { events: number; bytes: number } {
     return { events: this.count, bytes: this.bytes };
@@ -252,6 +255,7 @@ export class EventLog {
       // Only once the deletion committed: a rolled-back one must not move the counters.
       this.count -= dropped;
       this.bytes -= freed;
+      this.deleted += dropped;
       if (dropped === 0) return;
     }
   }
@@ -282,6 +286,7 @@ export class EventLog {
     // Only once the deletion committed: a rolled-back one must not move the counters.
     this.count -= removed.count;
     this.bytes -= removed.bytes;
+    this.deleted += removed.count;
     this.enforceBounds();
   }
 

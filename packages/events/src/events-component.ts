@@ -15,12 +15,13 @@ import { readEventsConfig } from "./events-config.js";
 import type { EventsConfig } from "./events-config.js";
 import { EventLog } from "./event-log.js";
 import { eventsService } from "./events-service.js";
+import { registerEventsMetrics } from "./events-metrics.js";
 
 /** How often retention by age is applied, in ms. */
 const EXPIRE_EVERY_MS = 1000;
 
 /** Opens the log and builds the service; retention by age runs once the component serves. */
-export function startEvents({ config, logger }: ComponentContext<EventsConfig>): ComponentStart {
+export function startEvents({ config, logger, metrics }: ComponentContext<EventsConfig>): ComponentStart {
   const log = new EventLog(config.database, config.retention, (error) =>
     logger.error({ err: error }, "retention failed after a commit; the committed events stand, and retention is tried again with the next commit"),
   );
@@ -34,8 +35,10 @@ export function startEvents({ config, logger }: ComponentContext<EventsConfig>):
   };
   const settings = { subscriberBufferEvents: config.subscriberBufferEvents };
   let expiry: NodeJS.Timeout | undefined;
+  const service = eventsService(log, settings);
+  registerEventsMetrics(metrics, log, service);
   return {
-    services: [serviceOf(EventsService, eventsService(log, settings))],
+    services: [serviceOf(EventsService, service)],
     anyTypes: [file_moby_events_v1_container_events, file_moby_events_v1_task_events, file_moby_events_v1_component_events],
     started() {
       expiry = setInterval(expire, EXPIRE_EVERY_MS);

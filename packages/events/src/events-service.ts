@@ -6,10 +6,11 @@ import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { InvalidArgumentError, OutOfRangeError } from "@moby-core/sdk";
+import type { GroupCommit } from "@moby-core/sdk";
 import { parseFilter } from "@moby-core/sdk/list";
 import { EventsService, GetStatusResponseSchema, StartPosition } from "@moby-core/events-api/v1";
 import type { SubscribeRequest } from "@moby-core/events-api/v1";
-import type { EventLog } from "./event-log.js";
+import type { Appended, EventLog, NewEvent } from "./event-log.js";
 import { eventCommits } from "./group-commit.js";
 import { checkPublish } from "./publish-rules.js";
 import { SubscriberHub, subscribe } from "./subscription.js";
@@ -42,15 +43,30 @@ function startAfter(log: EventLog, request: SubscribeRequest): bigint {
 }
 
 /** The implementation of EventsService. */
-export function eventsService(log: EventLog, settings: EventsSettings): Partial<ServiceImpl<typeof EventsService>> & { hub: SubscriberHub } {
+/** What the service counts, for the component's metrics. */
+export interface PublishCounts {
+  /** Publish calls whose event was stored. */
+  stored: number;
+  /** Publish calls answered as duplicates (their publish id was seen): nothing stored. */
+  duplicates: number;
+}
+
+/** The implementation of EventsService, with its subscriber hub, group commit and publish counts. */
+export function eventsService(
+  log: EventLog,
+  settings: EventsSettings,
+): Partial<ServiceImpl<typeof EventsService>> & { hub: SubscriberHub; commits: GroupCommit<NewEvent, Appended>; publishes: PublishCounts } {
   const hub = new SubscriberHub();
   hub.delivered = log.latest();
   // Subscribers' filters run on the next turn, not in the commit's: the publishers' answers go out
   // first, whatever the subscribers ask for. Broadcasts keep the commits' order (setImmediate is FIFO),
   // and a subscriber that joins meanwhile has read the events from the log (the hub's copies are skipped).
   const commits = eventCommits(log, (events) => setImmediate(() => hub.broadcast(events)));
+  const publishes: PublishCounts = { stored: 0, duplicates: 0 };
   return {
     hub,
+    commits,
+    publishes,
     async publish(request) {
       checkPublish(request);
       const { event, duplicate } = await commits.add({
@@ -60,6 +76,8 @@ export function eventsService(log: EventLog, settings: EventsSettings): Partial<
         value: request.event!.value,
         publishId: request.publishId,
       });
+      if (duplicate) publishes.duplicates++;
+      else publishes.stored++;
       return { sequence: event.sequence, timestamp: timestampFromMs(event.timeMs), duplicate };
     },
     subscribe(request, context) {

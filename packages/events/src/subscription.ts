@@ -55,6 +55,8 @@ export class SubscriberHub {
    * log may be ahead of it; a subscriber reports progress only up to here.
    */
   delivered = 0n;
+  /** How many subscribers were cut off (RESOURCE_EXHAUSTED): they fell behind, or retention dropped what they had still to read. */
+  cutOff = 0;
 
   /** Hands committed events to every live subscriber. */
   broadcast(events: StoredEvent[]): void {
@@ -104,6 +106,7 @@ export async function* subscribe(
     for (;;) {
       if (signal.aborted) return;
       if (cursor + 1n < log.oldest()) {
+        hub.cutOff++;
         throw new ResourceExhaustedError(`events after sequence ${cursor} were dropped by retention before they were sent; the oldest kept is ${log.oldest()}`);
       }
       const page = log.read(cursor, REPLAY_PAGE);
@@ -148,6 +151,7 @@ export async function* subscribe(
     try {
       for (;;) {
         if (overflow) {
+          hub.cutOff++;
           throw new ResourceExhaustedError(`subscriber fell more than ${bufferLimit} events behind; resume after sequence ${cursor}`);
         }
         const next = live.shift();

@@ -37,6 +37,16 @@ export interface PullContext {
   leases: Leases;
   /** Records the image (and publishes its event). */
   record(image: Image): Image;
+  /** Where the bytes received from registries (manifests and blobs) are counted, for the metrics. */
+  received?: { bytes: number };
+}
+
+/** Passes body on, adding the size of each chunk to received. */
+async function* counted(body: AsyncIterable<Uint8Array>, received: { bytes: number } | undefined): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    if (received !== undefined) received.bytes += chunk.byteLength;
+    yield chunk;
+  }
 }
 
 /** One message of a pull: progress, or the image last. */
@@ -88,7 +98,7 @@ export async function* pullImage(ctx: PullContext, referenceText: string, platfo
       desc.digest,
       async (downloadSignal, onProgress) => {
         const body = await ctx.registry.blob(ref.host, ref.repository, desc.digest, downloadSignal);
-        await ctx.content.ingest(desc.digest, desc.size, body, onProgress, downloadSignal);
+        await ctx.content.ingest(desc.digest, desc.size, counted(body, ctx.received), onProgress, downloadSignal);
       },
       (bytes) => {
         if (bytes - reported < PROGRESS_STEP && bytes !== desc.size) return;
@@ -103,6 +113,7 @@ export async function* pullImage(ctx: PullContext, referenceText: string, platfo
   const run = async (): Promise<void> => {
     const target = ref.digest || ref.tag;
     const top = await ctx.registry.manifest(ref.host, ref.repository, target, signal);
+    if (ctx.received !== undefined) ctx.received.bytes += top.bytes.byteLength;
     const topDigest = digestOf(top.bytes);
     if (ref.digest && topDigest !== ref.digest) throw new ComponentError(Code.DataLoss, `manifest ${repo}@${ref.digest}: the registry sent content with digest ${topDigest}`);
     lease.add(topDigest);
@@ -113,6 +124,7 @@ export async function* pullImage(ctx: PullContext, referenceText: string, platfo
       channel.push(progress(topDigest, ContentKind.INDEX, PullPhase.DONE, top.bytes.byteLength, top.bytes.byteLength));
       const entry = selectPlatform(parseIndex(top.bytes, `index ${topDigest}`), platform);
       const child = await ctx.registry.manifest(ref.host, ref.repository, entry.digest, signal);
+      if (ctx.received !== undefined) ctx.received.bytes += child.bytes.byteLength;
       manifestDigest = digestOf(child.bytes);
       if (manifestDigest !== entry.digest) throw new ComponentError(Code.DataLoss, `manifest ${repo}@${entry.digest}: the registry sent content with digest ${manifestDigest}`);
       lease.add(manifestDigest);

@@ -80,9 +80,19 @@ export class ImageStore {
     return stored;
   }
 
-  /** Pulls an image (see pullImage). */
-  pull(reference: string, platform: string, signal: AbortSignal): AsyncGenerator<PullEvent> {
-    return pullImage({ registry: this.registry, content: this.content, snapshots: this.snapshots, leases: this.leases, record: (image) => this.record(image) }, reference, platform, signal);
+  /** What the pulls did since the component started, for the metrics: pulls by outcome, and the bytes received from registries. */
+  readonly pulls = { succeeded: 0, failed: 0, received: { bytes: 0 } };
+
+  /** Pulls an image (see pullImage); counts it in pulls once it ends. */
+  async *pull(reference: string, platform: string, signal: AbortSignal): AsyncGenerator<PullEvent> {
+    const context = { registry: this.registry, content: this.content, snapshots: this.snapshots, leases: this.leases, record: (image: Image) => this.record(image), received: this.pulls.received };
+    try {
+      yield* pullImage(context, reference, platform, signal);
+    } catch (error) {
+      this.pulls.failed++;
+      throw error;
+    }
+    this.pulls.succeeded++;
   }
 
   /** The images a name, config digest or short id means; NOT_FOUND when none. */

@@ -10,7 +10,7 @@ import { ServerReflection } from "@moby-core/grpc-reflection-api/v1";
 import { RegistryService } from "@moby-core/registry-api/v1";
 import { SupervisorService } from "@moby-core/supervisor-api/v1";
 import { EventsService } from "@moby-core/events-api/v1";
-import { EventPublisher, createComponentLogger, ensurePrivateDirectory, serveComponent, serviceOf } from "@moby-core/sdk";
+import { ComponentMetrics, EventPublisher, createComponentLogger, ensurePrivateDirectory, serveComponent, serviceOf } from "@moby-core/sdk";
 import type { ComponentServer } from "@moby-core/sdk";
 import { initSocket, packageVersion } from "@moby-core/sdk/internal";
 import { formatProblems, loadManifest } from "./manifest/parse-manifest.js";
@@ -21,6 +21,10 @@ import { publishLifecycle } from "./supervisor/lifecycle-events.js";
 import { Supervisor } from "./supervisor/supervisor.js";
 import { readyMessage, whenAssemblyReady } from "./assembly-ready.js";
 import { LOG_FORMATS, chooseLogFormat, echoFormatter, prettyDestination } from "./log-format.js";
+import { AssemblyMetrics } from "./metrics/assembly-metrics.js";
+import { METRICS_PATH, isLoopback, parseListenAddress, serveMetricsEndpoint } from "./metrics/metrics-endpoint.js";
+import type { ListenAddress, MetricsEndpoint } from "./metrics/metrics-endpoint.js";
+import { registerSupervisorMetrics } from "./metrics/supervisor-metrics.js";
 
 /** The exit code for a manifest with mistakes: nothing was started. */
 export const EXIT_BAD_MANIFEST = 2;
@@ -45,8 +49,18 @@ export async function main(argv: string[]): Promise<void> {
     .option("--run-dir <dir>", "the directory for sockets and state (default: $MOBY_RUN_DIR, else /run/moby for root, else $XDG_RUNTIME_DIR/moby)")
     .option("--log-level <level>", "trace, debug, info, warn or error (default: $MOBY_LOG_LEVEL or info)")
     .addOption(new Option("--log-format <format>", "how logs look (default: pretty on a terminal, else json)").choices(LOG_FORMATS))
+    .option(
+      "--metrics-address <address>",
+      `serve the assembly's Prometheus metrics on ${METRICS_PATH} at this TCP address, HOST:PORT or a port alone for 127.0.0.1 (default: off)`,
+    )
     .parse(argv, { from: "user" })
-    .opts<{ manifest: string; runDir?: string; logLevel?: string; logFormat?: string }>();
+    .opts<{ manifest: string; runDir?: string; logLevel?: string; logFormat?: string; metricsAddress?: string }>();
+  let metricsAddress: ListenAddress | undefined;
+  try {
+    metricsAddress = options.metricsAddress === undefined ? undefined : parseListenAddress(options.metricsAddress);
+  } catch (error) {
+    return refuse((error as Error).message);
+  }
   const terminal = process.stderr.isTTY === true;
   const logFormat = chooseLogFormat(options.logFormat, terminal);
 
@@ -76,6 +90,9 @@ export async function main(argv: string[]): Promise<void> {
     echo: (component, text) => process.stdout.write(`${echo(component, text)}\n`),
   });
   const served = [SupervisorService, RegistryService];
+  const metrics = new ComponentMetrics();
+  registerSupervisorMetrics(metrics, supervisor);
+  const assemblyMetrics = new AssemblyMetrics(metrics, () => supervisor.runners, logger);
   let server: ComponentServer;
   try {
     server = await serveComponent({
@@ -85,8 +102,9 @@ export async function main(argv: string[]): Promise<void> {
       socketPath,
       logger,
       handleSignals: false,
+      metrics,
       services: [
-        serviceOf(SupervisorService, supervisorService(supervisor, { socketPath, startTime })),
+        serviceOf(SupervisorService, supervisorService(supervisor, { socketPath, startTime }, assemblyMetrics)),
         serviceOf(
           RegistryService,
           registryService(supervisor, {
@@ -105,6 +123,20 @@ export async function main(argv: string[]): Promise<void> {
       return refuse(`${error.message}: another moby-init runs on ${manifest.runDir}`);
     }
     throw error;
+  }
+  let metricsEndpoint: MetricsEndpoint | undefined;
+  if (metricsAddress !== undefined) {
+    try {
+      metricsEndpoint = await serveMetricsEndpoint(metricsAddress, () => assemblyMetrics.gather(), logger);
+    } catch (error) {
+      await server.shutdown();
+      claim.release();
+      return refuse(`--metrics-address ${options.metricsAddress}: cannot listen: ${(error as Error).message}`);
+    }
+    const { host, port } = metricsEndpoint.address;
+    const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}${METRICS_PATH}`;
+    if (isLoopback(host)) logger.info({ metrics: url }, `serving the assembly's metrics on ${url}`);
+    else logger.warn({ metrics: url }, `serving the assembly's metrics on ${url}, beyond this machine: anyone who reaches it reads them`);
   }
   supervisor.onEvent((event) => {
     if (event.kind === "started") claim.started(event.component, event.pid, supervisor.get(event.component)!.spec.stopTimeoutMs);
@@ -138,6 +170,8 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (!failed) claim.release();
     events.close();
+    await metricsEndpoint?.close();
+    assemblyMetrics.close();
     await server.shutdown();
     process.exit(failed ? 1 : 0);
   };

@@ -10,10 +10,14 @@ import { ComponentInfoSchema, ComponentService } from "@moby-core/component-api/
 import type { ComponentInfo } from "@moby-core/component-api/v1";
 import { ComponentError } from "./errors.js";
 import type { HealthStatusBoard } from "./health.js";
+import type { ComponentMetrics } from "./metrics/component-metrics.js";
 import { Code } from "@connectrpc/connect";
 
 /** The capability a component has when it accepts Reload. */
 export const CAPABILITY_RELOAD = "moby.component.reload";
+
+/** The capability a component has when it serves GetMetrics. */
+export const CAPABILITY_METRICS = "moby.component.metrics";
 
 /** Applies (or, with validateOnly, only checks) a new component configuration. */
 export type ReloadHandler = (config: JsonObject, options: { validateOnly: boolean }) => void | Promise<void>;
@@ -36,14 +40,20 @@ export interface ComponentIdentity {
   startTime: Date;
 }
 
-/** ComponentService over the identity of this process, an optional reload handler, and the health board whose reasons GetInfo reports. */
+/**
+ * ComponentService over the identity of this process, an optional reload
+ * handler, the health board whose reasons GetInfo reports, and the metrics
+ * GetMetrics exports (UNIMPLEMENTED without).
+ */
 export function componentService(
   identity: ComponentIdentity,
   reload: ReloadHandler | undefined,
   health?: HealthStatusBoard,
+  metrics?: ComponentMetrics,
 ): Partial<ServiceImpl<typeof ComponentService>> {
   let generation = 1n;
-  const capabilities = [...new Set([...identity.capabilities, ...(reload ? [CAPABILITY_RELOAD] : [])])].sort();
+  const builtIn = [...(reload ? [CAPABILITY_RELOAD] : []), ...(metrics ? [CAPABILITY_METRICS] : [])];
+  const capabilities = [...new Set([...identity.capabilities, ...builtIn])].sort();
   const info = (): ComponentInfo =>
     create(ComponentInfoSchema, {
       name: identity.name,
@@ -67,6 +77,12 @@ export function componentService(
       await reload(request.config ?? {}, { validateOnly: request.validateOnly });
       if (!request.validateOnly) generation += 1n;
       return { configGeneration: generation };
+    },
+    async getMetrics() {
+      if (metrics === undefined) {
+        throw new ComponentError(Code.Unimplemented, `component ${identity.name} serves no metrics`);
+      }
+      return { text: await metrics.exposition() };
     },
   };
 }

@@ -11,6 +11,7 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
 import { ENV_COMPONENT_CONFIG, ENV_COMPONENT_NAME } from "./env.js";
 import { HealthStatusBoard } from "./health.js";
+import { ComponentMetrics } from "./metrics/component-metrics.js";
 import { createComponentLogger } from "./logger.js";
 import { configFromEnvironment, serveComponent } from "./serve-component.js";
 import type { ComponentServer, ServeComponentOptions } from "./serve-component.js";
@@ -27,10 +28,16 @@ export interface ComponentContext<C> {
   readonly logger: Logger;
   /** The health board the component is served with: set it before and after serving. */
   readonly health: HealthStatusBoard;
+  /**
+   * The component's metrics registry: the gRPC server, process and info
+   * metrics are in it already; add the component's own with counter(),
+   * gauge() and histogram(). GetMetrics serves them all.
+   */
+  readonly metrics: ComponentMetrics;
 }
 
-/** What init returns: the services and hooks to serve with (name, kind, version, logger, config and health come from the SDK). */
-export interface ComponentStart extends Omit<ServeComponentOptions, "name" | "kind" | "version" | "logger" | "config" | "health"> {
+/** What init returns: the services and hooks to serve with (name, kind, version, logger, config, health and metrics come from the SDK). */
+export interface ComponentStart extends Omit<ServeComponentOptions, "name" | "kind" | "version" | "logger" | "config" | "health" | "metrics"> {
   /** Runs once the component serves (start probes, timers); a failure shuts it down and fails main(). */
   started?: (server: ComponentServer) => Promise<void> | void;
 }
@@ -90,8 +97,9 @@ async function startComponent<C>(declaration: ComponentDeclaration<C>): Promise<
   }
   const logger = createComponentLogger(name);
   const health = new HealthStatusBoard();
-  const { started, ...serve } = await declaration.init({ name, version, config, logger, health });
-  const server = await serveComponent({ ...serve, name, kind: declaration.kind ?? `moby.${name}`, version, logger, config: raw, health });
+  const metrics = new ComponentMetrics();
+  const { started, ...serve } = await declaration.init({ name, version, config, logger, health, metrics });
+  const server = await serveComponent({ ...serve, name, kind: declaration.kind ?? `moby.${name}`, version, logger, config: raw, health, metrics });
   if (started !== undefined) {
     try {
       await started(server);

@@ -24,6 +24,8 @@ interface Pending<W, R> {
 export class GroupCommit<W, R> {
   #pending: Pending<W, R>[] = [];
   #scheduled = false;
+  /** Told of each commit that ran: how many writes it held and how long it took (the fsync included), in seconds. */
+  onCommit: ((writes: number, seconds: number) => void) | undefined;
 
   constructor(private readonly commitGroup: CommitGroup<W, R>) {}
 
@@ -45,11 +47,14 @@ export class GroupCommit<W, R> {
     if (group.length === 0) return;
     this.#pending = [];
     let outcomes: CommitOutcome<R>[];
+    const start = this.onCommit === undefined ? 0 : performance.now();
     try {
       outcomes = this.commitGroup(group.map((p) => p.write));
     } catch (error) {
       for (const p of group) p.reject(error);
       return;
+    } finally {
+      this.onCommit?.(group.length, (performance.now() - start) / 1000);
     }
     group.forEach((p, i) => {
       const outcome = outcomes[i];

@@ -26,7 +26,12 @@ export type { CompressionOptions } from "./grpc/compression.js";
 // ComponentServer.health, and the names of its statuses.
 export { HealthStatusBoard, OVERALL, ServingStatus } from "./health.js";
 // The capability GetInfo reports when a component has a reload handler, for clients to test.
-export { CAPABILITY_RELOAD } from "./component-service.js";
+export { CAPABILITY_METRICS, CAPABILITY_RELOAD } from "./component-service.js";
+// A component's metrics: ComponentContext.metrics and ComponentServer.metrics; the metric types are prom-client's.
+export { ComponentMetrics, PROMETHEUS_TEXT_CONTENT_TYPE } from "./metrics/component-metrics.js";
+export type { ComponentMetricsIdentity } from "./metrics/component-metrics.js";
+export { instrumentGroupCommit } from "./metrics/group-commit-metrics.js";
+export type { Counter, Gauge, Histogram } from "prom-client";
 export type { ReloadHandler } from "./component-service.js";
 export {
   AlreadyExistsError,

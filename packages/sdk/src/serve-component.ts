@@ -25,6 +25,7 @@ import { HealthStatusBoard, OVERALL, ServingStatus, healthService } from "./heal
 import { openInitPipe } from "./init-pipe.js";
 import { createComponentLogger } from "./logger.js";
 import { DescriptorIndex, reflectionService } from "./reflection.js";
+import { ComponentMetrics } from "./metrics/component-metrics.js";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "./limits.js";
 import { listenOnSocket, prepareSocketPath, removeSocketFile, secureSocketFile, socketIdentity } from "./socket-file.js";
 import type { SocketIdentity } from "./socket-file.js";
@@ -124,6 +125,12 @@ export interface ServeComponentOptions {
   config?: JsonObject;
   /** The health board to serve, for a component that sets health before it serves; default a new one. */
   health?: HealthStatusBoard;
+  /**
+   * The component's metrics registry, for a component that registers its
+   * own metrics before it serves; default a new one. false serves no
+   * metrics: no counting per call, and GetMetrics answers UNIMPLEMENTED.
+   */
+  metrics?: ComponentMetrics | false;
 }
 
 /** A component being served. */
@@ -138,6 +145,8 @@ export interface ComponentServer {
   readonly health: HealthStatusBoard;
   /** The component's configuration from $MOBY_COMPONENT_CONFIG, or {} when none was given. */
   readonly config: JsonObject;
+  /** The component's metrics registry, or undefined when served with metrics: false. */
+  readonly metrics: ComponentMetrics | undefined;
   /** Shuts down gracefully; resolves when the socket is closed and removed. Safe to call twice. */
   shutdown(): Promise<void>;
   /** Resolves when the component has shut down. */
@@ -188,7 +197,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Jso
 }
 
 /** The services every component serves: the component API, health and reflection of all it serves. */
-function builtInServices(name: string, options: ServeComponentOptions, health: HealthStatusBoard): ServiceRegistration[] {
+function builtInServices(name: string, options: ServeComponentOptions, health: HealthStatusBoard, metrics: ComponentMetrics | undefined): ServiceRegistration[] {
   const served = [...options.services.map((s) => s.service), ComponentService, Health, ServerReflection];
   const identity = {
     name,
@@ -200,7 +209,7 @@ function builtInServices(name: string, options: ServeComponentOptions, health: H
     startTime: new Date(),
   };
   return [
-    serviceOf(ComponentService, componentService(identity, options.reload, health)),
+    serviceOf(ComponentService, componentService(identity, options.reload, health, metrics)),
     serviceOf(Health, healthService(health)),
     serviceOf(ServerReflection, reflectionService(new DescriptorIndex(served, options.anyTypes))),
   ];
@@ -254,7 +263,9 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
   }
 
   const health = options.health ?? new HealthStatusBoard();
-  const all = [...options.services, ...builtInServices(name, options, health)];
+  const metrics = options.metrics === false ? undefined : (options.metrics ?? new ComponentMetrics());
+  metrics?.identify({ name, version: options.version, revision: options.revision ?? "" });
+  const all = [...options.services, ...builtInServices(name, options, health, metrics)];
 
   const tracker = new CallTracker();
   const readMaxBytes = options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -267,6 +278,7 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
     writeMaxBytes,
     observer: callGuard(tracker, logger),
     compressMinBytes: compressMinBytes(options.compression, "compression"),
+    metrics: metrics?.grpcServer,
   });
   const server = http2.createServer({ settings });
   server.on("stream", grpc.handleStream);
@@ -338,5 +350,5 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
     );
   });
   logger.info({ socket: socketPath, services: options.services.map((s) => s.service.typeName) }, "serving");
-  return { name, socketPath, logger, health, config, shutdown, closed };
+  return { name, socketPath, logger, health, config, metrics, shutdown, closed };
 }

@@ -18,7 +18,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file moby/component/v1/component.proto.
  */
 export const file_moby_component_v1_component: GenFile = /*@__PURE__*/
-  fileDesc("CiFtb2J5L2NvbXBvbmVudC92MS9jb21wb25lbnQucHJvdG8SEW1vYnkuY29tcG9uZW50LnYxIhAKDkdldEluZm9SZXF1ZXN0IkEKD0dldEluZm9SZXNwb25zZRIuCgRpbmZvGAEgASgLMiAubW9ieS5jb21wb25lbnQudjEuQ29tcG9uZW50SW5mbyLwAQoNQ29tcG9uZW50SW5mbxIMCgRuYW1lGAEgASgJEgwKBGtpbmQYAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIQCghyZXZpc2lvbhgEIAEoCRIyCghzZXJ2aWNlcxgFIAMoCzIgLm1vYnkuY29tcG9uZW50LnYxLlNlcnZlZFNlcnZpY2USFAoMY2FwYWJpbGl0aWVzGAYgAygJEgsKA3BpZBgHIAEoDRIuCgpzdGFydF90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIZChFjb25maWdfZ2VuZXJhdGlvbhgJIAEoBCJOCg1TZXJ2ZWRTZXJ2aWNlEgwKBG5hbWUYASABKAkSEwoLYXBpX3ZlcnNpb24YAiABKAkSGgoSbm90X3NlcnZpbmdfcmVhc29uGAMgASgJIk8KDVJlbG9hZFJlcXVlc3QSJwoGY29uZmlnGAEgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIVCg12YWxpZGF0ZV9vbmx5GAIgASgIIisKDlJlbG9hZFJlc3BvbnNlEhkKEWNvbmZpZ19nZW5lcmF0aW9uGAEgASgEKncKBkhlYWx0aBIWChJIRUFMVEhfVU5TUEVDSUZJRUQQABISCg5IRUFMVEhfU0VSVklORxABEhYKEkhFQUxUSF9OT1RfU0VSVklORxACEhQKEEhFQUxUSF9VTkhFQUxUSFkQAxITCg9IRUFMVEhfREVHUkFERUQQBDK4AQoQQ29tcG9uZW50U2VydmljZRJVCgdHZXRJbmZvEiEubW9ieS5jb21wb25lbnQudjEuR2V0SW5mb1JlcXVlc3QaIi5tb2J5LmNvbXBvbmVudC52MS5HZXRJbmZvUmVzcG9uc2UiA5ACARJNCgZSZWxvYWQSIC5tb2J5LmNvbXBvbmVudC52MS5SZWxvYWRSZXF1ZXN0GiEubW9ieS5jb21wb25lbnQudjEuUmVsb2FkUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("CiFtb2J5L2NvbXBvbmVudC92MS9jb21wb25lbnQucHJvdG8SEW1vYnkuY29tcG9uZW50LnYxIhAKDkdldEluZm9SZXF1ZXN0IkEKD0dldEluZm9SZXNwb25zZRIuCgRpbmZvGAEgASgLMiAubW9ieS5jb21wb25lbnQudjEuQ29tcG9uZW50SW5mbyLwAQoNQ29tcG9uZW50SW5mbxIMCgRuYW1lGAEgASgJEgwKBGtpbmQYAiABKAkSDwoHdmVyc2lvbhgDIAEoCRIQCghyZXZpc2lvbhgEIAEoCRIyCghzZXJ2aWNlcxgFIAMoCzIgLm1vYnkuY29tcG9uZW50LnYxLlNlcnZlZFNlcnZpY2USFAoMY2FwYWJpbGl0aWVzGAYgAygJEgsKA3BpZBgHIAEoDRIuCgpzdGFydF90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIZChFjb25maWdfZ2VuZXJhdGlvbhgJIAEoBCJOCg1TZXJ2ZWRTZXJ2aWNlEgwKBG5hbWUYASABKAkSEwoLYXBpX3ZlcnNpb24YAiABKAkSGgoSbm90X3NlcnZpbmdfcmVhc29uGAMgASgJIk8KDVJlbG9hZFJlcXVlc3QSJwoGY29uZmlnGAEgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIVCg12YWxpZGF0ZV9vbmx5GAIgASgIIisKDlJlbG9hZFJlc3BvbnNlEhkKEWNvbmZpZ19nZW5lcmF0aW9uGAEgASgEIhMKEUdldE1ldHJpY3NSZXF1ZXN0IiIKEkdldE1ldHJpY3NSZXNwb25zZRIMCgR0ZXh0GAEgASgJKncKBkhlYWx0aBIWChJIRUFMVEhfVU5TUEVDSUZJRUQQABISCg5IRUFMVEhfU0VSVklORxABEhYKEkhFQUxUSF9OT1RfU0VSVklORxACEhQKEEhFQUxUSF9VTkhFQUxUSFkQAxITCg9IRUFMVEhfREVHUkFERUQQBDKYAgoQQ29tcG9uZW50U2VydmljZRJVCgdHZXRJbmZvEiEubW9ieS5jb21wb25lbnQudjEuR2V0SW5mb1JlcXVlc3QaIi5tb2J5LmNvbXBvbmVudC52MS5HZXRJbmZvUmVzcG9uc2UiA5ACARJNCgZSZWxvYWQSIC5tb2J5LmNvbXBvbmVudC52MS5SZWxvYWRSZXF1ZXN0GiEubW9ieS5jb21wb25lbnQudjEuUmVsb2FkUmVzcG9uc2USXgoKR2V0TWV0cmljcxIkLm1vYnkuY29tcG9uZW50LnYxLkdldE1ldHJpY3NSZXF1ZXN0GiUubW9ieS5jb21wb25lbnQudjEuR2V0TWV0cmljc1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * GetInfoRequest asks a component to describe itself. It has no fields.
@@ -247,6 +247,47 @@ export const ReloadResponseSchema: GenMessage<ReloadResponse> = /*@__PURE__*/
   messageDesc(file_moby_component_v1_component, 5);
 
 /**
+ * GetMetricsRequest asks a component for its metrics. It has no fields.
+ *
+ * @generated from message moby.component.v1.GetMetricsRequest
+ */
+export type GetMetricsRequest = Message<"moby.component.v1.GetMetricsRequest"> & {
+};
+
+/**
+ * Describes the message moby.component.v1.GetMetricsRequest.
+ * Use `create(GetMetricsRequestSchema)` to create a new message.
+ */
+export const GetMetricsRequestSchema: GenMessage<GetMetricsRequest> = /*@__PURE__*/
+  messageDesc(file_moby_component_v1_component, 6);
+
+/**
+ * GetMetricsResponse carries a component's metrics.
+ *
+ * @generated from message moby.component.v1.GetMetricsResponse
+ */
+export type GetMetricsResponse = Message<"moby.component.v1.GetMetricsResponse"> & {
+  /**
+   * The metrics in the Prometheus text exposition format, version 0.0.4
+   * (content type "text/plain; version=0.0.4; charset=utf-8"): for each
+   * metric family one "# HELP" and one "# TYPE" line followed by its
+   * samples, each line ended by "\n". Samples carry no timestamps and no
+   * "component" label: whoever gathers several components adds it (init
+   * does). UTF-8.
+   *
+   * @generated from field: string text = 1;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message moby.component.v1.GetMetricsResponse.
+ * Use `create(GetMetricsResponseSchema)` to create a new message.
+ */
+export const GetMetricsResponseSchema: GenMessage<GetMetricsResponse> = /*@__PURE__*/
+  messageDesc(file_moby_component_v1_component, 7);
+
+/**
  * Health is a component's health as the assembly reports it, summarised from
  * the component's grpc.health.v1 status for the overall server ("").
  *
@@ -337,6 +378,27 @@ export const ComponentService: GenService<{
     methodKind: "unary";
     input: typeof ReloadRequestSchema;
     output: typeof ReloadResponseSchema;
+  },
+  /**
+   * GetMetrics returns the component's metrics, as a Prometheus server would
+   * scrape them from an HTTP endpoint: the gRPC server families named as
+   * go-grpc-prometheus names them (grpc_server_started_total,
+   * grpc_server_handled_total, grpc_server_msg_received_total,
+   * grpc_server_msg_sent_total, grpc_server_handling_seconds), the process
+   * and runtime metrics of its language's Prometheus client,
+   * moby_component_info{name,version,revision} (always 1), and the
+   * component's own. The values are read at the time of the call. A
+   * component that serves this RPC reports the "moby.component.metrics"
+   * capability in GetInfo; one that does not answers UNIMPLEMENTED. The
+   * answer is subject to the component's largest response message (4 MiB
+   * unless it says otherwise): RESOURCE_EXHAUSTED past that.
+   *
+   * @generated from rpc moby.component.v1.ComponentService.GetMetrics
+   */
+  getMetrics: {
+    methodKind: "unary";
+    input: typeof GetMetricsRequestSchema;
+    output: typeof GetMetricsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_moby_component_v1_component, 0);

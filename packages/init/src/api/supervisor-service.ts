@@ -7,7 +7,7 @@ import { durationMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Health } from "@moby-core/component-api/v1";
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, subscriptionStream } from "@moby-core/sdk";
+import { Code, ComponentError, FailedPreconditionError, InvalidArgumentError, NotFoundError, subscriptionStream } from "@moby-core/sdk";
 import { MAX_STOP_TIMEOUT_MS } from "@moby-core/sdk/internal";
 import { ComponentSchema, ComponentState, SupervisorService } from "@moby-core/supervisor-api/v1";
 import type { Component, ReadComponentLogsResponse } from "@moby-core/supervisor-api/v1";
@@ -18,6 +18,7 @@ import type { ComponentRunner } from "../supervisor/component-runner.js";
 import { exitStatusOf } from "../supervisor/exit-status.js";
 import type { LogLine } from "../supervisor/log-buffer.js";
 import type { Supervisor } from "../supervisor/supervisor.js";
+import type { AssemblyMetrics } from "../metrics/assembly-metrics.js";
 import { paginate } from "./page.js";
 
 
@@ -105,9 +106,13 @@ function followLogs(runner: ComponentRunner, signal: AbortSignal): AsyncGenerato
 }
 
 /** The implementation of SupervisorService over a supervisor. */
-export function supervisorService(supervisor: Supervisor, self: InitSelf): Partial<ServiceImpl<typeof SupervisorService>> {
+export function supervisorService(supervisor: Supervisor, self: InitSelf, metrics?: AssemblyMetrics): Partial<ServiceImpl<typeof SupervisorService>> {
   const all = () => [initComponent(self), ...supervisor.runners.map(componentOf)];
   return {
+    async getAssemblyMetrics() {
+      if (metrics === undefined) throw new ComponentError(Code.Unimplemented, "this init gathers no metrics");
+      return { text: await metrics.gather() };
+    },
     getComponent({ name }) {
       return { component: name === INIT_NAME ? initComponent(self) : componentOf(declaredRunner(supervisor, name)) };
     },

@@ -13,6 +13,7 @@ import type { HandlerContext, Interceptor, ServiceImpl, StreamResponse, UnaryRes
 import { chainInterceptors } from "./interceptor-chain.js";
 import { ServerCall, contextOf } from "./server-call.js";
 import type { CallObserver, InterceptedRequest, Route } from "./server-call.js";
+import type { GrpcServerMetrics } from "../metrics/grpc-server-metrics.js";
 import { ACCEPT_ENCODING, decompressorFor } from "./compression.js";
 import { CONTENT_TYPE_PROTO, RESPOND_ONLY, HEADER_ACCEPT_ENCODING, HEADER_ENCODING, HEADER_TIMEOUT, addStatus, isGrpcProto, parseTimeout } from "./status.js";
 
@@ -42,6 +43,8 @@ export interface GrpcServerOptions {
    * accepts gzip, in bytes; undefined never compresses.
    */
   compressMinBytes?: number;
+  /** Where each method's calls are counted (go-grpc-prometheus' families); undefined counts nothing. */
+  metrics?: GrpcServerMetrics;
 }
 
 type AnyFn = (request: InterceptedRequest) => Promise<UnaryResponse | StreamResponse>;
@@ -67,7 +70,8 @@ export class GrpcServer {
       for (const method of service.methods) {
         const impl = implementationOf(service, method, implementation as Record<string, unknown>);
         const chain = interceptors.length === 0 ? undefined : chainInterceptors(innerFn(method, impl), interceptors);
-        this.routes.set(`/${service.typeName}/${method.name}`, { method, impl, chain });
+        const stats = options.metrics?.method(service.typeName, method);
+        this.routes.set(`/${service.typeName}/${method.name}`, { method, impl, chain, stats });
       }
     }
   }

@@ -21,6 +21,7 @@ import { MessageQueue } from "./message-queue.js";
 import { SESSION_CALLS } from "./session-calls.js";
 import type { CountedSession, SessionCalls } from "./session-calls.js";
 import { DeadlineTimer } from "./deadline.js";
+import type { MethodStats } from "../metrics/grpc-server-metrics.js";
 import { CONTENT_TYPE_PROTO, HEADER_ACCEPT_ENCODING, HEADER_ENCODING, RESPOND_ONLY, RESPOND_THEN_TRAILERS, addStatus } from "./status.js";
 
 /** What the server learns of each call: for the call guard's bookkeeping and logs. */
@@ -43,6 +44,8 @@ export interface Route {
   readonly impl: (input: unknown, context: HandlerContext) => unknown;
   /** The interceptors applied around the implementation, or undefined when there are none. */
   readonly chain: ((request: InterceptedRequest) => Promise<UnaryResponse | StreamResponse>) | undefined;
+  /** The method's metrics counts, or undefined when the server has no metrics. */
+  readonly stats: MethodStats | undefined;
 }
 
 /** What a call needs of its server. */
@@ -178,6 +181,8 @@ export class ServerCall implements HandlerContext, MessageSink {
 
   /** Starts the call: refuses it, or reads its request and runs its handler. */
   start(): void {
+    const stats = this.#route.stats;
+    if (stats !== undefined) stats.started++;
     const stream = this.#stream;
     stream[STREAM_CALL] = this;
     stream.on("error", ignore);
@@ -228,6 +233,8 @@ export class ServerCall implements HandlerContext, MessageSink {
 
   /** @internal A request message was read. */
   message(bytes: Uint8Array): void {
+    const stats = this.#route.stats;
+    if (stats !== undefined) stats.received++;
     if (this.#input !== undefined) {
       if (!this.#dropInput) this.#input.push(bytes);
       return;
@@ -384,6 +391,8 @@ export class ServerCall implements HandlerContext, MessageSink {
         }
         stream.respond(headers, RESPOND_THEN_TRAILERS);
         endWithMessage(stream, compressed ?? bytes, compressed !== undefined);
+        const stats = this.#route.stats;
+        if (stats !== undefined) stats.sent++;
       } catch (error) {
         failure = unsendable(stream, error);
       }
@@ -416,6 +425,8 @@ export class ServerCall implements HandlerContext, MessageSink {
         if (this.#state === RUNNING) this.#respondHeaders();
         const compressed = this.#compressMin !== undefined && bytes.byteLength >= this.#compressMin ? gzipIfSmaller(bytes) : undefined;
         const wait = this.#writer!.write(compressed ?? bytes, compressed !== undefined);
+        const stats = this.#route.stats;
+        if (stats !== undefined) stats.sent++;
         if (wait !== undefined) await wait;
         if (this.#state === FINISHED) return;
       }
@@ -489,6 +500,8 @@ export class ServerCall implements HandlerContext, MessageSink {
     this.#input?.end(error ?? new ConnectError("the call has ended", Code.Canceled));
     if (this.#controller !== undefined && !this.#controller.signal.aborted) this.#controller.abort(this.#abortReason ?? CALL_ENDED);
     if (this.#started) this.#host.observer?.onEnd(this, error);
+    const stats = this.#route.stats;
+    if (stats !== undefined) stats.ended(error === undefined ? 0 : error.code, (performance.now() - this.startedAt) / 1000);
   }
 }
 
