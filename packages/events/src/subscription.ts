@@ -13,7 +13,7 @@ import { matchesFilter } from "@moby-core/sdk/list";
 import type { Filter } from "@moby-core/sdk/list";
 import { SubscribeResponseSchema } from "@moby-core/events-api/v1";
 import type { SubscribeResponse } from "@moby-core/events-api/v1";
-import type { EventLog, StoredEvent } from "./event-log.js";
+import type { EventLog, ReplayReader, StoredEvent } from "./backend/event-log.js";
 
 /** Events read from the log per query while replaying; the replay yields to the event loop after each page. */
 export const REPLAY_PAGE = 512;
@@ -92,22 +92,20 @@ export async function* subscribe(
   yield progressResponse(cursor);
   let lastSentAt = performance.now();
 
-  // Replay from the log until caught up, a page at a time, yielding to the
-  // event loop between pages so commits and other calls go on meanwhile. The
-  // last read (the one that finds nothing more) and joining the hub happen in
-  // one synchronous step, so no commit can fall between them.
+  // Replay from the log until caught up with what the hub has handed out, a
+  // page at a time, yielding to the event loop between pages so commits and
+  // other calls go on meanwhile. Checking that the cursor reached the hub and
+  // joining the hub happen in one synchronous step, so no event can fall
+  // between them; the hub's copies of events already replayed are skipped.
   const live: StoredEvent[] = [];
   let overflow = false;
   let wake: (() => void) | undefined;
   let leave: (() => void) | undefined;
+  let reader: ReplayReader | undefined;
   try {
     for (;;) {
       if (signal.aborted) return;
-      if (cursor + 1n < log.oldest()) {
-        throw new ResourceExhaustedError(`events after sequence ${cursor} were dropped by retention before they were sent; the oldest kept is ${log.oldest()}`);
-      }
-      const page = log.read(cursor, REPLAY_PAGE);
-      if (page.length === 0) {
+      if (cursor >= hub.delivered) {
         leave = hub.add((events) => {
           let added = false;
           for (const event of events) {
@@ -127,6 +125,14 @@ export async function* subscribe(
         });
         break;
       }
+      reader ??= log.replay(cursor);
+      const page = await reader.read(REPLAY_PAGE, hub.delivered);
+      if (signal.aborted) return;
+      const first = page[0];
+      if (first === undefined || first.sequence > cursor + 1n) {
+        const oldest = first === undefined ? (await log.status()).oldest : first.sequence;
+        throw new ResourceExhaustedError(`events after sequence ${cursor} were dropped by retention before they were sent; the oldest kept is ${oldest}`);
+      }
       for (const event of page) {
         cursor = event.sequence;
         if (selected(filters, event)) {
@@ -141,6 +147,8 @@ export async function* subscribe(
       }
       await nextTurn();
     }
+    reader?.close();
+    reader = undefined;
 
     // Live: send what the hub hands over; report progress while events are filtered out.
     const onAbort = () => wake?.();
@@ -177,6 +185,7 @@ export async function* subscribe(
       signal.removeEventListener("abort", onAbort);
     }
   } finally {
+    reader?.close();
     leave?.();
   }
 }
