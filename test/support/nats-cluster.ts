@@ -134,6 +134,20 @@ export class NatsCluster {
     throw new Error(`the NATS cluster was not ready within ${timeoutMs} ms (${String(last)}):\n${this.log}`);
   }
 
+  /** The index of the server that leads stream now. */
+  async leaderOf(stream: string): Promise<number> {
+    const nc = await connect({ servers: this.servers, timeout: 2000, maxReconnectAttempts: 0 });
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: 5000 });
+      const leader = (await jsm.streams.info(stream)).cluster?.leader;
+      const index = this.nodes.findIndex((node) => node.name === leader);
+      if (index < 0) throw new Error(`stream ${stream} has no leader among ${this.nodes.map((n) => n.name).join(", ")} (${String(leader)})`);
+      return index;
+    } finally {
+      await nc.close();
+    }
+  }
+
   /** Kills every server that runs, by pid, and waits for them. */
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((_, i) => this.killNode(i)));

@@ -5,6 +5,11 @@
  * the stream's limits. Every events component configured with the same stream
  * shares one log, in one order.
  *
+ * A repeat of a publish id gets the first event's sequence from JetStream's
+ * deduplication and its time from the stored event, or, once retention dropped
+ * it, from the <stream>_IDS stream, where each publish id's first sequence and
+ * time are recorded after the event.
+ *
  * Durability: an append is acknowledged once JetStream acknowledged it, that
  * is once the stream's leader and (with replicas 3) a majority of its servers
  * have it. nats-server 2.9's file store writes it to the file at once but
@@ -33,6 +38,11 @@ export interface JetStreamTarget {
 
 /** Told when the log can write again (reason "") or cannot, and why. */
 export type WritableListener = (writable: boolean, reason: string) => void;
+
+/** The idle heartbeat of the consumers, in ms: two missed ones make an ordered consumer start again where it was. */
+const HEARTBEAT_MS = 1000;
+/** How long one pull request of a consumer waits for messages, in ms (the client's minimum is 1 s). */
+const PULL_EXPIRES_MS = 5000;
 
 /** How long one JetStream request (a publish, a stream info) may take before it counts as failed, in ms. */
 export const REQUEST_TIMEOUT_MS = 5000;
@@ -162,6 +172,10 @@ export class JetStreamLog implements EventLog {
   /** The last append's acknowledgement: answers go out in the order the appends came. */
   private previous: Promise<unknown> = Promise.resolve();
   private writable = true;
+  private connected = true;
+  private closing = false;
+  /** The last sequence the tail read. */
+  private tailSeen: bigint;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -173,6 +187,7 @@ export class JetStreamLog implements EventLog {
     private readonly onWritable: WritableListener,
   ) {
     this.retention = retention;
+    this.tailSeen = startAfter;
     this.subject = `${target.stream}.events`;
     this.idsStream = `${target.stream}_IDS`;
   }
@@ -217,7 +232,7 @@ export class JetStreamLog implements EventLog {
       });
       const { state } = await jsm.streams.info(target.stream);
       const log = new JetStreamLog(nc, js, jsm, target, retention, BigInt(state.last_seq), onWritable);
-      await log.startTail();
+      void log.followStream();
       log.watchConnection();
       return log;
     } catch (error) {
@@ -226,16 +241,31 @@ export class JetStreamLog implements EventLog {
     }
   }
 
-  /** Follows the stream from the end it had at open, for every component's events, handed on a turn at a time. */
-  private async startTail(): Promise<void> {
-    const consumer = await this.js.consumers.get(this.target.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Number(this.startAfter + 1n) });
-    this.tail = await consumer.consume({
-      max_messages: 1024,
-      callback: (message: JsMsg) => {
-        if (this.batch.length === 0) setImmediate(() => this.handOver());
-        this.batch.push(decode(message.seq, message.data));
-      },
-    });
+  /**
+   * Follows the stream from the end it had at open, for every component's
+   * events, handed on a turn at a time. An ordered consumer recovers from a
+   * lost server by itself only after missed heartbeats; the tail is also
+   * recreated after the last event it read whenever its consumer ends (the
+   * connection came back, the consumer could not be created yet).
+   */
+  private async followStream(): Promise<void> {
+    while (!this.closing) {
+      try {
+        const consumer = await this.js.consumers.get(this.target.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Number(this.tailSeen + 1n) });
+        const messages = await consumer.consume({ max_messages: 1024, idle_heartbeat: HEARTBEAT_MS, expires: PULL_EXPIRES_MS });
+        this.tail = messages;
+        if (this.closing) await messages.close();
+        for await (const message of messages) {
+          if (BigInt(message.seq) <= this.tailSeen) continue;
+          this.tailSeen = BigInt(message.seq);
+          if (this.batch.length === 0) setImmediate(() => this.handOver());
+          this.batch.push(decode(message.seq, message.data));
+        }
+      } catch {
+        // Created again below, after the last event read.
+      }
+      if (!this.closing) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 
   private handOver(): void {
@@ -248,8 +278,15 @@ export class JetStreamLog implements EventLog {
   private watchConnection(): void {
     void (async () => {
       for await (const status of this.nc.status()) {
-        if (status.type === "disconnect") this.setWritable(false, `lost the connection to NATS (${this.target.servers.join(", ")}); reconnecting`);
-        else if (status.type === "reconnect") void this.probe();
+        if (status.type === "disconnect") {
+          this.connected = false;
+          this.setWritable(false, `lost the connection to NATS (${this.target.servers.join(", ")}); reconnecting`);
+        } else if (status.type === "reconnect") {
+          this.connected = true;
+          // The tail's consumer may be on the server that went away: follow again after the last event read.
+          void this.tail?.close();
+          void this.probe();
+        }
       }
     })();
   }
@@ -298,7 +335,8 @@ export class JetStreamLog implements EventLog {
     try {
       ack = await this.js.publish(this.subject, encode(event, timeMs), { msgID, timeout: REQUEST_TIMEOUT_MS });
     } catch (error) {
-      const reason = `cannot write to the JetStream stream ${this.target.stream}: ${(error as Error).message}`;
+      const why = this.connected ? (error as Error).message : `no NATS server is reachable (${this.target.servers.join(", ")})`;
+      const reason = `cannot write to the JetStream stream ${this.target.stream}: ${why}`;
       this.setWritable(false, reason);
       if (this.nc.isClosed() === false) void this.probe();
       throw new UnavailableError(reason);
@@ -307,10 +345,9 @@ export class JetStreamLog implements EventLog {
     const sequence = BigInt(ack.seq);
     if (!ack.duplicate) {
       if (event.publishId !== "") {
-        // Remembered after the event: a repeat of an event retention dropped still gets its first time.
-        await this.js.publish(`${this.idsStream}.${msgID}`, new TextEncoder().encode(JSON.stringify({ sequence: ack.seq, timeMs })), { timeout: REQUEST_TIMEOUT_MS }).catch((error: unknown) => {
-          throw new UnavailableError(`the event is recorded at sequence ${sequence} but its publish id could not be: ${(error as Error).message}`);
-        });
+        // Remembered after the event, without waiting for JetStream to store it: the record only
+        // serves a repeat that comes after retention dropped the event, and the event is durable.
+        this.nc.publish(`${this.idsStream}.${msgID}`, JSON.stringify({ sequence: ack.seq, timeMs }));
       }
       return { event: { sequence, timeMs, source: event.source, topic: event.topic, typeUrl: event.typeUrl, value: event.value }, duplicate: false };
     }
@@ -333,7 +370,8 @@ export class JetStreamLog implements EventLog {
     try {
       ({ state } = await this.jsm.streams.info(this.target.stream));
     } catch (error) {
-      throw new UnavailableError(`cannot read the JetStream stream ${this.target.stream}: ${(error as Error).message}`);
+      const why = this.connected ? (error as Error).message : `no NATS server is reachable (${this.target.servers.join(", ")})`;
+      throw new UnavailableError(`cannot read the JetStream stream ${this.target.stream}: ${why}`);
     }
     const latest = BigInt(state.last_seq);
     return {
@@ -354,16 +392,23 @@ export class JetStreamLog implements EventLog {
     let pending = Number.POSITIVE_INFINITY;
     return {
       async read(limit, until) {
-        if (iterator === undefined) {
-          const consumer = await js.consumers.get(stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Number(after + 1n) });
-          messages = await consumer.consume({ max_messages: Math.max(limit, 64) });
-          iterator = messages[Symbol.asyncIterator]();
-          if (closed) void messages.close();
+        try {
+          if (iterator === undefined) {
+            const consumer = await js.consumers.get(stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Number(after + 1n) });
+            messages = await consumer.consume({ max_messages: Math.max(limit, 64), idle_heartbeat: HEARTBEAT_MS, expires: PULL_EXPIRES_MS });
+            iterator = messages[Symbol.asyncIterator]();
+            if (closed) void messages.close();
+          }
+        } catch (error) {
+          // The subscriber resumes after its last sequence, as after any UNAVAILABLE.
+          throw new UnavailableError(`cannot read the JetStream stream ${stream}: ${(error as Error).message}`);
         }
         const page: StoredEvent[] = [];
         while (page.length < limit && !closed) {
           if (pending === 0 && page.length > 0) break;
-          const next = await iterator.next();
+          const next = await iterator.next().catch((error: unknown) => {
+            throw new UnavailableError(`cannot read the JetStream stream ${stream}: ${(error as Error).message}`);
+          });
           if (next.done === true) break;
           const message = next.value;
           page.push(decode(message.seq, message.data));
@@ -396,6 +441,7 @@ export class JetStreamLog implements EventLog {
 
   /** Waits for the acknowledgements in flight, stops the tail and closes the connection. */
   async close(): Promise<void> {
+    this.closing = true;
     await this.previous;
     await this.tail?.close();
     await this.nc.drain().catch(() => {});
