@@ -25,9 +25,6 @@ export interface EventsSettings {
 
 /** The sequence a subscription starts after, checked against what the log holds. */
 async function startAfter(log: EventLog, request: SubscribeRequest): Promise<bigint> {
-  if (request.start !== StartPosition.AFTER_SEQUENCE) {
-    if (request.afterSequence !== 0n) throw new InvalidArgumentError("after_sequence", "is set without START_POSITION_AFTER_SEQUENCE");
-  }
   const { oldest, latest } = await log.status();
   if (request.start !== StartPosition.AFTER_SEQUENCE) return request.start === StartPosition.OLDEST ? oldest - 1n : latest;
   if (request.afterSequence + 1n < oldest) {
@@ -56,13 +53,15 @@ export function eventsService(log: EventLog, settings: EventsSettings): Partial<
       });
       return { sequence: event.sequence, timestamp: timestampFromMs(event.timeMs), duplicate };
     },
-    async *subscribe(request, context) {
+    subscribe(request, context) {
       if (request.filters.length > MAX_FILTERS) throw new InvalidArgumentError("filters", `more than ${MAX_FILTERS} filters`);
       const filters = request.filters.map((text, i) => {
         return parseFilter(text, FILTER_FIELDS, `filters[${i}]`);
       });
-      const after = await startAfter(log, request);
-      yield* subscribe(log, hub, filters, after, settings.subscriberBufferEvents, context.signal);
+      if (request.start !== StartPosition.AFTER_SEQUENCE && request.afterSequence !== 0n) {
+        throw new InvalidArgumentError("after_sequence", "is set without START_POSITION_AFTER_SEQUENCE");
+      }
+      return subscribe(log, hub, filters, () => startAfter(log, request), settings.subscriberBufferEvents, context.signal);
     },
     async getStatus() {
       const { events, bytes, latest, oldest } = await log.status();

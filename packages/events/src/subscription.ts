@@ -76,19 +76,22 @@ export class SubscriberHub {
 
 /**
  * Streams the events after `after` that the filters select: replays the log,
- * then follows the hub, until signal aborts. progressIntervalMs is how long
- * the stream may go without a message while events are filtered out.
+ * then follows the hub, until signal aborts. `after` may be a function that
+ * finds it (and throws what refuses the start): it runs inside the stream, so
+ * the stream is the only generator between the log and the client.
+ * progressIntervalMs is how long the stream may go without a message while
+ * events are filtered out.
  */
 export async function* subscribe(
   log: EventLog,
   hub: SubscriberHub,
   filters: Filter[],
-  after: bigint,
+  after: bigint | (() => Promise<bigint>),
   bufferLimit: number,
   signal: AbortSignal,
   progressIntervalMs = PROGRESS_INTERVAL_MS,
 ): AsyncGenerator<SubscribeResponse> {
-  let cursor = after;
+  let cursor = typeof after === "bigint" ? after : await after();
   yield progressResponse(cursor);
   let lastSentAt = performance.now();
 
