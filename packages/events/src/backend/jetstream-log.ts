@@ -354,7 +354,12 @@ export class JetStreamLog implements EventLog {
     return { event: { ...(await this.firstOf(ack.seq, msgID)), source: event.source, topic: event.topic, typeUrl: event.typeUrl, value: event.value }, duplicate: true };
   }
 
-  /** The sequence and time of the event a repeated publish id first recorded: from the event, or from the id's record once retention dropped it. */
+  /**
+   * The sequence and time of the event a repeated publish id first recorded:
+   * from the event, or from the id's record once retention dropped it. Time 0
+   * only when both are gone: the component died between JetStream's ack and
+   * the record, and retention dropped the event before the repeat came.
+   */
   private async firstOf(seq: number, msgID: string): Promise<{ sequence: bigint; timeMs: number }> {
     const stored = await this.jsm.streams.getMessage(this.target.stream, { seq }).catch(() => null);
     if (stored !== null) return { sequence: BigInt(seq), timeMs: decode(seq, stored.data).timeMs };
@@ -382,7 +387,12 @@ export class JetStreamLog implements EventLog {
     };
   }
 
-  /** Reads the stream from after + 1 with an ordered consumer of its own. */
+  /**
+   * Reads the stream from after + 1 with an ordered consumer of its own. The
+   * caller reads only while the hub is ahead of it, so the events it waits
+   * for are in the stream; were all of them dropped by retention meanwhile,
+   * the read waits for the next event, whose sequence then shows the gap.
+   */
   replay(after: bigint): ReplayReader {
     const stream = this.target.stream;
     const js = this.js;
