@@ -86,8 +86,9 @@ describe("events on two nodes sharing one JetStream stream", () => {
     const filters = ["source==node-a", "source==node-b"];
     const onA = subscribe(0, { start: StartPosition.NOW, filters });
     const onB = subscribe(1, { start: StartPosition.NOW, filters });
-    assert.equal(await onA.progress(), base);
-    assert.equal(await onB.progress(), base);
+    // NOW starts at the latest sequence, which init's own events may have moved past base.
+    assert.ok((await onA.progress()) >= base);
+    assert.ok((await onB.progress()) >= base);
 
     const perNode = 100;
     const acknowledged = new Map<string, bigint>();
