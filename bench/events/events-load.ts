@@ -4,7 +4,7 @@
  * events are published) and the SDK echo server it is compared with (Echo;
  * N concurrent server streams of M messages of the same size).
  */
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { anyPack, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { dialSocket } from "@moby-core/sdk";
 import type { Connection } from "@moby-core/sdk";
@@ -15,6 +15,11 @@ import type { ClosedLoop } from "../support/call-load.js";
 import type { Measurement } from "../support/paired-benchmark.js";
 import { ownCpuMicros } from "../support/process-cpu.js";
 import { dialSdk } from "../rpc/sdk-peer.js";
+import { createHash } from "node:crypto";
+import { EnvelopeSchema } from "@moby-core/events-api/v1";
+import { connect } from "@nats-io/transport-node";
+import { DeliverPolicy, DiscardPolicy, StorageType, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { ConsumerMessages } from "@nats-io/jetstream";
 
 /** The echo payload of the unary baseline, in bytes: the same as the rpc group's unary cases. */
 export const ECHO_PAYLOAD_BYTES = 16;
@@ -197,6 +202,103 @@ export function eventsPeer(socketPath: string): EventsPeerClient {
     },
     close() {
       connection.close();
+    },
+  };
+}
+
+/** The stream the direct JetStream peer writes, configured as the events component configures its own. */
+export const DIRECT_STREAM = "BENCH_DIRECT";
+
+/**
+ * A JetStream client doing directly what the events component does for its
+ * clients: publish each event (its Envelope, without the sequence) with a
+ * Nats-Msg-Id from its publish id and wait for the acknowledgement; deliver
+ * through one ordered consumer per subscriber.
+ */
+export async function jetstreamPeer(servers: string): Promise<EventsPeerClient> {
+  const nc = await connect({ servers: servers.split(",") });
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc);
+  const day = 24 * 60 * 60 * 1e9;
+  await jsm.streams.add({
+    name: DIRECT_STREAM,
+    subjects: [`${DIRECT_STREAM}.events`],
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    num_replicas: 1,
+    max_msgs: 100_000,
+    max_bytes: 256 * 1024 * 1024,
+    max_age: day,
+    duplicate_window: day,
+  });
+  const subject = `${DIRECT_STREAM}.events`;
+  const unary = async () => {
+    const request = publishRequest();
+    const data = toBinary(EnvelopeSchema, create(EnvelopeSchema, { timestamp: timestampFromMs(Date.now()), source: request.source, topic: request.topic, event: request.event }));
+    const msgID = createHash("sha256").update(`${request.source}\n${request.publishId}`).digest("base64url");
+    const ack = await js.publish(subject, data, { msgID });
+    if (ack.seq === 0 || ack.duplicate) throw new Error(`publish answered sequence ${ack.seq}, duplicate ${ack.duplicate}`);
+  };
+  return {
+    unary,
+    async openReceivers(n) {
+      const { state } = await jsm.streams.info(DIRECT_STREAM);
+      const counts = Array.from({ length: n }, () => ({ received: 0, next: state.last_seq + 1, target: 0, done: undefined as (() => void) | undefined }));
+      let failure: Error | undefined;
+      const consumers: ConsumerMessages[] = [];
+      for (const [i, s] of counts.entries()) {
+        const consumer = await js.consumers.get(DIRECT_STREAM, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: state.last_seq + 1 });
+        consumers.push(
+          await consumer.consume({
+            callback: (message) => {
+              if (message.seq !== s.next) failure ??= new Error(`consumer ${i} got sequence ${message.seq}, expected ${s.next}`);
+              fromBinary(EnvelopeSchema, message.data);
+              s.next++;
+              s.received++;
+              if (s.received >= s.target && s.done) {
+                const done = s.done;
+                s.done = undefined;
+                done();
+              }
+            },
+          }),
+        );
+      }
+      return {
+        async batch(m, inFlight) {
+          if (failure) throw failure;
+          const started = performance.now();
+          const delivered = Promise.all(
+            counts.map(
+              (s) =>
+                new Promise<void>((resolve) => {
+                  s.target += m;
+                  if (s.received >= s.target) resolve();
+                  else s.done = resolve;
+                }),
+            ),
+          );
+          await closedLoop(() => unary().then(() => 1), inFlight, 0, { calls: m });
+          const lastAckMs = performance.now() - started;
+          let timer: NodeJS.Timeout | undefined;
+          const late = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`consumers still waiting ${DELIVERY_TIMEOUT_MS} ms after the batch's last publish was acknowledged`)), DELIVERY_TIMEOUT_MS);
+          });
+          try {
+            await Promise.race([delivered, late]);
+          } finally {
+            clearTimeout(timer);
+          }
+          if (failure) throw failure;
+          return { lastAckMs };
+        },
+        close() {
+          consumers.forEach((c) => void c.close());
+        },
+      };
+    },
+    close() {
+      void nc.close();
     },
   };
 }

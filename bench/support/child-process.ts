@@ -76,6 +76,11 @@ export class BenchChild {
     return new BenchChild(label, process.execPath, argv, options);
   }
 
+  /** Starts command with args (a peer that is not a Node script, such as nats-server). */
+  static command(label: string, command: string, options: StartOptions = {}): BenchChild {
+    return new BenchChild(label, command, options.args ?? [], options);
+  }
+
   /** Starts `node -e source` with the given extra environment. */
   static eval(label: string, source: string, env: NodeJS.ProcessEnv = {}): BenchChild {
     return new BenchChild(label, process.execPath, ["-e", source], { env });

@@ -49,6 +49,8 @@ export interface PairedRun<C extends PairedCase> {
   peers: readonly string[];
   /** The peer the ratios are computed against. */
   baseline: string;
+  /** Further peers every peer's main value is also compared with (a column each). */
+  alsoAgainst?: readonly string[];
   cases: readonly C[];
   settings: PairedSettings;
   /** Measures peer under c once, after warmupMs of uncounted load. */
@@ -119,7 +121,7 @@ function summarise<C extends PairedCase>(run: PairedRun<C>, c: C, samples: CaseS
       median: median(measured),
       spread: relativeSpread(measured),
       rounds: samples.rate.of(peer).map((v) => v ?? null),
-      ratios: { [run.baseline]: pairedRatio(samples.rate.of(peer), samples.rate.of(run.baseline)) },
+      ratios: Object.fromEntries([run.baseline, ...(run.alsoAgainst ?? [])].map((other) => [other, pairedRatio(samples.rate.of(peer), samples.rate.of(other))])),
       extra,
       errors: samples.errors.get(peer) ?? [],
     };

@@ -1,7 +1,8 @@
 /**
  * The events component as a real child process for a test: its own socket
- * and SQLite database in a scratch directory, started with a configuration,
- * killed and restarted on the same database, and dialed with the SDK; and a
+ * and SQLite database in a scratch directory (or its own JetStream stream),
+ * started with a configuration, killed and restarted on the same log, and
+ * dialed with the SDK; and a
  * reader for Subscribe streams that never hangs a test.
  */
 import assert from "node:assert/strict";
@@ -21,6 +22,9 @@ import { ComponentProcess } from "./component-process.js";
 /** An EventsService client. */
 export type EventsClient = Client<typeof EventsService>;
 
+/** Where an events component under test keeps its log: its own SQLite file (the default), or a JetStream stream. */
+export type EventsLogTarget = { backend: "sqlite" } | { backend: "nats"; nats: { servers: string[]; stream: string; replicas: number } };
+
 /** The events component's configuration (its manifest `config`), without the database. */
 export interface EventsComponentConfig {
   retention?: { maxEvents?: number; maxBytes?: number; maxAge?: string };
@@ -37,6 +41,7 @@ export class EventsComponent {
   constructor(
     dir: string,
     readonly config: EventsComponentConfig = {},
+    readonly target: EventsLogTarget = { backend: "sqlite" },
   ) {
     this.socketPath = join(dir, "run", "events.sock");
     this.database = join(dir, "state", "events.db");
@@ -48,7 +53,7 @@ export class EventsComponent {
       MOBY_SOCKET: this.socketPath,
       MOBY_COMPONENT_NAME: "events",
       MOBY_LOG_LEVEL: "warn",
-      MOBY_COMPONENT_CONFIG: JSON.stringify({ database: this.database, ...this.config }),
+      MOBY_COMPONENT_CONFIG: JSON.stringify({ ...(this.target.backend === "sqlite" ? { database: this.database } : this.target), ...this.config }),
     });
     this.process = child;
     await waitUntilServing(child, this.socketPath);

@@ -7,17 +7,17 @@
  */
 import { instrumentGroupCommit } from "@moby-core/sdk";
 import type { ComponentMetrics } from "@moby-core/sdk";
-import type { EventLog } from "./event-log.js";
+import type { EventLog } from "./backend/event-log.js";
 import type { eventsService } from "./events-service.js";
 
 /** Registers the events metrics over the log and the service. */
 export function registerEventsMetrics(metrics: ComponentMetrics, log: EventLog, service: ReturnType<typeof eventsService>): void {
-  const gauge = (name: string, help: string, read: () => number) =>
+  const gauge = (name: string, help: string, read: () => number | Promise<number>) =>
     metrics.gauge({
       name,
       help,
-      collect() {
-        this.set(read());
+      async collect() {
+        this.set(await read());
       },
     });
   const counter = (name: string, help: string, read: () => number) =>
@@ -29,10 +29,10 @@ export function registerEventsMetrics(metrics: ComponentMetrics, log: EventLog, 
         this.inc(read());
       },
     });
-  gauge("moby_events_latest_sequence", "The sequence of the newest event published, 0 for a log never written.", () => Number(log.latest()));
-  gauge("moby_events_oldest_sequence", "The sequence of the oldest event retained; latest + 1 when the log holds none.", () => Number(log.oldest()));
-  gauge("moby_events_retained_events", "How many events the log holds.", () => log.size().events);
-  gauge("moby_events_retained_bytes", "The bytes of the events the log holds (their serialized envelopes).", () => log.size().bytes);
+  gauge("moby_events_latest_sequence", "The sequence of the newest event published, 0 for a log never written.", async () => Number((await log.status()).latest));
+  gauge("moby_events_oldest_sequence", "The sequence of the oldest event retained; latest + 1 when the log holds none.", async () => Number((await log.status()).oldest));
+  gauge("moby_events_retained_events", "How many events the log holds.", async () => (await log.status()).events);
+  gauge("moby_events_retained_bytes", "The bytes of the events the log holds (their serialized envelopes).", async () => (await log.status()).bytes);
   gauge("moby_events_subscribers", "How many subscribers follow the live events (past their replay).", () => service.hub.size);
   counter("moby_events_published_total", "Publish calls whose event was stored.", () => service.publishes.stored);
   counter("moby_events_publish_duplicates_total", "Publish calls answered as duplicates of an earlier publish id: nothing stored.", () => service.publishes.duplicates);
@@ -41,6 +41,7 @@ export function registerEventsMetrics(metrics: ComponentMetrics, log: EventLog, 
     "Subscribers ended with RESOURCE_EXHAUSTED: they fell too far behind, or retention dropped events they had still to read.",
     () => service.hub.cutOff,
   );
-  counter("moby_events_retention_deleted_total", "Events deleted by retention (count, size or age) since the component started.", () => log.deleted);
-  instrumentGroupCommit(metrics, "moby_events", service.commits);
+  const { deleted } = log;
+  if (deleted !== undefined) counter("moby_events_retention_deleted_total", "Events deleted by retention (count, size or age) since the component started (SQLite; JetStream applies its limits itself).", () => log.deleted ?? 0);
+  if (log.commits !== undefined) instrumentGroupCommit(metrics, "moby_events", log.commits);
 }

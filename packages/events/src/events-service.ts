@@ -1,17 +1,15 @@
 /**
- * moby.events.v1.EventsService over the durable log: Publish with group
- * commit and idempotency, Subscribe with replay and filters, GetStatus.
+ * moby.events.v1.EventsService over the durable log, whichever backend keeps
+ * it: Publish with idempotency, Subscribe with replay and filters, GetStatus.
  */
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { InvalidArgumentError, OutOfRangeError } from "@moby-core/sdk";
-import type { GroupCommit } from "@moby-core/sdk";
 import { parseFilter } from "@moby-core/sdk/list";
 import { EventsService, GetStatusResponseSchema, StartPosition } from "@moby-core/events-api/v1";
 import type { SubscribeRequest } from "@moby-core/events-api/v1";
-import type { Appended, EventLog, NewEvent } from "./event-log.js";
-import { eventCommits } from "./group-commit.js";
+import type { EventLog } from "./backend/event-log.js";
 import { checkPublish } from "./publish-rules.js";
 import { SubscriberHub, subscribe } from "./subscription.js";
 
@@ -26,13 +24,9 @@ export interface EventsSettings {
 }
 
 /** The sequence a subscription starts after, checked against what the log holds. */
-function startAfter(log: EventLog, request: SubscribeRequest): bigint {
-  const latest = log.latest();
-  if (request.start !== StartPosition.AFTER_SEQUENCE) {
-    if (request.afterSequence !== 0n) throw new InvalidArgumentError("after_sequence", "is set without START_POSITION_AFTER_SEQUENCE");
-    return request.start === StartPosition.OLDEST ? log.oldest() - 1n : latest;
-  }
-  const oldest = log.oldest();
+async function startAfter(log: EventLog, request: SubscribeRequest): Promise<bigint> {
+  const { oldest, latest } = await log.status();
+  if (request.start !== StartPosition.AFTER_SEQUENCE) return request.start === StartPosition.OLDEST ? oldest - 1n : latest;
   if (request.afterSequence + 1n < oldest) {
     throw new OutOfRangeError(`after_sequence ${request.afterSequence} is older than the retained log: the oldest retained sequence is ${oldest}`);
   }
@@ -42,7 +36,6 @@ function startAfter(log: EventLog, request: SubscribeRequest): bigint {
   return request.afterSequence;
 }
 
-/** The implementation of EventsService. */
 /** What the service counts, for the component's metrics. */
 export interface PublishCounts {
   /** Publish calls whose event was stored. */
@@ -51,25 +44,20 @@ export interface PublishCounts {
   duplicates: number;
 }
 
-/** The implementation of EventsService, with its subscriber hub, group commit and publish counts. */
+/** The implementation of EventsService, with its subscriber hub and publish counts. */
 export function eventsService(
   log: EventLog,
   settings: EventsSettings,
-): Partial<ServiceImpl<typeof EventsService>> & { hub: SubscriberHub; commits: GroupCommit<NewEvent, Appended>; publishes: PublishCounts } {
+): Partial<ServiceImpl<typeof EventsService>> & { hub: SubscriberHub; publishes: PublishCounts } {
   const hub = new SubscriberHub();
-  hub.delivered = log.latest();
-  // Subscribers' filters run on the next turn, not in the commit's: the publishers' answers go out
-  // first, whatever the subscribers ask for. Broadcasts keep the commits' order (setImmediate is FIFO),
-  // and a subscriber that joins meanwhile has read the events from the log (the hub's copies are skipped).
-  const commits = eventCommits(log, (events) => setImmediate(() => hub.broadcast(events)));
+  hub.delivered = log.follow((events) => hub.broadcast(events));
   const publishes: PublishCounts = { stored: 0, duplicates: 0 };
   return {
     hub,
-    commits,
     publishes,
     async publish(request) {
       checkPublish(request);
-      const { event, duplicate } = await commits.add({
+      const { event, duplicate } = await log.append({
         source: request.source,
         topic: request.topic,
         typeUrl: request.event!.typeUrl,
@@ -85,13 +73,13 @@ export function eventsService(
       const filters = request.filters.map((text, i) => {
         return parseFilter(text, FILTER_FIELDS, `filters[${i}]`);
       });
-      const after = startAfter(log, request);
-      return subscribe(log, hub, filters, after, settings.subscriberBufferEvents, context.signal);
+      if (request.start !== StartPosition.AFTER_SEQUENCE && request.afterSequence !== 0n) {
+        throw new InvalidArgumentError("after_sequence", "is set without START_POSITION_AFTER_SEQUENCE");
+      }
+      return subscribe(log, hub, filters, () => startAfter(log, request), settings.subscriberBufferEvents, context.signal);
     },
-    getStatus() {
-      const { events, bytes } = log.size();
-      const latest = log.latest();
-      const oldest = log.oldest();
+    async getStatus() {
+      const { events, bytes, latest, oldest } = await log.status();
       return create(GetStatusResponseSchema, {
         oldestSequence: oldest > latest ? 0n : oldest,
         latestSequence: latest,

@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { parseFilter } from "@moby-core/sdk/list";
 import type { SubscribeResponse } from "@moby-core/events-api/v1";
-import { EventLog } from "./event-log.js";
-import type { NewEvent } from "./event-log.js";
-import { eventCommits } from "./group-commit.js";
+import { SqliteLog } from "./backend/sqlite-log.js";
+import type { NewEvent } from "./backend/event-log.js";
+import { eventCommits } from "./backend/group-commit.js";
 import { REPLAY_PAGE, SubscriberHub, subscribe } from "./subscription.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "moby-events-subscription-spec-"));
@@ -23,10 +23,11 @@ function event(topic: string): NewEvent {
 }
 
 /** A log of LOGGED events under /miss, with a hub and group commit over it. */
-function fixture(name: string): { log: EventLog; hub: SubscriberHub; commits: ReturnType<typeof eventCommits> } {
-  const log = new EventLog(join(scratch, name, "events.db"), { maxEvents: 0, maxBytes: 0, maxAgeMs: 0 }, (error) => assert.fail(String(error)));
-  log.append(Array.from({ length: LOGGED }, () => event("/miss")), Date.now());
+function fixture(name: string): { log: SqliteLog; hub: SubscriberHub; commits: ReturnType<typeof eventCommits> } {
+  const log = new SqliteLog(join(scratch, name, "events.db"), { maxEvents: 0, maxBytes: 0, maxAgeMs: 0 }, (error) => assert.fail(String(error)));
+  log.appendBatch(Array.from({ length: LOGGED }, () => event("/miss")), Date.now());
   const hub = new SubscriberHub();
+  hub.delivered = log.latest();
   return { log, hub, commits: eventCommits(log, (events) => hub.broadcast(events)) };
 }
 
@@ -63,7 +64,7 @@ describe("subscribe replay", () => {
     } finally {
       controller.abort();
       await stream.return(undefined);
-      log.close();
+      await log.close();
     }
     assert.equal(hub.size, 0, "the subscriber left the hub");
   });
@@ -89,7 +90,7 @@ describe("subscribe replay", () => {
     } finally {
       controller.abort();
       await stream.return(undefined);
-      log.close();
+      await log.close();
     }
   });
 });

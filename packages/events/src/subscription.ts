@@ -13,7 +13,7 @@ import { matchesFilter } from "@moby-core/sdk/list";
 import type { Filter } from "@moby-core/sdk/list";
 import { SubscribeResponseSchema } from "@moby-core/events-api/v1";
 import type { SubscribeResponse } from "@moby-core/events-api/v1";
-import type { EventLog, StoredEvent } from "./event-log.js";
+import type { EventLog, ReplayReader, StoredEvent } from "./backend/event-log.js";
 
 /** Events read from the log per query while replaying; the replay yields to the event loop after each page. */
 export const REPLAY_PAGE = 512;
@@ -78,39 +78,39 @@ export class SubscriberHub {
 
 /**
  * Streams the events after `after` that the filters select: replays the log,
- * then follows the hub, until signal aborts. progressIntervalMs is how long
- * the stream may go without a message while events are filtered out.
+ * then follows the hub, until signal aborts. `after` may be a function that
+ * finds it (and throws what refuses the start): it runs inside the stream, so
+ * the stream is the only generator between the log and the client.
+ * progressIntervalMs is how long the stream may go without a message while
+ * events are filtered out.
  */
 export async function* subscribe(
   log: EventLog,
   hub: SubscriberHub,
   filters: Filter[],
-  after: bigint,
+  after: bigint | (() => Promise<bigint>),
   bufferLimit: number,
   signal: AbortSignal,
   progressIntervalMs = PROGRESS_INTERVAL_MS,
 ): AsyncGenerator<SubscribeResponse> {
-  let cursor = after;
+  let cursor = typeof after === "bigint" ? after : await after();
   yield progressResponse(cursor);
   let lastSentAt = performance.now();
 
-  // Replay from the log until caught up, a page at a time, yielding to the
-  // event loop between pages so commits and other calls go on meanwhile. The
-  // last read (the one that finds nothing more) and joining the hub happen in
-  // one synchronous step, so no commit can fall between them.
+  // Replay from the log until caught up with what the hub has handed out, a
+  // page at a time, yielding to the event loop between pages so commits and
+  // other calls go on meanwhile. Checking that the cursor reached the hub and
+  // joining the hub happen in one synchronous step, so no event can fall
+  // between them; the hub's copies of events already replayed are skipped.
   const live: StoredEvent[] = [];
   let overflow = false;
   let wake: (() => void) | undefined;
   let leave: (() => void) | undefined;
+  let reader: ReplayReader | undefined;
   try {
     for (;;) {
       if (signal.aborted) return;
-      if (cursor + 1n < log.oldest()) {
-        hub.cutOff++;
-        throw new ResourceExhaustedError(`events after sequence ${cursor} were dropped by retention before they were sent; the oldest kept is ${log.oldest()}`);
-      }
-      const page = log.read(cursor, REPLAY_PAGE);
-      if (page.length === 0) {
+      if (cursor >= hub.delivered) {
         leave = hub.add((events) => {
           let added = false;
           for (const event of events) {
@@ -130,6 +130,15 @@ export async function* subscribe(
         });
         break;
       }
+      reader ??= log.replay(cursor);
+      const page = await reader.read(REPLAY_PAGE, hub.delivered);
+      if (signal.aborted) return;
+      const first = page[0];
+      if (first === undefined || first.sequence > cursor + 1n) {
+        const oldest = first === undefined ? (await log.status()).oldest : first.sequence;
+        hub.cutOff++;
+        throw new ResourceExhaustedError(`events after sequence ${cursor} were dropped by retention before they were sent; the oldest kept is ${oldest}`);
+      }
       for (const event of page) {
         cursor = event.sequence;
         if (selected(filters, event)) {
@@ -144,6 +153,8 @@ export async function* subscribe(
       }
       await nextTurn();
     }
+    reader?.close();
+    reader = undefined;
 
     // Live: send what the hub hands over; report progress while events are filtered out.
     const onAbort = () => wake?.();
@@ -181,6 +192,7 @@ export async function* subscribe(
       signal.removeEventListener("abort", onAbort);
     }
   } finally {
+    reader?.close();
     leave?.();
   }
 }

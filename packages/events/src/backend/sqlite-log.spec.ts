@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import Database from "better-sqlite3";
-import { EventLog } from "./event-log.js";
+import { SqliteLog } from "./sqlite-log.js";
 import type { NewEvent, Retention } from "./event-log.js";
 import { eventCommits } from "./group-commit.js";
 
@@ -19,9 +19,9 @@ function databasePath(): string {
 }
 
 /** A new log with a fresh database; retention errors go to reported. */
-function openLog(retention: Partial<Retention>, reported: unknown[] = []): { log: EventLog; path: string } {
+function openLog(retention: Partial<Retention>, reported: unknown[] = []): { log: SqliteLog; path: string } {
   const path = databasePath();
-  const log = new EventLog(path, { maxEvents: 0, maxBytes: 0, maxAgeMs: 0, ...retention }, (error) => reported.push(error));
+  const log = new SqliteLog(path, { maxEvents: 0, maxBytes: 0, maxAgeMs: 0, ...retention }, (error) => reported.push(error));
   return { log, path };
 }
 
@@ -53,7 +53,7 @@ function failDeletes(path: string): () => void {
 }
 
 /** Asserts the log's counters agree with the database and the retained sequences are oldest..latest with no gap. */
-function assertContiguous(log: EventLog, path: string): bigint[] {
+function assertContiguous(log: SqliteLog, path: string): bigint[] {
   const found = stored(path);
   assert.deepEqual(log.size(), { events: found.events, bytes: found.bytes }, "the counters agree with the database");
   const expected: bigint[] = [];
@@ -67,7 +67,7 @@ function assertContiguous(log: EventLog, path: string): bigint[] {
   return found.sequences;
 }
 
-describe("EventLog retention after a commit", () => {
+describe("SqliteLog retention after a commit", () => {
   it("acknowledges and broadcasts a commit whose retention step fails, reports the failure, and applies retention with the next commit", async () => {
     const reported: unknown[] = [];
     const { log, path } = openLog({ maxEvents: 2 }, reported);
@@ -100,7 +100,7 @@ describe("EventLog retention after a commit", () => {
       assert.equal(reported.length, 2);
       assert.deepEqual(broadcast.at(-1), [5n]);
     } finally {
-      log.close();
+      await log.close();
     }
   });
 
@@ -109,7 +109,7 @@ describe("EventLog retention after a commit", () => {
     const { log, path } = openLog({ maxBytes: 1 }, reported);
     try {
       const allowDeletes = failDeletes(path);
-      log.append([event(), event()], 1_000);
+      log.appendBatch([event(), event()], 1_000);
       assert.equal(reported.length, 1);
       assertContiguous(log, path);
       log.retention = { maxEvents: 0, maxBytes: 0, maxAgeMs: 1 };
@@ -120,19 +120,19 @@ describe("EventLog retention after a commit", () => {
       assert.deepEqual(assertContiguous(log, path), []);
       assert.equal(log.oldest(), 3n, "an empty log's oldest is latest + 1");
     } finally {
-      log.close();
+      void log.close();
     }
   });
 });
 
-describe("EventLog age retention", () => {
+describe("SqliteLog age retention", () => {
   it("drops only a prefix of the log, so events after a clock that stepped back leave no gap", () => {
     const { log, path } = openLog({ maxAgeMs: 1_000 });
     try {
-      log.append([event()], 10_000); // 1
-      log.append([event()], 11_000); // 2
-      log.append([event()], 9_000); // 3: the wall clock stepped back
-      log.append([event()], 12_000); // 4
+      log.appendBatch([event()], 10_000); // 1
+      log.appendBatch([event()], 11_000); // 2
+      log.appendBatch([event()], 9_000); // 3: the wall clock stepped back
+      log.appendBatch([event()], 12_000); // 4
 
       // Cutoff 10_500: 1 and 3 carry older times, but 3 was recorded after 2, which is still young.
       log.expire(11_500);
@@ -146,21 +146,21 @@ describe("EventLog age retention", () => {
       assert.deepEqual(assertContiguous(log, path), []);
       assert.deepEqual([log.oldest(), log.latest()], [5n, 4n]);
     } finally {
-      log.close();
+      void log.close();
     }
   });
 
   it("keeps everything while the oldest event is young, and forgets nothing with no age bound", () => {
     const { log, path } = openLog({ maxAgeMs: 0 });
     try {
-      log.append([event(), event()], 1_000);
+      log.appendBatch([event(), event()], 1_000);
       log.expire(1_000_000);
       assert.deepEqual(assertContiguous(log, path), [1n, 2n]);
       log.retention = { maxEvents: 0, maxBytes: 0, maxAgeMs: 5_000 };
       log.expire(5_500);
       assert.deepEqual(assertContiguous(log, path), [1n, 2n]);
     } finally {
-      log.close();
+      void log.close();
     }
   });
 });

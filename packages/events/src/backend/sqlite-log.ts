@@ -1,7 +1,8 @@
 /**
- * The events component's durable log: SQLite in WAL mode with a full sync on
- * every commit, sequence numbers that are never reused, the publish ids seen
- * in the last 24 hours, and retention by count, size and age.
+ * The events component's embedded log, the default backend: SQLite in WAL
+ * mode with a full sync on every commit (group commit batches the publishes
+ * that arrive meanwhile), sequence numbers that are never reused, the publish
+ * ids seen in the last 24 hours, and retention by count, size and age.
  */
 import { ensurePrivateDirectory } from "@moby-core/sdk";
 import { dirname } from "node:path";
@@ -10,43 +11,10 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { EnvelopeSchema } from "@moby-core/events-api/v1";
 import Database from "better-sqlite3";
 import type { Database as SqliteDatabase, Statement } from "better-sqlite3";
-
-/** One event as kept in the log. */
-export interface StoredEvent {
-  sequence: bigint;
-  timeMs: number;
-  source: string;
-  topic: string;
-  typeUrl: string;
-  value: Uint8Array;
-}
-
-/** One event to append. */
-export interface NewEvent {
-  source: string;
-  topic: string;
-  typeUrl: string;
-  value: Uint8Array;
-  /** The publisher's idempotency key, or "" for none. */
-  publishId: string;
-}
-
-/** What appending one event gave. */
-export interface Appended {
-  event: StoredEvent;
-  /** True when the (source, publish id) pair was seen already: nothing was recorded. */
-  duplicate: boolean;
-}
-
-/** How much the log keeps; 0 means no bound. */
-export interface Retention {
-  maxEvents: number;
-  maxBytes: number;
-  maxAgeMs: number;
-}
-
-/** How long a publish id is remembered. */
-export const PUBLISH_ID_MEMORY_MS = 24 * 60 * 60 * 1000;
+import type { GroupCommit } from "@moby-core/sdk";
+import { PUBLISH_ID_MEMORY_MS } from "./event-log.js";
+import type { Appended, CommitListener, EventLog, LogStatus, NewEvent, ReplayReader, Retention, StoredEvent } from "./event-log.js";
+import { eventCommits } from "./group-commit.js";
 
 /** Called with the error when retention could not be applied after a commit; the commit stands. */
 export type RetentionErrorReporter = (error: unknown) => void;
@@ -102,8 +70,8 @@ function fromRow(row: Row): StoredEvent {
   return { sequence: row.sequence, timeMs: Number(row.time_ms), source: row.source, topic: row.topic, typeUrl: row.type_url, value: new Uint8Array(row.value) };
 }
 
-/** The log of one events component. */
-export class EventLog {
+/** The log of one events component in one SQLite file. */
+export class SqliteLog implements EventLog {
   private readonly db: SqliteDatabase;
   private readonly insert: Statement;
   private readonly setSize: Statement;
@@ -118,6 +86,9 @@ export class EventLog {
   private readonly forgetPublishIds: Statement;
   private count = 0;
   private bytes = 0;
+  private listener: CommitListener | undefined;
+  /** The group commit of appends: one transaction and one fsync per batch. */
+  readonly commits: GroupCommit<NewEvent, Appended>;
 
   /**
    * Opens (or creates) the log at path. onRetentionError is told when
@@ -150,6 +121,9 @@ export class EventLog {
     const totals = this.db.prepare("SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM events").get() as { count: bigint; bytes: bigint };
     this.count = Number(totals.count);
     this.bytes = Number(totals.bytes);
+    // Subscribers hear of a commit on the next turn, not in the commit's: the publishers' answers go
+    // out first. setImmediate is FIFO, so the commits reach them in order.
+    this.commits = eventCommits(this, (events) => setImmediate(() => this.listener?.(events)));
   }
 
   private migrate(): void {
@@ -171,7 +145,7 @@ export class EventLog {
    * bounds no longer allow; a failure to do so goes to the retention error
    * reporter and does not fail the append, whose events are durable.
    */
-  append(events: NewEvent[], nowMs: number): Appended[] {
+  appendBatch(events: NewEvent[], nowMs: number): Appended[] {
     let added = 0;
     let addedBytes = 0;
     const results = this.db.transaction(() => {
@@ -290,8 +264,46 @@ export class EventLog {
     this.enforceBounds();
   }
 
-  /** Closes the database. */
-  close(): void {
+  /** Appends one event with the others of its turn, in one durable transaction. */
+  append(event: NewEvent): Promise<Appended> {
+    return this.commits.add(event);
+  }
+
+  /** The bounds and size of the log, read from the database. */
+  status(): Promise<LogStatus> {
+    return Promise.resolve({ oldest: this.oldest(), latest: this.latest(), ...this.size() });
+  }
+
+  /** Reads the log a page at a time: each page is one query. */
+  replay(after: bigint): ReplayReader {
+    let cursor = after;
+    return {
+      read: (limit) => {
+        const page = this.read(cursor, limit);
+        if (page.length > 0) cursor = page[page.length - 1]!.sequence;
+        return Promise.resolve(page);
+      },
+      close: () => {},
+    };
+  }
+
+  /** Hands listener each commit a turn after it is durable. */
+  follow(listener: CommitListener): bigint {
+    this.listener = listener;
+    return this.latest();
+  }
+
+  /** Sets new bounds and applies them at once. */
+  setRetention(retention: Retention): Promise<void> {
+    this.retention = retention;
+    this.expire(Date.now());
+    return Promise.resolve();
+  }
+
+  /** Writes what is queued, then closes the database. */
+  close(): Promise<void> {
+    this.commits.flush();
     this.db.close();
+    return Promise.resolve();
   }
 }

@@ -1,0 +1,460 @@
+/**
+ * The events log on a NATS JetStream stream, for several nodes: the stream
+ * sequence is the event's sequence, JetStream's message id deduplicates
+ * publish ids, replays and the live tail are ordered consumers, retention is
+ * the stream's limits. Every events component configured with the same stream
+ * shares one log, in one order.
+ *
+ * A repeat of a publish id gets the first event's sequence from JetStream's
+ * deduplication and its time from the stored event, or, once retention dropped
+ * it, from the <stream>_IDS stream, where each publish id's first sequence and
+ * time are recorded after the event.
+ *
+ * Durability: an append is acknowledged once JetStream acknowledged it, that
+ * is once the stream's leader and (with replicas 3) a majority of its servers
+ * have it. nats-server 2.9's file store writes it to the file at once but
+ * syncs to disk only on an interval, so an acknowledged event survives a kill
+ * of any server, and the loss of a minority of the servers with replicas 3,
+ * but not a power loss of a majority before their next sync.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import { EnvelopeSchema } from "@moby-core/events-api/v1";
+import { UnavailableError } from "@moby-core/sdk";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { DeliverPolicy, DiscardPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, StreamConfig, StreamState } from "@nats-io/jetstream";
+import { PUBLISH_ID_MEMORY_MS } from "./event-log.js";
+import type { Appended, CommitListener, EventLog, LogStatus, NewEvent, ReplayReader, Retention, StoredEvent } from "./event-log.js";
+
+/** Where the log lives: the servers, the stream, how many servers keep each event. */
+export interface JetStreamTarget {
+  servers: string[];
+  stream: string;
+  replicas: number;
+}
+
+/** Told when the log can write again (reason "") or cannot, and why. */
+export type WritableListener = (writable: boolean, reason: string) => void;
+
+/** The idle heartbeat of the consumers, in ms: two missed ones make an ordered consumer start again where it was. */
+const HEARTBEAT_MS = 1000;
+/** How long one pull request of a consumer waits for messages, in ms (the client's minimum is 1 s). */
+const PULL_EXPIRES_MS = 5000;
+
+/** How long one JetStream request (a publish, a stream info) may take before it counts as failed, in ms. */
+export const REQUEST_TIMEOUT_MS = 5000;
+
+/**
+ * Every message carries a Nats-Msg-Id of this many characters (43: 32 bytes
+ * in base64url): a hash of the publish id, or random bytes for an event
+ * without one, so that a publish the client retries is stored once either way,
+ * and every stored message has the same header size (see envelopeBytes).
+ */
+const MESSAGE_ID_LENGTH = 43;
+/** The stored header of a message: "NATS/1.0\r\nNats-Msg-Id: <id>\r\n\r\n". */
+const HEADER_BYTES = "NATS/1.0\r\nNats-Msg-Id: ".length + MESSAGE_ID_LENGTH + "\r\n\r\n".length;
+/**
+ * What nats-server's file store counts for a message besides its subject,
+ * header and data: record length (4), sequence (8), time (8), subject length
+ * (2), header length (4), hash (8).
+ */
+const FILE_STORE_OVERHEAD = 34;
+
+/** The message id of an event: a hash of (source, publish id), or random for none. */
+function messageId(event: NewEvent): string {
+  if (event.publishId === "") return randomBytes(32).toString("base64url");
+  return createHash("sha256").update(`${event.source}\n${event.publishId}`).digest("base64url");
+}
+
+/** The bytes a sequence number adds to a serialized Envelope: its tag and its varint. */
+function sequenceFieldBytes(first: number, last: number): number {
+  let total = 0;
+  let low = first;
+  for (let bits = 7, width = 2; low <= last; bits += 7, width++) {
+    const bound = 2 ** bits - 1;
+    const high = Math.min(last, bound);
+    if (high >= low) {
+      total += (high - low + 1) * width;
+      low = high + 1;
+    }
+  }
+  return total;
+}
+
+/**
+ * The retained events' size as the contract counts it, the sum of their
+ * serialized Envelopes, from the stream state: JetStream counts each message
+ * as its data (the Envelope without its sequence), subject, header and a fixed
+ * overhead, all of known size here, and the sequence field adds a varint.
+ */
+export function envelopeBytes(state: Pick<StreamState, "messages" | "bytes" | "first_seq" | "last_seq">, subject: string): number {
+  if (state.messages === 0) return 0;
+  const perMessage = FILE_STORE_OVERHEAD + Buffer.byteLength(subject) + HEADER_BYTES;
+  return state.bytes - state.messages * perMessage + sequenceFieldBytes(state.first_seq, state.last_seq);
+}
+
+/** An event as a stream message: its Envelope without the sequence, which the stream assigns. */
+function encode(event: NewEvent, timeMs: number): Uint8Array {
+  return toBinary(
+    EnvelopeSchema,
+    create(EnvelopeSchema, { timestamp: timestampFromMs(timeMs), source: event.source, topic: event.topic, event: { typeUrl: event.typeUrl, value: event.value } }),
+  );
+}
+
+/** A stream message as an event at sequence. */
+function decode(sequence: number, data: Uint8Array): StoredEvent {
+  const envelope = fromBinary(EnvelopeSchema, data);
+  return {
+    sequence: BigInt(sequence),
+    timeMs: envelope.timestamp === undefined ? 0 : timestampMs(envelope.timestamp),
+    source: envelope.source,
+    topic: envelope.topic,
+    typeUrl: envelope.event?.typeUrl ?? "",
+    value: envelope.event?.value ?? new Uint8Array(),
+  };
+}
+
+/** ms as JetStream's nanoseconds. */
+const nanos = (ms: number) => ms * 1_000_000;
+
+/**
+ * The stream's limits for retention: -1 is JetStream's "no bound", and the
+ * duplicate window is the publish id memory, or the age bound when shorter
+ * (JetStream refuses a window longer than the age bound).
+ */
+function limits(retention: Retention): Pick<StreamConfig, "max_msgs" | "max_bytes" | "max_age" | "duplicate_window"> {
+  return {
+    max_msgs: retention.maxEvents > 0 ? retention.maxEvents : -1,
+    max_bytes: retention.maxBytes > 0 ? retention.maxBytes : -1,
+    max_age: nanos(retention.maxAgeMs),
+    duplicate_window: nanos(retention.maxAgeMs > 0 ? Math.min(retention.maxAgeMs, PUBLISH_ID_MEMORY_MS) : PUBLISH_ID_MEMORY_MS),
+  };
+}
+
+/** True when error is JetStream's "stream not found". */
+function streamNotFound(error: unknown): boolean {
+  return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
+}
+
+/** Creates the stream with config, or updates it to config when it exists (another node may create it meanwhile). */
+async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const info = await jsm.streams.info(config.name);
+      const current = info.config;
+      if (current.max_msgs === config.max_msgs && current.max_bytes === config.max_bytes && current.max_age === config.max_age && current.duplicate_window === config.duplicate_window) return;
+      await jsm.streams.update(config.name, { ...config });
+      return;
+    } catch (error) {
+      if (!streamNotFound(error)) throw error;
+    }
+    try {
+      await jsm.streams.add(config);
+      return;
+    } catch (error) {
+      // Created by another node between our info and add: look again.
+      if (attempt >= 3) throw error;
+    }
+  }
+}
+
+/** The log on a JetStream stream; open it with openJetStreamLog. */
+export class JetStreamLog implements EventLog {
+  retention: Retention;
+  private readonly subject: string;
+  private readonly idsStream: string;
+  private listener: CommitListener | undefined;
+  private tail: ConsumerMessages | undefined;
+  private batch: StoredEvent[] = [];
+  /** The last append's acknowledgement: answers go out in the order the appends came. */
+  private previous: Promise<unknown> = Promise.resolve();
+  private writable = true;
+  private connected = true;
+  private closing = false;
+  /** The last sequence the tail read. */
+  private tailSeen: bigint;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly target: JetStreamTarget,
+    retention: Retention,
+    private readonly startAfter: bigint,
+    private readonly onWritable: WritableListener,
+  ) {
+    this.retention = retention;
+    this.tailSeen = startAfter;
+    this.subject = `${target.stream}.events`;
+    this.idsStream = `${target.stream}_IDS`;
+  }
+
+  /**
+   * Connects to the servers (reconnecting for ever once connected), creates
+   * or updates the stream and its publish id stream, and starts the tail.
+   * Rejects with a one-line error when no server can be reached.
+   */
+  static async open(target: JetStreamTarget, retention: Retention, onWritable: WritableListener): Promise<JetStreamLog> {
+    let nc: NatsConnection;
+    try {
+      nc = await connect({ servers: target.servers, name: "moby-events", maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: REQUEST_TIMEOUT_MS, pingInterval: 2000, maxPingOut: 2 });
+    } catch (error) {
+      throw new Error(`cannot connect to NATS at ${target.servers.join(", ")}: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: REQUEST_TIMEOUT_MS });
+      const js = jetstream(nc, { timeout: REQUEST_TIMEOUT_MS });
+      await ensureStream(jsm, {
+        name: target.stream,
+        subjects: [`${target.stream}.events`],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        discard: DiscardPolicy.Old,
+        num_replicas: target.replicas,
+        ...limits(retention),
+      });
+      // (source, publish id) -> first sequence and time, for a repeat whose event retention dropped.
+      await ensureStream(jsm, {
+        name: `${target.stream}_IDS`,
+        subjects: [`${target.stream}_IDS.*`],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        discard: DiscardPolicy.Old,
+        num_replicas: target.replicas,
+        max_msgs_per_subject: 1,
+        max_msgs: -1,
+        max_bytes: -1,
+        max_age: nanos(PUBLISH_ID_MEMORY_MS),
+        duplicate_window: nanos(60_000),
+      });
+      const { state } = await jsm.streams.info(target.stream);
+      const log = new JetStreamLog(nc, js, jsm, target, retention, BigInt(state.last_seq), onWritable);
+      void log.followStream();
+      log.watchConnection();
+      return log;
+    } catch (error) {
+      await nc.close().catch(() => {});
+      throw new Error(`cannot open the JetStream stream ${target.stream}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /**
+   * Follows the stream from the end it had at open, for every component's
+   * events, handed on a turn at a time. An ordered consumer recovers from a
+   * lost server by itself only after missed heartbeats; the tail is also
+   * recreated after the last event it read whenever its consumer ends (the
+   * connection came back, the consumer could not be created yet).
+   */
+  private async followStream(): Promise<void> {
+    while (!this.closing) {
+      try {
+        const consumer = await this.js.consumers.get(this.target.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Number(this.tailSeen + 1n) });
+        const messages = await consumer.consume({ max_messages: 1024, idle_heartbeat: HEARTBEAT_MS, expires: PULL_EXPIRES_MS });
+        this.tail = messages;
+        if (this.closing) await messages.close();
+        for await (const message of messages) {
+          if (BigInt(message.seq) <= this.tailSeen) continue;
+          this.tailSeen = BigInt(message.seq);
+          if (this.batch.length === 0) setImmediate(() => this.handOver());
+          this.batch.push(decode(message.seq, message.data));
+        }
+      } catch {
+        // Created again below, after the last event read.
+      }
+      if (!this.closing) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  private handOver(): void {
+    const events = this.batch;
+    this.batch = [];
+    if (events.length > 0) this.listener?.(events);
+  }
+
+  /** Reports the connection's losses and returns as the log becoming unwritable and writable. */
+  private watchConnection(): void {
+    void (async () => {
+      for await (const status of this.nc.status()) {
+        if (status.type === "disconnect") {
+          this.connected = false;
+          this.setWritable(false, `lost the connection to NATS (${this.target.servers.join(", ")}); reconnecting`);
+        } else if (status.type === "reconnect") {
+          this.connected = true;
+          // The tail's consumer may be on the server that went away: follow again after the last event read.
+          void this.tail?.close();
+          void this.probe();
+        }
+      }
+    })();
+  }
+
+  private setWritable(writable: boolean, reason: string): void {
+    if (writable === this.writable) return;
+    this.writable = writable;
+    this.onWritable(writable, reason);
+  }
+
+  /** Asks the stream's leader for its state until it answers: then the log is writable again. */
+  private async probe(): Promise<void> {
+    while (!this.nc.isClosed()) {
+      try {
+        await this.jsm.streams.info(this.target.stream);
+        this.setWritable(true, "");
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
+  /** Publishes the event and answers once JetStream acknowledged it, in the order the appends came. */
+  append(event: NewEvent): Promise<Appended> {
+    const acknowledged = this.publish(event);
+    const previous = this.previous;
+    const answer = acknowledged.then(
+      async (appended) => {
+        await previous;
+        return appended;
+      },
+      async (error: unknown) => {
+        await previous;
+        throw error;
+      },
+    );
+    this.previous = answer.catch(() => {});
+    return answer;
+  }
+
+  private async publish(event: NewEvent): Promise<Appended> {
+    const timeMs = Date.now();
+    const msgID = messageId(event);
+    let ack;
+    try {
+      ack = await this.js.publish(this.subject, encode(event, timeMs), { msgID, timeout: REQUEST_TIMEOUT_MS });
+    } catch (error) {
+      const why = this.connected ? (error as Error).message : `no NATS server is reachable (${this.target.servers.join(", ")})`;
+      const reason = `cannot write to the JetStream stream ${this.target.stream}: ${why}`;
+      this.setWritable(false, reason);
+      if (this.nc.isClosed() === false) void this.probe();
+      throw new UnavailableError(reason);
+    }
+    this.setWritable(true, "");
+    const sequence = BigInt(ack.seq);
+    if (!ack.duplicate) {
+      if (event.publishId !== "") {
+        // Remembered after the event, without waiting for JetStream to store it: the record only
+        // serves a repeat that comes after retention dropped the event, and the event is durable.
+        this.nc.publish(`${this.idsStream}.${msgID}`, JSON.stringify({ sequence: ack.seq, timeMs }));
+      }
+      return { event: { sequence, timeMs, source: event.source, topic: event.topic, typeUrl: event.typeUrl, value: event.value }, duplicate: false };
+    }
+    return { event: { ...(await this.firstOf(ack.seq, msgID)), source: event.source, topic: event.topic, typeUrl: event.typeUrl, value: event.value }, duplicate: true };
+  }
+
+  /**
+   * The sequence and time of the event a repeated publish id first recorded:
+   * from the event, or from the id's record once retention dropped it. Time 0
+   * only when both are gone: the component died between JetStream's ack and
+   * the record, and retention dropped the event before the repeat came.
+   */
+  private async firstOf(seq: number, msgID: string): Promise<{ sequence: bigint; timeMs: number }> {
+    const stored = await this.jsm.streams.getMessage(this.target.stream, { seq }).catch(() => null);
+    if (stored !== null) return { sequence: BigInt(seq), timeMs: decode(seq, stored.data).timeMs };
+    const record = await this.jsm.streams.getMessage(this.idsStream, { last_by_subj: `${this.idsStream}.${msgID}` }).catch(() => null);
+    if (record === null) return { sequence: BigInt(seq), timeMs: 0 };
+    const { timeMs } = JSON.parse(new TextDecoder().decode(record.data)) as { timeMs: number };
+    return { sequence: BigInt(seq), timeMs };
+  }
+
+  /** The stream's state; UNAVAILABLE when no server answers. */
+  async status(): Promise<LogStatus> {
+    let state: StreamState;
+    try {
+      ({ state } = await this.jsm.streams.info(this.target.stream));
+    } catch (error) {
+      const why = this.connected ? (error as Error).message : `no NATS server is reachable (${this.target.servers.join(", ")})`;
+      throw new UnavailableError(`cannot read the JetStream stream ${this.target.stream}: ${why}`);
+    }
+    const latest = BigInt(state.last_seq);
+    return {
+      latest,
+      oldest: state.messages === 0 ? latest + 1n : BigInt(state.first_seq),
+      events: state.messages,
+      bytes: envelopeBytes(state, this.subject),
+    };
+  }
+
+  /**
+   * Reads the stream from after + 1 with an ordered consumer of its own. The
+   * caller reads only while the hub is ahead of it, so the events it waits
+   * for are in the stream; were all of them dropped by retention meanwhile,
+   * the read waits for the next event, whose sequence then shows the gap.
+   */
+  replay(after: bigint): ReplayReader {
+    const stream = this.target.stream;
+    const js = this.js;
+    let messages: ConsumerMessages | undefined;
+    let iterator: AsyncIterator<JsMsg> | undefined;
+    let closed = false;
+    let pending = Number.POSITIVE_INFINITY;
+    return {
+      async read(limit, until) {
+        try {
+          if (iterator === undefined) {
+            const consumer = await js.consumers.get(stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Number(after + 1n) });
+            messages = await consumer.consume({ max_messages: Math.max(limit, 64), idle_heartbeat: HEARTBEAT_MS, expires: PULL_EXPIRES_MS });
+            iterator = messages[Symbol.asyncIterator]();
+            if (closed) void messages.close();
+          }
+        } catch (error) {
+          // The subscriber resumes after its last sequence, as after any UNAVAILABLE.
+          throw new UnavailableError(`cannot read the JetStream stream ${stream}: ${(error as Error).message}`);
+        }
+        const page: StoredEvent[] = [];
+        while (page.length < limit && !closed) {
+          if (pending === 0 && page.length > 0) break;
+          const next = await iterator.next().catch((error: unknown) => {
+            throw new UnavailableError(`cannot read the JetStream stream ${stream}: ${(error as Error).message}`);
+          });
+          if (next.done === true) break;
+          const message = next.value;
+          page.push(decode(message.seq, message.data));
+          pending = message.info.pending;
+          if (BigInt(message.seq) >= until) break;
+        }
+        return page;
+      },
+      close() {
+        closed = true;
+        void messages?.close();
+      },
+    };
+  }
+
+  /** Hands listener every event the tail reads, a turn's worth at a time. */
+  follow(listener: CommitListener): bigint {
+    this.listener = listener;
+    return this.startAfter;
+  }
+
+  /** Sets the stream's limits. */
+  async setRetention(retention: Retention): Promise<void> {
+    await this.jsm.streams.update(this.target.stream, { ...limits(retention) });
+    this.retention = retention;
+  }
+
+  /** JetStream applies the age bound itself. */
+  expire(): void {}
+
+  /** Waits for the acknowledgements in flight, stops the tail and closes the connection. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.previous;
+    await this.tail?.close();
+    await this.nc.drain().catch(() => {});
+  }
+
+}

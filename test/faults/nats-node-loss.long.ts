@@ -1,0 +1,177 @@
+// The events component on a real three-server JetStream cluster (replicas 3)
+// when servers die. kill -9 of the stream's leader under a write load: every
+// acknowledged publish is in the log at the sequence it was given, each once
+// (publishers retry with their publish id), and the component stays SERVING or
+// reports NOT_SERVING while it cannot write, then serves again by itself. All
+// servers down: Publish, Subscribe and GetStatus answer UNAVAILABLE saying so,
+// health is NOT_SERVING with the reason, and everything comes back when the
+// servers do. Every process started is ended by pid, even on failure.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Code } from "@moby-core/sdk";
+import { ComponentService } from "@moby-core/component-api/v1";
+import { Health as HealthService, HealthCheckResponse_ServingStatus } from "@moby-core/grpc-health-api/v1";
+import { EventsService, StartPosition } from "@moby-core/events-api/v1";
+import { scratchDirectory } from "../support/component-process.js";
+import { EventsComponent, SubscriptionReader, containerCreate, containerId, sleep } from "../support/events-component.js";
+import { NatsCluster } from "../support/nats-cluster.js";
+import { rejection } from "../support/rejection.js";
+
+const STREAM = "FAULTS";
+const SERVICE = EventsService.typeName;
+const WRITERS = 6;
+
+const scratch = scratchDirectory("moby-nats-faults-");
+const cluster = new NatsCluster(join(scratch.dir, "nats"), 3);
+let events: EventsComponent;
+let healthClient: ReturnType<typeof healthOf>;
+
+/** A grpc.health.v1 client of the component, on a connection of its own. */
+function healthOf(component: EventsComponent) {
+  return component.dial().client(HealthService);
+}
+
+/** Polls until check resolves true, failing after timeoutMs. */
+async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
+    await sleep(50);
+  }
+}
+
+/** The health of EventsService, as grpc.health.v1 reports it. */
+async function health(): Promise<HealthCheckResponse_ServingStatus> {
+  return (await healthClient.check({ service: SERVICE })).status;
+}
+
+/** Every event of the log, replayed from the oldest; a stream ended with UNAVAILABLE (the cluster still settling) is read again. */
+async function replayAll(): Promise<{ ids: string[]; sequences: bigint[] }> {
+  for (let attempt = 1; ; attempt++) {
+    const client = events.client();
+    const reader = new SubscriptionReader(client, { start: StartPosition.OLDEST });
+    try {
+      const { latestSequence } = await client.getStatus({});
+      assert.equal(await reader.progress(), 0n);
+      const replayed = await reader.events(Number(latestSequence), 30_000);
+      return { ids: replayed.map(containerId), sequences: replayed.map((e) => e.sequence) };
+    } catch (error) {
+      if ((error as { code?: Code }).code !== Code.Unavailable || attempt === 5) throw error;
+      await sleep(500);
+    } finally {
+      reader.close();
+    }
+  }
+}
+
+/** Publishes id with its publish id until it is acknowledged, as a publisher does across UNAVAILABLE; fails after timeoutMs. */
+async function publishUntilAcknowledged(client: ReturnType<EventsComponent["client"]>, id: string, timeoutMs = 60_000): Promise<bigint> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return (await client.publish(containerCreate(id, { publishId: id }))).sequence;
+    } catch (error) {
+      if ((error as { code?: Code }).code !== Code.Unavailable || Date.now() > deadline) throw error;
+      await sleep(100);
+    }
+  }
+}
+
+describe("events on JetStream when NATS servers die", () => {
+  before(async () => {
+    await cluster.start();
+    events = new EventsComponent(join(scratch.dir, "events"), {}, { backend: "nats", nats: { servers: cluster.servers, stream: STREAM, replicas: 3 } });
+    await events.start();
+    healthClient = healthOf(events);
+  });
+  after(async () => {
+    await events?.close();
+    await cluster.stop();
+    scratch.remove();
+  });
+
+  it("loses no acknowledged publish when the stream's leader is killed under load, and serves again by itself", { timeout: 180_000 }, async () => {
+    const acknowledged = new Map<string, bigint>();
+    const healthSeen = new Set<HealthCheckResponse_ServingStatus>();
+    let failures = 0;
+    let writing = true;
+    // Each writer publishes one event after the other, retrying a failed one with its publish id until it is acknowledged.
+    const writers = Array.from({ length: WRITERS }, async (_, w) => {
+      const client = events.client({ retry: false });
+      for (let i = 0; writing; i++) {
+        const id = `w${w}-${i}`;
+        for (;;) {
+          try {
+            acknowledged.set(id, (await client.publish(containerCreate(id, { publishId: id }))).sequence);
+            break;
+          } catch (error) {
+            assert.equal((error as { code?: Code }).code, Code.Unavailable, `a publish fails only with UNAVAILABLE: ${String(error)}`);
+            failures++;
+            await sleep(100);
+          }
+        }
+      }
+    });
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        healthSeen.add(await health());
+        await sleep(50);
+      }
+    })();
+    try {
+      await eventually(() => acknowledged.size >= 300, "300 events are acknowledged");
+      const leader = await cluster.leaderOf(STREAM);
+      await cluster.killNode(leader);
+      const atKill = acknowledged.size;
+      await eventually(() => acknowledged.size >= atKill + 300, "300 more events are acknowledged after the kill");
+      await eventually(async () => (await health()) === HealthCheckResponse_ServingStatus.SERVING, "EventsService serves again");
+      writing = false;
+      await Promise.all(writers);
+      console.log(`# leader n${leader + 1} killed after ${atKill} acks; ${acknowledged.size} acknowledged, ${failures} publishes failed and were retried`);
+
+      const { ids, sequences } = await replayAll();
+      assert.equal(new Set(ids).size, ids.length, "every publish id is in the log once");
+      const logged = new Map(ids.map((id, i) => [id, sequences[i]!]));
+      for (const [id, sequence] of acknowledged) assert.equal(logged.get(id), sequence, `${id} is in the log at the sequence its publish returned`);
+      assert.equal(ids.length, acknowledged.size, "nothing but the acknowledged events");
+      for (const status of healthSeen) {
+        assert.ok([HealthCheckResponse_ServingStatus.SERVING, HealthCheckResponse_ServingStatus.NOT_SERVING].includes(status), `health was ${status}`);
+      }
+      cluster.startNode(leader);
+      await cluster.waitUntilReady();
+    } finally {
+      writing = false;
+      watching = false;
+      await Promise.allSettled([...writers, watcher]);
+    }
+  });
+
+  it("answers UNAVAILABLE saying no NATS server is reachable while all are down, and serves again when they return", { timeout: 180_000 }, async () => {
+    const client = events.client({ retry: false });
+    const before = await client.getStatus({});
+    await cluster.stop();
+
+    await eventually(async () => (await health()) === HealthCheckResponse_ServingStatus.NOT_SERVING, "EventsService reports NOT_SERVING");
+    const info = (await events.dial().client(ComponentService).getInfo({})).info!;
+    const reason = info.services.find((s) => s.name === SERVICE)?.notServingReason ?? "";
+    assert.match(reason, /NATS/, `the reason names NATS: ${reason}`);
+    const refused = await rejection(client.publish(containerCreate("while-down", { publishId: "while-down" })));
+    assert.equal(refused.code, Code.Unavailable);
+    assert.match(refused.rawMessage, /^cannot write to the JetStream stream FAULTS: no NATS server is reachable/, refused.rawMessage);
+    assert.equal((await rejection(client.getStatus({}))).code, Code.Unavailable);
+    const subscriber = new SubscriptionReader(client, { start: StartPosition.NOW });
+    assert.equal((await rejection(subscriber.next())).code, Code.Unavailable);
+    subscriber.close();
+
+    for (let i = 0; i < 3; i++) cluster.startNode(i);
+    await cluster.waitUntilReady();
+    await eventually(async () => (await health()) === HealthCheckResponse_ServingStatus.SERVING, "EventsService serves again");
+    const again = await publishUntilAcknowledged(client, "while-down");
+    assert.ok(again > before.latestSequence);
+    const { ids } = await replayAll();
+    assert.equal(ids.length, Number(again), "the log kept every event across the outage");
+    assert.equal(ids.at(-1), "while-down");
+  });
+});
