@@ -157,48 +157,57 @@ export interface PeerOutcome {
 }
 
 /**
- * A peer process started by a test, in its own process group: stop() ends
- * the group by its id, so whatever it forked (socat's per-connection
- * children) ends with it.
+ * A peer process started by a test, in the test's process group (so it
+ * ends with the test on a Ctrl-C), stopped by its id. socat's
+ * per-connection children end with their connections.
  */
 export class PeerProcess {
   /** Everything the process wrote to stdout and stderr so far. */
   output = "";
-  /** Resolves when the process has exited. */
+  /** Resolves when the process has exited (children it forked may still hold its output open). */
   readonly exited: Promise<PeerOutcome>;
+  /** Resolves when the process has exited and its output is all read. */
+  readonly closed: Promise<PeerOutcome>;
   private readonly child: ChildProcess;
 
   constructor(command: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    this.child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     this.child.stdout!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
     this.child.stderr!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
     this.exited = new Promise((resolve, reject) => {
+      this.child.once("error", reject);
+      this.child.once("exit", (code, signal) => resolve({ code, signal, output: this.output }));
+    });
+    this.closed = new Promise((resolve, reject) => {
       this.child.once("error", reject);
       this.child.once("close", (code, signal) => resolve({ code, signal, output: this.output }));
     });
   }
 
-  /** The process id (and process group id). */
+  /** The process id. */
   get pid(): number {
     return this.child.pid!;
   }
 
-  /** Ends the process group with signal and waits for the process to exit. */
+  /** Sends signal to the process and waits for it to exit. */
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<PeerOutcome> {
-    if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined) {
-      try {
-        process.kill(-this.child.pid, signal);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
-      }
-    }
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     return this.exited;
   }
 }
 
-/** Runs a peer to its end (an interop client running one case). */
-export function runPeer(command: string, args: string[]): Promise<PeerOutcome> {
-  return new PeerProcess(command, args).exited;
+/** How long a peer run to its end may take before it is killed, so that a hung case fails instead of hanging the run, in ms. */
+const PEER_RUN_LIMIT_MS = 120_000;
+
+/** Runs a peer to its end (an interop client running one case); killed, with its output kept, past PEER_RUN_LIMIT_MS. */
+export async function runPeer(command: string, args: string[]): Promise<PeerOutcome> {
+  const peer = new PeerProcess(command, args);
+  const guard = setTimeout(() => void peer.stop("SIGKILL"), PEER_RUN_LIMIT_MS);
+  try {
+    return await peer.closed;
+  } finally {
+    clearTimeout(guard);
+  }
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
