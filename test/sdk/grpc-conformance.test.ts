@@ -16,11 +16,11 @@ import type { DescService, MessageInitShape } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { BytesValueSchema, FileDescriptorProtoSchema, StringValueSchema, file_google_protobuf_wrappers } from "@bufbuild/protobuf/wkt";
 import type { BytesValue } from "@bufbuild/protobuf/wkt";
-import { createClient, decodeBinaryHeader, encodeBinaryHeader } from "@connectrpc/connect";
+import { createClient, createContextValues, decodeBinaryHeader, encodeBinaryHeader } from "@connectrpc/connect";
 import type { CallOptions, Client, HandlerContext, Interceptor, ServiceImpl } from "@connectrpc/connect";
 import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
-import { Code, ConnectError, dialSocket, serveComponent, serviceOf } from "@moby-core/sdk";
+import { Code, ConnectError, MESSAGE_COMPRESSION, MessageCompression, dialSocket, serveComponent, serviceOf } from "@moby-core/sdk";
 import type { ComponentServer, Connection } from "@moby-core/sdk";
 import { pino } from "pino";
 import { scratchDirectory } from "../support/component-process.js";
@@ -133,6 +133,16 @@ function echoMetadata(context: HandlerContext): void {
   context.responseHeader.set("x-plain", context.requestHeader.get("x-plain") ?? "");
 }
 
+/**
+ * The "compression-echo" case: answers a request with one byte, 1 if it
+ * arrived compressed and 0 if not, and sends that answer compressed the same way.
+ */
+function compressionEcho(context: HandlerContext): Bytes {
+  const compression = context.values.get(MESSAGE_COMPRESSION)!;
+  compression.send = compression.received;
+  return { value: Uint8Array.of(compression.received ? 1 : 0) };
+}
+
 const implementation = {
   async unary(request: BytesValue, context: HandlerContext) {
     const id = context.requestHeader.get("x-id") ?? "";
@@ -148,6 +158,8 @@ const implementation = {
       case "metadata":
         echoMetadata(context);
         return { value: request.value };
+      case "compression-echo":
+        return compressionEcho(context);
       case "interceptor":
         return { value: new TextEncoder().encode(context.requestHeader.get("x-from-client-interceptor") ?? "") };
       case "slow":
@@ -218,8 +230,9 @@ const implementation = {
     for await (const request of requests) chunks.push(request.value);
     return { value: Buffer.concat(chunks) };
   },
-  async *bidi(requests: AsyncIterable<BytesValue>) {
-    for await (const request of requests) yield { value: request.value };
+  async *bidi(requests: AsyncIterable<BytesValue>, context: HandlerContext) {
+    const echo = context.requestHeader.get("x-case") === "compression-echo";
+    for await (const request of requests) yield echo ? compressionEcho(context) : { value: request.value };
   },
 };
 
@@ -1041,6 +1054,35 @@ describe("gzip", () => {
     } finally {
       grpcServer.forceShutdown();
     }
+  });
+
+  it("MessageCompression: a client and a handler choose compression message by message and see each message's flag", async () => {
+    // Small messages: by minBytes alone, neither side would compress any of them.
+    const client = dialGzip(server.socketPath, { retry: false }).client(ConformanceService) as unknown as ConformanceClient;
+    const header = { "x-case": "compression-echo" };
+    for (const send of [true, false]) {
+      const compression = new MessageCompression();
+      compression.send = send;
+      const answer = await client.unary({ value: small }, { headers: header, contextValues: createContextValues().set(MESSAGE_COMPRESSION, compression) });
+      assert.deepEqual(plain(answer.value), Uint8Array.of(send ? 1 : 0), `unary: the server saw the request ${send ? "uncompressed" : "compressed"}`);
+      assert.equal(compression.received, send, "unary: the answer's flag");
+    }
+    const compression = new MessageCompression();
+    const pattern = [true, false, false, true];
+    async function* requests(): AsyncGenerator<Bytes> {
+      for (const send of pattern) {
+        compression.send = send;
+        yield { value: small };
+      }
+    }
+    const seen: { server: number; client: boolean }[] = [];
+    for await (const answer of client.bidi(requests(), { headers: header, contextValues: createContextValues().set(MESSAGE_COMPRESSION, compression) })) {
+      seen.push({ server: answer.value[0]!, client: compression.received });
+    }
+    assert.deepEqual(
+      seen,
+      pattern.map((send) => ({ server: send ? 1 : 0, client: send })),
+    );
   });
 
   it("SDK client -> SDK server, gzip both ways; the request's flag on the wire is 1 past minBytes, 0 below", async () => {

@@ -23,6 +23,8 @@ export type { RetryPolicy } from "./call-policy-transport.js";
 export { DEFAULT_CONNECTION_LIMITS } from "./connection-guard.js";
 export type { ConnectionLimits } from "./connection-guard.js";
 export type { CompressionOptions } from "./grpc/compression.js";
+// Message-by-message compression for a call: a handler's in context.values, a client's in its call's contextValues.
+export { MessageCompression, MESSAGE_COMPRESSION } from "./grpc/message-compression.js";
 // ComponentServer.health, and the names of its statuses.
 export { HealthStatusBoard, OVERALL, ServingStatus } from "./health.js";
 // The capability GetInfo reports when a component has a reload handler, for clients to test.

@@ -68,6 +68,24 @@ export function gzipIfSmaller(message: Uint8Array): Buffer | undefined {
   return compressed.byteLength < message.byteLength ? compressed : undefined;
 }
 
+/** The gzip of message, whatever its size: the caller asked for a compressed message. */
+export function gzip(message: Uint8Array): Buffer {
+  return gzipSync(message, { level: zlibConstants.Z_DEFAULT_COMPRESSION });
+}
+
+/**
+ * The gzip of message to send in its place, or undefined to send it as it
+ * is. Nothing is compressed unless gzip was announced in the call's headers
+ * (announced); then force (a MessageCompression's send) true compresses,
+ * false does not, and undefined compresses a message of at least minBytes
+ * (undefined: none) that gzip makes smaller.
+ */
+export function compressedOrNot(message: Uint8Array, announced: boolean, minBytes: number | undefined, force: boolean | undefined): Buffer | undefined {
+  if (!announced || force === false) return undefined;
+  if (force === true) return gzip(message);
+  return minBytes !== undefined && message.byteLength >= minBytes ? gzipIfSmaller(message) : undefined;
+}
+
 /** Whether a grpc-accept-encoding header lists gzip. */
 export function acceptsGzip(header: string | string[] | undefined): boolean {
   if (header === undefined) return false;

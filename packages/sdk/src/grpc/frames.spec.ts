@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { gzipSync } from "node:zlib";
+import { gunzip } from "./compression.js";
 import { FrameReader, encodeFrame } from "./frames.js";
 
 /** Reads body fed in the given chunk sizes (cycled); returns the messages. */
@@ -24,6 +26,19 @@ describe("FrameReader", () => {
     assert.deepEqual(readAll(body, [body.length]), messages);
     for (const size of [1, 2, 3, 4, 5, 6, 7, 16_384, 65_535]) assert.deepEqual(readAll(body, [size]), messages, `chunks of ${size}`);
     assert.deepEqual(readAll(body, [1, 5, 4, 9, 16_000, 3]), messages);
+  });
+
+  it("tells the sink which messages arrived compressed, inflated", () => {
+    const plain = new Uint8Array(2000);
+    const body = Buffer.concat([encodeFrame(gzipSync(plain), true), encodeFrame(new Uint8Array([5])), encodeFrame(gzipSync(new Uint8Array([6])), true)]);
+    const seen: [number, boolean][] = [];
+    const reader = new FrameReader(1 << 20, { message: (message, compressed) => void seen.push([message.byteLength, compressed]) }, gunzip);
+    reader.push(body);
+    assert.deepEqual(seen, [
+      [2000, true],
+      [1, false],
+      [1, true],
+    ]);
   });
 
   it("hands out plain Uint8Array views, not Buffers", () => {

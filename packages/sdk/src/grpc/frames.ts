@@ -64,8 +64,8 @@ const NO_CHUNKS: Buffer[] = [];
 
 /** Where a FrameReader puts the messages it reads. */
 export interface MessageSink {
-  /** Takes one whole message; may throw to stop the reader. */
-  message(bytes: Uint8Array): void;
+  /** Takes one whole message, inflated if it arrived compressed; may throw to stop the reader. */
+  message(bytes: Uint8Array, compressed: boolean): void;
 }
 
 /**
@@ -139,8 +139,9 @@ export class FrameReader {
       let message = new Uint8Array(data.buffer, data.byteOffset + offset + FRAME_PREFIX_BYTES, this.expected);
       this.expected = -1;
       offset = end;
-      if (this.compressed) message = this.inflate(message);
-      this.sink.message(message);
+      const compressed = this.compressed;
+      if (compressed) message = this.inflate(message);
+      this.sink.message(message, compressed);
       if (this.failed) return;
     }
     if (offset < length) {

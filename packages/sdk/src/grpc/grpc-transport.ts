@@ -15,11 +15,13 @@ import type { ContextValues, Interceptor, StreamRequest, StreamResponse, Transpo
 import { ClientSession } from "./client-session.js";
 import { DeadlineTimer } from "./deadline.js";
 import { chainInterceptors } from "./interceptor-chain.js";
-import { ACCEPT_ENCODING, GZIP, decompressorFor, gzipIfSmaller } from "./compression.js";
+import { ACCEPT_ENCODING, GZIP, compressedOrNot, decompressorFor } from "./compression.js";
 import { FrameWriter } from "./frame-writer.js";
 import { FrameReader, endWithMessage, messageTooLarge } from "./frames.js";
 import type { MessageSink } from "./frames.js";
 import { LazyHeaders, addMetadata } from "./lazy-headers.js";
+import { MESSAGE_COMPRESSION } from "./message-compression.js";
+import type { MessageCompression } from "./message-compression.js";
 import { MessageQueue } from "./message-queue.js";
 import {
   CONTENT_TYPE_PROTO,
@@ -90,11 +92,11 @@ export class GrpcTransport implements Transport {
     }
     // As in connect's transports, a timeout of 0 or less means none.
     if (timeoutMs !== undefined && timeoutMs <= 0) timeoutMs = undefined;
-    if (this.#interceptors.length === 0) return this.#unary(method, signal, timeoutMs, header, message);
+    if (this.#interceptors.length === 0) return this.#unary(method, signal, timeoutMs, header, message, contextValues);
     const deadline = timeoutMs === undefined ? undefined : new Deadline(timeoutMs, signal);
     const request: UnaryRequest<I, O> = { ...requestBase(method, deadline?.signal ?? signal, header, contextValues), stream: false, method, message };
     const next = chainInterceptors<AnyFn>((req) =>
-      this.#unary(req.method as DescMethodUnary, req.signal, deadline?.remaining(), req.header, req.message as MessageShape<DescMessage>),
+      this.#unary(req.method as DescMethodUnary, req.signal, deadline?.remaining(), req.header, req.message as MessageShape<DescMessage>, req.contextValues),
     this.#interceptors);
     const response = next(request) as Promise<UnaryResponse<I, O>>;
     if (deadline !== undefined) void response.then(deadline.clear, deadline.clear);
@@ -110,7 +112,7 @@ export class GrpcTransport implements Transport {
     contextValues?: ContextValues,
   ): Promise<StreamResponse<I, O>> {
     if (timeoutMs !== undefined && timeoutMs <= 0) timeoutMs = undefined;
-    if (this.#interceptors.length === 0) return this.#stream(method, signal, timeoutMs, header, input);
+    if (this.#interceptors.length === 0) return this.#stream(method, signal, timeoutMs, header, input, contextValues);
     // The deadline outlives the call's start: its timer lapses by itself (unref'd) once the stream is over.
     const deadline = timeoutMs === undefined ? undefined : new Deadline(timeoutMs, signal);
     const request: StreamRequest<I, O> = {
@@ -120,7 +122,7 @@ export class GrpcTransport implements Transport {
       message: normalized(method.input, input),
     };
     const next = chainInterceptors<AnyFn>(
-      (req) => this.#stream(req.method as DescMethodStreaming, req.signal, deadline?.remaining(), req.header, req.message as AsyncIterable<never>),
+      (req) => this.#stream(req.method as DescMethodStreaming, req.signal, deadline?.remaining(), req.header, req.message as AsyncIterable<never>, req.contextValues),
       this.#interceptors,
     );
     return next(request) as Promise<StreamResponse<I, O>>;
@@ -137,6 +139,7 @@ export class GrpcTransport implements Transport {
     timeoutMs: number | undefined,
     header: HeadersInit | undefined,
     message: MessageShape<I>,
+    contextValues: ContextValues | undefined,
   ): Promise<UnaryResponse<I, O>> {
     if (signal?.aborted === true) return Promise.reject(abortError(signal));
     let bytes: Uint8Array;
@@ -146,15 +149,17 @@ export class GrpcTransport implements Transport {
       return Promise.reject(ConnectError.from(error, Code.Internal));
     }
     if (bytes.byteLength > this.#writeMaxBytes) return Promise.reject(messageTooLarge(bytes.byteLength, this.#writeMaxBytes, "writeMaxBytes"));
+    const compression = contextValues?.get(MESSAGE_COMPRESSION);
+    const announced = this.#compressMin !== undefined || compression !== undefined;
     let stream: ClientHttp2Stream;
     try {
-      stream = this.#session.request(requestHeaders(method, timeoutMs, header, this.#compressMin !== undefined));
+      stream = this.#session.request(requestHeaders(method, timeoutMs, header, announced));
     } catch (error) {
       return Promise.reject(errorFromNode(error, this.#session.socketPath));
     }
-    const compressed = this.#compressMin !== undefined && bytes.byteLength >= this.#compressMin ? gzipIfSmaller(bytes) : undefined;
+    const compressed = announced ? compressedOrNot(bytes, true, this.#compressMin, compression?.send) : undefined;
     return new Promise((resolve, reject) => {
-      new UnaryCall(stream, method, this.#session, this.#readMaxBytes, signal, timeoutMs, resolve as never, reject);
+      new UnaryCall(stream, method, this.#session, this.#readMaxBytes, signal, timeoutMs, compression, resolve as never, reject);
       endWithMessage(stream, compressed ?? bytes, compressed !== undefined);
     });
   }
@@ -165,21 +170,24 @@ export class GrpcTransport implements Transport {
     timeoutMs: number | undefined,
     header: HeadersInit | undefined,
     input: AsyncIterable<MessageInitShape<I>>,
+    contextValues: ContextValues | undefined,
   ): Promise<StreamResponse<I, O>> {
     if (signal?.aborted === true) return Promise.reject(abortError(signal));
+    const compression = contextValues?.get(MESSAGE_COMPRESSION);
+    const announced = this.#compressMin !== undefined || compression !== undefined;
     // A request stream is reset through this signal: node:http2 then sends RST_STREAM alone,
     // where close() would end the request first, which the server would read as a complete upload.
     const upload = method.methodKind === "server_streaming" ? undefined : new AbortController();
     let stream: ClientHttp2Stream;
     try {
-      const headers = requestHeaders(method, timeoutMs, header, this.#compressMin !== undefined);
+      const headers = requestHeaders(method, timeoutMs, header, announced);
       stream = this.#session.request(headers, upload === undefined ? undefined : { signal: upload.signal });
     } catch (error) {
       return Promise.reject(errorFromNode(error, this.#session.socketPath));
     }
     return new Promise((resolve, reject) => {
-      const call = new StreamCall(stream, method, this.#session, this.#readMaxBytes, signal, timeoutMs, upload, resolve as never, reject);
-      void call.send(input as AsyncIterable<MessageInitShape<DescMessage>>, this.#writeMaxBytes, this.#compressMin);
+      const call = new StreamCall(stream, method, this.#session, this.#readMaxBytes, signal, timeoutMs, compression, upload, resolve as never, reject);
+      void call.send(input as AsyncIterable<MessageInitShape<DescMessage>>, this.#writeMaxBytes, announced, this.#compressMin);
     });
   }
 }
@@ -292,8 +300,8 @@ abstract class ClientCall implements MessageSink {
     }
   }
 
-  /** A whole response message arrived. */
-  abstract message(bytes: Uint8Array): void;
+  /** A whole response message arrived; compressed: it came gzip-compressed. */
+  abstract message(bytes: Uint8Array, compressed: boolean): void;
   /** The call ended with error (never undefined here): report it. */
   protected abstract failed(error: ConnectError): void;
   /** The response ended with status OK or error. */
@@ -429,15 +437,17 @@ class UnaryCall<I extends DescMessage, O extends DescMessage> extends ClientCall
     readMaxBytes: number,
     signal: AbortSignal | undefined,
     timeoutMs: number | undefined,
+    private readonly compression: MessageCompression | undefined,
     private readonly resolve: (response: UnaryResponse<I, O>) => void,
     private readonly reject: (error: ConnectError) => void,
   ) {
     super(stream, method, session, readMaxBytes, signal, timeoutMs);
   }
 
-  message(bytes: Uint8Array): void {
+  message(bytes: Uint8Array, compressed: boolean): void {
     if (this.raw !== undefined) throw new ConnectError("protocol error: received extra output message for unary method", Code.Unimplemented);
     this.raw = bytes;
+    if (this.compression !== undefined) this.compression.received = compressed;
   }
 
   protected failed(error: ConnectError): void {
@@ -479,6 +489,7 @@ class StreamCall<I extends DescMessage, O extends DescMessage> extends ClientCal
     readMaxBytes: number,
     signal: AbortSignal | undefined,
     timeoutMs: number | undefined,
+    private readonly compression: MessageCompression | undefined,
     private readonly upload: AbortController | undefined,
     private readonly resolve: (response: StreamResponse<I, O>) => void,
     private readonly reject: (error: ConnectError) => void,
@@ -486,7 +497,8 @@ class StreamCall<I extends DescMessage, O extends DescMessage> extends ClientCal
     super(stream, method, session, readMaxBytes, signal, timeoutMs);
     const output = method.output;
     this.queue = new MessageQueue<MessageShape<O>>(
-      (bytes) => {
+      (bytes, compressed) => {
+        if (this.compression !== undefined) this.compression.received = compressed;
         try {
           return fromBinary(output, bytes);
         } catch (error) {
@@ -501,8 +513,13 @@ class StreamCall<I extends DescMessage, O extends DescMessage> extends ClientCal
     );
   }
 
-  /** Sends the request messages, then ends the request; a failure ends the call. */
-  async send(input: AsyncIterable<MessageInitShape<DescMessage>>, writeMaxBytes: number, compressMin: number | undefined): Promise<void> {
+  /**
+   * Sends the request messages, then ends the request; a failure ends the
+   * call. announced: the request headers announced gzip, so messages may be
+   * compressed (those of at least compressMin, or as the call's
+   * MessageCompression says).
+   */
+  async send(input: AsyncIterable<MessageInitShape<DescMessage>>, writeMaxBytes: number, announced: boolean, compressMin: number | undefined): Promise<void> {
     const desc = this.method.input;
     const writer = (this.writer = new FrameWriter(this.stream));
     try {
@@ -510,7 +527,7 @@ class StreamCall<I extends DescMessage, O extends DescMessage> extends ClientCal
         if (this.done) return;
         const bytes = toBinary(desc, create(desc, init));
         if (bytes.byteLength > writeMaxBytes) throw messageTooLarge(bytes.byteLength, writeMaxBytes, "writeMaxBytes");
-        const compressed = compressMin !== undefined && bytes.byteLength >= compressMin ? gzipIfSmaller(bytes) : undefined;
+        const compressed = announced ? compressedOrNot(bytes, true, compressMin, this.compression?.send) : undefined;
         const wait = writer.write(compressed ?? bytes, compressed !== undefined);
         if (wait !== undefined) await wait;
       }
@@ -543,8 +560,8 @@ class StreamCall<I extends DescMessage, O extends DescMessage> extends ClientCal
     });
   }
 
-  message(bytes: Uint8Array): void {
-    this.queue.push(bytes);
+  message(bytes: Uint8Array, compressed: boolean): void {
+    this.queue.push(bytes, compressed);
   }
 
   protected failed(error: ConnectError): void {

@@ -24,6 +24,20 @@ describe("MessageQueue", () => {
     assert.deepEqual(await q.next(), { value: undefined, done: true });
   });
 
+  it("tells decode whether each message arrived compressed, handed straight or queued", async () => {
+    const flags: boolean[] = [];
+    const q = new MessageQueue<number>((raw, compressed) => (flags.push(compressed), raw[0]!), { pause() {}, resume() {}, cancel() {} });
+    const waiting = q.next();
+    q.push(new Uint8Array([1]), true);
+    q.push(new Uint8Array([2]), false);
+    q.push(new Uint8Array([3]), true);
+    q.push(new Uint8Array([4]));
+    q.end();
+    assert.deepEqual(await waiting, { value: 1, done: false });
+    for (const value of [2, 3, 4]) assert.deepEqual(await q.next(), { value, done: false });
+    assert.deepEqual(flags, [true, false, true, false]);
+  });
+
   it("pauses its source past 32 queued messages and resumes at 16", async () => {
     const { q, events } = queue();
     for (let i = 0; i < 40; i++) q.push(new Uint8Array([i]));

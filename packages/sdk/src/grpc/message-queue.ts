@@ -25,10 +25,13 @@ const HIGH_WATER_BYTES = 256 * 1024;
 /**
  * A single-reader queue of encoded messages fed by push() and closed by
  * end(). Messages are decoded by decode when the reader takes them, so a
- * message that does not parse fails the read at its place in the stream.
+ * message that does not parse fails the read at its place in the stream;
+ * decode also learns whether the message arrived compressed.
  */
 export class MessageQueue<T> implements AsyncIterableIterator<T> {
   private items: Uint8Array[] = [];
+  /** Whether each queued message arrived compressed, in step with items. */
+  private compressed: boolean[] = [];
   private head = 0;
   private bytes = 0;
   private paused = false;
@@ -37,19 +40,19 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
   private waiter: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void } | undefined;
 
   constructor(
-    private readonly decode: (raw: Uint8Array) => T,
+    private readonly decode: (raw: Uint8Array, compressed: boolean) => T,
     private readonly source: QueueSource,
   ) {}
 
-  /** Queues a message, or hands it to a waiting reader. */
-  push(raw: Uint8Array): void {
+  /** Queues a message, or hands it to a waiting reader; compressed: it arrived compressed. */
+  push(raw: Uint8Array, compressed = false): void {
     if (this.done) return;
     const waiter = this.waiter;
     if (waiter !== undefined && this.head === this.items.length) {
       this.waiter = undefined;
       let value: T;
       try {
-        value = this.decode(raw);
+        value = this.decode(raw, compressed);
       } catch (error) {
         this.fail();
         waiter.reject(error);
@@ -59,6 +62,7 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
       return;
     }
     this.items.push(raw);
+    this.compressed.push(compressed);
     this.bytes += raw.byteLength;
     if (!this.paused && (this.items.length - this.head >= HIGH_WATER_MESSAGES || this.bytes >= HIGH_WATER_BYTES)) {
       this.paused = true;
@@ -86,10 +90,12 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
   next(): Promise<IteratorResult<T>> {
     if (this.head < this.items.length) {
       const raw = this.items[this.head]!;
+      const compressed = this.compressed[this.head]!;
       this.items[this.head++] = EMPTY;
       this.bytes -= raw.byteLength;
       if (this.head === this.items.length) {
         this.items = [];
+        this.compressed = [];
         this.head = 0;
       }
       if (this.paused && this.items.length - this.head <= HIGH_WATER_MESSAGES / 2 && this.bytes <= HIGH_WATER_BYTES / 2) {
@@ -97,7 +103,7 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
         this.source.resume();
       }
       try {
-        return Promise.resolve({ value: this.decode(raw), done: false });
+        return Promise.resolve({ value: this.decode(raw, compressed), done: false });
       } catch (error) {
         this.fail();
         return Promise.reject(error);
@@ -128,6 +134,7 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
     this.done = true;
     this.error = undefined;
     this.items = [];
+    this.compressed = [];
     this.head = 0;
     this.bytes = 0;
     this.source.cancel();

@@ -11,12 +11,13 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage, DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import type { ContextValues, HandlerContext, StreamRequest, StreamResponse, UnaryRequest, UnaryResponse } from "@connectrpc/connect";
-import { ACCEPT_ENCODING, GZIP, acceptsGzip, gzipIfSmaller } from "./compression.js";
+import { ACCEPT_ENCODING, GZIP, acceptsGzip, compressedOrNot } from "./compression.js";
 import type { Decompress } from "./compression.js";
 import { FrameReader, endWithMessage, messageTooLarge } from "./frames.js";
 import type { MessageSink } from "./frames.js";
 import { FrameWriter } from "./frame-writer.js";
 import { LazyHeaders, addMetadata } from "./lazy-headers.js";
+import { MessageCompression, MESSAGE_COMPRESSION } from "./message-compression.js";
 import { MessageQueue } from "./message-queue.js";
 import { SESSION_CALLS } from "./session-calls.js";
 import type { CountedSession, SessionCalls } from "./session-calls.js";
@@ -112,6 +113,12 @@ export class ServerCall implements HandlerContext, MessageSink {
   #sessionCalls: SessionCalls | undefined;
   /** The smallest response message to compress: the client accepts gzip and the server compresses; else undefined. */
   #compressMin: number | undefined;
+  /** The handler's view and choice of compression, made with the context values; undefined until then. */
+  #compression: MessageCompression | undefined;
+  /** Whether the request message last handed to the handler arrived compressed. */
+  #receivedCompressed = false;
+  /** Whether the response headers announced gzip: only then may a response message be compressed. */
+  #gzipAnnounced = false;
 
   constructor(
     host: CallHost,
@@ -163,9 +170,14 @@ export class ServerCall implements HandlerContext, MessageSink {
     return this.#controller.signal;
   }
 
-  /** The per-call context values. */
+  /** The per-call context values; MESSAGE_COMPRESSION holds the call's MessageCompression. */
   get values(): ContextValues {
-    return (this.#values ??= createContextValues());
+    if (this.#values === undefined) {
+      const compression = (this.#compression = new MessageCompression());
+      compression.received = this.#receivedCompressed;
+      this.#values = createContextValues().set(MESSAGE_COMPRESSION, compression);
+    }
+    return this.#values;
   }
 
   /** A function that tells the time left until the deadline, in ms, or undefined without one. */
@@ -209,7 +221,10 @@ export class ServerCall implements HandlerContext, MessageSink {
     const kind = this.method.methodKind;
     if (kind === "client_streaming" || kind === "bidi_streaming") {
       const input = this.method.input;
-      this.#input = new MessageQueue<unknown>((bytes) => decodeMessage(input, bytes), {
+      this.#input = new MessageQueue<unknown>((bytes, compressed) => {
+        this.#noteReceived(compressed);
+        return decodeMessage(input, bytes);
+      }, {
         pause: () => this.#stream.pause(),
         resume: () => this.#stream.resume(),
         // The handler stopped reading the requests: let the rest flow in, and drop it.
@@ -232,17 +247,40 @@ export class ServerCall implements HandlerContext, MessageSink {
   // -- the request --------------------------------------------------------
 
   /** @internal A request message was read. */
-  message(bytes: Uint8Array): void {
+  message(bytes: Uint8Array, compressed: boolean): void {
     const stats = this.#route.stats;
     if (stats !== undefined) stats.received++;
     if (this.#input !== undefined) {
-      if (!this.#dropInput) this.#input.push(bytes);
+      if (!this.#dropInput) this.#input.push(bytes, compressed);
       return;
     }
     if (this.#single !== undefined) {
       throw new ConnectError(`protocol error: received extra input message for ${this.method.methodKind} method`, Code.Unimplemented);
     }
     this.#single = bytes;
+    this.#receivedCompressed = compressed;
+  }
+
+  /** Records whether the request message being handed to the handler arrived compressed. */
+  #noteReceived(compressed: boolean): void {
+    this.#receivedCompressed = compressed;
+    if (this.#compression !== undefined) this.#compression.received = compressed;
+  }
+
+  /** The gzip of a response message to send in its place, or undefined to send it as it is. */
+  #compressed(bytes: Uint8Array): Buffer | undefined {
+    if (this.#compressMin === undefined && this.#compression?.send === undefined) return undefined;
+    return compressedOrNot(bytes, this.#gzipAnnounced, this.#compressMin, this.#compression?.send);
+  }
+
+  /**
+   * Whether the response headers about to go announce gzip: the server
+   * compresses, or the handler decides message by message (its
+   * MessageCompression's send is set), and the client accepts gzip.
+   */
+  #announceGzip(): boolean {
+    if (this.#compressMin !== undefined) return true;
+    return this.#compression?.send !== undefined && acceptsGzip(this.#headers[HEADER_ACCEPT_ENCODING]);
   }
 
   #decode(bytes: Uint8Array): unknown {
@@ -383,7 +421,8 @@ export class ServerCall implements HandlerContext, MessageSink {
       try {
         stream[STREAM_TRAILERS] = trailer !== undefined && trailer.touched ? addStatus(addMetadata({}, trailer), undefined) : OK_TRAILERS;
         stream.on("wantTrailers", onWantTrailers);
-        const compressed = this.#compressMin !== undefined && bytes.byteLength >= this.#compressMin ? gzipIfSmaller(bytes) : undefined;
+        this.#gzipAnnounced = this.#announceGzip();
+        const compressed = this.#compressed(bytes);
         const headers = addMetadata({ ":status": 200, "content-type": CONTENT_TYPE_PROTO }, this.#responseHeader);
         if (compressed !== undefined) {
           headers[HEADER_ENCODING] = GZIP;
@@ -423,7 +462,7 @@ export class ServerCall implements HandlerContext, MessageSink {
           return;
         }
         if (this.#state === RUNNING) this.#respondHeaders();
-        const compressed = this.#compressMin !== undefined && bytes.byteLength >= this.#compressMin ? gzipIfSmaller(bytes) : undefined;
+        const compressed = this.#compressed(bytes);
         const wait = this.#writer!.write(compressed ?? bytes, compressed !== undefined);
         const stats = this.#route.stats;
         if (stats !== undefined) stats.sent++;
@@ -441,7 +480,8 @@ export class ServerCall implements HandlerContext, MessageSink {
 
   #respondHeaders(): void {
     const headers = addMetadata({ ":status": 200, "content-type": CONTENT_TYPE_PROTO }, this.#responseHeader);
-    if (this.#compressMin !== undefined) {
+    this.#gzipAnnounced = this.#announceGzip();
+    if (this.#gzipAnnounced) {
       headers[HEADER_ENCODING] = GZIP;
       headers[HEADER_ACCEPT_ENCODING] = ACCEPT_ENCODING;
     }
