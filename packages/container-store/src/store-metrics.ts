@@ -11,6 +11,7 @@ import type { ContainerBackend, WatchStats } from "./container-backend.js";
 /** Registers the store's metrics; returns the watch counts for the service to keep. */
 export function registerStoreMetrics(metrics: ComponentMetrics, db: ContainerBackend): WatchStats {
   const watches: WatchStats = { open: 0, cutOff: 0 };
+  const stats = metrics.perScrape(() => db.stats());
   metrics.gauge({
     name: "moby_container_store_revision",
     help: "The store revision: that of the last write, 0 for a store never written.",
@@ -22,7 +23,7 @@ export function registerStoreMetrics(metrics: ComponentMetrics, db: ContainerBac
     name: "moby_container_store_oldest_revision",
     help: "The oldest revision whose change is kept for watchers; the store revision + 1 when none is kept. Not reported on etcd, whose compaction decides it.",
     async collect() {
-      const { oldestRevision } = await db.stats();
+      const { oldestRevision } = await stats();
       if (oldestRevision !== undefined) this.set(Number(oldestRevision));
     },
   });
@@ -30,7 +31,7 @@ export function registerStoreMetrics(metrics: ComponentMetrics, db: ContainerBac
     name: "moby_container_store_containers",
     help: "How many container records the store holds.",
     async collect() {
-      this.set((await db.stats()).containers);
+      this.set((await stats()).containers);
     },
   });
   metrics.gauge({

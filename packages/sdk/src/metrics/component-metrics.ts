@@ -69,6 +69,19 @@ export class ComponentMetrics {
     return new Histogram({ ...this.#checked(settings), registers: [this.registry] });
   }
 
+  /**
+   * Wraps an asynchronous read (a backend's counts, a status call) so that
+   * the collect() of every metric of one scrape shares one call: the metrics
+   * are collected at once, and a read still pending is handed out again.
+   */
+  perScrape<T>(read: () => Promise<T>): () => Promise<T> {
+    let pending: Promise<T> | undefined;
+    return () =>
+      (pending ??= read().finally(() => {
+        pending = undefined;
+      }));
+  }
+
   /** Every metric of the component in the Prometheus text format (PROMETHEUS_TEXT_CONTENT_TYPE). */
   async exposition(): Promise<string> {
     return this.grpcServer.exposition() + (await this.registry.metrics());
