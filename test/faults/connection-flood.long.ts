@@ -64,8 +64,7 @@ describe("faults (long): 20,000 connections that break the protocol, with the de
         Promise.all(
           Array.from({ length: 200 }, async () => {
             const c = await RawConnection.connect(socketPath);
-            await c.handshake();
-            await c.write(frame(FRAME.DATA, 0, 0, Buffer.from("bogus")));
+            await c.handshake(frame(FRAME.DATA, 0, 0, Buffer.from("bogus")));
             while (c.goaways().length === 0 && !c.socket.destroyed) await new Promise((resolve) => setTimeout(resolve, 5));
             const codes = c.goaways().map((g) => g.code);
             if (codes.includes(http2.constants.NGHTTP2_PROTOCOL_ERROR)) protocolErrors++;

@@ -275,9 +275,13 @@ export class RawConnection {
     });
   }
 
-  /** Sends the preface and an empty SETTINGS, acknowledging the server's. */
-  async handshake(): Promise<void> {
-    await this.write(Buffer.concat([PREFACE, frame(FRAME.SETTINGS, 0, 0), frame(FRAME.SETTINGS, FLAG.ACK, 0)]));
+  /**
+   * Sends the preface and an empty SETTINGS, acknowledging the server's, and
+   * then in the same write whatever frames follow (so the server reads them
+   * together: no keepalive PING can come between).
+   */
+  async handshake(...frames: Buffer[]): Promise<void> {
+    await this.write(Buffer.concat([PREFACE, frame(FRAME.SETTINGS, 0, 0), frame(FRAME.SETTINGS, FLAG.ACK, 0), ...frames]));
   }
 
   /** The GOAWAY frames received among the first bytes: error code and debug text. */
