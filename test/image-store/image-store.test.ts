@@ -274,8 +274,10 @@ describe("image-store with a real registry", { skip: isRoot ? false : "needs roo
     const bytes = readFileSync(path);
     bytes[bytes.length - 5]! ^= 0xff;
     writeFileSync(path, bytes);
+    const snapshots = readdirSync(join(store.root, "snapshots")).sort();
     const error = await rejection(pull(store.client(), `${registry.host}/test/tampered`));
     assert.equal(error.code, Code.DataLoss, error.message);
+    assert.deepEqual(readdirSync(join(store.root, "snapshots")).sort(), snapshots, "no snapshot of it, and no half-unpacked directory, though it was unpacked as it arrived");
     assert.equal(existsSync(join(store.root, "blobs/sha256", tampered.layers[0]!.slice(7))), false);
     assert.deepEqual(store.ingest(), []);
     assert.deepEqual((await store.client().listImages({})).images, []);

@@ -31,6 +31,8 @@ export interface TaskRecord {
   restart?: RestartState;
   /** How the init process's input is wired; absent for a task of a runtime before interactive I/O (neither). */
   io?: ProcessIo;
+  /** Whether the image store prepared its root filesystem (released when the task is deleted); absent for a task of a runtime before this field, whose container record is read at delete instead. */
+  imageRootfs?: boolean;
 }
 
 /** How a process's input is wired: an open stdin (fed through its shim's stdin FIFO), a terminal. */

@@ -95,7 +95,7 @@ export function containerRuntimeService(deps: RuntimeServiceDeps): Partial<Servi
         const spec = checkOciSpec(specJson);
         const restart = restartPolicyOf(container.runtime?.options);
         const io = { stdin: request.stdin, terminal: spec.process.terminal === true };
-        const task = await manager.create(request.containerId, spec.json, maxSizeBytes, { io, ...(restart === undefined ? {} : { restart }) });
+        const task = await manager.create(request.containerId, spec.json, maxSizeBytes, { io, imageRootfs: fromImage, ...(restart === undefined ? {} : { restart }) });
         return { task: taskView(task) };
       } catch (error) {
         if (fromImage) await deps.images!.release(request.containerId);
@@ -127,9 +127,10 @@ export function containerRuntimeService(deps: RuntimeServiceDeps): Partial<Servi
       }
       const exit = await task.delete();
       if (deps.images) {
-        // A container made from an image gives its root filesystem back; one whose record is gone cannot say.
-        const image = await deps.readContainer(request.containerId).then((c) => c.image, () => "");
-        if (image !== "") await deps.images.release(request.containerId);
+        // A task made from an image gives its root filesystem back. One made by a runtime that did not record it asks
+        // the container's record (one whose record is gone cannot say).
+        const fromImage = task.imageRootfs ?? (await deps.readContainer(request.containerId).then((c) => c.image !== "", () => false));
+        if (fromImage) await deps.images.release(request.containerId);
       }
       return { pid: task.init.pid, exitStatus: exitStatusView(exit) };
     },

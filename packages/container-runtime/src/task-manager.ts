@@ -48,6 +48,8 @@ export interface TaskOptions {
   io?: ProcessIo;
   /** The restart policy; default none. */
   restart?: RestartState;
+  /** Whether the image store prepared the root filesystem; default not. */
+  imageRootfs?: boolean;
 }
 
 /** Keeps the tasks of one state directory. */
@@ -153,7 +155,7 @@ export class TaskManager {
     this.creating.add(id);
     try {
       const bundle = new Bundle(join(this.tasksDir, id), id);
-      const record = { containerId: id, createdAtUs: nowUs(), maxSizeBytes, io: options.io ?? NO_IO, ...(options.restart === undefined ? {} : { restart: options.restart }) };
+      const record = { containerId: id, createdAtUs: nowUs(), maxSizeBytes, io: options.io ?? NO_IO, imageRootfs: options.imageRootfs ?? false, ...(options.restart === undefined ? {} : { restart: options.restart }) };
       bundle.create(specJson, record);
       const task = new Task(this.services, bundle, record, Status.CREATED);
       try {
@@ -183,7 +185,7 @@ export class TaskManager {
     this.recreating.add(task);
     try {
       await task.delete();
-      const next = await this.make(task.id, specJson, task.maxSizeBytes, { io: task.io, restart: { ...restart, count: restart.count + 1, stoppedByClient: false } });
+      const next = await this.make(task.id, specJson, task.maxSizeBytes, { io: task.io, ...(task.imageRootfs === undefined ? {} : { imageRootfs: task.imageRootfs }), restart: { ...restart, count: restart.count + 1, stoppedByClient: false } });
       await next.start();
       return next;
     } finally {

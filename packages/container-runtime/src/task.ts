@@ -121,6 +121,11 @@ export class Task {
     return this.record.io ?? NO_IO;
   }
 
+  /** Whether the image store prepared the root filesystem; undefined for a task made by a runtime before this was recorded. */
+  get imageRootfs(): boolean | undefined {
+    return this.record.imageRootfs;
+  }
+
   /** The restart policy and where it stands; undefined when the task is never restarted. */
   get restart(): RestartState | undefined {
     return this.record.restart;

@@ -126,10 +126,13 @@ export class ContentStore {
     let pendingBytes = 0;
     const flush = async () => {
       if (pendingBytes === 0) return;
-      const batch = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+      const batch = pending;
+      const bytes = pendingBytes;
       pending = [];
       pendingBytes = 0;
-      await file.write(batch);
+      // One writev(2) of the chunks as they came (libuv finishes partial writes): no copy into one buffer.
+      const { bytesWritten } = await file.writev(batch);
+      if (bytesWritten !== bytes) throw new Error(`blob ${digest}: ${bytesWritten} of ${bytes} bytes were written to ${temp}`);
     };
     try {
       for await (const chunk of untilAborted(source, signal)) {

@@ -2,11 +2,14 @@
  * Pulls an image: resolves the reference in its registry, picks the
  * manifest of the wanted platform from an index, downloads what the store
  * lacks (at most 3 blobs at once, each verified while it streams, each
- * downloaded once however many pulls want it), unpacks the layers bottom up
- * as their blobs arrive, and records the image. Progress is reported per
+ * downloaded once however many pulls want it), unpacks each layer from its
+ * bytes as they arrive (a layer whose blob is in the store already, from
+ * there), records a snapshot only once its blob is verified, and records the
+ * image. Progress is reported per
  * piece of content. Everything the pull uses is leased until the image is
  * recorded, so garbage collection cannot take it.
  */
+import { PassThrough } from "node:stream";
 import { create } from "@bufbuild/protobuf";
 import { ContentKind, PullPhase, PullProgressSchema } from "@moby-core/image-api/v1";
 import type { Image, PullProgress } from "@moby-core/image-api/v1";
@@ -26,6 +29,8 @@ import type { Snapshotter } from "./snapshotter.js";
 
 /** How many blobs one pull downloads at once. */
 export const PULL_CONCURRENCY = 3;
+/** The bytes a layer's download runs ahead of its unpacking. */
+const TEE_BYTES = 1024 * 1024;
 /** Progress of a download is reported at most once per this many bytes. */
 const PROGRESS_STEP = 256 * 1024;
 
@@ -47,6 +52,36 @@ async function* counted(body: AsyncIterable<Uint8Array>, received: { bytes: numb
     if (received !== undefined) received.bytes += chunk.byteLength;
     yield chunk;
   }
+}
+
+/**
+ * Passes body on and writes each chunk into sink too, waiting while sink is
+ * full; once sink is destroyed (its reader failed) it is fed no more. sink
+ * ends with body, or is destroyed when body fails or is left.
+ */
+async function* teed(body: AsyncIterable<Uint8Array>, sink: PassThrough): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of body) {
+      if (!sink.destroyed && !sink.write(chunk)) await drained(sink);
+      yield chunk;
+    }
+    sink.end();
+  } finally {
+    if (!sink.writableEnded) sink.destroy(new Error("the layer's download stopped"));
+  }
+}
+
+/** Resolves when stream can take more, or is closed. */
+function drained(stream: PassThrough): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+  });
 }
 
 /** One message of a pull: progress, or the image last. */
@@ -87,7 +122,7 @@ export async function* pullImage(ctx: PullContext, referenceText: string, platfo
   const lease = ctx.leases.acquire();
   const repo = `${ref.host}/${ref.repository}`;
 
-  const fetchBlob = async (desc: Descriptor, kind: ContentKind): Promise<void> => {
+  const fetchBlob = async (desc: Descriptor, kind: ContentKind, unpackInto?: { chainId: string; diffId: string }): Promise<void> => {
     lease.add(desc.digest);
     if (ctx.content.has(desc.digest)) {
       channel.push(progress(desc.digest, kind, PullPhase.EXISTS, desc.size, desc.size));
@@ -97,8 +132,28 @@ export async function* pullImage(ctx: PullContext, referenceText: string, platfo
     await ctx.content.fetchOnce(
       desc.digest,
       async (downloadSignal, onProgress) => {
-        const body = await ctx.registry.blob(ref.host, ref.repository, desc.digest, downloadSignal);
-        await ctx.content.ingest(desc.digest, desc.size, counted(body, ctx.received), onProgress, downloadSignal);
+        const body = counted(await ctx.registry.blob(ref.host, ref.repository, desc.digest, downloadSignal), ctx.received);
+        if (unpackInto === undefined || ctx.snapshots.has(unpackInto.chainId) || ctx.snapshots.unpacking(unpackInto.chainId)) {
+          await ctx.content.ingest(desc.digest, desc.size, body, onProgress, downloadSignal);
+          return;
+        }
+        // The layer is unpacked from its bytes as they arrive, not read back from the store after; its snapshot is
+        // recorded once the blob is verified.
+        const sink = new PassThrough({ highWaterMark: TEE_BYTES });
+        let verify: { resolve(): void; reject(error: unknown): void } = { resolve: () => undefined, reject: () => undefined };
+        const verified = new Promise<void>((resolve, reject) => (verify = { resolve, reject }));
+        verified.catch(() => undefined);
+        const unpacking = ctx.snapshots.unpackFrom(unpackInto.chainId, desc.digest, unpackInto.diffId, sink, verified, downloadSignal);
+        unpacking.catch(() => undefined);
+        try {
+          await ctx.content.ingest(desc.digest, desc.size, teed(body, sink), onProgress, downloadSignal);
+          verify.resolve();
+        } catch (error) {
+          verify.reject(error);
+          // The unpacking stops (its input was cut) and removes its directory before the pull answers.
+          await unpacking.catch(() => undefined);
+          throw error;
+        }
       },
       (bytes) => {
         if (bytes - reported < PROGRESS_STEP && bytes !== desc.size) return;
@@ -140,13 +195,15 @@ export async function* pullImage(ctx: PullContext, referenceText: string, platfo
       lease.add(layer.digest, layer.chainId);
       channel.push(progress(layer.digest, ContentKind.LAYER, PullPhase.RESOLVED, 0, Number(layer.size)));
     }
+    // Whether each snapshot was there before: a layer unpacked as it downloads still reports EXTRACTING, until done.
+    const present = image.layers.map((layer) => ctx.snapshots.has(layer.chainId));
     const downloads = limited(
-      manifest.layers.map((desc) => () => fetchBlob(desc, ContentKind.LAYER)),
+      manifest.layers.map((desc, i) => () => fetchBlob(desc, ContentKind.LAYER, image.layers[i])),
       PULL_CONCURRENCY,
     );
     for (const [i, layer] of image.layers.entries()) {
       await downloads[i];
-      if (!ctx.snapshots.has(layer.chainId)) {
+      if (!present[i]) {
         channel.push(progress(layer.digest, ContentKind.LAYER, PullPhase.EXTRACTING, Number(layer.size), Number(layer.size)));
         await ctx.snapshots.unpack(layer.chainId, layer.digest, layer.diffId, signal);
         channel.push(progress(layer.digest, ContentKind.LAYER, PullPhase.DONE, Number(layer.size), Number(layer.size)));

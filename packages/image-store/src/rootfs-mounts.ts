@@ -7,8 +7,9 @@
  */
 import { execFile } from "node:child_process";
 import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { MNT_DETACH, mountSyscalls } from "./mount-syscalls.js";
 
 const run = promisify(execFile);
 
@@ -21,18 +22,41 @@ export function isMounted(path: string): boolean {
   return lines.some((line) => line.split(" ")[4]?.replace(/\\040/g, " ") === path);
 }
 
-/** Mounts overlayfs at merged with the lower directories (top first, relative to lowerRoot). */
+/** The most bytes of options mount(2) takes (one page, with its NUL). */
+export const MOUNT_OPTIONS_MAX = 4095;
+
+/**
+ * Mounts overlayfs at merged with the lower directories (top first, relative
+ * to lowerRoot): by the mount(2) syscall with absolute paths when they fit in
+ * its one page of options, else (many layers) by spawning `mount` in
+ * lowerRoot with the shorter relative paths.
+ */
 export async function mountOverlay(lowerRoot: string, lowers: string[], upper: string, work: string, merged: string): Promise<void> {
+  const syscalls = mountSyscalls();
+  const absolute = `lowerdir=${lowers.map((lower) => resolve(lowerRoot, lower)).join(":")},upperdir=${upper},workdir=${work}`;
+  if (syscalls !== undefined && Buffer.byteLength(absolute) <= MOUNT_OPTIONS_MAX) {
+    await syscalls.mount("overlay", merged, "overlay", 0, absolute);
+    return;
+  }
   await run("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${lowers.join(":")},upperdir=${upper},workdir=${work}`, merged], { cwd: lowerRoot });
 }
 
-/** Unmounts path if it is mounted (lazily when it is busy). */
+/** Unmounts path if it is mounted (lazily when it is busy), by umount2(2) where it can be called. */
 export async function unmount(path: string): Promise<void> {
   if (!isMounted(path)) return;
+  const syscalls = mountSyscalls();
+  if (syscalls === undefined) {
+    try {
+      await run("umount", [path]);
+    } catch {
+      await run("umount", ["-l", path]);
+    }
+    return;
+  }
   try {
-    await run("umount", [path]);
+    await syscalls.unmount(path, 0);
   } catch {
-    await run("umount", ["-l", path]);
+    await syscalls.unmount(path, MNT_DETACH);
   }
 }
 

@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { Code } from "@connectrpc/connect";
 import { ComponentError } from "@moby-core/sdk";
 import type { ContentStore } from "./content-store.js";
@@ -56,18 +57,40 @@ export class Snapshotter {
   async unpack(chainId: string, blob: string, diffId: string, signal?: AbortSignal): Promise<void> {
     if (this.has(chainId)) return;
     let running = this.inFlight.get(chainId);
-    if (!running) {
-      running = this.unpackNow(chainId, blob, diffId, signal).finally(() => this.inFlight.delete(chainId));
-      this.inFlight.set(chainId, running);
-    }
+    if (!running) running = this.track(chainId, this.unpackNow(chainId, blob, () => this.content.stream(blob), diffId, Promise.resolve(), signal));
     await running;
   }
 
-  private async unpackNow(chainId: string, blob: string, diffId: string, signal?: AbortSignal): Promise<void> {
+  /** Whether the snapshot of chainId is being unpacked. */
+  unpacking(chainId: string): boolean {
+    return this.inFlight.has(chainId);
+  }
+
+  /**
+   * Unpacks the layer blob from source, its bytes as they are downloaded,
+   * into the snapshot of chainId; the snapshot is recorded only once verified
+   * (the blob's digest and size checked) resolves, and nothing is kept when
+   * it rejects. Callers of `unpack` for chainId join it meanwhile.
+   */
+  unpackFrom(chainId: string, blob: string, diffId: string, source: Readable, verified: Promise<void>, signal?: AbortSignal): Promise<void> {
+    if (this.inFlight.has(chainId) || this.has(chainId)) throw new ComponentError(Code.Internal, `snapshot ${chainId} is present or being unpacked`);
+    return this.track(chainId, this.unpackNow(chainId, blob, () => source, diffId, verified, signal));
+  }
+
+  /** Keeps running in the in-flight unpacks until it settles. */
+  private track(chainId: string, running: Promise<void>): Promise<void> {
+    const tracked = running.finally(() => this.inFlight.delete(chainId));
+    this.inFlight.set(chainId, tracked);
+    return tracked;
+  }
+
+  private async unpackNow(chainId: string, blob: string, source: () => Readable, diffId: string, verified: Promise<void>, signal?: AbortSignal): Promise<void> {
     const tmp = join(this.root, `tmp-${randomBytes(6).toString("hex")}`);
     mkdirSync(join(tmp, "fs"), { recursive: true, mode: 0o755 });
     try {
-      const result = await unpackLayer(this.content.stream(blob), join(tmp, "fs"), blob, signal);
+      const result = await unpackLayer(source(), join(tmp, "fs"), blob, signal);
+      // A blob whose bytes turn out wrong makes no snapshot, whatever they unpacked into.
+      await verified;
       if (result.diffId !== diffId) throw new ComponentError(Code.DataLoss, `layer ${blob}: its uncompressed digest is ${result.diffId}, the image config says ${diffId}`);
       writeFileSync(join(tmp, OPAQUE_LIST), result.opaque.map((dir) => `${dir}\n`).join(""));
       let dir = digestHex(chainId).slice(0, 12);
