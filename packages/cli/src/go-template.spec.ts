@@ -58,6 +58,13 @@ describe("Go templates", () => {
     assert.equal(render("{{.State | json | upper}}"), '{"STATUS":"RUNNING","PID":42,"RUNNING":TRUE,"EXITCODE":0}');
   });
 
+  it("compares with eq and ne, and combines with not, and, or, as Go's functions", () => {
+    assert.equal(render('{{if eq .State.Status "running"}}up{{end}}'), "up");
+    assert.equal(render('{{eq .State.Status "exited" "running"}} {{ne .State.Pid 42}} {{not .Empty}}'), "true false true");
+    assert.equal(render("{{and .ID .Empty}}|{{or .Empty .ID}}|{{and .ID .Status}}"), "[]|web-1|Up 5s");
+    assert.match(templateError(() => render("{{eq .Mounts .ID}}")).message, /cannot compare a list/);
+  });
+
   it("runs if/else and range, range over a map by sorted key, {{else}} of an empty range", () => {
     assert.equal(render("{{if .State.Running}}up{{else}}down{{end}}"), "up");
     assert.equal(render("{{if .Empty}}some{{else}}none{{end}}"), "none");

@@ -3,6 +3,7 @@
  * actions `{{.Field.Sub}}` and `{{.}}`, function calls and pipelines
  * (`{{json .}}`, `{{join .Names ", "}}`, `{{.Image | upper}}`), string and
  * number literals, `{{if}}`/`{{else}}`/`{{end}}`, `{{range}}`/`{{end}}`,
+ * comparisons and logic as functions (eq, ne, not, and, or),
  * `{{-` / `-}}` trimming, and docker's own rules: `\t` and `\n` written
  * as two characters mean a tab and a newline, and a `table ` prefix prints
  * a header row and aligns the tab-separated columns.
@@ -77,7 +78,18 @@ const FUNCTIONS: Record<string, { arity: [number, number]; call: (column: number
     },
   },
   println: { arity: [0, 99], call: (_c, ...values) => `${values.map(printValue).join(" ")}\n` },
+  eq: { arity: [2, 99], call: (column, first, ...others) => others.some((other) => comparable(column, first) === comparable(column, other)) },
+  ne: { arity: [2, 2], call: (column, first, second) => comparable(column, first) !== comparable(column, second) },
+  not: { arity: [1, 1], call: (_c, value) => !truthy(value) },
+  and: { arity: [2, 99], call: (_c, ...values) => values.find((value) => !truthy(value)) ?? values[values.length - 1] },
+  or: { arity: [2, 99], call: (_c, ...values) => values.find((value) => truthy(value)) ?? values[values.length - 1] },
 };
+
+/** A value eq and ne compare: a string, number, boolean or null; a TemplateError for a list or map, as Go's. */
+function comparable(column: number, value: TemplateValue): string | number | boolean | null | undefined {
+  if (value !== null && typeof value === "object") throw new TemplateError(column, `cannot compare ${describe(value)}: eq and ne take strings, numbers and booleans`);
+  return value;
+}
 
 /** How a value is called in an error message. */
 function describe(value: TemplateValue): string {
