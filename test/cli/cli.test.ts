@@ -268,9 +268,31 @@ describe("moby CLI against moby-init", () => {
     const badTimeout = await moby(runDir, "component", "stop", "beta", "--timeout", "5");
     assert.equal(badTimeout.code, 125);
     assert.match(badTimeout.stderr, /is not a duration/);
-    const badFormat = await moby(runDir, "component", "ls", "--format", "{{.Name}}");
+    const badFormat = await moby(runDir, "component", "ls", "--format", "{{.Name}");
     assert.equal(badFormat.code, 125);
-    assert.match(badFormat.stderr, /is not a format: give json or table/);
+    assert.match(badFormat.stderr, /"\{\{\.Name\}": template: at column 1: unclosed action: \{\{ without \}\}/);
+    const badField = await moby(runDir, "component", "ls", "--format", "{{.Nme}}");
+    assert.equal(badField.code, 125);
+    assert.match(badField.stderr, /^moby: --format: template: at column 3: \.Nme: no field "Nme" \(fields: Name, State, Health/);
+    const noTemplates = await moby(runDir, "top", "x", "--format", "{{.PID}}");
+    assert.equal(noTemplates.code, 125);
+    assert.match(noTemplates.stderr, /is not a format: give json or table \(this command takes no Go templates\)/);
+  });
+
+  it("prints components and versions through docker's Go templates (--format)", async () => {
+    const rows = await moby(runDir, "component", "ls", "--format", "{{.Name}}\\t{{.State}}");
+    assert.equal(rows.code, 0, rows.stderr);
+    const listed = await listComponents(runDir);
+    assert.deepEqual(rows.stdout.trimEnd().split("\n").sort(), listed.map((c) => `${c.name}\t${c.state}`).sort());
+    const table = await moby(runDir, "component", "ls", "--format", "table {{.Name}}\\t{{.Health | upper}}");
+    assert.equal(table.code, 0, table.stderr);
+    const lines = table.stdout.trimEnd().split("\n");
+    assert.match(lines[0]!, /^NAME {6}HEALTH$/);
+    assert.equal(lines.length, 4);
+    const json = JSON.parse((await moby(runDir, "version", "--format", "json")).stdout) as { components: { name: string; version: string }[] };
+    const server = await moby(runDir, "version", "--format", "{{.Server.Version}} {{range .Server.Components}}{{.Name}},{{end}}");
+    assert.equal(server.code, 0, server.stderr);
+    assert.equal(server.stdout, `${json.components[0]!.version} ${json.components.map((c) => `${c.name},`).join("")}\n`);
   });
 
   it("exits 0 for help asked for: moby help, moby --help, moby help COMMAND", async () => {

@@ -65,6 +65,10 @@ describe("moby's docker habits against a real assembly", { skip }, () => {
     mkdirSync(hostDir);
     chmodSync(hostDir, 0o777);
     writeFileSync(join(hostDir, "in"), "from the host\n");
+    // Users and groups for -u NAME, as an image's /etc/passwd and /etc/group hold them.
+    mkdirSync(join(rootfs, "etc"), { recursive: true });
+    writeFileSync(join(rootfs, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\napp:x:1000:1001::/tmp:/bin/sh\n");
+    writeFileSync(join(rootfs, "etc", "group"), "root:x:0:\nnogroup:x:65534:\napp:x:1001:\nstaff:x:50:app\n");
     await init.boot();
     await rememberPids();
   });
@@ -281,6 +285,85 @@ describe("moby's docker habits against a real assembly", { skip }, () => {
     const named2 = await moby(runDir, "run", "--rm", "-v", "vol:/d", "--rootfs", rootfs, "--", "true");
     assert.equal(named2.code, 125);
     assert.match(named2.stderr, /named volumes do not exist here/);
+  });
+
+  it("prints ps and inspect through docker's Go templates: fields, json, table headers; a bad field is exit 125", async () => {
+    const id = cid("templated");
+    await runDetached(id, EXITS_ON_TERM, "-l", "tier=front", "-e", "A=1");
+    await waitForOutput(id, "started\n");
+    const line = await ok(runDir, "ps", "-f", `id=${id}`, "--format", "{{.ID}}\\t{{.State}}\\t{{.Labels}}\\t{{upper .Names}}");
+    assert.equal(line.stdout, `${id}\trunning\ttier=front\t${id.toUpperCase()}\n`);
+    const table = (await ok(runDir, "ps", "-f", `id=${id}`, "--format", "table {{.ID}}\\t{{.Status}}")).stdout.split("\n");
+    assert.match(table[0]!, /^CONTAINER ID +STATUS$/);
+    assert.match(table[1]!, new RegExp(`^${id} +Up \\d+s$`));
+    const json = JSON.parse((await ok(runDir, "ps", "-f", `id=${id}`, "--format", "{{json .}}")).stdout) as { ID: string; State: string; Pid: number };
+    assert.deepEqual([json.ID, json.State], [id, "running"]);
+    const comparing = await ok(runDir, "inspect", "--format", '{{range .Config.Env}}{{if eq . "A=1"}}found {{.}}{{end}}{{end}}', id);
+    assert.equal(comparing.stdout, "found A=1\n");
+    const unknownFunction = await moby(runDir, "inspect", "--format", "{{.Name}} {{html .Name}}", id);
+    assert.equal(unknownFunction.code, 125);
+    assert.match(unknownFunction.stderr, /template: at column 13: function "html" is not defined \(known: json, join/);
+    const state = await ok(runDir, "inspect", "-f", "{{.State.Status}} {{.State.Running}} {{json .Config.Labels}} {{.Name}}", id);
+    assert.equal(state.stdout, `running true {"tier":"front"} /${id}\n`);
+    const env = JSON.parse((await ok(runDir, "inspect", "-f", "{{json .Config.Env}}", id)).stdout) as string[];
+    assert.ok(env.includes("A=1"), JSON.stringify(env));
+    const badField = await moby(runDir, "inspect", "-f", "{{.State.Stauts}}", id);
+    assert.equal(badField.code, 125);
+    assert.match(badField.stderr, /^moby: --format: template: at column 3: \.State\.Stauts: no field "Stauts" \(fields: Status, Running, Paused/);
+    const badTemplate = await moby(runDir, "ps", "--format", "{{.ID");
+    assert.equal(badTemplate.code, 125);
+    assert.match(badTemplate.stderr, /template: at column 1: unclosed action/);
+    await ok(runDir, "rm", "-f", id);
+  });
+
+  it("exec -d starts the program and returns at once, printing nothing; it keeps running, and its exit is recorded", async () => {
+    const id = cid("exec-detach");
+    await runDetached(id, EXITS_ON_TERM);
+    await waitForOutput(id, "started\n");
+    interface Exec {
+      execId: string;
+      status: string;
+      args: string[];
+      exitStatus?: { exitCode?: number };
+    }
+    const execs = async (): Promise<Exec[]> => (JSON.parse((await ok(runDir, "inspect", id)).stdout) as { task: { execs?: Exec[] } }[])[0]!.task.execs ?? [];
+    // The program waits for a file that only a later exec writes (the rootfs is shared: a name of its own): exec -d returned while it was still running.
+    const go = `/tmp/go-${id}`;
+    const script = `while [ ! -e ${go} ]; do sleep 0.1; done; exit 7`;
+    const waiter = await ok(runDir, "exec", "-d", id, "sh", "-c", script);
+    assert.deepEqual([waiter.stdout, waiter.stderr], ["", ""]);
+    const [running] = await execs();
+    assert.deepEqual([running?.status, running?.args], ["STATUS_RUNNING", ["sh", "-c", script]], JSON.stringify(running));
+    assert.equal((await ok(runDir, "exec", id, "touch", go)).stdout, "");
+    await eventually(async () => (await execs()).some((e) => e.execId === running!.execId && e.status === "STATUS_STOPPED" && e.exitStatus?.exitCode === 7), "the detached exec's exit 7 recorded");
+    const missing = await moby(runDir, "exec", "-d", id, "no-such-program");
+    assert.equal(missing.code, 127, missing.stderr);
+    await ok(runDir, "rm", "-f", id);
+  });
+
+  it("runs as a user named with -u (NAME, NAME:GROUP, UID:GROUP) from the container's /etc/passwd and /etc/group, for run and exec", async () => {
+    const ids = 'echo "$(id -u):$(id -g):$(id -G)"';
+    const asUser = async (user: string) => (await ok(runDir, "run", "--rm", "-u", user, "--rootfs", rootfs, "--", "sh", "-c", ids)).stdout;
+    assert.equal(await asUser("nobody"), "65534:65534:65534\n");
+    assert.equal(await asUser("nobody:staff"), "65534:50:50\n");
+    assert.equal(await asUser("app"), "1000:1001:1001 50\n", "the primary group, and the groups that list app");
+    assert.equal(await asUser("1000:app"), "1000:1001:1001 50\n");
+    const unknown = await moby(runDir, "run", "--rm", "-u", "bogus", "--rootfs", rootfs, "--", "true");
+    assert.equal(unknown.code, 125);
+    assert.equal(unknown.stderr, "moby: unable to find user bogus: no matching entries in passwd file\n");
+    const noGroup = await moby(runDir, "run", "--rm", "-u", "nobody:wheel", "--rootfs", rootfs, "--", "true");
+    assert.equal(noGroup.code, 125);
+    assert.equal(noGroup.stderr, "moby: unable to find group wheel: no matching entries in group file\n");
+
+    const id = cid("exec-user");
+    await runDetached(id, EXITS_ON_TERM);
+    await waitForOutput(id, "started\n");
+    assert.equal((await ok(runDir, "exec", "-u", "nobody:nogroup", id, "sh", "-c", ids)).stdout, "65534:65534:65534\n");
+    assert.equal((await ok(runDir, "exec", "--user", "app", id, "sh", "-c", ids)).stdout, "1000:1001:1001 50\n");
+    const badExec = await moby(runDir, "exec", "-u", "ghost", id, "true");
+    assert.equal(badExec.code, 125);
+    assert.equal(badExec.stderr, "moby: unable to find user ghost: no matching entries in passwd file\n");
+    await ok(runDir, "rm", "-f", id);
   });
 
   it("prints the version of every component of the assembly, with the container APIs", async () => {

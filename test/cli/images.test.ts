@@ -51,6 +51,10 @@ describe("moby's image commands", { skip: skipContainers }, () => {
     const table = (await ok(init.runDir, "images")).stdout;
     assert.match(table, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\n/);
     assert.match(table, new RegExp(`${registry.host.replace(/[.]/g, "\\.")}/demo/motd\\s+1\\s+[0-9a-f]{12}\\s`));
+    const templated = (await ok(init.runDir, "images", "--format", "{{.Repository}}:{{.Tag}}\\t{{len .ID}}")).stdout;
+    assert.equal(templated, `${registry.host}/demo/motd:1\t12\n`, "docker's images --format");
+    const header = (await ok(init.runDir, "images", "--format", "table {{.Repository}}\\t{{.ID}}")).stdout.split("\n")[0];
+    assert.match(header!, /^REPOSITORY +IMAGE ID$/);
     assert.equal((await ok(init.runDir, "run", "--rm", "--name", cid("img-cmd"), reference)).stdout, "from the image\n");
     assert.equal((await ok(init.runDir, "run", "--rm", "--name", cid("img-args"), reference, "echo", "given")).stdout, "given\n");
     await ok(init.runDir, "tag", reference, "demo/motd:copy");

@@ -9,7 +9,7 @@
 // it. Needs root and runc; every container and shim is removed afterwards.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -542,6 +542,28 @@ describe("container-runtime", { skip }, () => {
     await expectCode(client.execProcess({ containerId: id, execId: "late", args: ["true"] }), Code.FailedPrecondition, "STOPPED");
     await client.deleteTask({ containerId: id });
     assert.ok(!existsSync(join(runtime.stateDir, "tasks", id)));
+  });
+
+  it("resolves user names in the container's rootfs: a spec's process.user.username at create, User.name at exec", async () => {
+    mkdirSync(join(rootfs, "etc"), { recursive: true });
+    writeFileSync(join(rootfs, "etc", "passwd"), "root:x:0:0::/root:/bin/sh\nsvc:x:2000:2001::/tmp:/bin/sh\n");
+    writeFileSync(join(rootfs, "etc", "group"), "root:x:0:\nsvc:x:2001:\nextra:x:2002:svc\n");
+    const ids = 'echo "$(id -u):$(id -g):$(id -G)"';
+    const id = cid("users");
+    await run(id, ["sh", "-c", `${ids}; exec sleep 1000`], { user: { uid: 0, gid: 0, username: "svc" } });
+    await eventually(async () => text(await readAll(client, { containerId: id })) === "2000:2001:2001 2002\n", "the init process runs as svc");
+    await client.execProcess({ containerId: id, execId: "named", args: ["sh", "-c", ids], user: { name: "svc:extra" } });
+    assert.equal((await client.waitTask({ containerId: id, execId: "named" })).exitStatus?.exitCode, 0);
+    assert.equal(text(await readAll(client, { containerId: id, execId: "named" })), "2000:2002:2002\n");
+    await expectCode(client.execProcess({ containerId: id, execId: "ghost", args: ["true"], user: { name: "ghost" } }), Code.FailedPrecondition, "unable to find user ghost: no matching entries in passwd file");
+    await expectCode(client.execProcess({ containerId: id, execId: "nul", args: ["true"], user: { name: "a\0b" } }), Code.InvalidArgument, "user.name");
+    await client.killTask({ containerId: id, signal: 9 });
+    await client.waitTask({ containerId: id });
+    await client.deleteTask({ containerId: id });
+    const unknown = cid("users-unknown");
+    await storeContainer(unknown, ["true"], { user: { uid: 0, gid: 0, username: "svc:nogroup" } });
+    await expectCode(client.createTask({ containerId: unknown }), Code.FailedPrecondition, "unable to find group nogroup: no matching entries in group file");
+    await store.client().deleteContainer({ id: unknown });
   });
 
   it("pauses and resumes a task", async () => {

@@ -55,8 +55,17 @@ describe("parseUser", () => {
     assert.deepEqual(parseUser("4294967294:4294967294"), { uid: 4294967294, gid: 4294967294 });
   });
 
-  it("refuses names, signs, empty parts and ids out of range", () => {
-    for (const text of ["root", "1000:", ":100", "-1", "1:2:3", "", "4294967295", "1:4294967295", "1.5"]) invalid(() => parseUser(text), /UID or UID:GID/);
+  it("takes names as docker's: NAME, NAME:GROUP, UID:GROUP, NAME:GID, for the runtime to resolve", () => {
+    assert.deepEqual(parseUser("nobody"), { name: "nobody" });
+    assert.deepEqual(parseUser("nobody:nogroup"), { name: "nobody:nogroup" });
+    assert.deepEqual(parseUser("1000:staff"), { name: "1000:staff" });
+    assert.deepEqual(parseUser("www-data:33"), { name: "www-data:33" });
+    assert.deepEqual(parseUser("_apt"), { name: "_apt" });
+  });
+
+  it("refuses signs, empty parts, bad names and ids out of range", () => {
+    for (const text of ["1000:", ":100", "-1", "1:2:3", "", "1.5", "a b", "nobody:", "9user", "root:x:y"]) invalid(() => parseUser(text), /is not a user: give NAME, UID, NAME:GROUP or UID:GID/);
+    for (const text of ["4294967295", "1:4294967295"]) invalid(() => parseUser(text), /a uid or gid is at most 4294967294/);
   });
 });
 

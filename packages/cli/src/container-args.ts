@@ -89,24 +89,33 @@ export function collectLabel(text: string, previous: Record<string, string> = {}
   return { ...previous, [key]: value };
 }
 
-/** The numeric identity of --user. */
-export interface UserIds {
-  uid: number;
-  gid: number;
-}
+/** The identity of --user: numeric ids, or a name the runtime resolves in the container's /etc/passwd and /etc/group. */
+export type UserIds = { uid: number; gid: number } | { name: string };
 
 /** The largest uid or gid (2^32 - 2; 2^32 - 1 is "no id"). */
 const MAX_ID_NUMBER = 0xffff_fffe;
 
-/** Parses --user "UID" or "UID:GID" (numbers only: names are not resolved); the gid defaults to 0. */
+/** A user or group name as /etc/passwd and /etc/group hold them (POSIX portable names, and $ at the end as Samba's). */
+const NAME = "[A-Za-z_][A-Za-z0-9_.-]{0,31}\\$?";
+
+/**
+ * Parses --user as docker's: "UID" or "UID:GID" (numbers: the gid defaults
+ * to 0), or with a name, "NAME", "NAME:GROUP", "UID:GROUP", "NAME:GID",
+ * resolved by the runtime in the container's /etc/passwd and /etc/group
+ * (without a group: the user's primary group).
+ */
 export function parseUser(text: string): UserIds {
-  const match = /^(\d+)(?::(\d+))?$/.exec(text);
-  const uid = Number(match?.[1]);
-  const gid = Number(match?.[2] ?? 0);
-  if (match === null || uid > MAX_ID_NUMBER || gid > MAX_ID_NUMBER) {
-    throw new InvalidArgumentError(`${JSON.stringify(text)} is not UID or UID:GID (numbers; user names are not resolved)`);
+  const numeric = /^(\d+)(?::(\d+))?$/.exec(text);
+  if (numeric !== null) {
+    const uid = Number(numeric[1]);
+    const gid = Number(numeric[2] ?? 0);
+    if (uid > MAX_ID_NUMBER || gid > MAX_ID_NUMBER) throw new InvalidArgumentError(`${JSON.stringify(text)}: a uid or gid is at most ${MAX_ID_NUMBER}`);
+    return { uid, gid };
   }
-  return { uid, gid };
+  if (!new RegExp(`^(?:${NAME}|\\d+)(?::(?:${NAME}|\\d+))?$`).test(text)) {
+    throw new InvalidArgumentError(`${JSON.stringify(text)} is not a user: give NAME, UID, NAME:GROUP or UID:GID (as docker's --user)`);
+  }
+  return { name: text };
 }
 
 /** Parses --workdir: an absolute path inside the container. */

@@ -16,7 +16,7 @@ import { NOT_ALLOWED, NOT_LISTENING, errnoOf } from "@moby-core/sdk/internal";
 import { ContainerRuntimeService } from "@moby-core/container-runtime-api/v1";
 import { ContainerStoreService } from "@moby-core/container-store-api/v1";
 import { RegistryService } from "@moby-core/registry-api/v1";
-import { EXIT_CLI_ERROR, EXIT_REFUSED, execFailureCode } from "./exit-codes.js";
+import { EXIT_CLI_ERROR, EXIT_REFUSED, execFailureCode, userLookupFailureCode } from "./exit-codes.js";
 import { CliError, translateError } from "./init-client.js";
 
 /** The client of the container runtime. */
@@ -65,7 +65,7 @@ export function componentError(error: unknown): CliError {
   if (error instanceof CliError) return error;
   const err = ConnectError.from(error);
   const message = (err.rawMessage === "" ? (Code[err.code] ?? "unknown error") : err.rawMessage).replace(/\s*[\r\n]+\s*/g, " ");
-  return new CliError(message, execFailureCode(message) ?? (REFUSALS.has(err.code) ? EXIT_REFUSED : EXIT_CLI_ERROR));
+  return new CliError(message, execFailureCode(message) ?? userLookupFailureCode(message) ?? (REFUSALS.has(err.code) ? EXIT_REFUSED : EXIT_CLI_ERROR));
 }
 
 /** Whether error is a call answered with code (a ConnectError, not yet translated). */

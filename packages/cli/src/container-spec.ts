@@ -68,7 +68,7 @@ export function containerRecord(options: ContainerOptions, cwd = process.cwd()):
     args: options.args,
     env: options.env,
     ...(options.workdir === undefined ? {} : { cwd: options.workdir }),
-    ...(options.user === undefined ? {} : { user: options.user }),
+    ...(options.user === undefined ? {} : { user: "name" in options.user ? { uid: 0, gid: 0, username: options.user.name } : options.user }),
     ...(options.mounts === undefined || options.mounts.length === 0 ? {} : { mounts: options.mounts.map(ociBindMount) }),
     ...(options.resources === undefined ? {} : { resources: options.resources }),
     ...(options.tty === true ? { terminal: true, ...(options.consoleSize === undefined ? {} : { consoleSize: options.consoleSize }) } : {}),

@@ -34,3 +34,14 @@ export function execFailureCode(message: string): number | undefined {
   if (/permission denied|exec format error/.test(tail)) return EXIT_CANNOT_EXECUTE;
   return undefined;
 }
+
+/**
+ * The exit code of a user or group name (--user) the container's
+ * /etc/passwd or /etc/group does not have: 125, moby's own failure as
+ * docker run's, told from the runtime's message in docker's words
+ * ("unable to find user NAME: no matching entries in passwd file");
+ * undefined for any other message.
+ */
+export function userLookupFailureCode(message: string): number | undefined {
+  return /(^|: )unable to find (user|group) [^:]*: no matching entries in (passwd|group) file$/.test(message) ? EXIT_CLI_ERROR : undefined;
+}

@@ -118,6 +118,12 @@ export class Bundle {
     return readFileSync(join(this.dir, "config.json"));
   }
 
+  /** The root filesystem of the container's spec (config.json's root.path, absolute: CreateTask checked it). */
+  specRootfs(): string {
+    const spec = JSON.parse(readFileSync(join(this.dir, "config.json"), "utf8")) as { root?: { path?: string } };
+    return spec.root?.path ?? "";
+  }
+
   /** The process of the container's spec (config.json), as the base of an exec's. */
   specProcess(): Record<string, unknown> {
     const spec = JSON.parse(readFileSync(join(this.dir, "config.json"), "utf8")) as { process?: Record<string, unknown> };

@@ -7,12 +7,14 @@ import { InvalidArgumentError } from "@moby-core/sdk";
 import { checkId } from "@moby-core/sdk/list";
 import type { ExecProcessRequest } from "@moby-core/container-runtime-api/v1";
 import { mergeEnv } from "./oci-spec-builder.js";
+import { resolveUser } from "./user-lookup.js";
 
 const MAX_ARGS = 1024;
 const MAX_ENV = 1024;
 const MAX_ARGS_ENV_BYTES = 256 * 1024;
 const MAX_CWD_BYTES = 4096;
 const MAX_GIDS = 32;
+const MAX_USER_NAME_BYTES = 256;
 
 function quote(text: string): string {
   return JSON.stringify(text);
@@ -43,16 +45,27 @@ export function checkExecRequest(request: ExecProcessRequest): void {
   if (request.user !== undefined && request.user.additionalGids.length > MAX_GIDS) {
     throw new InvalidArgumentError("user.additional_gids", `has ${request.user.additionalGids.length} entries, more than ${MAX_GIDS}`);
   }
+  const name = request.user?.name ?? "";
+  if (name.includes("\0")) throw new InvalidArgumentError("user.name", "contains a NUL byte");
+  if (Buffer.byteLength(name, "utf8") > MAX_USER_NAME_BYTES) throw new InvalidArgumentError("user.name", `is longer than ${MAX_USER_NAME_BYTES} bytes`);
 }
 
-/** The OCI process of an exec: base (the spec's process) with the request's args, env, cwd, user and terminal. */
-export function execProcessSpec(base: Record<string, unknown>, request: ExecProcessRequest): object {
+/**
+ * The OCI process of an exec: base (the spec's process) with the request's
+ * args, env, cwd, user and terminal; a user name is resolved in rootfs (the
+ * container's root filesystem), FAILED_PRECONDITION naming it when it is
+ * not there.
+ */
+export function execProcessSpec(base: Record<string, unknown>, request: ExecProcessRequest, rootfs: string): object {
   const process: Record<string, unknown> = { ...base, terminal: request.terminal, args: request.args };
   delete process.consoleSize;
   const baseEnv = Array.isArray(base.env) ? (base.env as string[]) : [];
   process.env = mergeEnv(baseEnv, request.env);
   process.cwd = request.cwd !== "" ? request.cwd : typeof base.cwd === "string" && base.cwd !== "" ? base.cwd : "/";
-  if (request.user !== undefined) {
+  if (request.user !== undefined && request.user.name !== "") {
+    const { uid, gid, additionalGids } = resolveUser(request.user.name, rootfs);
+    process.user = { uid, gid, ...(additionalGids.length > 0 ? { additionalGids } : {}) };
+  } else if (request.user !== undefined) {
     process.user = {
       uid: request.user.uid,
       gid: request.user.gid,

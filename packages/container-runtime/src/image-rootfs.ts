@@ -8,13 +8,12 @@
  * the spec sets no cwd or user. This runtime never reads the image store's
  * files itself.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { ImageService } from "@moby-core/image-api/v1";
 import type { ImageConfig } from "@moby-core/image-api/v1";
 import { Code, ConnectError, FailedPreconditionError, InvalidArgumentError, UnavailableError, dialComponent } from "@moby-core/sdk";
 import type { Connection, Logger } from "@moby-core/sdk";
+import { resolveUser } from "./user-lookup.js";
 
 /** The image store's side of a container's root filesystem. */
 export interface ImageRootfs {
@@ -72,32 +71,6 @@ export function wantsImageRootfs(specJson: Uint8Array): boolean {
   }
 }
 
-function numericIds(user: string, rootfs: string): { uid: number; gid: number } {
-  const [name = "", group] = user.split(":");
-  const lookup = (file: string, key: string, field: number): number | undefined => {
-    if (/^\d+$/.test(key)) return Number(key);
-    try {
-      const line = readFileSync(join(rootfs, "etc", file), "utf8").split("\n").find((l) => l.split(":")[0] === key);
-      return line ? Number(line.split(":")[field]) : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const uid = lookup("passwd", name, 2);
-  if (uid === undefined) throw new FailedPreconditionError(`the image's user ${JSON.stringify(name)} is not in its /etc/passwd`);
-  let gid = group === undefined ? undefined : lookup("group", group, 2);
-  if (group === undefined && !/^\d+$/.test(name)) {
-    try {
-      const line = readFileSync(join(rootfs, "etc", "passwd"), "utf8").split("\n").find((l) => l.split(":")[0] === name);
-      gid = line ? Number(line.split(":")[3]) : 0;
-    } catch {
-      gid = 0;
-    }
-  }
-  if (gid === undefined && group !== undefined) throw new FailedPreconditionError(`the image's group ${JSON.stringify(group)} is not in its /etc/group`);
-  return { uid, gid: gid ?? 0 };
-}
-
 /** The spec with root.path set to rootfs and the image's config filling what the spec leaves unset. */
 export function applyImageConfig(specJson: Uint8Array, rootfs: string, config: ImageConfig | undefined): Uint8Array {
   const doc = JSON.parse(Buffer.from(specJson).toString("utf8")) as JsonObject;
@@ -115,7 +88,14 @@ export function applyImageConfig(specJson: Uint8Array, rootfs: string, config: I
   if (!(proc.env as string[]).some((e) => e.startsWith("PATH="))) (proc.env as string[]).unshift(DEFAULT_PATH);
   if ((proc.cwd === undefined || proc.cwd === "") && config?.workingDir) proc.cwd = config.workingDir;
   if (proc.cwd === undefined || proc.cwd === "") proc.cwd = "/";
-  if (proc.user === undefined && config?.user) proc.user = numericIds(config.user, rootfs);
+  if (proc.user === undefined && config?.user) {
+    try {
+      const { uid, gid, additionalGids } = resolveUser(config.user, rootfs);
+      proc.user = { uid, gid, ...(additionalGids.length > 0 ? { additionalGids } : {}) };
+    } catch (error) {
+      throw new FailedPreconditionError(`the image's User: ${(error as Error).message}`);
+    }
+  }
   doc.process = proc;
   return new TextEncoder().encode(JSON.stringify(doc));
 }

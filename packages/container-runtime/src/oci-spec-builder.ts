@@ -77,7 +77,7 @@ export interface OciRuntimeSpec {
   process: {
     terminal: boolean;
     consoleSize?: { height: number; width: number };
-    user: { uid: number; gid: number; additionalGids?: number[] };
+    user: { uid: number; gid: number; additionalGids?: number[]; username?: string };
     args: string[];
     env: string[];
     cwd: string;
@@ -109,8 +109,8 @@ export interface OciSpecOptions {
   cwd?: string;
   /** The container's hostname; default "moby". */
   hostname?: string;
-  /** The user to run as; default root (0:0). */
-  user?: { uid: number; gid: number; additionalGids?: number[] };
+  /** The user to run as; default root (0:0). A username (docker's --user NAME[:GROUP]) is resolved by CreateTask in the rootfs. */
+  user?: { uid: number; gid: number; additionalGids?: number[]; username?: string };
   /** Mount the rootfs read-only; default false. */
   readonlyRootfs?: boolean;
   /** The container's cgroup path (linux.cgroupsPath); default runc's choice. */

@@ -25,6 +25,7 @@ import type { TaskManager } from "./task-manager.js";
 import { exitStatusView, processView, taskView } from "./task-view.js";
 import type { Task } from "./task.js";
 import { applyImageConfig, wantsImageRootfs } from "./image-rootfs.js";
+import { resolveSpecUser } from "./user-lookup.js";
 import type { ImageRootfs } from "./image-rootfs.js";
 
 /** The smallest LogConfig.max_size_bytes. */
@@ -92,7 +93,7 @@ export function containerRuntimeService(deps: RuntimeServiceDeps): Partial<Servi
         }
       }
       try {
-        const spec = checkOciSpec(specJson);
+        const spec = checkOciSpec(resolveSpecUser(specJson));
         const restart = restartPolicyOf(container.runtime?.options);
         const io = { stdin: request.stdin, terminal: spec.process.terminal === true };
         const task = await manager.create(request.containerId, spec.json, maxSizeBytes, { io, imageRootfs: fromImage, ...(restart === undefined ? {} : { restart }) });

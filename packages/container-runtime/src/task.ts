@@ -285,7 +285,7 @@ export class Task {
       this.require([Status.RUNNING], "exec needs a running task");
       const startedAtUs = nowUs();
       const io = { stdin: request.stdin, terminal: request.terminal };
-      const processPath = this.bundle.createExec({ execId, args: request.args, startedAtUs, io }, execProcessSpec(this.bundle.specProcess(), request));
+      const processPath = this.bundle.createExec({ execId, args: request.args, startedAtUs, io }, execProcessSpec(this.bundle.specProcess(), request, this.bundle.specRootfs()));
       const process = new TaskProcess(this, execId, this.bundle.execDir(execId), request.args, startedAtUs, true, io);
       try {
         const created = await this.services.shims.launch(process, "exec", processPath);

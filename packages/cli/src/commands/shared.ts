@@ -1,6 +1,6 @@
 /**
  * What the command groups share: how a command finds init's socket, the
- * `--format json` / `--json` pair every listing takes, and the loop of the
+ * `--format json|table|TEMPLATE` / `--json` pair every listing takes, and the loop of the
  * commands that take several container ids (as docker's: each id in turn,
  * past a failure, exiting non-zero when any failed).
  */
@@ -9,6 +9,8 @@ import { InvalidArgumentError, Option } from "commander";
 import type { Write } from "../write.js";
 import { writeStdout } from "../write.js";
 import { componentError, containerError } from "../container-client.js";
+import { parseTemplateFormat } from "../template-format.js";
+import type { TemplateFormat } from "../template-format.js";
 
 /** Gives init's socket for a command being run (from the global --run-dir). */
 export type SocketOf = (command: Command) => string;
@@ -16,25 +18,48 @@ export type SocketOf = (command: Command) => string;
 /** Where a failure's line goes: stderr unless a caller says otherwise. */
 export const writeStderr: Write = (text) => void process.stderr.write(text);
 
-/** The output formats of the listing commands. */
-export type OutputFormat = "table" | "json";
+/** The output formats of the listing commands: a table, JSON, or (where a command takes them) a Go template. */
+export type OutputFormat = "table" | "json" | TemplateFormat;
 
-/** Parses --format: "json" or "table" (docker's Go templates do not exist here). */
+/** Parses --format of a command that takes no templates: "json" or "table". */
 export function parseFormat(text: string): OutputFormat {
   if (text === "json" || text === "table") return text;
-  throw new InvalidArgumentError(`${JSON.stringify(text)} is not a format: give json or table (Go templates are not supported)`);
+  throw new InvalidArgumentError(`${JSON.stringify(text)} is not a format: give json or table (this command takes no Go templates)`);
 }
 
-/** Adds --format json|table and --json (the same as --format json) to command; jsonHelp says what the JSON holds. */
-export function addFormatOptions(command: Command, jsonHelp: string): Command {
-  return command
-    .addOption(new Option("--format <format>", `json or table (default: table); json: ${jsonHelp}`).argParser(parseFormat))
-    .option("--json", "the same as --format json");
+/** Parses --format of a command that takes templates: "json", "table", or a Go template (docker's, "table " prefix allowed). */
+export function parseFormatOrTemplate(text: string): OutputFormat {
+  if (text === "json" || text === "table") return text;
+  return parseTemplateFormat(text);
+}
+
+/**
+ * Adds --format and --json (the same as --format json) to command; jsonHelp
+ * says what the JSON holds; fields, when given, are the fields a Go template
+ * may read (the command then takes templates).
+ */
+export function addFormatOptions(command: Command, jsonHelp: string, fields?: string): Command {
+  const help =
+    fields === undefined
+      ? `json or table (default: table); json: ${jsonHelp}`
+      : `json, table (default), or a Go template as docker's, e.g. '{{.ID}}\t{{.Status}}', 'table {{.ID}}', '{{json .}}'; fields: ${fields}; json: ${jsonHelp}`;
+  return command.addOption(new Option("--format <format>", help).argParser(fields === undefined ? parseFormat : parseFormatOrTemplate)).option("--json", "the same as --format json");
 }
 
 /** Whether the options of addFormatOptions ask for JSON. */
 export function wantsJson(options: { format?: OutputFormat; json?: boolean }): boolean {
   return options.json === true || options.format === "json";
+}
+
+/** The Go template of the options of addFormatOptions, if --format gave one (and --json did not override it). */
+export function templateOf(options: { format?: OutputFormat; json?: boolean }): TemplateFormat | undefined {
+  return options.json !== true && typeof options.format === "object" ? options.format : undefined;
+}
+
+/** { template } when --format gave a Go template, else {}: to spread into a command's options. */
+export function withTemplate(options: { format?: OutputFormat; json?: boolean }): { template?: TemplateFormat } {
+  const template = templateOf(options);
+  return template === undefined ? {} : { template };
 }
 
 /**

@@ -34,6 +34,11 @@ export const file_moby_container_runtime_v1_oci_spec: GenFile = /*@__PURE__*/
  *   `process.consoleSize` is its first size);
  * - `root.path` is missing, not an absolute path on the node, or not an
  *   existing directory (the rootfs is missing).
+ * One member is read before runc: a non-empty `process.user.username` (a
+ * user as docker's `--user`, "NAME", "UID", "NAME:GROUP" or "UID:GID") is
+ * resolved in the rootfs as User.name is, sets `process.user`'s uid, gid and
+ * additionalGids and is removed; FAILED_PRECONDITION naming it when the
+ * rootfs's /etc/passwd or /etc/group does not have it.
  * Every other member is passed to runc unchanged: the document is written
  * byte for byte as the bundle's config.json, so the rootfs is used in place
  * and never copied.

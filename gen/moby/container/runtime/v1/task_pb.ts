@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file moby/container/runtime/v1/task.proto.
  */
 export const file_moby_container_runtime_v1_task: GenFile = /*@__PURE__*/
-  fileDesc("CiRtb2J5L2NvbnRhaW5lci9ydW50aW1lL3YxL3Rhc2sucHJvdG8SGW1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEiiwQKBFRhc2sSFAoMY29udGFpbmVyX2lkGAEgASgJEgsKA3BpZBgCIAEoDRIxCgZzdGF0dXMYAyABKA4yIS5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlN0YXR1cxIuCgtleGl0X3N0YXR1cxgLIAEoCzIZLm1vYnkudHlwZXMudjEuRXhpdFN0YXR1cxIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZidW5kbGUYCCABKAkSOAoKbG9nX2NvbmZpZxgJIAEoCzIkLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuTG9nQ29uZmlnEjEKBWV4ZWNzGAogAygLMiIubW9ieS5jb250YWluZXIucnVudGltZS52MS5Qcm9jZXNzEhUKDXJlc3RhcnRfY291bnQYDCABKA0SQAoOcmVzdGFydF9wb2xpY3kYDSABKAsyKC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlJlc3RhcnRQb2xpY3kSMAoMcmVzdGFydF90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEoECAQQBUoECAcQCFIJZXhpdGVkX2F0It8BCgdQcm9jZXNzEg8KB2V4ZWNfaWQYASABKAkSCwoDcGlkGAIgASgNEjEKBnN0YXR1cxgDIAEoDjIhLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuU3RhdHVzEi4KC2V4aXRfc3RhdHVzGAggASgLMhkubW9ieS50eXBlcy52MS5FeGl0U3RhdHVzEgwKBGFyZ3MYBSADKAkSLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBKBAgEEAVKBAgHEAhSCWV4aXRlZF9hdCI5CgRVc2VyEgsKA3VpZBgBIAEoDRILCgNnaWQYAiABKA0SFwoPYWRkaXRpb25hbF9naWRzGAMgAygNIiMKCUxvZ0NvbmZpZxIWCg5tYXhfc2l6ZV9ieXRlcxgBIAEoBCqDAQoGU3RhdHVzEhYKElNUQVRVU19VTlNQRUNJRklFRBAAEhIKDlNUQVRVU19DUkVBVEVEEAESEgoOU1RBVFVTX1JVTk5JTkcQAhISCg5TVEFUVVNfU1RPUFBFRBADEhEKDVNUQVRVU19QQVVTRUQQBBISCg5TVEFUVVNfUEFVU0lORxAFYgZwcm90bzM", [file_google_protobuf_timestamp, file_moby_container_runtime_v1_runtime_options, file_moby_types_v1_process]);
+  fileDesc("CiRtb2J5L2NvbnRhaW5lci9ydW50aW1lL3YxL3Rhc2sucHJvdG8SGW1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEiiwQKBFRhc2sSFAoMY29udGFpbmVyX2lkGAEgASgJEgsKA3BpZBgCIAEoDRIxCgZzdGF0dXMYAyABKA4yIS5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlN0YXR1cxIuCgtleGl0X3N0YXR1cxgLIAEoCzIZLm1vYnkudHlwZXMudjEuRXhpdFN0YXR1cxIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzdGFydGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZidW5kbGUYCCABKAkSOAoKbG9nX2NvbmZpZxgJIAEoCzIkLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuTG9nQ29uZmlnEjEKBWV4ZWNzGAogAygLMiIubW9ieS5jb250YWluZXIucnVudGltZS52MS5Qcm9jZXNzEhUKDXJlc3RhcnRfY291bnQYDCABKA0SQAoOcmVzdGFydF9wb2xpY3kYDSABKAsyKC5tb2J5LmNvbnRhaW5lci5ydW50aW1lLnYxLlJlc3RhcnRQb2xpY3kSMAoMcmVzdGFydF90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEoECAQQBUoECAcQCFIJZXhpdGVkX2F0It8BCgdQcm9jZXNzEg8KB2V4ZWNfaWQYASABKAkSCwoDcGlkGAIgASgNEjEKBnN0YXR1cxgDIAEoDjIhLm1vYnkuY29udGFpbmVyLnJ1bnRpbWUudjEuU3RhdHVzEi4KC2V4aXRfc3RhdHVzGAggASgLMhkubW9ieS50eXBlcy52MS5FeGl0U3RhdHVzEgwKBGFyZ3MYBSADKAkSLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBKBAgEEAVKBAgHEAhSCWV4aXRlZF9hdCJHCgRVc2VyEgsKA3VpZBgBIAEoDRILCgNnaWQYAiABKA0SFwoPYWRkaXRpb25hbF9naWRzGAMgAygNEgwKBG5hbWUYBCABKAkiIwoJTG9nQ29uZmlnEhYKDm1heF9zaXplX2J5dGVzGAEgASgEKoMBCgZTdGF0dXMSFgoSU1RBVFVTX1VOU1BFQ0lGSUVEEAASEgoOU1RBVFVTX0NSRUFURUQQARISCg5TVEFUVVNfUlVOTklORxACEhIKDlNUQVRVU19TVE9QUEVEEAMSEQoNU1RBVFVTX1BBVVNFRBAEEhIKDlNUQVRVU19QQVVTSU5HEAViBnByb3RvMw", [file_google_protobuf_timestamp, file_moby_container_runtime_v1_runtime_options, file_moby_types_v1_process]);
 
 /**
  * Task is a container running (or made ready to run, or finished running) on
@@ -192,32 +192,47 @@ export const ProcessSchema: GenMessage<Process> = /*@__PURE__*/
   messageDesc(file_moby_container_runtime_v1_task, 1);
 
 /**
- * User is the identity a process runs as inside the container, as numeric
- * ids (names are not resolved).
+ * User is the identity a process runs as inside the container: numeric ids,
+ * or a name resolved in the container's root filesystem.
  *
  * @generated from message moby.container.runtime.v1.User
  */
 export type User = Message<"moby.container.runtime.v1.User"> & {
   /**
-   * The user id.
+   * The user id. Ignored when name is set.
    *
    * @generated from field: uint32 uid = 1;
    */
   uid: number;
 
   /**
-   * The primary group id.
+   * The primary group id. Ignored when name is set.
    *
    * @generated from field: uint32 gid = 2;
    */
   gid: number;
 
   /**
-   * Supplementary group ids; at most 32.
+   * Supplementary group ids; at most 32. Ignored when name is set.
    *
    * @generated from field: repeated uint32 additional_gids = 3;
    */
   additionalGids: number[];
+
+  /**
+   * A user as docker's `--user`: "NAME", "UID", "NAME:GROUP" or "UID:GID"
+   * (any mix), at most 256 bytes; empty means uid, gid and additional_gids
+   * as given. Resolved as runc resolves it, in the container's root
+   * filesystem: uid from /etc/passwd, the group from /etc/group, or without
+   * one the user's primary group from /etc/passwd (0 for a uid without an
+   * entry); the supplementary groups are those of /etc/group that list the
+   * user. FAILED_PRECONDITION in docker's words when it is not there:
+   * "unable to find user NAME: no matching entries in passwd file" (or
+   * "unable to find group GROUP: no matching entries in group file").
+   *
+   * @generated from field: string name = 4;
+   */
+  name: string;
 };
 
 /**

@@ -29,26 +29,33 @@ export interface ExecOptions {
   interactive?: boolean;
   /** Run the program on a pseudo-terminal of its own (-t). */
   tty?: boolean;
+  /** Start the program and return at once (-d): it keeps running, its output kept, its exit recorded. */
+  detach?: boolean;
 }
 
 /**
  * `moby exec ID`: starts the program in the running container under a new
  * exec id, streams its output until it exits, deletes the exec process (so
  * they do not pile up against the runtime's 32 per task) and returns its
- * exit code.
+ * exit code. With detach, returns 0 once the program started, printing
+ * nothing (as docker exec -d): the exec process is kept, so that its exit
+ * is recorded (moby inspect lists it under the task's execs) until the
+ * container is removed.
  */
 export async function execCommand(initSocket: string, containerId: string, options: ExecOptions, output: Output = processOutput): Promise<number> {
   const interrupts = new Interrupts();
   const attached = new AttachedOutput(output);
   try {
     return await withContainerServices(initSocket, async (services) => {
-      checkTerminal(options);
+      if (options.detach !== true) checkTerminal(options);
       const runtime = await services.runtime();
       const execId = newExecId();
       const interactive = options.interactive === true || options.tty === true;
+      const detach = options.detach === true;
       await runtime.execProcess({
         terminal: options.tty === true,
-        stdin: options.interactive === true,
+        // Nobody feeds a detached program's stdin: it gets an empty one, as docker's.
+        stdin: options.interactive === true && !detach,
         containerId,
         execId,
         args: options.args,
@@ -56,6 +63,7 @@ export async function execCommand(initSocket: string, containerId: string, optio
         cwd: options.workdir ?? "",
         ...(options.user === undefined ? {} : { user: options.user }),
       });
+      if (detach) return 0;
       if (!interactive) {
         try {
           return await attach(services, { containerId, execId }, interrupts, attached);
@@ -88,14 +96,15 @@ export function registerExec(program: Command, socketOf: SocketOf): void {
     .argument("<command...>", "the program to run and its arguments; options after the container id are the program's own")
     .option("-e, --env <KEY=VALUE>", "set an environment variable (repeat; replaces the container's of the same name)", collectEnv)
     .option("-w, --workdir <dir>", "the working directory (default: the container's)", parseWorkdir)
-    .option("-u, --user <uid[:gid]>", "run as this numeric user and group (default: the container's; gid default 0)", parseUser)
+    .option("-u, --user <user[:group]>", "run as this user and group: NAME, UID, NAME:GROUP or UID:GID, names from the container's /etc/passwd and /etc/group (default: the container's; without a group: a name's primary group, 0 for a UID)", parseUser)
     .option("-i, --interactive", "keep the program's stdin open: moby's stdin goes to it")
     .option("-t, --tty", "run the program on a pseudo-terminal of its own (with -i: an interactive shell, as docker exec -it)")
+    .option("-d, --detach", "start the program and return at once, printing nothing; it keeps running, its output kept (moby logs shows the container's own), its exit recorded in the task's execs")
     .addHelpText(
       "after",
-      "\nExit code: the program's; 126 when it cannot be executed, 127 when it is not found, 1 when the container is not running, 125 when moby or a component failed.\nCtrl-C sends SIGTERM to the program and keeps waiting; a second Ctrl-C sends SIGKILL.\nWhen the reader of moby's stdout goes away, moby drops the rest of its stdout, sends it SIGPIPE and keeps waiting.\nExample: moby exec c-1a2b3c4d sh -c 'echo hello'",
+      "\nExit code: the program's (with -d: 0 once it started); 126 when it cannot be executed, 127 when it is not found, 1 when the container is not running, 125 when moby or a component failed or -u names a user or group the container does not have.\nCtrl-C sends SIGTERM to the program and keeps waiting; a second Ctrl-C sends SIGKILL.\nWhen the reader of moby's stdout goes away, moby drops the rest of its stdout, sends it SIGPIPE and keeps waiting.\nExample: moby exec c-1a2b3c4d sh -c 'echo hello'",
     )
-    .action(async (id: string, given: string[], options: { env?: string[]; workdir?: string; user?: UserIds; interactive?: boolean; tty?: boolean }, command: Command) => {
+    .action(async (id: string, given: string[], options: { env?: string[]; workdir?: string; user?: UserIds; interactive?: boolean; tty?: boolean; detach?: boolean }, command: Command) => {
       // "exec ID -- CMD": the -- that used to be needed before a command with options of its own is still taken.
       const args = given[0] === "--" ? given.slice(1) : given;
       if (args.length === 0) throw new CliError("exec: give the program to run after the container id");
@@ -103,6 +112,7 @@ export function registerExec(program: Command, socketOf: SocketOf): void {
         args,
         interactive: options.interactive === true,
         tty: options.tty === true,
+        detach: options.detach === true,
         env: options.env ?? [],
         ...(options.workdir === undefined ? {} : { workdir: options.workdir }),
         ...(options.user === undefined ? {} : { user: options.user }),

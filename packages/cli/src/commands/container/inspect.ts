@@ -20,8 +20,13 @@ import { EXIT_REFUSED } from "../../exit-codes.js";
 import { CliError } from "../../init-client.js";
 import type { Write } from "../../write.js";
 import { writeStdout } from "../../write.js";
-import { writeStderr } from "../shared.js";
-import type { SocketOf } from "../shared.js";
+import { templateOf, writeStderr } from "../shared.js";
+import type { OutputFormat, SocketOf } from "../shared.js";
+import type { TemplateFormat } from "../../template-format.js";
+import { parseTemplateFormat, renderTemplate } from "../../template-format.js";
+import { inspectObject } from "../../template-objects.js";
+import type { TemplateObject } from "../../template-objects.js";
+import { Option } from "commander";
 
 /** One container in `moby inspect`. */
 export interface InspectJson {
@@ -31,6 +36,13 @@ export interface InspectJson {
   record: JsonValue | null;
   /** The runtime's task in proto3 JSON; null without one. */
   task: JsonValue | null;
+}
+
+/** What inspectContainer finds: the JSON of inspect, and docker's inspect object for a --format template. */
+export interface Inspected {
+  json: InspectJson;
+  /** docker's shape (Id, State.Status, Config.Env...), with moby-core's record and task added as Record and Task. */
+  object: TemplateObject;
 }
 
 /** The value of call, or undefined when it answers NOT_FOUND. */
@@ -53,7 +65,7 @@ export function recordJson(container: Container): JsonValue {
 }
 
 /** What is known of id; a CliError when it has neither a task nor a record. notes gets why a side could not be asked. */
-export async function inspectContainer(services: ContainerServices, id: string, note: Write): Promise<InspectJson> {
+export async function inspectContainer(services: ContainerServices, id: string, note: Write): Promise<Inspected> {
   const runtime = await services.runtime();
   const task = (await unlessNotFound(() => runtime.getTask({ containerId: id })))?.task;
   let record: Container | undefined;
@@ -68,12 +80,19 @@ export async function inspectContainer(services: ContainerServices, id: string, 
     throw new CliError("no such container: no task in the runtime, no record in the store (moby ps -a lists them)", EXIT_REFUSED);
   }
   if (unavailable !== undefined) note(`moby: note: ${id}: its record is unavailable (${unavailable}); record is null\n`);
-  return { id, record: record === undefined ? null : recordJson(record), task: task === undefined ? null : toJson(TaskSchema, task) };
+  const json = { id, record: record === undefined ? null : recordJson(record), task: task === undefined ? null : toJson(TaskSchema, task) };
+  return { json, object: { ...inspectObject(id, record, task), Record: json.record, Task: json.task } };
 }
 
-/** `moby inspect ID...`: prints the array of those found; returns the exit code (1 or 125 when an id failed). */
-export async function inspectCommand(initSocket: string, ids: string[], write: Write = writeStdout, writeError: Write = writeStderr): Promise<number> {
-  const found: InspectJson[] = [];
+/** `moby inspect ID...`: prints the array of those found (or each through template); returns the exit code (1 or 125 when an id failed). */
+export async function inspectCommand(
+  initSocket: string,
+  ids: string[],
+  write: Write = writeStdout,
+  writeError: Write = writeStderr,
+  template?: TemplateFormat,
+): Promise<number> {
+  const found: Inspected[] = [];
   let code = 0;
   await withContainerServices(initSocket, async (services) => {
     for (const id of ids) {
@@ -86,8 +105,14 @@ export async function inspectCommand(initSocket: string, ids: string[], write: W
       }
     }
   });
-  write(`${JSON.stringify(found, null, 2)}\n`);
+  if (template !== undefined) write(renderTemplate(template, found.map((f) => f.object)));
+  else write(`${JSON.stringify(found.map((f) => f.json), null, 2)}\n`);
   return code;
+}
+
+/** Parses inspect's --format: json (the default) or a Go template. */
+export function parseInspectFormat(text: string): OutputFormat {
+  return text === "json" ? "json" : parseTemplateFormat(text);
 }
 
 /** Adds `inspect` to program. */
@@ -96,7 +121,13 @@ export function registerInspect(program: Command, socketOf: SocketOf): void {
     .command("inspect")
     .description("print containers as JSON: an array of {id, record, task}, the record's spec as the OCI runtime spec")
     .argument("<id...>", "the container ids", collectContainerId)
-    .action(async (ids: string[], _options: object, command: Command) => {
-      process.exitCode = await inspectCommand(socketOf(command), ids);
+    .addOption(
+      new Option(
+        "-f, --format <format>",
+        "json (default) or a Go template per container as docker's, e.g. '{{.State.Status}}', '{{json .Config.Env}}'; fields: .Id .Name .Created .Path .Args .Image .RestartCount .State.{Status,Running,Paused,Restarting,Pid,ExitCode,StartedAt,FinishedAt} .Config.{Hostname,User,Env,Cmd,Image,WorkingDir,Labels,Tty} .Mounts, and .Record .Task (the JSON's)",
+      ).argParser(parseInspectFormat),
+    )
+    .action(async (ids: string[], options: { format?: OutputFormat }, command: Command) => {
+      process.exitCode = await inspectCommand(socketOf(command), ids, writeStdout, writeStderr, templateOf(options));
     });
 }

@@ -17,7 +17,10 @@ import { collectPsFilter, matchesPsFilters, namesStatus, noPsFilters } from "../
 import type { PsFilters } from "../../ps-filter.js";
 import type { Write } from "../../write.js";
 import { writeStdout } from "../../write.js";
-import { addFormatOptions, wantsJson, writeStderr } from "../shared.js";
+import { addFormatOptions, wantsJson, withTemplate, writeStderr } from "../shared.js";
+import type { TemplateFormat } from "../../template-format.js";
+import { renderTemplate } from "../../template-format.js";
+import { TEMPLATE_HEADERS, psObject } from "../../template-objects.js";
 import type { OutputFormat, SocketOf } from "../shared.js";
 
 /** The most pages a listing may take before the CLI gives up. */
@@ -63,6 +66,8 @@ export interface PsOptions {
   /** Print only the ids. */
   quiet: boolean;
   json: boolean;
+  /** Print each row through this Go template (--format). */
+  template?: TemplateFormat;
   filters: PsFilters;
 }
 
@@ -84,16 +89,21 @@ export async function psCommand(initSocket: string, options: PsOptions, write: W
     }
     return selectRows(tasks, containers, options);
   });
+  const now = new Date();
   if (options.quiet) write(rows.map((row) => `${row.id}\n`).join(""));
-  else write(options.json ? formatContainersJson(rows) : formatContainersTable(rows, new Date()));
+  else if (options.template !== undefined) write(renderTemplate(options.template, rows.map((row) => psObject(row, now)), TEMPLATE_HEADERS));
+  else write(options.json ? formatContainersJson(rows) : formatContainersTable(rows, now));
 }
 
 /** The JSON of `moby ps --format json`, for the help. */
 const JSON_HELP = "an array, one object per container (id, status, pid, exitCode, signal, command, image, labels, runtime, createdAt, startedAt, exitedAt, execs, restartCount)";
 
+/** The fields a --format template reads, for the help (docker's, and moby-core's Pid, ExitCode, Exit, Execs, RestartCount). */
+const TEMPLATE_FIELDS = ".ID .Names .Image .Command .CreatedAt .RunningFor .State .Status .Labels .Mounts .Pid .ExitCode .Exit .Execs .RestartCount";
+
 /** Adds `ps` to program. */
 export function registerPs(program: Command, socketOf: SocketOf): void {
-  addFormatOptions(program.command("ps").description("list the running containers: ID, STATUS, PID, EXIT, CREATED, COMMAND"), JSON_HELP)
+  addFormatOptions(program.command("ps").description("list the running containers: ID, STATUS, PID, EXIT, CREATED, COMMAND"), JSON_HELP, TEMPLATE_FIELDS)
     .option("-a, --all", "list every container: also created and exited ones, and stored ones without a task (STATUS -)")
     .option("-q, --quiet", "print only the ids")
     .option("-f, --filter <filter>", "only containers matching: docker's key=value (id, name, label, status) or the grammar (labels.app==web); repeat", collectPsFilter)
@@ -111,6 +121,7 @@ several are OR-ed. A status filter lists exited containers without -a, as docker
         all: options.all === true,
         quiet: options.quiet === true,
         json: wantsJson(options),
+        ...withTemplate(options),
         filters: options.filter ?? noPsFilters(),
       }),
     );

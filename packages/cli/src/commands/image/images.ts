@@ -5,10 +5,14 @@ import { withImageService } from "../../image-client.js";
 import { imagesJson, imagesTable } from "../../images-table.js";
 import type { Write } from "../../write.js";
 import { writeStdout } from "../../write.js";
-import type { SocketOf } from "../shared.js";
+import type { OutputFormat, SocketOf } from "../shared.js";
+import { addFormatOptions, wantsJson, withTemplate } from "../shared.js";
+import type { TemplateFormat } from "../../template-format.js";
+import { renderTemplate } from "../../template-format.js";
+import { TEMPLATE_HEADERS, imageObject } from "../../template-objects.js";
 
-/** Lists every image matching filter (all pages). */
-export async function imagesCommand(initSocket: string, options: { json: boolean; filter: string }, write: Write = writeStdout): Promise<number> {
+/** Lists every image matching filter (all pages): a table, JSON lines, or each image through template. */
+export async function imagesCommand(initSocket: string, options: { json: boolean; filter: string; template?: TemplateFormat }, write: Write = writeStdout): Promise<number> {
   return withImageService(initSocket, async (client) => {
     const images: Image[] = [];
     let pageToken = "";
@@ -17,7 +21,9 @@ export async function imagesCommand(initSocket: string, options: { json: boolean
       images.push(...page.images);
       pageToken = page.nextPageToken;
     } while (pageToken !== "");
-    write(options.json ? imagesJson(images) : imagesTable(images));
+    const now = new Date();
+    if (options.template !== undefined) write(renderTemplate(options.template, images.map((image) => imageObject(image, now)), { ...TEMPLATE_HEADERS, ID: "IMAGE ID" }));
+    else write(options.json ? imagesJson(images) : imagesTable(images, now.getTime()));
     return 0;
   });
 }
@@ -44,13 +50,14 @@ export async function tagCommand(initSocket: string, source: string, target: str
 
 /** Adds `images`, `rmi` and `tag` to program. */
 export function registerImages(program: Command, socketOf: SocketOf): void {
-  program
-    .command("images")
-    .description("list images")
-    .option("--json", "one JSON object per image, per line")
+  addFormatOptions(
+    program.command("images").description("list images: REPOSITORY, TAG, IMAGE ID, CREATED, SIZE"),
+    "one JSON object per image, per line",
+    ".ID .Repository .Tag .Digest .CreatedAt .CreatedSince .Size",
+  )
     .option("-f, --filter <filter>", 'a filter, for example name~="busybox" or labels.team==core', "")
-    .action(async (options: { json?: boolean; filter: string }, command: Command) => {
-      process.exitCode = await imagesCommand(socketOf(command), { json: options.json === true, filter: options.filter });
+    .action(async (options: { json?: boolean; format?: OutputFormat; filter: string }, command: Command) => {
+      process.exitCode = await imagesCommand(socketOf(command), { json: wantsJson(options), filter: options.filter, ...withTemplate(options) });
     });
   program
     .command("rmi")

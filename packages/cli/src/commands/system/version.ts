@@ -16,7 +16,10 @@ import { componentError } from "../../container-client.js";
 import { CliError, translateError } from "../../init-client.js";
 import type { Write } from "../../write.js";
 import { writeStdout } from "../../write.js";
-import { addFormatOptions, wantsJson } from "../shared.js";
+import { addFormatOptions, wantsJson, withTemplate } from "../shared.js";
+import type { TemplateFormat } from "../../template-format.js";
+import { renderTemplate } from "../../template-format.js";
+import type { TemplateObject } from "../../template-objects.js";
 import type { OutputFormat, SocketOf } from "../shared.js";
 
 /** The CLI's own version, from its package.json. */
@@ -116,12 +119,35 @@ export function formatVersions(json: VersionJson): string {
   return `Client: moby ${json.client.version} (node ${json.client.node})\n${formatTable(["COMPONENT", "VERSION", "KIND", "APIS"], rows)}`;
 }
 
-/** `moby version`: prints the client's version, then the assembly's (as text, or JSON); a failure after the client's line. */
-export async function versionCommand(initSocket: string, options: { json: boolean }, write: Write = writeStdout): Promise<void> {
+/**
+ * The object a `moby version --format` template reads, shaped as docker's:
+ * .Client.Version, .Client.NodeVersion, .Server.Version (init's) and
+ * .Server.Components (Name, Version, Kind, APIs, Error per component).
+ */
+export function versionObject(json: VersionJson): TemplateObject {
+  const init = json.components[0];
+  return {
+    Client: { Version: json.client.version, NodeVersion: json.client.node },
+    Server: {
+      Version: init?.version ?? "",
+      Components: json.components.map((c) => ({
+        Name: c.name,
+        Version: c.version,
+        Kind: c.kind,
+        APIs: c.apis.map((a) => (a.apiVersion === "" ? a.service : `${a.service} (${a.apiVersion})`)),
+        Error: c.error ?? "",
+      })),
+    },
+  };
+}
+
+/** `moby version`: prints the client's version, then the assembly's (as text, JSON or through template); a failure after the client's line. */
+export async function versionCommand(initSocket: string, options: { json: boolean; template?: TemplateFormat }, write: Write = writeStdout): Promise<void> {
   const client = { version: CLI_VERSION, node: process.version };
-  if (!options.json) write(`Client: moby ${client.version} (node ${client.node})\n`);
+  if (!options.json && options.template === undefined) write(`Client: moby ${client.version} (node ${client.node})\n`);
   const components = await collectVersions(initSocket);
-  if (options.json) write(`${JSON.stringify({ client, components }, null, 2)}\n`);
+  if (options.template !== undefined) write(renderTemplate(options.template, [versionObject({ client, components })]));
+  else if (options.json) write(`${JSON.stringify({ client, components }, null, 2)}\n`);
   else write(formatVersions({ client, components }).split("\n").slice(1).join("\n"));
 }
 
@@ -130,5 +156,8 @@ export function registerVersion(program: Command, socketOf: SocketOf): void {
   addFormatOptions(
     program.command("version").description("print the versions of moby, init and every component, with the API versions each serves"),
     "{client: {version, node}, components: [{name, version, kind, apis: [{service, apiVersion}], error}]}",
-  ).action((options: { format?: OutputFormat; json?: boolean }, command: Command) => versionCommand(socketOf(command), { json: wantsJson(options) }));
+    ".Client.Version .Client.NodeVersion .Server.Version (init's) .Server.Components (.Name .Version .Kind .APIs .Error)",
+  ).action((options: { format?: OutputFormat; json?: boolean }, command: Command) =>
+    versionCommand(socketOf(command), { json: wantsJson(options), ...withTemplate(options) }),
+  );
 }
