@@ -10,7 +10,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { join, resolve } from "node:path";
-import { buildComponentImage } from "../packages/init/src/images/component-image.ts";
+import { buildComponentImage } from "../packages/init/src/images/component-image.js";
 
 const root = resolve(import.meta.dirname, "..");
 const all = ["events", "container-store", "image-store"];
