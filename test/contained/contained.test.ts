@@ -28,6 +28,8 @@ interface Listed {
   pid: number;
   restarts: number;
   socket: string;
+  containerId: string;
+  image: string;
 }
 
 /** The node binary the images hold, at its host path. */
@@ -93,6 +95,8 @@ describe("the contained assembly (moby.contained.yaml)", { skip: skipContainers 
     for (const name of CONTAINED) {
       const component = listed.find((c) => c.name === name)!;
       assert.equal(component.state, "running", name);
+      assert.equal(component.containerId, name, "moby components shows its container");
+      assert.equal(component.image, `moby-core/${name}:0.1.0@${readImageLayout(join(repoRoot, "images", name)).manifestDigest}`, "and its image");
       assert.equal(component.socket, join(runDir, "sockets", name, `${name}.sock`));
       assert.equal(readlinkSync(join(runDir, `${name}.sock`)), `sockets/${name}/${name}.sock`, "the run directory's <name>.sock leads there");
       // runc run is init's child; the component is its container's process, in its own pid namespace.
@@ -100,7 +104,9 @@ describe("the contained assembly (moby.contained.yaml)", { skip: skipContainers 
       assert.notEqual(pid, component.pid);
       assert.notEqual(readlinkSync(`/proc/${pid}/ns/pid`), readlinkSync("/proc/self/ns/pid"));
     }
-    assert.equal(listed.find((c) => c.name === "container-runtime")!.socket, join(runDir, "container-runtime.sock"));
+    const runtime = listed.find((c) => c.name === "container-runtime")!;
+    assert.equal(runtime.socket, join(runDir, "container-runtime.sock"));
+    assert.deepEqual([runtime.containerId, runtime.image], ["", ""], "a host process has no container");
   });
 
   it("runs the README's tour as written against it", { timeout: 300_000 }, async () => {

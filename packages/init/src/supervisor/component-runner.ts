@@ -96,6 +96,8 @@ export class ComponentRunner {
   readonly logs = new LogBuffer();
   /** The id of its container while it runs contained, else "". */
   containerId = "";
+  /** The image it runs contained ("name@digest"), once started; "" for a host process. */
+  image = "";
 
   private process: ManagedProcess | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -224,6 +226,7 @@ export class ComponentRunner {
     );
     this.process = process;
     this.containerId = contained?.containerId ?? "";
+    if (contained !== undefined) this.image = contained.image;
     this.pid = process.pid;
     this.startTime = new Date();
     this.readyTime = undefined;

@@ -7,10 +7,11 @@
  * <run dir>/runc, so container ids (the component's name) are unique per
  * run directory, and what an earlier init left there is deleted at boot.
  * Signals go through `runc kill`; once runc run has exited the container is
- * removed with `runc delete --force`.
+ * removed with `runc delete --force`, both in the background (the event loop
+ * of init never waits for runc, but a start waits for a delete still due).
  */
-import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ENV_INIT_PIPE_FD } from "@moby-core/sdk/internal";
 import type { ComponentSpec } from "../manifest/manifest.js";
@@ -37,9 +38,16 @@ export interface ContainedLaunch {
   control: ProcessControl;
   /** The container's id. */
   containerId: string;
+  /** The image, "name@digest" (the digest alone when it has no name). */
+  image: string;
 }
 
-/** Runs runc with args, ignoring failures other than its absence (a container already gone is fine). */
+/** Runs runc with args in the background: a failure (a container already gone) is the state wanted, and init's event loop never waits for it. */
+function runcLater(runDir: string, args: string[]): void {
+  execFile(runcProgram(), ["--root", runcRoot(runDir), ...args], { timeout: 10_000 }, () => undefined);
+}
+
+/** Runs runc with args and waits, ignoring failures (a container already gone is fine). */
 function runc(runDir: string, args: string[]): void {
   try {
     execFileSync(runcProgram(), ["--root", runcRoot(runDir), ...args], { stdio: "ignore", timeout: 10_000 });
@@ -85,14 +93,15 @@ export function prepareLaunch(spec: ComponentSpec, image: PreparedImage, env: No
     requiredSockets: spec.requires.map((name) => requiredSocketMount(sockets(name), runDir)),
   });
   writeFileSync(join(bundle, "config.json"), JSON.stringify(config, null, 2));
-  // A container of this id from the previous run of this component, if its cleanup could not finish.
-  runc(runDir, ["delete", "--force", containerId]);
+  // A container of this id from the previous run of this component, if its cleanup has not finished.
+  if (existsSync(join(runcRoot(runDir), containerId))) runc(runDir, ["delete", "--force", containerId]);
   return {
     command: [runcProgram(), "--root", runcRoot(runDir), "run", "--preserve-fds", "1", "--bundle", bundle, containerId],
     containerId,
+    image: image.refName === "" ? image.digest : `${image.refName}@${image.digest}`,
     control: {
-      signal: (signal) => runc(runDir, ["kill", containerId, signal.replace(/^SIG/, "")]),
-      cleanup: () => runc(runDir, ["delete", "--force", containerId]),
+      signal: (signal) => runcLater(runDir, ["kill", containerId, signal.replace(/^SIG/, "")]),
+      cleanup: () => runcLater(runDir, ["delete", "--force", containerId]),
     },
   };
 }
