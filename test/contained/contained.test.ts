@@ -190,4 +190,22 @@ describe("the contained assembly (moby.contained.yaml)", { skip: skipContainers 
     assert.deepEqual(runc("list", "-q").split("\n").filter(Boolean), [], "no container is left");
     assert.deepEqual(pids.filter(alive), [], "no component process is left");
   });
+
+  it("ends every contained component when its init is killed with kill -9", { timeout: 180_000 }, async () => {
+    output = "";
+    init = spawn(process.execPath, [MOBY_INIT, "--manifest", join(repoRoot, "moby.contained.yaml"), "--run-dir", runDir, "--log-format", "json"], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    init.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    init.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    exited = new Promise((resolve) => init!.once("exit", () => resolve()));
+    await eventually(async () => output.includes("assembly ready"), `assembly ready again; init's output:\n${output}`, 120_000);
+    const pids = CONTAINED.map(containerPid);
+    init.kill("SIGKILL");
+    await exited;
+    // Each reads end-of-file on init's pipe (fd 3, passed through runc), shuts down, and runc run removes its container.
+    await eventually(async () => pids.every((pid) => !alive(pid)), "every contained component ended after its init", 60_000);
+    await eventually(async () => runc("list", "-q").trim() === "", "no container left", 30_000);
+  });
 });

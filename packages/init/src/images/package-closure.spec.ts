@@ -27,6 +27,9 @@ describe("productionClosure", () => {
     assert.ok(events.includes("/app/node_modules/@moby-core/events/bin/moby-events.js"));
     assert.ok(events.includes("/app/node_modules/@moby-core/events/dist/main.js"));
     assert.ok(!events.some((p) => /\.(d\.ts|map|tsbuildinfo)$/.test(p) || p.includes("/src/")), "no declarations, maps or sources");
+    const api = packageEntries(byName.get("@moby-core/events-api")!).map((e) => e.path);
+    assert.ok(api.some((p) => p.endsWith("/dist/moby/events/v1/index.js")), "an API package's generated code");
+    assert.ok(!api.some((p) => /\.(proto|binpb)$/.test(p)), "not its contract sources, which only npm pack stages");
   });
 
   it("names a dependency installed outside the root it was given", () => {

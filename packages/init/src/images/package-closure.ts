@@ -35,8 +35,13 @@ function readPackageJson(dir: string): PackageJson {
   return JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as PackageJson;
 }
 
-/** File names never taken into an image: what does not run. */
-const SKIPPED_FILE = /(\.d\.ts|\.d\.mts|\.d\.cts|\.map|\.tsbuildinfo|\.md|\.markdown|\.spec\.js|\.test\.js)$/i;
+/**
+ * File names never taken into an image: what does not run. The API
+ * packages' .proto sources and buf image are for people's buf (staged by
+ * npm pack, so present or not depending on whether a pack ran): the
+ * generated code carries the descriptors.
+ */
+const SKIPPED_FILE = /(\.d\.ts|\.d\.mts|\.d\.cts|\.map|\.tsbuildinfo|\.md|\.markdown|\.spec\.js|\.test\.js|\.proto|\.binpb)$/i;
 /** Directory names never taken. */
 const SKIPPED_DIR = new Set(["node_modules", ".git", "test", "tests", "__tests__", ".github", "docs", "example", "examples"]);
 
