@@ -45,6 +45,14 @@ describe("the contained assembly (moby.contained.yaml)", { skip: skipContainers 
 
   const runc = (...args: string[]): string => execFileSync(RUNC!, ["--root", initRunc, ...args], { encoding: "utf8" });
   const containerPid = (name: string): number => (JSON.parse(runc("state", name)) as { pid: number }).pid;
+  /** Waits for init's "assembly ready" (the first boot unpacks three images); fails with init's output. */
+  const readyOrOutput = async (): Promise<void> => {
+    try {
+      await eventually(async () => output.includes("assembly ready"), "assembly ready", 300_000);
+    } catch {
+      assert.fail(`the contained assembly was not ready; init's output:\n${output}`);
+    }
+  };
   const components = async (): Promise<Listed[]> => JSON.parse((await ok(runDir, "components", "--json")).stdout) as Listed[];
 
   before(async () => {
@@ -58,7 +66,7 @@ describe("the contained assembly (moby.contained.yaml)", { skip: skipContainers 
     init.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
     init.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
     exited = new Promise((resolve) => init!.once("exit", () => resolve()));
-    await eventually(async () => output.includes("assembly ready"), `assembly ready; init's output:\n${output}`, 120_000);
+    await readyOrOutput();
   });
 
   after(async () => {
@@ -200,7 +208,7 @@ describe("the contained assembly (moby.contained.yaml)", { skip: skipContainers 
     init.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
     init.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
     exited = new Promise((resolve) => init!.once("exit", () => resolve()));
-    await eventually(async () => output.includes("assembly ready"), `assembly ready again; init's output:\n${output}`, 120_000);
+    await readyOrOutput();
     const pids = CONTAINED.map(containerPid);
     init.kill("SIGKILL");
     await exited;

@@ -30,6 +30,8 @@ describe("productionClosure", () => {
     const api = packageEntries(byName.get("@moby-core/events-api")!).map((e) => e.path);
     assert.ok(api.some((p) => p.endsWith("/dist/moby/events/v1/index.js")), "an API package's generated code");
     assert.ok(!api.some((p) => /\.(proto|binpb)$/.test(p)), "not its contract sources, which only npm pack stages");
+    const store = productionClosure(join(root, "packages", "container-store"), root).find((p) => p.name === "etcd3")!;
+    assert.ok(packageEntries(store).some((e) => e.path === "/app/node_modules/etcd3/proto/rpc.proto"), "a third-party package's .proto it loads at run time");
   });
 
   it("names a dependency installed outside the root it was given", () => {

@@ -35,13 +35,15 @@ function readPackageJson(dir: string): PackageJson {
   return JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as PackageJson;
 }
 
+/** File names never taken into an image: what does not run. */
+const SKIPPED_FILE = /(\.d\.ts|\.d\.mts|\.d\.cts|\.map|\.tsbuildinfo|\.md|\.markdown|\.spec\.js|\.test\.js)$/i;
 /**
- * File names never taken into an image: what does not run. The API
- * packages' .proto sources and buf image are for people's buf (staged by
- * npm pack, so present or not depending on whether a pack ran): the
- * generated code carries the descriptors.
+ * Also skipped in a workspace package: the API packages' .proto sources and
+ * buf image, for people's buf, which npm pack stages (so present or not
+ * depending on whether a pack ran); their generated code carries the
+ * descriptors. A third-party package's .proto files stay: etcd3 loads its own.
  */
-const SKIPPED_FILE = /(\.d\.ts|\.d\.mts|\.d\.cts|\.map|\.tsbuildinfo|\.md|\.markdown|\.spec\.js|\.test\.js|\.proto|\.binpb)$/i;
+const SKIPPED_WORKSPACE_FILE = /\.(proto|binpb)$/i;
 /** Directory names never taken. */
 const SKIPPED_DIR = new Set(["node_modules", ".git", "test", "tests", "__tests__", ".github", "docs", "example", "examples"]);
 
@@ -107,6 +109,7 @@ function executable(mode: number): boolean {
 export function packageEntries(pkg: ClosurePackage): LayerEntry[] {
   const manifest = readPackageJson(pkg.hostDir);
   const native = existsSync(join(pkg.hostDir, "binding.gyp"));
+  const workspace = !pkg.hostDir.split(sep).includes("node_modules");
   const entries: LayerEntry[] = [];
   // The top-level names "files" lets npm publish, as patterns on their first segment; npm always
   // publishes package.json, the main file and index.js, whatever "files" says.
@@ -132,7 +135,7 @@ export function packageEntries(pkg: ClosurePackage): LayerEntry[] {
       } else if (stat.isSymbolicLink()) {
         entries.push({ type: "symlink", path, target: readlinkSync(host) });
       } else if (stat.isFile()) {
-        if (SKIPPED_FILE.test(name)) continue;
+        if (SKIPPED_FILE.test(name) || (workspace && SKIPPED_WORKSPACE_FILE.test(name))) continue;
         entries.push({ type: "file", path, source: host, executable: executable(stat.mode), size: stat.size });
       }
     }
