@@ -23,19 +23,36 @@ import type { BootPeer, Booted } from "./boot-peer.js";
  */
 export const INIT_MANIFEST_SETTINGS = { health: { startInterval: "10ms" }, restart: { delay: "0ms" } } as const;
 
-/** The manifest of n idle components. */
-function manifest(n: number): string {
+/** The manifest of n idle components, each with how it runs (its command, or its container section). */
+export function idleManifest(n: number, runs: string[] = [`command: ${JSON.stringify([process.execPath, IDLE_COMPONENT])}`]): string {
   const lines = ["components:"];
   for (const name of componentNames(n)) {
     lines.push(
       `  ${name}:`,
-      `    command: ${JSON.stringify([process.execPath, IDLE_COMPONENT])}`,
+      ...runs.map((line) => `    ${line}`),
       `    health: { startInterval: ${INIT_MANIFEST_SETTINGS.health.startInterval} }`,
       `    restart: { delay: ${INIT_MANIFEST_SETTINGS.restart.delay} }`,
     );
   }
   return lines.join("\n") + "\n";
 }
+
+/** How a moby-init peer lays out its assembly: its manifest, its run directory, and the pid to kill -9 for a restart. */
+export interface InitLayout {
+  /** The manifest of n components. */
+  manifest(n: number): string;
+  /** The run directory, given the round's scratch directory. */
+  runDir(dir: string): string;
+  /** The process to kill: the component's own (for a contained one, its container's process, not runc's). */
+  victim(component: Component, runDir: string): number;
+}
+
+/** The process peer's layout: components as host processes, a fresh run directory each round. */
+const processLayout: InitLayout = {
+  manifest: (n) => idleManifest(n),
+  runDir: (dir) => join(dir, "run"),
+  victim: (component) => component.pid,
+};
 
 /** Whether init reports the component running and healthy. */
 const healthy = (c: Component) => c.state === ComponentState.RUNNING && c.health === Health.SERVING;
@@ -50,14 +67,16 @@ function alive(pid: number): boolean {
   }
 }
 
-/** moby-init with N idle components. */
-export const initAssembly: BootPeer = {
-  name: "moby-init",
-  description: "moby-init booting N idle SDK components from a manifest; ready when the supervisor lists all RUNNING and SERVING",
+/** A moby-init peer: init booting N idle components laid out by layout. */
+export function initPeer(name: string, description: string, layout: InitLayout): BootPeer {
+  return {
+  name,
+  description,
   async boot(n, dir) {
     const names = componentNames(n);
     const file = join(dir, "moby.yaml");
-    const runDir = join(dir, "run");
+    const runDir = layout.runDir(dir);
+    const manifest = (count: number) => layout.manifest(count);
     const initSocket = join(runDir, "init.sock");
     await writeFile(file, manifest(n));
     const started = performance.now();
@@ -94,7 +113,7 @@ export const initAssembly: BootPeer = {
         const name = names[0]!;
         const before = (await supervisor.getComponent({ name })).component!;
         const started = performance.now();
-        process.kill(before.pid, "SIGKILL");
+        process.kill(layout.victim(before, runDir), "SIGKILL");
         const back = async () => {
           try {
             const now = (await supervisor.getComponent({ name })).component!;
@@ -111,4 +130,12 @@ export const initAssembly: BootPeer = {
     };
     return booted;
   },
-};
+  };
+}
+
+/** moby-init with N idle components. */
+export const initAssembly: BootPeer = initPeer(
+  "moby-init",
+  "moby-init booting N idle SDK components from a manifest; ready when the supervisor lists all RUNNING and SERVING",
+  processLayout,
+);

@@ -15,10 +15,15 @@ import { bareProcesses } from "./bare-processes.js";
 import { POLL_INTERVAL_MS } from "./boot-peer.js";
 import type { BootPeer } from "./boot-peer.js";
 import { directComponents } from "./direct-components.js";
+import { cleanupContained, containedAssembly, prepareContained } from "./contained-assembly.js";
 import { INIT_MANIFEST_SETTINGS, initAssembly } from "./init-assembly.js";
 
-/** The peers, in the order their rows are printed; the first two are the baselines. */
-export const BOOT_PEERS: readonly BootPeer[] = [bareProcesses, directComponents, initAssembly];
+/**
+ * The peers, in the order their rows are printed; the first two are the
+ * baselines, and the contained assembly is also compared with moby-init's
+ * process assembly (goal: boot <= 1.3x; restart after kill -9 <= 1 s).
+ */
+export const BOOT_PEERS: readonly BootPeer[] = [bareProcesses, directComponents, initAssembly, containedAssembly];
 
 /** The names of the benchmarks this module measures (both in the same rounds). */
 export const INIT_BENCHMARKS = ["init-boot", "init-restart"] as const;
@@ -53,6 +58,7 @@ function summarise(
       ratios: {
         [bareProcesses.name]: pairedRatio(samples.of(peer), samples.of(bareProcesses.name)),
         [directComponents.name]: pairedRatio(samples.of(peer), samples.of(directComponents.name)),
+        [initAssembly.name]: pairedRatio(samples.of(peer), samples.of(initAssembly.name)),
       },
       extra: Object.fromEntries(Object.entries(extras).map(([key, values]) => [key, median(values.measured(peer))])),
       errors: errors.get(peer) ?? [],
@@ -81,6 +87,17 @@ export async function runInitBenchmarks(settings: InitSettings, log: (line: stri
   const restart = new RoundSamples(names, settings.rounds);
   const stop = new RoundSamples(names, settings.rounds);
   const errors = new Map<string, string[]>();
+  // The contained peer's image, and its first boot, which unpacks it once: not a round.
+  await prepareContained();
+  try {
+    const dir = await mkdtemp(join(tmpdir(), "moby-bench-init-"));
+    const started = performance.now();
+    try {
+      await (await containedAssembly.boot(settings.components, dir)).stop();
+      log(`moby-init contained: first boot, unpacking its image, ${Math.round(performance.now() - started)} ms`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   for (let round = 0; round < settings.rounds; round++) {
     const line: string[] = [];
     for (const peer of roundOrder(BOOT_PEERS, round)) {
@@ -107,6 +124,9 @@ export async function runInitBenchmarks(settings: InitSettings, log: (line: stri
       await sleep(SETTLE_MS);
     }
     log(`round ${round + 1}/${settings.rounds}  boot/restart ms  ${line.join("  ")}`);
+  }
+  } finally {
+    cleanupContained();
   }
   const n = settings.components;
   return [

@@ -120,6 +120,8 @@ describe("componentToJson", () => {
       restarts: 0,
       uptimeSeconds: 192,
       socket: "/run/moby/store.sock",
+      containerId: "",
+      image: "",
       requires: ["init"],
       message: "",
       lastExit: null,
@@ -152,5 +154,25 @@ describe("formatComponentsJson", () => {
       parsed.map((c) => c.name),
       ["init", "events"],
     );
+  });
+});
+
+describe("contained components in the table", () => {
+  it("adds CONTAINER and IMAGE once a component runs contained, - for a host process", () => {
+    const now = new Date("2026-01-01T00:00:10Z");
+    const host = create(ComponentSchema, { name: "runtime", state: ComponentState.RUNNING, pid: 7, socketPath: "/run/moby/runtime.sock" });
+    const contained = create(ComponentSchema, {
+      name: "events",
+      state: ComponentState.RUNNING,
+      pid: 9,
+      socketPath: "/run/moby/sockets/events/events.sock",
+      containerId: "events",
+      image: "moby-core/events:0.1.0@sha256:abc",
+    });
+    const lines = formatComponentsTable([host, contained], now).split("\n");
+    assert.match(lines[0]!, /SOCKET\s+CONTAINER\s+IMAGE$/);
+    assert.match(lines[1]!, /runtime\.sock\s+-\s+-$/);
+    assert.match(lines[2]!, /events\.sock\s+events\s+moby-core\/events:0\.1\.0@sha256:abc$/);
+    assert.doesNotMatch(formatComponentsTable([host], now), /CONTAINER/, "no such columns without a contained component");
   });
 });

@@ -39,6 +39,10 @@ export interface ComponentJson {
   uptimeSeconds: number | null;
   /** The absolute path of the component's socket. */
   socket: string;
+  /** The id of the runc container a contained component runs in while it runs; "" for a host process. */
+  containerId: string;
+  /** The image a contained component runs ("name@digest"); "" for a host process. */
+  image: string;
   /** The names of the components it requires. */
   requires: string[];
   /** Why the component is in its state, or "" when there is nothing to add. */
@@ -89,6 +93,8 @@ export function componentToJson(component: Component, now: Date): ComponentJson 
     restarts: component.restarts,
     uptimeSeconds: uptimeSeconds(component, now),
     socket: component.socketPath,
+    containerId: component.containerId,
+    image: component.image,
     requires: [...component.requires],
     message: component.message,
     lastExit:
@@ -133,11 +139,14 @@ function cellWord(word: string): string {
  * The components as the table of `moby components`: NAME, STATE, HEALTH,
  * PID, RESTARTS, UPTIME, SOCKET, and MESSAGE last when any component has
  * one. "-" stands for an unspecified state or health, pid 0 and the uptime
- * of a component that is not running.
+ * of a component that is not running. When a component runs contained,
+ * CONTAINER (its runc container's id, "-" when none) and IMAGE come after
+ * SOCKET.
  */
 export function formatComponentsTable(components: readonly Component[], now: Date): string {
   const withMessage = components.some((c) => c.message !== "");
-  const header: string[] = [...TABLE_HEADER, ...(withMessage ? ["MESSAGE"] : [])];
+  const contained = components.some((c) => c.image !== "");
+  const header: string[] = [...TABLE_HEADER, ...(contained ? ["CONTAINER", "IMAGE"] : []), ...(withMessage ? ["MESSAGE"] : [])];
   const rows = components.map((c) => {
     const uptime = uptimeSeconds(c, now);
     const row = [
@@ -149,6 +158,7 @@ export function formatComponentsTable(components: readonly Component[], now: Dat
       uptime === null ? "-" : formatUptime(uptime),
       c.socketPath,
     ];
+    if (contained) row.push(c.containerId === "" ? "-" : c.containerId, c.image === "" ? "-" : c.image);
     if (withMessage) row.push(c.message.replace(/\s*[\r\n]+\s*/g, " "));
     return row;
   });

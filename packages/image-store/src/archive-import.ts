@@ -21,7 +21,7 @@ import { parseReference, recordName } from "./image-reference.js";
 import type { ImageStore } from "./image-store.js";
 import { DOCKER_LAYER_GZIP, OCI_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST, isIndex } from "./media-types.js";
 import { parsePlatform, selectPlatform } from "./platform.js";
-import { entryParts } from "./layer-unpacker.js";
+import { entryParts } from "@moby-core/oci-image";
 
 /** The most bytes of a small document of an archive (index.json, manifest.json). */
 const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;

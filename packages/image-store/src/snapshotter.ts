@@ -14,7 +14,7 @@ import { ComponentError } from "@moby-core/sdk";
 import type { ContentStore } from "./content-store.js";
 import { digestHex } from "./digest.js";
 import type { ImageDatabase } from "./image-database.js";
-import { OPAQUE_LIST, unpackLayer } from "./layer-unpacker.js";
+import { OPAQUE_LIST, unpackLayer } from "@moby-core/oci-image";
 
 /** Unpacked layers on disk. */
 export class Snapshotter {

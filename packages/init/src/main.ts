@@ -150,6 +150,16 @@ export async function main(argv: string[]): Promise<void> {
   });
   supervisor.onEvent((event) => publishLifecycle(events, event));
   logger.info({ manifest: manifest.file, runDir: manifest.runDir, components: supervisor.runners.map((r) => r.spec.name) }, "booting");
+  try {
+    await supervisor.prepareContainers();
+  } catch (error) {
+    logger.error({ err: error }, `cannot prepare the contained components' images: ${(error as Error).message}`);
+    events.close();
+    await server.shutdown();
+    claim.release();
+    process.exitCode = 1;
+    return;
+  }
   supervisor.startAll();
   whenAssemblyReady(supervisor, () => {
     const message = readyMessage(supervisor.runners.length, Date.now() - startTime.getTime(), manifest.runDir);

@@ -57,6 +57,8 @@ export function componentOf(runner: ComponentRunner): Component {
     ...(runner.startTime === undefined || runner.pid === 0 ? {} : { startTime: timestampFromDate(runner.startTime) }),
     ...(runner.readyTime === undefined ? {} : { readyTime: timestampFromDate(runner.readyTime) }),
     socketPath: runner.spec.socket,
+    containerId: runner.containerId,
+    image: runner.image,
     requires: runner.spec.requires,
     message: runner.message,
   });

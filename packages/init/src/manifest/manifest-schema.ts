@@ -45,11 +45,38 @@ const restart = {
   },
 } as const;
 
+const CAPABILITY_PATTERN = "^CAP_[A-Z_]+$";
+
+const container = {
+  type: "object",
+  additionalProperties: false,
+  required: ["image"],
+  properties: {
+    image: nonEmptyString,
+    ref: nonEmptyString,
+    network: { type: "string", enum: ["none", "host"] },
+    capabilities: {
+      type: "array",
+      uniqueItems: true,
+      items: { type: "string", pattern: CAPABILITY_PATTERN, "x-message": "is not a capability name (for example CAP_CHOWN)" },
+    },
+    mounts: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["source"],
+        properties: { source: nonEmptyString, target: nonEmptyString, readonly: { type: "boolean" } },
+      },
+    },
+  },
+} as const;
+
 const component = {
   type: "object",
   additionalProperties: false,
-  required: ["command"],
   properties: {
+    container,
     command: { type: "array", minItems: 1, items: nonEmptyString },
     env: {
       type: "object",

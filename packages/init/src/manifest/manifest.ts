@@ -35,11 +35,42 @@ export interface HealthPolicy {
   startIntervalMs: number;
 }
 
+/** A network a contained component may use. */
+export type ContainerNetwork = "none" | "host";
+
+/** An extra bind mount of a contained component, named in its manifest. */
+export interface ContainerMount {
+  /** The absolute host path. */
+  source: string;
+  /** The absolute path inside the container (default: source). */
+  target: string;
+  /** Read-only unless the manifest says readonly: false. */
+  readonly: boolean;
+}
+
+/**
+ * How a contained component runs: in a container of its own, started by
+ * init with runc from an image, seeing only its state directory, its socket,
+ * the sockets of what it requires and the mounts named here.
+ */
+export interface ContainerSpec {
+  /** The absolute directory of the OCI image layout holding its image. */
+  image: string;
+  /** The image's reference name in the layout, or "" for the layout's only image. */
+  ref: string;
+  /** "none": a network namespace of its own with no interface but lo (unix sockets need none); "host": the host's (for etcd or NATS backends). */
+  network: ContainerNetwork;
+  /** The capabilities it keeps (every other is dropped), for example CAP_CHOWN. */
+  capabilities: string[];
+  /** Extra bind mounts. */
+  mounts: ContainerMount[];
+}
+
 /** One declared component. */
 export interface ComponentSpec {
   /** The component's name: lowercase letters, digits and "-", 1-63, starting with a letter. */
   name: string;
-  /** The program and its arguments; relative paths resolve from workingDir. */
+  /** The program and its arguments; relative paths resolve from workingDir (contained: inside the image; default its entrypoint). */
   command: string[];
   /** Extra environment variables, on top of init's own environment. */
   env: Record<string, string>;
@@ -59,6 +90,8 @@ export interface ComponentSpec {
   stopTimeoutMs: number;
   /** The component's own configuration, passed as JSON in $MOBY_COMPONENT_CONFIG. */
   config: JsonObject;
+  /** Set when it runs contained: in a container from an image; absent for a host process. */
+  container?: ContainerSpec;
 }
 
 /** A parsed, checked manifest. */

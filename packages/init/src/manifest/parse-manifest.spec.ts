@@ -376,3 +376,70 @@ describe("loadManifest", () => {
     assert.match(result.problems[0]!.message, /cannot read the manifest/);
   });
 });
+
+describe("parseManifest: contained components", () => {
+  it("reads the container section: the layout resolved, the socket in a directory of its own, command optional", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "manifest-contained-"));
+    try {
+      await writeFile(join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+      const result = parseManifest(
+        yaml(
+          "components:",
+          "  events:",
+          `    container: { image: ${dir}, capabilities: [CAP_CHOWN], network: host, mounts: [{ source: /srv/data }, { source: /a, target: /b, readonly: false }] }`,
+          "  store:",
+          "    command: [node, store.js]",
+        ),
+        FILE,
+        { runDir: "/run/m" },
+      );
+      if ("problems" in result) assert.fail(formatProblems("moby.yaml", result.problems));
+      const [events, store] = result.manifest.components;
+      assert.deepEqual(events!.container, {
+        image: dir,
+        ref: "",
+        network: "host",
+        capabilities: ["CAP_CHOWN"],
+        mounts: [
+          { source: "/srv/data", target: "/srv/data", readonly: true },
+          { source: "/a", target: "/b", readonly: false },
+        ],
+      });
+      assert.deepEqual(events!.command, []);
+      assert.equal(events!.socket, "/run/m/sockets/events/events.sock");
+      assert.equal(store!.container, undefined);
+      assert.equal(store!.socket, "/run/m/store.sock", "a host process keeps its socket in the run directory");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reports every mistake of a container section with its line", () => {
+    const problems = problemsOf(
+      yaml(
+        "components:",
+        "  a:",
+        "    container: { image: /nonexistent/layout, network: bridge }",
+        "  b:",
+        "    workingDir: .",
+        "    socket: b.sock",
+        "    container:",
+        "      image: /nonexistent/other",
+        "      capabilities: [chown]",
+        "      mounts: [{ source: relative/dir }]",
+        "      user: root",
+        "  c:",
+        "    container: { ref: x }",
+      ),
+    );
+    expectProblem(problems, "components.a.container.image", 3, /^\/nonexistent\/layout is not an OCI image layout \(no oci-layout file in it\); build the images with `npm run images`$/);
+    expectProblem(problems, "components.a.container.network", 3, '"bridge" is not one of: none, host');
+    expectProblem(problems, "components.b.workingDir", 5, /^a contained component starts in its image's working directory/);
+    expectProblem(problems, "components.b.socket", 6, /^a contained component's socket must be in a directory of its own/);
+    expectProblem(problems, "components.b.container.image", 8, /is not an OCI image layout/);
+    expectProblem(problems, "components.b.container.capabilities", 9, '"chown" is not a capability name (for example CAP_CHOWN)');
+    expectProblem(problems, "components.b.container.mounts.source", 10, '"relative/dir" is not an absolute path');
+    expectProblem(problems, "components.b.container.user", 11, 'unknown key "user"');
+    expectProblem(problems, "components.c.container.image", 13, "required, but missing");
+  });
+});

@@ -16,6 +16,12 @@
  *         restart: { policy: on-failure, delay: 100ms, maxDelay: 10s, startLimitBurst: 5, startLimitInterval: 60s }
  *         stopTimeout: 10s
  *         config: { any: json }          # optional, passed to the component as JSON
+ *         container:                     # optional: run contained, from an image (then command is optional)
+ *           image: images/events         # required, an OCI image layout directory (npm run images)
+ *           ref: moby-core/events:0.1.0  # optional, the image's name in the layout
+ *           network: none                # none (default: own network namespace) or host
+ *           capabilities: [CAP_CHOWN]    # optional, kept; every other is dropped
+ *           mounts: [{ source: /srv, target: /srv, readonly: true }]   # optional extra binds
  *
  * The text is parsed with the yaml library (YAML 1.2 core schema, so `no` is
  * the string "no") keeping every node's place, the shape is checked against
@@ -24,8 +30,9 @@
  * delay. Every problem is collected, with its line, column and field, and
  * they come back sorted by line; a manifest comes back only when there is none.
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { formatDuration, notADurationMessage, parseDuration } from "@moby-core/sdk/list";
 import { defaultRunDir, initSocket } from "@moby-core/sdk/internal";
@@ -44,6 +51,8 @@ import {
 import { checkDependencies, formatCycle } from "./dependency-order.js";
 import {
   type ComponentSpec,
+  type ContainerMount,
+  type ContainerSpec,
   DEFAULTS,
   type HealthPolicy,
   INIT_NAME,
@@ -482,7 +491,7 @@ function build(
     };
 
     const declaredSocket = text(spec.socket);
-    const socket = resolve(runDir, declaredSocket ?? `${name}.sock`);
+    const socket = resolve(runDir, declaredSocket ?? (isObject(spec.container) ? containedSocket(name) : `${name}.sock`));
     const socketPath = declaredSocket !== undefined ? at("socket") : at();
     const socketAt = declaredSocket !== undefined ? "value" : "key";
     const other = sockets.get(socket);
@@ -498,6 +507,19 @@ function build(
           `socket ${socket} is ${Buffer.byteLength(socket)} bytes long; a unix socket's path may have at most ${MAX_SOCKET_PATH_BYTES}`,
           socketAt,
         ),
+      );
+    }
+
+    const container = isObject(spec.container) ? containerOf(source, spec.container, at("container"), baseDir, problems) : undefined;
+    if (container === undefined && spec.command === undefined) {
+      problems.push({ ...source.problem(at(), "required, but missing", "key"), field: fieldOf(at("command")) });
+    }
+    if (container !== undefined && text(spec.workingDir) !== undefined) {
+      problems.push(source.problem(at("workingDir"), "a contained component starts in its image's working directory: remove workingDir (it names a host directory)", "key"));
+    }
+    if (container !== undefined && dirname(socket) === runDir) {
+      problems.push(
+        source.problem(socketPath, `a contained component's socket must be in a directory of its own (for example ${name}/${name}.sock), as that directory is mounted into its container`, socketAt),
       );
     }
 
@@ -518,6 +540,7 @@ function build(
       restart: restartPolicy,
       stopTimeoutMs: durationOf(spec.stopTimeout, DEFAULTS.stopTimeoutMs),
       config: (isObject(spec.config) ? spec.config : {}) as JsonObject,
+      ...(container === undefined ? {} : { container }),
     });
   }
 
@@ -560,4 +583,34 @@ function build(
   }
 
   return { file: manifestFile, runDir, components };
+}
+
+/** The default socket of a contained component, relative to the run directory: in a directory of its own, mounted into its container. */
+export function containedSocket(name: string): string {
+  return `sockets/${name}/${name}.sock`;
+}
+
+/** The container section of a component; problems for an image that is not an OCI image layout and for relative mount paths. */
+function containerOf(source: Source, raw: Record<string, unknown>, at: Segment[], baseDir: string, problems: ManifestProblem[]): ContainerSpec {
+  const image = resolve(baseDir, text(raw.image) ?? ".");
+  if (text(raw.image) !== undefined && !existsSync(join(image, "oci-layout"))) {
+    problems.push(source.problem([...at, "image"], `${image} is not an OCI image layout (no oci-layout file in it); build the images with \`npm run images\``));
+  }
+  const mounts: ContainerMount[] = [];
+  (Array.isArray(raw.mounts) ? raw.mounts : []).forEach((item: unknown, index) => {
+    if (!isObject(item)) return;
+    const mountSource = text(item.source);
+    const target = text(item.target) ?? mountSource;
+    for (const [key, value] of [["source", mountSource], ["target", target]] as const) {
+      if (value !== undefined && !isAbsolute(value)) problems.push(source.problem([...at, "mounts", index, key], `${JSON.stringify(value)} is not an absolute path`));
+    }
+    if (mountSource !== undefined && target !== undefined) mounts.push({ source: mountSource, target, readonly: item.readonly !== false });
+  });
+  return {
+    image,
+    ref: text(raw.ref) ?? "",
+    network: raw.network === "host" ? "host" : "none",
+    capabilities: strings(raw.capabilities),
+    mounts,
+  };
 }

@@ -19,6 +19,7 @@ import { ConnectError, FailedPreconditionError, UnavailableError, dialSocket } f
 import type { Logger } from "@moby-core/sdk";
 import type { ComponentSpec } from "../manifest/manifest.js";
 import { LogBuffer } from "./log-buffer.js";
+import type { ContainedLaunch } from "./contained-launch.js";
 import { ManagedProcess } from "./managed-process.js";
 import type { ProcessExit } from "./managed-process.js";
 
@@ -93,6 +94,10 @@ export class ComponentRunner {
   info: ReportedInfo | undefined;
   /** Its captured output. */
   readonly logs = new LogBuffer();
+  /** The id of its container while it runs contained, else "". */
+  containerId = "";
+  /** The image it runs contained ("name@digest"), once started; "" for a host process. */
+  image = "";
 
   private process: ManagedProcess | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -115,6 +120,8 @@ export class ComponentRunner {
     private readonly hooks: RunnerHooks,
     private readonly echo: (component: string, text: string) => void,
     private readonly logger: Logger,
+    /** For a contained component: writes its bundle and returns how to run and reach it. */
+    private readonly contain?: () => ContainedLaunch,
   ) {}
 
   /** Tells whether the component serves a service, by its GetInfo or else its manifest entry. */
@@ -197,17 +204,29 @@ export class ComponentRunner {
       return;
     }
     this.starts.push(now);
+    let contained: ContainedLaunch | undefined;
+    if (this.contain !== undefined) {
+      try {
+        contained = this.contain();
+      } catch (error) {
+        this.fail(`could not prepare its container: ${(error as Error).message}`, "start-error");
+        return;
+      }
+    }
     const process = ManagedProcess.start(
-      this.spec.command,
+      contained?.command ?? this.spec.command,
       this.spec.workingDir,
-      this.environment(),
+      contained === undefined ? this.environment() : { PATH: globalThis.process.env.PATH },
       (stream, text, pid) => {
         this.logs.append({ stream, text, time: new Date(), pid });
         this.echo(this.spec.name, text);
       },
       (error, signal, pid) => this.signalFailed(error, signal, pid),
+      contained?.control,
     );
     this.process = process;
+    this.containerId = contained?.containerId ?? "";
+    if (contained !== undefined) this.image = contained.image;
     this.pid = process.pid;
     this.startTime = new Date();
     this.readyTime = undefined;
@@ -267,6 +286,8 @@ export class ComponentRunner {
    */
   private foreignAnswer(pid: number, info: ComponentInfo | undefined): string | undefined {
     const answering = info?.pid ?? 0;
+    // A contained component is pid 1 of its own pid namespace; its socket's directory is mounted into its container alone.
+    if (this.spec.container !== undefined && answering === 1) return undefined;
     if (answering === pid || (answering !== 0 && processGroupOf(answering) === pid)) return undefined;
     const reason =
       answering === 0
@@ -337,6 +358,7 @@ export class ComponentRunner {
     clearTimeout(this.timer);
     process.killStragglers();
     this.process = undefined;
+    this.containerId = "";
     this.lastExit = exit;
     const how = describeExit(exit);
     this.event("stopped", how, { exit });

@@ -45,6 +45,19 @@ export type SignalErrorHandler = (error: NodeJS.ErrnoException, signal: NodeJS.S
 /** The file descriptor of init's pipe in every component, as $MOBY_INIT_PIPE_FD says. */
 export const INIT_PIPE_FD = 3;
 
+/**
+ * How a process that is not reached through its process group is signalled
+ * and cleaned up: a contained component, whose runc run is the child but
+ * whose program runs in a pid namespace of its own (runc kill and runc
+ * delete reach it).
+ */
+export interface ProcessControl {
+  /** Sends signal to the program; never throws. */
+  signal(signal: NodeJS.Signals): void;
+  /** Removes what is left once the child has exited (the container); never throws. */
+  cleanup(): void;
+}
+
 /** A started component process. */
 export class ManagedProcess {
   /** The process id (the process group id too). */
@@ -57,6 +70,7 @@ export class ManagedProcess {
     pid: number,
     exited: Promise<ProcessExit>,
     private readonly onSignalError: SignalErrorHandler,
+    private readonly control: ProcessControl | undefined,
   ) {
     this.pid = pid;
     this.exited = exited.then((exit) => {
@@ -77,6 +91,7 @@ export class ManagedProcess {
     env: NodeJS.ProcessEnv,
     onLine: (stream: "stdout" | "stderr", text: string, pid: number) => void,
     onSignalError: SignalErrorHandler,
+    control?: ProcessControl,
   ): ManagedProcess {
     const [program, ...args] = command;
     const child = spawn(program!, args, {
@@ -96,17 +111,23 @@ export class ManagedProcess {
     for (const stream of ["stdout", "stderr"] as const) {
       createInterface({ input: child[stream]!, crlfDelay: Infinity }).on("line", (text) => onLine(stream, text, pid));
     }
-    return new ManagedProcess(pid, exited, onSignalError);
+    return new ManagedProcess(pid, exited, onSignalError, control);
   }
 
   /** Sends signal to the process group while its leader runs. */
   signal(signal: NodeJS.Signals): void {
-    if (!this.ended) this.signalGroup(signal);
+    if (this.ended) return;
+    if (this.control !== undefined) {
+      this.control.signal(signal);
+      // runc run cannot forward SIGKILL: once the program is killed it ends too, but make sure.
+      if (signal === "SIGKILL") this.signalGroup(signal);
+    } else this.signalGroup(signal);
   }
 
-  /** Kills whatever is left of the process group once the leader has exited. */
+  /** Kills whatever is left of the process group once the leader has exited (and removes its container). */
   killStragglers(): void {
     this.signalGroup("SIGKILL");
+    this.control?.cleanup();
   }
 
   /**

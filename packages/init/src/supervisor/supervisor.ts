@@ -10,7 +10,12 @@ import { ComponentState } from "@moby-core/supervisor-api/v1";
 import { startOrder } from "../manifest/dependency-order.js";
 import { INIT_NAME } from "../manifest/manifest.js";
 import type { ComponentSpec, Manifest } from "../manifest/manifest.js";
+import { rmSync, symlinkSync } from "node:fs";
+import { join, relative } from "node:path";
 import { ComponentRunner } from "./component-runner.js";
+import { deleteLeftoverContainers, prepareLaunch } from "./contained-launch.js";
+import { prepareImages } from "./contained-rootfs.js";
+import type { PreparedImage } from "./contained-rootfs.js";
 import type { LifecycleEvent } from "./component-runner.js";
 
 /** How many lifecycle events the supervisor keeps. */
@@ -38,6 +43,7 @@ export class Supervisor {
   private readonly changeTimes = new Map<string, Date>();
   private readonly changeListeners = new Set<(runner: ComponentRunner) => void>();
   private readonly eventListeners = new Set<(event: LifecycleEvent) => void>();
+  private readonly images = new Map<string, PreparedImage>();
   private booting = false;
   private stopping = false;
 
@@ -49,10 +55,18 @@ export class Supervisor {
     const order = startOrder(manifest.components).flat();
     this.runners = order.map((name) => {
       const spec = specs.get(name)!;
+      const contain =
+        spec.container === undefined
+          ? undefined
+          : () => {
+              const image = this.images.get(name);
+              if (image === undefined) throw new Error(`its image ${spec.container!.image} is not prepared (init prepares images before it starts components)`);
+              return prepareLaunch(spec, image, this.environmentFor(spec), manifest.runDir, (required) => this.socketOf(required));
+            };
       const runner = new ComponentRunner(spec, () => this.environmentFor(spec), {
         changed: (r) => this.changed(r),
         event: (e) => this.recordEvent(e),
-      }, options.echo, options.logger);
+      }, options.echo, options.logger, contain);
       this.byName.set(name, runner);
       this.changeTimes.set(name, new Date());
       return runner;
@@ -69,9 +83,40 @@ export class Supervisor {
     return this.changeTimes.get(name) ?? new Date(0);
   }
 
-  /** The environment a component starts with: init's, the manifest's env, and the MOBY_* variables. */
+  /**
+   * Unpacks the images of the contained components (once per run
+   * directory) and deletes the containers an earlier init left; before
+   * startAll. Throws an Error naming the image that cannot be prepared.
+   */
+  async prepareContainers(): Promise<void> {
+    const contained = this.manifest.components.filter((spec) => spec.container !== undefined);
+    if (contained.length === 0) return;
+    deleteLeftoverContainers(this.manifest.runDir);
+    const images = await prepareImages(this.manifest.runDir, contained.map((spec) => spec.container!));
+    contained.forEach((spec, i) => this.images.set(spec.name, images[i]!));
+    for (const spec of contained) {
+      // The run directory's <name>.sock leads to a contained component's socket, in the directory mounted into its container.
+      const link = join(this.manifest.runDir, `${spec.name}.sock`);
+      if (link === spec.socket) continue;
+      rmSync(link, { force: true });
+      symlinkSync(relative(this.manifest.runDir, spec.socket), link);
+    }
+  }
+
+  /** The image a contained component runs, once prepared. */
+  imageOf(name: string): PreparedImage | undefined {
+    return this.images.get(name);
+  }
+
+  /** The socket of a component, or init's own for "init". */
+  private socketOf(name: string): string {
+    return name === INIT_NAME ? this.options.initSocket : this.byName.get(name)!.spec.socket;
+  }
+
+  /** The environment a component starts with: init's (a host process only), the manifest's env, and the MOBY_* variables. */
   environmentFor(spec: ComponentSpec): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...(this.options.environment ?? process.env), ...spec.env };
+    const inherited = spec.container === undefined ? (this.options.environment ?? process.env) : {};
+    const env: NodeJS.ProcessEnv = { ...inherited, ...spec.env };
     env[ENV_COMPONENT_NAME] = spec.name;
     env[ENV_SOCKET] = spec.socket;
     env[ENV_RUN_DIR] = this.manifest.runDir;
