@@ -170,7 +170,9 @@ sub recv_fd {
   my $ctl = "\0" x 64;
   my $iov = pack('P J', $data, length($data));
   my $msg = pack('J L x![J] P J P J i x![J]', 0, 0, $iov, 1, $ctl, length($ctl), 0);
-  my $n = syscall($sys_recvmsg + 0, fileno($conn), $msg, 0);
+  # A signal (SIGCHLD when runc exits) can interrupt the call before it read runc's message: call it again.
+  my $n;
+  do { $n = syscall($sys_recvmsg + 0, fileno($conn), $msg, 0) } while ($n < 0 && $!{EINTR});
   return (undef, "recvmsg: $!") if $n < 0;
   my ($len, $level, $type, $fd) = unpack('J i i i', $ctl);
   # SOL_SOCKET 1, SCM_RIGHTS 1.
