@@ -50,6 +50,7 @@ const component = {
   additionalProperties: false,
   required: ["command"],
   properties: {
+    enabled: { type: "boolean" },
     command: { type: "array", minItems: 1, items: nonEmptyString },
     env: {
       type: "object",
