@@ -160,12 +160,23 @@ export function dashboardService(clients: AssemblyClients, sampler: MetricSample
         const oldest = status.oldestSequence > 0n ? status.oldestSequence - 1n : 0n;
         start = { start: StartPosition.AFTER_SEQUENCE, afterSequence: back > oldest ? back : oldest };
       }
-      const stream = clients.stream(EventsService, (events) =>
-        events.subscribe({ filters: request.filters, ...start }, { signal: context.signal }),
-      );
-      for await (const message of stream) {
-        if (message.envelope === undefined) continue;
-        yield { event: message.envelope, eventJson: payloadJson(message.envelope.event) };
+      const follow = (from: typeof start) =>
+        clients.stream(EventsService, (events) => events.subscribe({ filters: request.filters, ...from }, { signal: context.signal }));
+      let stream = follow(start);
+      for (let started = false; ; ) {
+        try {
+          for await (const message of stream) {
+            started = true;
+            if (message.envelope === undefined) continue;
+            yield { event: message.envelope, eventJson: payloadJson(message.envelope.event) };
+          }
+          return;
+        } catch (error) {
+          // Retention dropped the first of the recent events between GetStatus and Subscribe: start at the oldest retained.
+          if (started || start.start !== StartPosition.AFTER_SEQUENCE || !hasCode(error, Code.OutOfRange)) throw error;
+          start = { start: StartPosition.OLDEST, afterSequence: 0n };
+          stream = follow(start);
+        }
       }
     },
 
