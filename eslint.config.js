@@ -15,7 +15,7 @@ export default tseslint.config(
     extends: [tseslint.configs.base],
     languageOptions: {
       parserOptions: {
-        project: ["packages/*/tsconfig.json", "test/tsconfig.json", "bench/tsconfig.json"],
+        project: ["packages/*/tsconfig.json", "packages/*/web/tsconfig.json", "test/tsconfig.json", "bench/tsconfig.json"],
         tsconfigRootDir: import.meta.dirname,
       },
     },

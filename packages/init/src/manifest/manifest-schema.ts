@@ -77,6 +77,7 @@ const component = {
   additionalProperties: false,
   properties: {
     container,
+    enabled: { type: "boolean" },
     command: { type: "array", minItems: 1, items: nonEmptyString },
     env: {
       type: "object",

@@ -443,3 +443,34 @@ describe("parseManifest: contained components", () => {
     expectProblem(problems, "components.c.container.image", 13, "required, but missing");
   });
 });
+
+describe("parseManifest: enabled", () => {
+  it("runs a component unless it says enabled: false; a disabled one is still checked", () => {
+    const manifest = manifestOf(
+      yaml(
+        "components:",
+        "  events:",
+        "    enabled: true",
+        "    command: [node, events.js]",
+        "  dashboard:",
+        "    enabled: false",
+        "    command: [node, dashboard.js]",
+        "    requires: [events]",
+      ),
+    );
+    assert.deepEqual(manifest.components.map((c) => c.name), ["events"]);
+    const problems = problemsOf(yaml("components:", "  dashboard:", "    enabled: false", "    command: []"));
+    expectProblem(problems, "components.dashboard.command", 4, "must not be empty");
+  });
+
+  it("refuses a value that is not true or false, naming the field", () => {
+    expectProblem(problemsOf(yaml("components:", "  dashboard:", "    enabled: off", "    command: [x]")), "components.dashboard.enabled", 3, '"off" is not true or false');
+  });
+
+  it("refuses a requirement on a disabled component", () => {
+    const problems = problemsOf(
+      yaml("components:", "  events:", "    enabled: false", "    command: [x]", "  dashboard:", "    command: [y]", "    requires: [events]"),
+    );
+    expectProblem(problems, "components.dashboard.requires", 7, '"events" is disabled (enabled: false): enable it, or remove the requirement');
+  });
+});

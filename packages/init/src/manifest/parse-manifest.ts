@@ -6,6 +6,7 @@
  *     runDir: /run/moby                  # optional; --run-dir wins; relative to the manifest's directory
  *     components:
  *       events:
+ *         enabled: true                  # optional; false declares the component but does not run it
  *         command: [node, main.js]       # required, non-empty list of strings
  *         env: { KEY: value }            # optional, string values
  *         workingDir: .                  # optional, relative to the manifest's directory
@@ -457,8 +458,10 @@ function build(
   const ownSocket = initSocket(runDir);
   const sockets = new Map<string, string>();
 
+  const disabled = new Set(Object.entries(declared).filter(([, raw]) => isObject(raw) && raw.enabled === false).map(([name]) => name));
   for (const [name, raw] of Object.entries(declared)) {
     const spec = isObject(raw) ? raw : {};
+    if (disabled.has(name)) continue; // declared and checked, not run
     const at = (...rest: Segment[]): Segment[] => ["components", name, ...rest];
     const health = isObject(spec.health) ? spec.health : {};
     const restart = isObject(spec.restart) ? spec.restart : {};
@@ -552,6 +555,14 @@ function build(
       ? raw.requires.map((item: unknown) => (typeof item === "string" ? item : INIT_NAME))
       : [],
   }));
+  for (const node of nodes) {
+    if (disabled.has(node.name)) continue;
+    node.requires.forEach((requirement, index) => {
+      if (disabled.has(requirement)) {
+        problems.push(source.problem(["components", node.name, "requires", index], `"${requirement}" is disabled (enabled: false): enable it, or remove the requirement`));
+      }
+    });
+  }
   for (const problem of checkDependencies(nodes)) {
     switch (problem.kind) {
       case "unknown":
