@@ -31,7 +31,8 @@
 import { randomBytes } from "node:crypto";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
-import { Etcd3 } from "etcd3";
+import { ConsecutiveBreaker, circuitBreaker, handleWhen } from "cockatiel";
+import { Etcd3, isRecoverableError } from "etcd3";
 import type { IKeyValue, IRequestOp, IResponseOp } from "etcd3";
 import { ComponentError, RevisionConflictError, UnavailableError } from "@moby-core/sdk";
 import type { Filter } from "@moby-core/sdk/list";
@@ -50,6 +51,15 @@ const MAX_RESPONSE_BYTES = 300 * 1024 * 1024;
 const MAX_TXN_OPS = 128;
 /** How often a store that could not reach etcd tries again, in ms. */
 const PROBE_INTERVAL_MS = 500;
+/**
+ * How long the client keeps away from an etcd member after failing calls to
+ * it, in ms, before it tries that member again (etcd3's default is 5 s: a
+ * leader change on a loaded machine, whose calls time out on every member,
+ * left the store refusing every call for 5 s after etcd was writable again).
+ */
+const MEMBER_RETRY_MS = 1000;
+/** How many calls in a row must fail on a member before the client keeps away from it. */
+const MEMBER_FAILURES = 5;
 /** The most times a write reads and decides again after losing a compare-and-swap race. */
 const MAX_WRITE_ATTEMPTS = 100;
 
@@ -206,6 +216,9 @@ export class EtcdStore implements ContainerBackend {
       // A page of up to 256 records of up to 1 MiB each comes in one response.
       grpcOptions: { "grpc.max_receive_message_length": MAX_RESPONSE_BYTES },
       defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + config.requestTimeoutMs }),
+      faultHandling: {
+        host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: MEMBER_RETRY_MS, breaker: new ConsecutiveBreaker(MEMBER_FAILURES) }),
+      },
     });
   }
 
