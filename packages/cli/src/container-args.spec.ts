@@ -48,8 +48,8 @@ describe("collectEnv and collectLabel", () => {
 });
 
 describe("parseUser", () => {
-  it("reads UID and UID:GID; the gid defaults to 0", () => {
-    assert.deepEqual(parseUser("1000"), { uid: 1000, gid: 0 });
+  it("reads UID:GID as numbers; a UID alone goes to the runtime, which takes its primary group from /etc/passwd", () => {
+    assert.deepEqual(parseUser("1000"), { name: "1000" });
     assert.deepEqual(parseUser("1000:100"), { uid: 1000, gid: 100 });
     assert.deepEqual(parseUser("0:0"), { uid: 0, gid: 0 });
     assert.deepEqual(parseUser("4294967294:4294967294"), { uid: 4294967294, gid: 4294967294 });

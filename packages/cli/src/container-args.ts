@@ -99,19 +99,20 @@ const MAX_ID_NUMBER = 0xffff_fffe;
 const NAME = "[A-Za-z_][A-Za-z0-9_.-]{0,31}\\$?";
 
 /**
- * Parses --user as docker's: "UID" or "UID:GID" (numbers: the gid defaults
- * to 0), or with a name, "NAME", "NAME:GROUP", "UID:GROUP", "NAME:GID",
- * resolved by the runtime in the container's /etc/passwd and /etc/group
- * (without a group: the user's primary group).
+ * Parses --user as docker's: "UID:GID" (numbers, used as they are), or
+ * "UID", "NAME", "NAME:GROUP", "UID:GROUP", "NAME:GID", resolved by the
+ * runtime in the container's /etc/passwd and /etc/group (without a group:
+ * the user's primary group, 0 for a UID /etc/passwd does not have).
  */
 export function parseUser(text: string): UserIds {
-  const numeric = /^(\d+)(?::(\d+))?$/.exec(text);
+  const numeric = /^(\d+):(\d+)$/.exec(text);
   if (numeric !== null) {
     const uid = Number(numeric[1]);
-    const gid = Number(numeric[2] ?? 0);
+    const gid = Number(numeric[2]);
     if (uid > MAX_ID_NUMBER || gid > MAX_ID_NUMBER) throw new InvalidArgumentError(`${JSON.stringify(text)}: a uid or gid is at most ${MAX_ID_NUMBER}`);
     return { uid, gid };
   }
+  if (/^\d+$/.test(text) && Number(text) > MAX_ID_NUMBER) throw new InvalidArgumentError(`${JSON.stringify(text)}: a uid or gid is at most ${MAX_ID_NUMBER}`);
   if (!new RegExp(`^(?:${NAME}|\\d+)(?::(?:${NAME}|\\d+))?$`).test(text)) {
     throw new InvalidArgumentError(`${JSON.stringify(text)} is not a user: give NAME, UID, NAME:GROUP or UID:GID (as docker's --user)`);
   }

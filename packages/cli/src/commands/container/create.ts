@@ -118,7 +118,7 @@ export function addContainerOptions(command: Command): Command {
     .option("--name <id>", 'the container id (letters, digits and single "._-" between them; default: c- and 8 random hex digits)', parseContainerId)
     .option("-e, --env <KEY=VALUE>", "set an environment variable (repeat; PATH and TERM have defaults)", collectEnv)
     .option("-w, --workdir <dir>", "the working directory inside the container (default: /)", parseWorkdir)
-    .option("-u, --user <user[:group]>", "run as this user and group: NAME, UID, NAME:GROUP or UID:GID, names from the rootfs's (or image's) /etc/passwd and /etc/group (default: 0:0, or the image's User; without a group: a name's primary group, 0 for a UID)", parseUser)
+    .option("-u, --user <user[:group]>", "run as this user and group: NAME, UID, NAME:GROUP or UID:GID, names from the rootfs's (or image's) /etc/passwd and /etc/group (default: 0:0, or the image's User; without a group: the user's primary group from /etc/passwd, 0 for a UID it does not have)", parseUser)
     .option("-l, --label <KEY=VALUE>", "set a label on the container record (repeat)", collectLabel)
     .option("-v, --volume <SRC:DST[:ro]>", "bind-mount the host path SRC at DST (repeat; :ro read-only)", collectVolume)
     .option("--mount <type=bind,source=SRC,target=DST[,readonly]>", "bind-mount a host path, docker's long form (repeat)", collectMount)

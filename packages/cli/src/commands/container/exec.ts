@@ -96,7 +96,7 @@ export function registerExec(program: Command, socketOf: SocketOf): void {
     .argument("<command...>", "the program to run and its arguments; options after the container id are the program's own")
     .option("-e, --env <KEY=VALUE>", "set an environment variable (repeat; replaces the container's of the same name)", collectEnv)
     .option("-w, --workdir <dir>", "the working directory (default: the container's)", parseWorkdir)
-    .option("-u, --user <user[:group]>", "run as this user and group: NAME, UID, NAME:GROUP or UID:GID, names from the container's /etc/passwd and /etc/group (default: the container's; without a group: a name's primary group, 0 for a UID)", parseUser)
+    .option("-u, --user <user[:group]>", "run as this user and group: NAME, UID, NAME:GROUP or UID:GID, names from the container's /etc/passwd and /etc/group (default: the container's; without a group: the user's primary group from /etc/passwd, 0 for a UID it does not have)", parseUser)
     .option("-i, --interactive", "keep the program's stdin open: moby's stdin goes to it")
     .option("-t, --tty", "run the program on a pseudo-terminal of its own (with -i: an interactive shell, as docker exec -it)")
     .option("-d, --detach", "start the program and return at once, printing nothing; it keeps running, its output kept (moby logs shows the container's own), its exit recorded in the task's execs")
