@@ -8,7 +8,7 @@
 // its open-file limit), refuses the rest with GOAWAY ENHANCE_YOUR_CALM,
 // PINGs its connections when it reaches the cap so dead ones go within the
 // keepalive timeout (20 s), serves a new client again, and frees every file
-// by its keepalive (1 min, 20 s). Prints the figures: peak fds, peak RSS,
+// by its keepalive (1 min, a tick more under load, and 20 s). Prints the figures: peak fds, peak RSS,
 // time to SERVING, and time until the files are back. Takes ~2 minutes.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -115,8 +115,10 @@ describe("faults (long): 20,000 connections that break the protocol, with the de
       DEFAULT_CONNECTION_LIMITS.keepaliveTimeoutMs + 30_000,
     );
     t.diagnostic(`SERVING again ${((performance.now() - flooded) / 1000).toFixed(1)} s after the flood (${attempts} attempts)`);
-    // Every file back once each remaining dead connection's own PING (every 1 min) went unanswered (20 s).
-    await figures.settle(t, { files: 5, mib: 96 }, DEFAULT_CONNECTION_LIMITS.keepaliveIntervalMs + DEFAULT_CONNECTION_LIMITS.keepaliveTimeoutMs + 30_000);
+    // Every file back once each remaining dead connection's own PING (every 1 min) went unanswered (20 s). A
+    // connection accepted while the event loop was busy can get its first PING one tick (1 min) late: its timer
+    // is armed from the loop's cached time, which lags the clock the guard compares with; hence two intervals.
+    await figures.settle(t, { files: 5, mib: 96 }, 2 * DEFAULT_CONNECTION_LIMITS.keepaliveIntervalMs + DEFAULT_CONNECTION_LIMITS.keepaliveTimeoutMs + 30_000);
     assert.equal(store.output.split("refusing new connections").length - 1 >= 1, true, "the refusals were logged");
     t.diagnostic(`log lines about refusals: ${store.output.split("\n").filter((line) => line.includes("refus")).length}`);
   });
