@@ -11,7 +11,6 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { request } from "node:http";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium } from "playwright-core";
@@ -20,6 +19,7 @@ import { makeBusyboxRootfs } from "../../packages/container-runtime/src/busybox-
 import { Init, cid, component, moby, ok, skipContainers } from "../cli/moby-assembly.js";
 import { scratchDirectory } from "../support/component-process.js";
 import { repoRoot } from "../support/contract-copy.js";
+import { freePort } from "../support/free-port.js";
 
 /** Debian's chromium (playwright's own browser downloads do not work here). */
 const CHROMIUM = "/usr/bin/chromium";
@@ -29,17 +29,6 @@ const ARTIFACTS = join(repoRoot, "test-artifacts");
 /** How long the page may take to show a change. */
 const SEEN_MS = 30_000;
 
-/** A free loopback TCP port, found by listening on port 0. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** POSTs to the dashboard with the given headers; resolves with the status and body. */
 function post(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {

@@ -10,22 +10,11 @@ import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import bcrypt from "bcryptjs";
 import type { TokenServer } from "./token-server.js";
+import { freePort } from "./free-port.js";
 
-/** A free TCP port on 127.0.0.1 (taken again by the caller at once). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A running docker-registry. */
 export class ImageRegistry {
