@@ -86,6 +86,14 @@ export class NatsCluster {
     await node.exited;
   }
 
+  /** Stops (SIGSTOP) or continues (SIGCONT) every running server: stopped, a server keeps its connections but answers nothing. */
+  pause(paused: boolean): void {
+    for (const node of this.nodes) {
+      const child = node.child;
+      if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill(paused ? "SIGSTOP" : "SIGCONT");
+    }
+  }
+
   /** The pid of server i while it runs. */
   pid(i: number): number | undefined {
     return this.nodes[i]!.child?.pid;

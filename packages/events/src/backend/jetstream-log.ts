@@ -44,6 +44,22 @@ const HEARTBEAT_MS = 1000;
 /** How long one pull request of a consumer waits for messages, in ms (the client's minimum is 1 s). */
 const PULL_EXPIRES_MS = 5000;
 
+/**
+ * How long a replay waits for the next event it knows the stream holds, in ms,
+ * before it asks the stream what happened: an ordered consumer that gets
+ * nothing (its server stopped answering, or all servers are down) would
+ * otherwise wait for ever, and the subscriber with it.
+ */
+export const REPLAY_STALL_MS = 10_000;
+
+/**
+ * How long the tail may go without an event while the stream holds newer
+ * ones, in ms, before it is followed again with a new consumer: an ordered
+ * consumer whose reset failed (a stream leader change under load) can stay
+ * silent for ever, and every live subscriber with it. Checked as often.
+ */
+export const TAIL_STALL_MS = 5_000;
+
 /** How long one JetStream request (a publish, a stream info) may take before it counts as failed, in ms. */
 export const REQUEST_TIMEOUT_MS = 5000;
 
@@ -176,6 +192,10 @@ export class JetStreamLog implements EventLog {
   private closing = false;
   /** The last sequence the tail read. */
   private tailSeen: bigint;
+  /** When the tail last read an event or was (re)created, by Date.now(). */
+  private tailHeardAt = Date.now();
+  /** The timer that looks for a silent tail. */
+  private tailWatch: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -234,6 +254,7 @@ export class JetStreamLog implements EventLog {
       const log = new JetStreamLog(nc, js, jsm, target, retention, BigInt(state.last_seq), onWritable);
       void log.followStream();
       log.watchConnection();
+      log.watchTail();
       return log;
     } catch (error) {
       await nc.close().catch(() => {});
@@ -254,10 +275,12 @@ export class JetStreamLog implements EventLog {
         const consumer = await this.js.consumers.get(this.target.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Number(this.tailSeen + 1n) });
         const messages = await consumer.consume({ max_messages: 1024, idle_heartbeat: HEARTBEAT_MS, expires: PULL_EXPIRES_MS });
         this.tail = messages;
+        this.tailHeardAt = Date.now();
         if (this.closing) await messages.close();
         for await (const message of messages) {
           if (BigInt(message.seq) <= this.tailSeen) continue;
           this.tailSeen = BigInt(message.seq);
+          this.tailHeardAt = Date.now();
           if (this.batch.length === 0) setImmediate(() => this.handOver());
           this.batch.push(decode(message.seq, message.data));
         }
@@ -272,6 +295,31 @@ export class JetStreamLog implements EventLog {
     const events = this.batch;
     this.batch = [];
     if (events.length > 0) this.listener?.(events);
+  }
+
+  /**
+   * Every TAIL_STALL_MS, when the tail has been silent that long, asks the
+   * stream for its last sequence; if the stream holds events the tail has not
+   * read, ends the tail's consumer, and followStream follows again after the
+   * last event read.
+   */
+  private watchTail(): void {
+    this.tailWatch = setInterval(() => void this.checkTail(), TAIL_STALL_MS);
+    this.tailWatch.unref();
+  }
+
+  private async checkTail(): Promise<void> {
+    if (this.closing || Date.now() - this.tailHeardAt < TAIL_STALL_MS) return;
+    let last: bigint;
+    try {
+      last = BigInt((await this.jsm.streams.info(this.target.stream)).state.last_seq);
+    } catch {
+      // No server answers: the connection's own recovery ends the tail when one does.
+      return;
+    }
+    if (this.closing || last <= this.tailSeen || Date.now() - this.tailHeardAt < TAIL_STALL_MS) return;
+    this.tailHeardAt = Date.now();
+    void this.tail?.close();
   }
 
   /** Reports the connection's losses and returns as the log becoming unwritable and writable. */
@@ -390,8 +438,11 @@ export class JetStreamLog implements EventLog {
   /**
    * Reads the stream from after + 1 with an ordered consumer of its own. The
    * caller reads only while the hub is ahead of it, so the events it waits
-   * for are in the stream; were all of them dropped by retention meanwhile,
-   * the read waits for the next event, whose sequence then shows the gap.
+   * for are in the stream. When none comes within REPLAY_STALL_MS, the
+   * stream's state decides: the events after the last one read were dropped
+   * by retention (the read resolves with what it has, possibly nothing, as
+   * the ReplayReader contract says), or they are there and cannot be read
+   * (UNAVAILABLE: the subscriber resumes after its last event).
    */
   replay(after: bigint): ReplayReader {
     const stream = this.target.stream;
@@ -400,6 +451,31 @@ export class JetStreamLog implements EventLog {
     let iterator: AsyncIterator<JsMsg> | undefined;
     let closed = false;
     let pending = Number.POSITIVE_INFINITY;
+    let last = after;
+    /** Whether retention dropped the event after sequence: then the stream's oldest is past it, or it holds nothing after it. */
+    const droppedAfter = async (sequence: bigint): Promise<boolean> => {
+      const state = await this.status();
+      return state.oldest > sequence + 1n || state.latest <= sequence;
+    };
+    const unreadable = (why: string) => new UnavailableError(`cannot read the JetStream stream ${stream}: ${why}`);
+    /** A next() of the iterator still unanswered when the last wait for it stalled: the next wait takes it over. */
+    let waiting: Promise<IteratorResult<JsMsg>> | undefined;
+    /** The next message, or "stalled" when none came within REPLAY_STALL_MS. */
+    const nextOrStall = async (): Promise<IteratorResult<JsMsg> | "stalled"> => {
+      const next = (waiting ??= iterator!.next());
+      let timer: NodeJS.Timeout | undefined;
+      const stalled = new Promise<"stalled">((resolve) => (timer = setTimeout(() => resolve("stalled"), REPLAY_STALL_MS)));
+      try {
+        const result = await Promise.race([next, stalled]);
+        if (result !== "stalled") waiting = undefined;
+        return result;
+      } catch (error) {
+        waiting = undefined;
+        throw unreadable((error as Error).message);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
     return {
       async read(limit, until) {
         try {
@@ -411,24 +487,32 @@ export class JetStreamLog implements EventLog {
           }
         } catch (error) {
           // The subscriber resumes after its last sequence, as after any UNAVAILABLE.
-          throw new UnavailableError(`cannot read the JetStream stream ${stream}: ${(error as Error).message}`);
+          throw unreadable((error as Error).message);
         }
         const page: StoredEvent[] = [];
         while (page.length < limit && !closed) {
           if (pending === 0 && page.length > 0) break;
-          const next = await iterator.next().catch((error: unknown) => {
-            throw new UnavailableError(`cannot read the JetStream stream ${stream}: ${(error as Error).message}`);
-          });
+          const next = await nextOrStall();
+          if (next === "stalled") {
+            if (await droppedAfter(last)) break;
+            // The consumer is of no more use: the subscriber resumes after its last event with a new one.
+            closed = true;
+            waiting?.catch(() => {});
+            void messages?.close();
+            throw unreadable(`no event after sequence ${last} came within ${REPLAY_STALL_MS / 1000} s, though the stream holds it`);
+          }
           if (next.done === true) break;
           const message = next.value;
           page.push(decode(message.seq, message.data));
+          last = BigInt(message.seq);
           pending = message.info.pending;
-          if (BigInt(message.seq) >= until) break;
+          if (last >= until) break;
         }
         return page;
       },
       close() {
         closed = true;
+        waiting?.catch(() => {});
         void messages?.close();
       },
     };
@@ -452,6 +536,7 @@ export class JetStreamLog implements EventLog {
   /** Waits for the acknowledgements in flight, stops the tail and closes the connection. */
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.tailWatch);
     await this.previous;
     await this.tail?.close();
     await this.nc.drain().catch(() => {});
