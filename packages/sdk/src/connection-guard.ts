@@ -336,6 +336,8 @@ class SessionWatch {
   private quietSince = Date.now();
   private lastPing = Date.now();
   private handshaken = false;
+  /** How often check runs, in ms (Infinity: never). */
+  private readonly period: number;
 
   constructor(
     private readonly guard: ConnectionGuard,
@@ -352,9 +354,9 @@ class SessionWatch {
       this.handshake.unref();
     }
     // One timer: often enough to close an idle connection within 1.25x its timeout, and to PING on time.
-    const period = Math.min(idleTimeoutMs > 0 ? Math.max(1, Math.floor(idleTimeoutMs / 4)) : Infinity, keepaliveIntervalMs > 0 ? keepaliveIntervalMs : Infinity);
-    if (period !== Infinity) {
-      this.tick = setInterval(() => this.check(), period);
+    this.period = Math.min(idleTimeoutMs > 0 ? Math.max(1, Math.floor(idleTimeoutMs / 4)) : Infinity, keepaliveIntervalMs > 0 ? keepaliveIntervalMs : Infinity);
+    if (this.period !== Infinity) {
+      this.tick = setInterval(() => this.check(), this.period);
       this.tick.unref();
     }
     session.once("close", () => this.end());
@@ -380,7 +382,10 @@ class SessionWatch {
       this.guard.closeIdle(session);
       return;
     }
-    if (keepaliveIntervalMs > 0 && now - this.lastPing >= keepaliveIntervalMs) this.ping(now);
+    // Due within half a tick counts as due: the tick's timer is armed from the event loop's cached time, which
+    // a busy loop leaves behind Date.now(), so a tick can come a little before a full interval has passed by
+    // Date.now(); waiting for the next tick would PING a whole tick late.
+    if (keepaliveIntervalMs > 0 && now - this.lastPing >= keepaliveIntervalMs - this.period / 2) this.ping(now);
   }
 
   /** Sends a PING unless one is outstanding; destroys the session when it is not answered within keepaliveTimeoutMs. */
