@@ -25,6 +25,8 @@ export interface StoredChange {
   previous?: Container;
   /** The encoded size of container, in bytes. */
   size: number;
+  /** Where the backend has it: container encoded (its revision included), to answer the write with these bytes instead of encoding it again. */
+  record?: Uint8Array;
   /** For an update that was just committed, the mask's paths, sorted. Not kept in the history. */
   updatePaths?: string[];
 }

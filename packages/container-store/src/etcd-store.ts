@@ -408,6 +408,7 @@ export class EtcdStore implements ContainerBackend {
       type: mutation.type,
       container,
       size: value?.byteLength ?? toBinary(ContainerSchema, container).byteLength,
+      ...(value === undefined ? {} : { record: withRevision(value, revision) }),
       ...(mutation.type === ContainerChangeType.UPDATE ? { previous: mutation.previous, updatePaths: mutation.updatePaths } : {}),
     };
     for (const listener of this.listeners) {
@@ -441,7 +442,8 @@ function storedValue(container: Container): Buffer {
   const revision = container.revision;
   container.revision = 0n;
   try {
-    return Buffer.from(toBinary(ContainerSchema, container));
+    const bytes = toBinary(ContainerSchema, container);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   } finally {
     container.revision = revision;
   }
