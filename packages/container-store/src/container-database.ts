@@ -276,7 +276,6 @@ export class ContainerDatabase {
       type: mutation.type,
       container,
       size: record.byteLength,
-      record,
       ...(mutation.type === ContainerChangeType.UPDATE ? { previous: mutation.previous, updatePaths: mutation.updatePaths } : {}),
     };
     return { change, after: { revision, ...history } };
