@@ -125,8 +125,8 @@ async function* follow(
   /** Every selected change up to this revision has been sent. */
   let cursor = after;
   let replayed = after >= established;
-  // Changes received and not yet sent, from queue[head]; an event is decoded
-  // when it is sent, or when it arrives if the filter has to read it.
+  // Changes received and not yet sent, from queue[head]; an event is sent as
+  // etcd's bytes, or decoded when it arrives if the filter has to read it.
   let queue: Queued[] = [];
   let head = 0;
   const decodeOnArrival = filter.selectors.length > 0;
