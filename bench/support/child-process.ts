@@ -15,6 +15,16 @@ export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** How much of a child's output is kept for error messages, in characters. */
 const OUTPUT_TAIL = 16 * 1024;
 
+/**
+ * Node flags for every Node child, from MOBY_BENCH_NODE_FLAGS (split on
+ * spaces), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile servers and
+ * client runners under the benchmark's loads (Node refuses --cpu-prof in
+ * NODE_OPTIONS).
+ */
+function nodeFlags(): string[] {
+  return (process.env.MOBY_BENCH_NODE_FLAGS ?? "").split(" ").filter((flag) => flag !== "");
+}
+
 /** The children started and not yet exited, for stopping them all on Ctrl-C. */
 const live = new Set<BenchChild>();
 
@@ -72,7 +82,7 @@ export class BenchChild {
 
   /** Starts `node [--import tsx] script ...args`; script is relative to the repository root or absolute. */
   static node(label: string, script: string, options: StartOptions = {}): BenchChild {
-    const argv = [...(options.tsx ? ["--import", "tsx"] : []), script, ...(options.args ?? [])];
+    const argv = [...nodeFlags(), ...(options.tsx ? ["--import", "tsx"] : []), script, ...(options.args ?? [])];
     return new BenchChild(label, process.execPath, argv, options);
   }
 

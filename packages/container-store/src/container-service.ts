@@ -6,14 +6,23 @@
  * once it is durable.
  */
 import { create } from "@bufbuild/protobuf";
+import type { DescField, Message } from "@bufbuild/protobuf";
+import type { GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, RevisionConflictError } from "@moby-core/sdk";
 import { PageTokens, checkId } from "@moby-core/sdk/list";
-import { ContainerChangeType, ContainerStoreService, GetContainerResponseSchema } from "@moby-core/container-store-api/v1";
+import {
+  ContainerChangeType,
+  ContainerStoreService,
+  CreateContainerResponseSchema,
+  DeleteContainerResponseSchema,
+  GetContainerResponseSchema,
+  UpdateContainerResponseSchema,
+} from "@moby-core/container-store-api/v1";
 import type { Container } from "@moby-core/container-store-api/v1";
 import { parseContainerFilter } from "./container-filter.js";
-import type { ContainerBackend, WatchOptions, WriteContext } from "./container-backend.js";
+import type { ContainerBackend, StoredChange, WatchOptions, WriteContext } from "./container-backend.js";
 import { DEFAULT_SNAPSHOT_LIFETIME_MS, listPage, streamContainers } from "./container-listing.js";
 import { SnapshotSlots } from "./container-snapshot.js";
 import { withRecords } from "./encoded-records.js";
@@ -37,6 +46,12 @@ function checkExpectedRevision(container: Container, expected: bigint): void {
   }
 }
 
+/** A response whose container field holds the written container: its encoded bytes where the backend has them, or the message. */
+function withWritten<T extends Message>(schema: GenMessage<T>, field: DescField, change: StoredChange, init: Record<string, unknown> = {}): T {
+  if (change.record === undefined) return create(schema, { ...init, [field.localName]: change.container } as never);
+  return withRecords(create(schema, init as never), field, [change.record]);
+}
+
 /** The implementation of ContainerStoreService. */
 export function containerStoreService(
   db: ContainerBackend,
@@ -55,7 +70,7 @@ export function containerStoreService(
         if (context.get(record.id) !== undefined) throw new AlreadyExistsError(`container ${JSON.stringify(record.id)} already exists`);
         return { type: ContainerChangeType.CREATE, container: record };
       }, { likelyAbsent: true });
-      return { container: change.container };
+      return withWritten(CreateContainerResponseSchema, CreateContainerResponseSchema.field.container!, change);
     },
 
     async getContainer(request) {
@@ -88,7 +103,7 @@ export function containerStoreService(
         checkContainer(next);
         return { type: ContainerChangeType.UPDATE, container: next, previous: current, updatePaths: sortedPaths(paths) };
       });
-      return { container: change.container };
+      return withWritten(UpdateContainerResponseSchema, UpdateContainerResponseSchema.field.container!, change);
     },
 
     async deleteContainer(request) {
@@ -98,7 +113,7 @@ export function containerStoreService(
         checkExpectedRevision(current, request.expectedRevision);
         return { type: ContainerChangeType.DELETE, container: current };
       });
-      return { container: change.container, revision: change.revision };
+      return withWritten(DeleteContainerResponseSchema, DeleteContainerResponseSchema.field.container!, change, { revision: change.revision });
     },
 
     async *watchContainers(request, context) {

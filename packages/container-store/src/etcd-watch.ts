@@ -12,21 +12,30 @@
  *   more than the documented 16 MiB of selected changes wait to be sent
  *   (while the history is being replayed, the etcd stream is paused instead:
  *   replay goes at the client's pace).
- * - Progress: every store write also writes `<prefix>revision`, whose event
- *   arrives after the container's, so when it arrives every change up to its
- *   revision has been received; the end of the replay and idle streams are
- *   reported from it, as on SQLite.
+ * - Only the containers' keys are watched, not `<prefix>revision`: every
+ *   store write changes one container key and the revision key in one
+ *   transaction, at one etcd revision, so a container event at revision R
+ *   says that every change up to R has been received (etcd sends events in
+ *   revision order); the end of the replay (the store revision when the
+ *   watch was established is always a container write's) and idle streams
+ *   are reported from it, as on SQLite. Watching the whole prefix would make
+ *   etcd send twice the events.
+ * - Without a filter, a change is sent as the bytes etcd holds (the record
+ *   without its revision, the revision appended: encoded-records.ts), never
+ *   decoded; a filter decodes each change to read it.
  * - A broken etcd stream (a member stopped) is opened again from the last
  *   revision received, on any member: the watcher sees no gap and no repeat.
  */
-import { ContainerChangeType } from "@moby-core/container-store-api/v1";
+import { create } from "@bufbuild/protobuf";
+import { ContainerChangeSchema, ContainerChangeType, WatchContainersResponseSchema } from "@moby-core/container-store-api/v1";
 import type { WatchContainersResponse } from "@moby-core/container-store-api/v1";
 import { OutOfRangeError, ResourceExhaustedError, UnavailableError } from "@moby-core/sdk";
 import type { Filter } from "@moby-core/sdk/list";
 import type { IDuplexStream, IEvent, IWatchRequest, IWatchResponse } from "etcd3";
 import type { StoredChange, WatchOptions } from "./container-backend.js";
 import { changeResponse, compacted, MAX_QUEUED_BYTES, PROGRESS_INTERVAL_MS, progressResponse, selected } from "./container-watch.js";
-import { decodeStored } from "./etcd-store.js";
+import { withRecords } from "./encoded-records.js";
+import { decodeStored, withRevision } from "./etcd-store.js";
 import type { EtcdStore } from "./etcd-store.js";
 
 /** How long a broken etcd watch stream waits before it is opened again, in ms. */
@@ -62,6 +71,28 @@ function toChange(event: IEvent): StoredChange | undefined {
   return { revision, type: ContainerChangeType.UPDATE, container, previous, size: event.kv.value.byteLength };
 }
 
+/**
+ * The response that carries the change an etcd event of a container key is,
+ * with the record's bytes as etcd holds them (not decoded), or undefined when
+ * the event cannot be read as one (a delete without its previous value).
+ */
+function eventResponse(event: IEvent): WatchContainersResponse | undefined {
+  const revision = BigInt(event.kv.mod_revision);
+  const prev = event.prev_kv;
+  let type: ContainerChangeType;
+  let record: Uint8Array;
+  if (event.type === "Delete") {
+    if (prev === undefined || prev === null) return undefined;
+    type = ContainerChangeType.DELETE;
+    record = withRevision(prev.value, BigInt(prev.mod_revision));
+  } else {
+    type = event.kv.version === "1" || prev === undefined || prev === null ? ContainerChangeType.CREATE : ContainerChangeType.UPDATE;
+    record = withRevision(event.kv.value, revision);
+  }
+  const change = withRecords(create(ContainerChangeSchema, { revision, type }), ContainerChangeSchema.field.container!, [record]);
+  return create(WatchContainersResponseSchema, { kind: { case: "change", value: change } });
+}
+
 /** Checks start_revision against the store (OUT_OF_RANGE in the future) and returns the watch's stream. */
 export async function etcdWatch(
   store: EtcdStore,
@@ -91,13 +122,11 @@ async function* follow(
   const { keys } = store;
   /** Every change of the store up to this revision has been received from etcd. */
   let passed = after;
-  /** The revision of the last container change received (a reopened stream may repeat some). */
-  let received = after;
   /** Every selected change up to this revision has been sent. */
   let cursor = after;
   let replayed = after >= established;
-  // Changes received and not yet sent, from queue[head]; an event is decoded
-  // when it is sent, or when it arrives if the filter has to read it.
+  // Changes received and not yet sent, from queue[head]; an event is sent as
+  // etcd's bytes, or decoded when it arrives if the filter has to read it.
   let queue: Queued[] = [];
   let head = 0;
   const decodeOnArrival = filter.selectors.length > 0;
@@ -123,12 +152,9 @@ async function* follow(
     }
     for (const event of response.events) {
       const revision = BigInt(event.kv.mod_revision);
-      if (event.kv.key.equals(keys.revision)) {
-        if (revision > passed) passed = revision;
-        continue;
-      }
-      if (keys.idOf(event.kv.key) === undefined || revision <= received) continue;
-      received = revision;
+      // A reopened stream may repeat what was received.
+      if (revision <= passed) continue;
+      passed = revision;
       const size = (event.type === "Delete" ? event.prev_kv?.value : event.kv.value)?.byteLength ?? 0;
       if (decodeOnArrival) {
         const change = toChange(event);
@@ -169,7 +195,7 @@ async function* follow(
         opening.on("data", onResponse);
         opening.on("error", broken);
         opening.on("end", broken);
-        opening.write({ create_request: { key: keys.prefix, range_end: keys.end, start_revision: String(passed + 1n), prev_kv: true, fragment: true } });
+        opening.write({ create_request: { key: keys.containers, range_end: keys.containersEnd, start_revision: String(passed + 1n), prev_kv: true, fragment: true } });
       },
       () => {
         if (!signal.aborted && failure === undefined) reopen = setTimeout(open, REOPEN_DELAY_MS);
@@ -207,9 +233,9 @@ async function* follow(
           paused = false;
           stream?.resume();
         }
-        const change = next.change ?? (next.event === undefined ? undefined : toChange(next.event));
-        if (change === undefined) continue;
-        yield changeResponse(change);
+        const message = next.change !== undefined ? changeResponse(next.change) : next.event === undefined ? undefined : eventResponse(next.event);
+        if (message === undefined) continue;
+        yield message;
         lastSent = Date.now();
         continue;
       }
