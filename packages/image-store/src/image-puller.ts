@@ -28,7 +28,7 @@ import type { RegistryClient } from "./registry-client.js";
 import type { Snapshotter } from "./snapshotter.js";
 
 /** How many blobs one pull downloads at once: 6, as skopeo (containers/image's maxParallelDownloads). */
-export const PULL_CONCURRENCY = 3;
+export const PULL_CONCURRENCY = 6;
 /** The bytes a layer's download runs ahead of its unpacking. */
 const TEE_BYTES = 1024 * 1024;
 /** Progress of a download is reported at most once per this many bytes. */
