@@ -7,7 +7,7 @@
  * Two writers of one digest share one download (see `fetchOnce`).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, existsSync, fsyncSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -156,7 +156,7 @@ export class ContentStore {
       await file.sync();
       await file.close();
       renameSync(temp, target);
-      syncDirectory(this.blobsDir);
+      await syncDirectory(this.blobsDir);
     } catch (error) {
       await file.close().catch(() => undefined);
       rmSync(temp, { force: true });
@@ -180,7 +180,7 @@ export class ContentStore {
       await file.close();
       const digest = `sha256:${hash.digest("hex")}`;
       renameSync(temp, this.path(digest));
-      syncDirectory(this.blobsDir);
+      await syncDirectory(this.blobsDir);
       return { digest, size };
     } catch (error) {
       await file.close().catch(() => undefined);
@@ -259,12 +259,16 @@ export async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSi
   }
 }
 
-/** fsyncs a directory, so a rename in it survives a crash of the machine. */
-export function syncDirectory(dir: string): void {
-  const fd = openSync(dir, "r");
+/**
+ * fsyncs a directory, so a rename in it survives a crash of the machine. On
+ * libuv's threads: on ext4 it can wait tens of milliseconds for the journal,
+ * which the main thread spends on the other blobs of the pull meanwhile.
+ */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, "r");
   try {
-    fsyncSync(fd);
+    await handle.sync();
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
 }

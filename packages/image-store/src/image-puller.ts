@@ -1,7 +1,7 @@
 /**
  * Pulls an image: resolves the reference in its registry, picks the
  * manifest of the wanted platform from an index, downloads what the store
- * lacks (at most 3 blobs at once, each verified while it streams, each
+ * lacks (at most 6 blobs at once, as skopeo, each verified while it streams, each
  * downloaded once however many pulls want it), unpacks each layer from its
  * bytes as they arrive (a layer whose blob is in the store already, from
  * there), records a snapshot only once its blob is verified, and records the
@@ -27,8 +27,8 @@ import { parsePlatform, selectPlatform } from "./platform.js";
 import type { RegistryClient } from "./registry-client.js";
 import type { Snapshotter } from "./snapshotter.js";
 
-/** How many blobs one pull downloads at once. */
-export const PULL_CONCURRENCY = 3;
+/** How many blobs one pull downloads at once: 6, as skopeo (containers/image's maxParallelDownloads). */
+export const PULL_CONCURRENCY = 6;
 /** The bytes a layer's download runs ahead of its unpacking. */
 const TEE_BYTES = 1024 * 1024;
 /** Progress of a download is reported at most once per this many bytes. */
@@ -123,6 +123,8 @@ export async function* pullImage(ctx: PullContext, referenceText: string, platfo
   const repo = `${ref.host}/${ref.repository}`;
 
   const fetchBlob = async (desc: Descriptor, kind: ContentKind, unpackInto?: { chainId: string; diffId: string }): Promise<void> => {
+    // A download queued behind others does not start once the pull is cancelled.
+    signal.throwIfAborted();
     lease.add(desc.digest);
     if (ctx.content.has(desc.digest)) {
       channel.push(progress(desc.digest, kind, PullPhase.EXISTS, desc.size, desc.size));
@@ -201,13 +203,20 @@ export async function* pullImage(ctx: PullContext, referenceText: string, platfo
       manifest.layers.map((desc, i) => () => fetchBlob(desc, ContentKind.LAYER, image.layers[i])),
       PULL_CONCURRENCY,
     );
-    for (const [i, layer] of image.layers.entries()) {
-      await downloads[i];
-      if (!present[i]) {
-        channel.push(progress(layer.digest, ContentKind.LAYER, PullPhase.EXTRACTING, Number(layer.size), Number(layer.size)));
-        await ctx.snapshots.unpack(layer.chainId, layer.digest, layer.diffId, signal);
-        channel.push(progress(layer.digest, ContentKind.LAYER, PullPhase.DONE, Number(layer.size), Number(layer.size)));
+    try {
+      for (const [i, layer] of image.layers.entries()) {
+        await downloads[i];
+        if (!present[i]) {
+          channel.push(progress(layer.digest, ContentKind.LAYER, PullPhase.EXTRACTING, Number(layer.size), Number(layer.size)));
+          await ctx.snapshots.unpack(layer.chainId, layer.digest, layer.diffId, signal);
+          channel.push(progress(layer.digest, ContentKind.LAYER, PullPhase.DONE, Number(layer.size), Number(layer.size)));
+        }
       }
+    } catch (error) {
+      // The pull answers once every download it started has stopped, and their unpacks with them: nothing of it is
+      // left running (or half-present) after its answer.
+      await Promise.allSettled(downloads);
+      throw error;
     }
     signal.throwIfAborted();
     channel.push({ image: ctx.record(image) });

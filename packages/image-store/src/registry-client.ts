@@ -13,6 +13,8 @@ import type { Challenge } from "./auth-challenge.js";
 import { DEFAULT_REGISTRY } from "./image-reference.js";
 import { MANIFEST_ACCEPT } from "./media-types.js";
 import type { Credentials } from "./registry-credentials.js";
+import { registryGet } from "./registry-http.js";
+import type { RegistryResponse } from "./registry-http.js";
 
 /** The most bytes of a manifest or index read from a registry (4 MiB, as containerd). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -81,27 +83,30 @@ export class RegistryClient {
   /** Pings /v2/: resolves when the registry speaks the distribution API (authenticating if asked). */
   async ping(host: string, signal?: AbortSignal): Promise<void> {
     const response = await this.request(host, "", "/v2/", {}, signal);
-    await response.body?.cancel();
+    response.discard();
   }
 
   /** Fetches a manifest or index by tag or digest. */
   async manifest(host: string, repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
     const what = `manifest ${host}/${repository}:${reference}`;
     const response = await this.request(host, repository, `/v2/${repository}/manifests/${reference}`, { accept: MANIFEST_ACCEPT }, signal, what);
-    const declared = Number(response.headers.get("content-length") ?? "0");
+    const declared = Number(response.header("content-length") ?? "0");
     if (declared > MAX_MANIFEST_BYTES) {
-      await response.body?.cancel();
+      response.discard();
       throw new ComponentError(Code.FailedPrecondition, `${what}: ${declared} bytes, more than the ${MAX_MANIFEST_BYTES} a manifest may have`);
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of (response.body ?? []) as unknown as AsyncIterable<Uint8Array>) {
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
       size += chunk.byteLength;
-      if (size > MAX_MANIFEST_BYTES) throw new ComponentError(Code.FailedPrecondition, `${what}: more than the ${MAX_MANIFEST_BYTES} bytes a manifest may have`);
-      chunks.push(Buffer.from(chunk));
+      if (size > MAX_MANIFEST_BYTES) {
+        response.discard();
+        throw new ComponentError(Code.FailedPrecondition, `${what}: more than the ${MAX_MANIFEST_BYTES} bytes a manifest may have`);
+      }
+      chunks.push(chunk);
     }
     const bytes = Buffer.concat(chunks);
-    let mediaType = (response.headers.get("content-type") ?? "").split(";")[0]!.trim();
+    let mediaType = (response.header("content-type") ?? "").split(";")[0]!.trim();
     try {
       const inner = (JSON.parse(bytes.toString("utf8")) as { mediaType?: unknown }).mediaType;
       if (typeof inner === "string" && inner !== "") mediaType = inner;
@@ -114,30 +119,29 @@ export class RegistryClient {
   /** Opens a blob; the caller reads (and verifies) the body. */
   async blob(host: string, repository: string, digest: string, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
     const response = await this.request(host, repository, `/v2/${repository}/blobs/${digest}`, {}, signal, `blob ${digest} of ${host}/${repository}`);
-    if (!response.body) throw new UnavailableError(`blob ${digest}: the registry sent no body`);
-    return response.body as unknown as AsyncIterable<Uint8Array>;
+    return response.body;
   }
 
   /** A GET with auth, redirects and retries; resolves with a 2xx response. */
-  private async request(host: string, repository: string, path: string, headers: Record<string, string>, signal?: AbortSignal, what = `${host}${path}`): Promise<Response> {
+  private async request(host: string, repository: string, path: string, headers: Record<string, string>, signal?: AbortSignal, what = `${host}${path}`): Promise<RegistryResponse> {
     const scope = repository ? `repository:${repository}:pull` : "";
     let lastError: unknown;
     let authenticated = false;
     for (let attempt = 0; attempt < this.attempts; attempt++) {
       if (attempt > 0) await sleep(this.retryDelayMs * 2 ** (attempt - 1), signal);
-      let response: Response;
+      let response: RegistryResponse;
       try {
         response = await this.follow(host, `${this.baseUrl(host)}${path}`, { ...headers, ...this.authorization(host, scope) }, signal);
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
-        lastError = new UnavailableError(`${what}: cannot reach the registry (${(error as Error).cause ? String(((error as Error).cause as Error).message ?? (error as Error).cause) : (error as Error).message})`);
+        lastError = new UnavailableError(`${what}: cannot reach the registry (${(error as Error).message})`);
         continue;
       }
       if (response.ok) return response;
-      await response.body?.cancel();
+      response.discard();
       if (response.status === 401 && !authenticated) {
         authenticated = true;
-        await this.authenticate(host, scope, parseChallenges(response.headers.get("www-authenticate") ?? ""), what, signal);
+        await this.authenticate(host, scope, parseChallenges(response.header("www-authenticate") ?? ""), what, signal);
         attempt--;
         continue;
       }
@@ -148,16 +152,16 @@ export class RegistryClient {
   }
 
   /** Follows redirects by hand, dropping the Authorization header when the host changes. */
-  private async follow(host: string, url: string, headers: Record<string, string>, signal?: AbortSignal): Promise<Response> {
+  private async follow(host: string, url: string, headers: Record<string, string>, signal?: AbortSignal): Promise<RegistryResponse> {
     let current = new URL(url);
     const origin = current.host;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       const sent = { ...headers };
       if (current.host !== origin) delete sent.authorization;
-      const response = await fetch(current, { headers: sent, redirect: "manual", signal });
+      const response = await registryGet(current, sent, signal);
       if (response.status < 300 || response.status >= 400 || response.status === 304) return response;
-      const location = response.headers.get("location");
-      await response.body?.cancel();
+      const location = response.header("location");
+      response.discard();
       if (!location) return response;
       current = new URL(location, current);
     }

@@ -14,13 +14,19 @@ import { ComponentError } from "@moby-core/sdk";
 import type { ContentStore } from "./content-store.js";
 import { digestHex } from "./digest.js";
 import type { ImageDatabase } from "./image-database.js";
-import { OPAQUE_LIST, unpackLayer } from "@moby-core/oci-image";
+import { PULL_CONCURRENCY } from "./image-puller.js";
+import { LayerUnpackPool, OPAQUE_LIST } from "@moby-core/oci-image";
 
 /** Unpacked layers on disk. */
 export class Snapshotter {
   /** The directory holding every snapshot. */
   readonly root: string;
   private readonly inFlight = new Map<string, Promise<void>>();
+  /**
+   * Layers are unpacked on worker threads, leaving the main thread to the downloads and the RPCs; as many as a pull
+   * downloads at once, so no layer's download waits for a worker.
+   */
+  private readonly unpackers = new LayerUnpackPool(PULL_CONCURRENCY);
 
   constructor(
     root: string,
@@ -88,7 +94,7 @@ export class Snapshotter {
     const tmp = join(this.root, `tmp-${randomBytes(6).toString("hex")}`);
     mkdirSync(join(tmp, "fs"), { recursive: true, mode: 0o755 });
     try {
-      const result = await unpackLayer(source(), join(tmp, "fs"), blob, signal);
+      const result = await this.unpackers.unpack(source(), join(tmp, "fs"), blob, signal);
       // A blob whose bytes turn out wrong makes no snapshot, whatever they unpacked into.
       await verified;
       if (result.diffId !== diffId) throw new ComponentError(Code.DataLoss, `layer ${blob}: its uncompressed digest is ${result.diffId}, the image config says ${diffId}`);

@@ -10,13 +10,13 @@
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createWriteStream, lstatSync, mkdirSync, rmSync } from "node:fs";
-import { chmod, chown, lchown, link, lutimes, mkdir, symlink, utimes } from "node:fs/promises";
+import { chmodSync, chownSync, closeSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync, write, writeSync } from "node:fs";
 import { join } from "node:path";
 import { Transform } from "node:stream";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
+
 import { createGunzip } from "node:zlib";
 import { Code } from "@connectrpc/connect";
 import { ComponentError } from "@moby-core/sdk";
@@ -25,10 +25,20 @@ import { createZstdDecompress, isZstd } from "./zstd-stream.js";
 import type { Header as Headers } from "tar-stream";
 
 const run = promisify(execFile);
+/** write(2) on libuv's threads; resolves with the bytes written. */
+const writeAsync = (fd: number, buffer: Buffer, offset: number, length: number): Promise<number> =>
+  new Promise((resolve, reject) => write(fd, buffer, offset, length, null, (error, bytes) => (error ? reject(error) : resolve(bytes))));
 
 /** The name of the file in a snapshot that lists its opaque directories, one a line. */
 export const OPAQUE_LIST = "opaque";
 const WHITEOUT_PREFIX = ".wh.";
+/**
+ * The bytes a layer's input is gathered into before decompressing, and the
+ * size of the decompressor's output chunks: each chunk is one hand-off to
+ * zlib's thread and one write(2), so few large ones cost far less than the
+ * network's many small ones.
+ */
+const CHUNK_BYTES = 1024 * 1024;
 const OPAQUE_MARKER = ".wh..wh..opq";
 
 /** A layer entry that would escape its snapshot: FAILED_PRECONDITION, the layer is not unpacked. */
@@ -81,10 +91,53 @@ function clear(path: string): void {
   rmSync(path, { recursive: true, force: true });
 }
 
-async function applyOwnership(path: string, header: Headers, isLink: boolean): Promise<void> {
+function applyOwnership(path: string, header: Headers, isLink: boolean): void {
   if (process.getuid?.() !== 0) return;
-  if (isLink) await lchown(path, header.uid ?? 0, header.gid ?? 0);
-  else await chown(path, header.uid ?? 0, header.gid ?? 0);
+  if (isLink) lchownSync(path, header.uid ?? 0, header.gid ?? 0);
+  else chownSync(path, header.uid ?? 0, header.gid ?? 0);
+}
+
+/** Gathers source's chunks into chunks of at least CHUNK_BYTES (the last may be smaller). */
+async function* coalesced(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of source) {
+    pending.push(chunk);
+    bytes += chunk.byteLength;
+    if (bytes < CHUNK_BYTES) continue;
+    yield pending.length === 1 ? pending[0]! : Buffer.concat(pending, bytes);
+    pending = [];
+    bytes = 0;
+  }
+  if (bytes > 0) yield pending.length === 1 ? pending[0]! : Buffer.concat(pending, bytes);
+}
+
+/** A chunk of a file at least this large is written by libuv's threads (off the main thread); a smaller one in place. */
+const ASYNC_WRITE_BYTES = 64 * 1024;
+
+/**
+ * Writes a regular file entry at path with its mode, owner and time, on one
+ * descriptor. Large chunks are written on libuv's threads, so copying them
+ * into the page cache overlaps the main thread's work (hashing, parsing);
+ * the metadata calls and the chunks of small files are made in place, where
+ * a thread hand-off per call would cost more than the call.
+ */
+async function writeRegularFile(entry: AsyncIterable<Buffer>, path: string, header: Headers): Promise<void> {
+  const fd = openSync(path, "wx", 0o600);
+  try {
+    for await (const chunk of entry) {
+      let written = 0;
+      while (written < chunk.byteLength) {
+        const left = chunk.byteLength - written;
+        written += left >= ASYNC_WRITE_BYTES ? await writeAsync(fd, chunk, written, left) : writeSync(fd, chunk, written, left);
+      }
+    }
+    if (process.getuid?.() === 0) fchownSync(fd, header.uid ?? 0, header.gid ?? 0);
+    fchmodSync(fd, (header.mode ?? 0o644) & 0o7777);
+    if (header.mtime) futimesSync(fd, header.mtime, header.mtime);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -108,10 +161,10 @@ export async function unpackLayer(source: Readable, root: string, layer: string,
   const head = await readHead(source);
   const gzip = head.byteLength >= 2 && head[0] === 0x1f && head[1] === 0x8b;
   const compression = gzip ? "gzip" : isZstd(head) ? "zstd" : undefined;
-  const decompressor = compression === "gzip" ? createGunzip({ chunkSize: 256 * 1024 }) : compression === "zstd" ? createZstdDecompress() : undefined;
+  const decompressor = compression === "gzip" ? createGunzip({ chunkSize: CHUNK_BYTES }) : compression === "zstd" ? createZstdDecompress() : undefined;
   let corrupt: Error | undefined;
   decompressor?.once("error", (error: Error) => (corrupt = error));
-  const piping = pipeline(decompressor === undefined ? [source, hasher, tar] : [source, decompressor, hasher, tar], { signal });
+  const piping = decompressor === undefined ? pipeline(source, coalesced, hasher, tar, { signal }) : pipeline(source, coalesced, decompressor, hasher, tar, { signal });
   piping.catch(() => undefined);
   try {
     await extractEntries(tar, root, layer, opaque, directories, (bytes) => (size += bytes));
@@ -124,9 +177,9 @@ export async function unpackLayer(source: Readable, root: string, layer: string,
 
   // Directories last, deepest first, so entries written into them do not undo their mode and times.
   for (const { path, header } of directories.reverse()) {
-    await applyOwnership(path, header, false);
-    await chmod(path, (header.mode ?? 0o755) & 0o7777);
-    if (header.mtime) await utimes(path, header.mtime, header.mtime);
+    applyOwnership(path, header, false);
+    chmodSync(path, (header.mode ?? 0o755) & 0o7777);
+    if (header.mtime) utimesSync(path, header.mtime, header.mtime);
   }
   return { diffId: `sha256:${hash.digest("hex")}`, size, opaque };
 }
@@ -190,7 +243,7 @@ async function extractEntries(tar: ReturnType<typeof extract>, root: string, lay
         }
         if (!isDir) {
           clear(path);
-          await mkdir(path, { mode: 0o755 });
+          mkdirSync(path, { mode: 0o755 });
         }
         directories.push({ path, header });
         entry.resume();
@@ -199,18 +252,21 @@ async function extractEntries(tar: ReturnType<typeof extract>, root: string, lay
       case "file":
       case "contiguous-file": {
         clear(path);
-        await pipeline(entry, createWriteStream(path, { mode: 0o600 }));
+        await writeRegularFile(entry as AsyncIterable<Buffer>, path, header);
         count(header.size ?? 0);
-        await applyOwnership(path, header, false);
-        await chmod(path, (header.mode ?? 0o644) & 0o7777);
-        if (header.mtime) await utimes(path, header.mtime, header.mtime);
         break;
       }
       case "symlink": {
         clear(path);
-        await symlink(header.linkname ?? "", path);
-        await applyOwnership(path, header, true);
-        if (header.mtime) await lutimes(path, header.mtime, header.mtime).catch(() => undefined);
+        symlinkSync(header.linkname ?? "", path);
+        applyOwnership(path, header, true);
+        if (header.mtime) {
+          try {
+            lutimesSync(path, header.mtime, header.mtime);
+          } catch {
+            // a link's time is cosmetic; some filesystems cannot set it
+          }
+        }
         entry.resume();
         break;
       }
@@ -218,9 +274,11 @@ async function extractEntries(tar: ReturnType<typeof extract>, root: string, lay
         const targetParts = entryParts(header.linkname ?? "", layer);
         ensureParents(root, [...targetParts, ""], header.linkname ?? "", layer);
         clear(path);
-        await link(join(root, ...targetParts), path).catch((error: Error) => {
-          throw new UnsafeEntryError(`layer ${layer}: hard link "${header.name}" to "${header.linkname}": ${error.message}`);
-        });
+        try {
+          linkSync(join(root, ...targetParts), path);
+        } catch (error) {
+          throw new UnsafeEntryError(`layer ${layer}: hard link "${header.name}" to "${header.linkname}": ${(error as Error).message}`);
+        }
         entry.resume();
         break;
       }
@@ -231,7 +289,7 @@ async function extractEntries(tar: ReturnType<typeof extract>, root: string, lay
         const mode = ((header.mode ?? 0o644) & 0o7777).toString(8);
         const args = header.type === "fifo" ? ["-m", mode, path, "p"] : ["-m", mode, path, header.type === "character-device" ? "c" : "b", String(header.devmajor ?? 0), String(header.devminor ?? 0)];
         await run("mknod", args);
-        await applyOwnership(path, header, false);
+        applyOwnership(path, header, false);
         entry.resume();
         break;
       }
