@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { REPO_ROOT, stopAll } from "../support/child-process.js";
 import type { BenchChild } from "../support/child-process.js";
+import type { RestartPhases } from "./restart-phases.js";
 
 /** How often readiness is polled, in ms: the same for every peer. */
 export const POLL_INTERVAL_MS = 5;
@@ -27,6 +28,8 @@ export interface Booted {
   readonly bootMs: number;
   /** Kills one process with SIGKILL and resolves with the ms until it is ready again. */
   restartOne(): Promise<number>;
+  /** The phases of the last restartOne, for peers that can tell them (moby-init's). */
+  readonly restartPhases?: RestartPhases | undefined;
   /** Stops everything the peer started. */
   stop(): Promise<void>;
 }

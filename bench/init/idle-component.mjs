@@ -4,6 +4,14 @@
 // start costs what a built component's start costs: no tsx transpiling.
 // Name and socket come from $MOBY_COMPONENT_NAME and $MOBY_SOCKET, set by
 // moby-init or by the benchmark.
-import { serveComponent } from "@moby-core/sdk";
-
+//
+// Once serving it prints one line of its start's marks, in ms since the
+// epoch (the host's clock, a container's too), for the restart phases of
+// bench/init/restart-phases.ts: process start (Node's timeOrigin), main
+// module running, the SDK loaded, the socket listening.
+const running = Date.now();
+const { serveComponent } = await import("@moby-core/sdk");
+const loaded = Date.now();
 await serveComponent({ version: "1.0.0", services: [] });
+const listening = Date.now();
+console.log(`start marks pid=${process.pid} origin=${performance.timeOrigin.toFixed(1)} running=${running} loaded=${loaded} listening=${listening}`);

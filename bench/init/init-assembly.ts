@@ -15,6 +15,8 @@ import { BenchChild } from "../support/child-process.js";
 import { pollUntil, socketAccepts } from "../support/socket-probe.js";
 import { IDLE_COMPONENT, POLL_INTERVAL_MS, READY_TIMEOUT_MS, componentNames } from "./boot-peer.js";
 import type { BootPeer, Booted } from "./boot-peer.js";
+import { restartPhases } from "./restart-phases.js";
+import type { RestartPhases } from "./restart-phases.js";
 
 /**
  * The manifest's health and restart settings: init's own machinery is
@@ -107,24 +109,33 @@ export function initPeer(name: string, description: string, layout: InitLayout):
       throw error;
     }
     const bootMs = performance.now() - started;
+    let phases: RestartPhases | undefined;
     const booted: Booted = {
       bootMs,
+      get restartPhases() {
+        return phases;
+      },
       async restartOne() {
         const name = names[0]!;
         const before = (await supervisor.getComponent({ name })).component!;
         const started = performance.now();
+        const killedAt = Date.now();
         process.kill(layout.victim(before, runDir), "SIGKILL");
+        let after: Component | undefined;
         const back = async () => {
           try {
             const now = (await supervisor.getComponent({ name })).component!;
             if (now.pid > 0) pids = [...pids.filter((p) => p !== before.pid), now.pid];
+            after = now;
             return healthy(now) && now.pid !== before.pid;
           } catch {
             return false;
           }
         };
         await pollUntil(`moby-init restart of ${name}`, back, { intervalMs: POLL_INTERVAL_MS, timeoutMs: READY_TIMEOUT_MS, abandon: () => init.deadReason() });
-        return performance.now() - started;
+        const took = performance.now() - started;
+        phases = restartPhases(killedAt, Date.now(), after!, init.output);
+        return took;
       },
       stop,
     };

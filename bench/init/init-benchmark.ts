@@ -15,15 +15,17 @@ import { bareProcesses } from "./bare-processes.js";
 import { POLL_INTERVAL_MS } from "./boot-peer.js";
 import type { BootPeer } from "./boot-peer.js";
 import { directComponents } from "./direct-components.js";
-import { cleanupContained, containedAssembly, prepareContained } from "./contained-assembly.js";
+import { cleanupContained, containedAssembly, containedModulesAssembly, prepareContained } from "./contained-assembly.js";
 import { INIT_MANIFEST_SETTINGS, initAssembly } from "./init-assembly.js";
+import { RESTART_PHASES } from "./restart-phases.js";
 
 /**
  * The peers, in the order their rows are printed; the first two are the
  * baselines, and the contained assembly is also compared with moby-init's
- * process assembly (goal: boot <= 1.3x; restart after kill -9 <= 1 s).
+ * process assembly (goal: boot <= 1.3x; restart after kill -9 <= 1 s); the
+ * last is the contained one from an image of modules, not bundled.
  */
-export const BOOT_PEERS: readonly BootPeer[] = [bareProcesses, directComponents, initAssembly, containedAssembly];
+export const BOOT_PEERS: readonly BootPeer[] = [bareProcesses, directComponents, initAssembly, containedAssembly, containedModulesAssembly];
 
 /** The names of the benchmarks this module measures (both in the same rounds). */
 export const INIT_BENCHMARKS = ["init-boot", "init-restart"] as const;
@@ -86,17 +88,20 @@ export async function runInitBenchmarks(settings: InitSettings, log: (line: stri
   const boot = new RoundSamples(names, settings.rounds);
   const restart = new RoundSamples(names, settings.rounds);
   const stop = new RoundSamples(names, settings.rounds);
+  const phases = Object.fromEntries(RESTART_PHASES.map((phase) => [phase, new RoundSamples(names, settings.rounds)]));
   const errors = new Map<string, string[]>();
-  // The contained peer's image, and its first boot, which unpacks it once: not a round.
+  // The contained peers' images, and the first boot of each, which unpacks its image once: not a round.
   await prepareContained();
   try {
-    const dir = await mkdtemp(join(tmpdir(), "moby-bench-init-"));
-    const started = performance.now();
-    try {
-      await (await containedAssembly.boot(settings.components, dir)).stop();
-      log(`moby-init contained: first boot, unpacking its image, ${Math.round(performance.now() - started)} ms`);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+    for (const peer of [containedAssembly, containedModulesAssembly]) {
+      const dir = await mkdtemp(join(tmpdir(), "moby-bench-init-"));
+      const started = performance.now();
+      try {
+        await (await peer.boot(settings.components, dir)).stop();
+        log(`${peer.name}: first boot, unpacking its image, ${Math.round(performance.now() - started)} ms`);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     }
   for (let round = 0; round < settings.rounds; round++) {
     const line: string[] = [];
@@ -107,6 +112,7 @@ export async function runInitBenchmarks(settings: InitSettings, log: (line: stri
         boot.set(peer.name, round, booted.bootMs);
         try {
           restart.set(peer.name, round, await booted.restartOne());
+          for (const [phase, ms] of Object.entries(booted.restartPhases ?? {})) phases[phase]!.set(peer.name, round, ms);
         } finally {
           const stopping = performance.now();
           await booted.stop();
@@ -131,6 +137,6 @@ export async function runInitBenchmarks(settings: InitSettings, log: (line: stri
   const n = settings.components;
   return [
     summarise("init-boot", `boot ${n} processes to all ready (spawn of the first to the last ready)`, boot, errors, settings, { stopMs: stop }),
-    summarise("init-restart", `restart one of ${n} after SIGKILL, to ready again`, restart, errors, settings),
+    summarise("init-restart", `restart one of ${n} after SIGKILL, to ready again (phases of moby-init's: bench/init/restart-phases.ts)`, restart, errors, settings, phases),
   ];
 }

@@ -20,6 +20,14 @@ const EXTRA_HEADERS: Record<string, string> = {
   databaseMiB: "db MiB",
   walMiB: "wal MiB",
   createRate: "creates/s",
+  exitSeenMs: "exit seen",
+  relaunchMs: "relaunch",
+  spawnMs: "spawn",
+  nodeBootMs: "node boot",
+  loadMs: "load",
+  serveMs: "serve",
+  firstCheckMs: "1st check",
+  reportMs: "report",
 };
 
 /** How an extra value is printed: ratios as "1.23x", CPU times, ms and MiB with one decimal. */

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { readFileSync, readlinkSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { readImageLayout } from "@moby-core/oci-image";
@@ -146,6 +146,7 @@ describe("the contained assembly (moby.contained.yaml)", { skip: skipContainers 
           writeRoot: code(() => fs.writeFileSync("/probe", "x")),
           writeApp: code(() => fs.writeFileSync("/app/probe", "x")),
           pid1: fs.readFileSync("/proc/1/cmdline", "utf8").split("\\0").filter(Boolean),
+          sdkModules: fs.existsSync("/app/node_modules/@moby-core/sdk"),
           mountNs: fs.readlinkSync("/proc/self/ns/mnt"),
           capabilities: fs.readFileSync("/proc/self/status", "utf8").match(/CapEff:\\s*(\\w+)/)[1],
           noNewPrivs: fs.readFileSync("/proc/self/status", "utf8").match(/NoNewPrivs:\\s*(\\d)/)[1],
@@ -158,7 +159,8 @@ describe("the contained assembly (moby.contained.yaml)", { skip: skipContainers 
       assert.deepEqual(seen.runDir, ["sockets", "state"], `${name} sees only sockets/ and state/ of the run directory`);
       assert.equal(seen.writeRoot, "EROFS", `${name}'s root filesystem is read-only`);
       assert.equal(seen.writeApp, "EROFS", `${name}'s code is read-only`);
-      assert.deepEqual(seen.pid1, [NODE, `/app/node_modules/@moby-core/${name}/bin/moby-${name}.js`], `pid 1 of ${name}'s pid namespace is the component`);
+      assert.deepEqual(seen.pid1, [NODE, "--enable-source-maps", `/app/node_modules/@moby-core/${name}/bundle/moby-${name}.mjs`], `pid 1 of ${name}'s pid namespace is the component, bundled`);
+      assert.equal(seen.sdkModules, false, `${name}'s image holds the SDK in its bundle, not as modules`);
       assert.notEqual(seen.mountNs, hostMount, `${name} has a mount namespace of its own`);
       assert.equal(seen.noNewPrivs, "1");
       if (name !== "image-store") assert.equal(seen.capabilities, "0000000000000000", `${name} has no capability`);
@@ -183,6 +185,9 @@ describe("the contained assembly (moby.contained.yaml)", { skip: skipContainers 
       assert.equal(alive(pid), false);
       assert.notEqual(containerPid(name), pid, "a new container process");
     }
+    // Restarts reuse the unpacked images and leave no container behind.
+    assert.deepEqual(runc("list", "-q").split("\n").filter(Boolean).sort(), [...CONTAINED].sort(), "one container per contained component, no leftover");
+    assert.equal(readdirSync(join(runDir, "rootfs")).length, CONTAINED.length, "each image unpacked once, no tmp- directory");
     const listed = (await ok(runDir, "ps", "-a", "--format", "json")).stdout;
     assert.match(listed, new RegExp(created.slice(0, 12)), "container-store kept the record across its kill -9");
     const events = (await ok(runDir, "events", "--oldest", "--until", "now")).stdout;

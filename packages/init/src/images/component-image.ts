@@ -2,16 +2,21 @@
  * A component's image: an OCI image layout holding the Node runtime (the
  * running node binary and the shared libraries ldd says it loads), the host
  * programs the component's package.json names in "moby.image.tools" (with
- * their libraries), and the component's production closure under
+ * their libraries), and the component's JavaScript: by default its bin
+ * bundled into one file with a source map (program-bundle.ts: a start loads
+ * one file, not hundreds), beside its package.json and the packages that
+ * must stay packages; unbundled, its whole production closure under
  * /app/node_modules. Nothing else: no shell, no package manager. The same
  * inputs give the same image digest (see @moby-core/oci-image).
  */
 import { execFileSync } from "node:child_process";
-import { accessSync, constants, readFileSync, realpathSync, statSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { delimiter, join, posix } from "node:path";
 import { writeImageLayout } from "@moby-core/oci-image";
 import type { LayerEntry, WrittenImage } from "@moby-core/oci-image";
 import { packageEntries, productionClosure } from "./package-closure.js";
+import { bundleProgram } from "./program-bundle.js";
 
 /** Where a component's closure goes in its image. */
 export const IMAGE_APP_ROOT = "/app";
@@ -26,8 +31,16 @@ export interface BuiltImage extends WrittenImage {
   compressedBytes: number;
   /** The sum of the layers' tar bytes. */
   uncompressedBytes: number;
-  /** The packages taken. */
+  /** The packages taken: the closure's, or when bundled those kept as packages beside the bundle. */
   packages: number;
+  /** Whether the JavaScript is one bundled file. */
+  bundled: boolean;
+}
+
+/** How a component image is built. */
+export interface ComponentImageOptions {
+  /** Bundle the component's JavaScript into one file (default true); false ships its production closure as packages. */
+  bundle?: boolean;
 }
 
 interface ComponentPackageJson {
@@ -91,9 +104,10 @@ export function programEntries(programs: readonly string[]): LayerEntry[] {
 /**
  * Builds the image of the component package in packageDir (installed under
  * root) as an OCI image layout at layout. Its entrypoint runs the package's
- * only bin with the node binary running this build.
+ * only bin (bundled unless options.bundle is false) with the node binary
+ * running this build.
  */
-export async function buildComponentImage(packageDir: string, root: string, layout: string): Promise<BuiltImage> {
+export async function buildComponentImage(packageDir: string, root: string, layout: string, options: ComponentImageOptions = {}): Promise<BuiltImage> {
   const manifest = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8")) as ComponentPackageJson;
   const name = manifest.name ?? "";
   const bins = typeof manifest.bin === "string" ? { [name]: manifest.bin } : (manifest.bin ?? {});
@@ -101,26 +115,57 @@ export async function buildComponentImage(packageDir: string, root: string, layo
   if (bin === undefined || more.length > 0) throw new Error(`${name} (${packageDir}) must have exactly one "bin" to be a component image's entrypoint`);
   const node = realpathSync(process.execPath);
   const tools = (manifest.moby?.image?.tools ?? []).map((tool) => findProgram(tool));
+  const bundled = options.bundle ?? true;
 
   const closure = productionClosure(packageDir, root, IMAGE_APP_ROOT);
+  const packageImageDir = closure[0]!.imageDir;
   const layers: LayerEntry[][] = [programEntries([node])];
   if (tools.length > 0) layers.push(programEntries(tools).filter((entry) => !layers[0]!.some((known) => known.path === entry.path)));
-  layers.push([{ type: "directory", path: "tmp" }, ...closure.flatMap(packageEntries)]);
+  const scratch = mkdtempSync(join(tmpdir(), "moby-image-bundle-"));
+  try {
+    let entrypoint: string[];
+    let packages = closure.length;
+    if (bundled) {
+      // One level below the package, as its dist/ is: a component finds its package.json at new URL("../package.json", import.meta.url).
+      const program = posix.join(packageImageDir, "bundle", `${posix.basename(bin, posix.extname(bin))}.mjs`);
+      const bundle = await bundleProgram({ entry: join(packageDir, bin), imagePath: program, closure, root, appRoot: IMAGE_APP_ROOT, scratchDir: scratch });
+      const packageJson = join(packageDir, "package.json");
+      layers.push([
+        { type: "directory", path: "tmp" },
+        { type: "file", path: posix.join(packageImageDir, "package.json"), source: packageJson, executable: false, size: statSync(packageJson).size },
+        ...bundle.entries,
+      ]);
+      entrypoint = [node, "--enable-source-maps", program];
+      packages = new Set(bundle.entries.filter((e) => e.path.includes("/node_modules/")).map((e) => packageOfPath(e.path))).size;
+    } else {
+      layers.push([{ type: "directory", path: "tmp" }, ...closure.flatMap(packageEntries)]);
+      entrypoint = [node, posix.join(packageImageDir, bin)];
+    }
+    const refName = `moby-core/${name.replace(/^@moby-core\//, "")}:${manifest.version ?? "0.0.0"}`;
+    const written = await writeImageLayout(layout, refName, layers, {
+      entrypoint,
+      cmd: [],
+      env: ["PATH=/usr/local/bin:/usr/bin:/bin", "NODE_ENV=production"],
+      workingDir: IMAGE_APP_ROOT,
+      labels: { "org.opencontainers.image.title": name, "org.opencontainers.image.version": manifest.version ?? "" },
+    });
+    return {
+      ...written,
+      refName,
+      layout,
+      compressedBytes: written.layers.reduce((sum, layer) => sum + layer.size, 0),
+      uncompressedBytes: written.layers.reduce((sum, layer) => sum + layer.tarSize, 0),
+      packages,
+      bundled,
+    };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
 
-  const refName = `moby-core/${name.replace(/^@moby-core\//, "")}:${manifest.version ?? "0.0.0"}`;
-  const written = await writeImageLayout(layout, refName, layers, {
-    entrypoint: [node, posix.join(IMAGE_APP_ROOT, "node_modules", name, bin)],
-    cmd: [],
-    env: ["PATH=/usr/local/bin:/usr/bin:/bin", "NODE_ENV=production"],
-    workingDir: IMAGE_APP_ROOT,
-    labels: { "org.opencontainers.image.title": name, "org.opencontainers.image.version": manifest.version ?? "" },
-  });
-  return {
-    ...written,
-    refName,
-    layout,
-    compressedBytes: written.layers.reduce((sum, layer) => sum + layer.size, 0),
-    uncompressedBytes: written.layers.reduce((sum, layer) => sum + layer.tarSize, 0),
-    packages: closure.length,
-  };
+/** The package directory of an image path under node_modules ("/app/node_modules/@a/b/x.js" -> "/app/node_modules/@a/b"), the last node_modules counting. */
+function packageOfPath(path: string): string {
+  const at = path.lastIndexOf("/node_modules/");
+  const rest = path.slice(at + "/node_modules/".length).split("/");
+  return path.slice(0, at + "/node_modules/".length) + rest.slice(0, rest[0]!.startsWith("@") ? 2 : 1).join("/");
 }

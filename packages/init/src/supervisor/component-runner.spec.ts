@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, afterEach, beforeEach, describe, it, mock } from "node:test";
 import { Code, toConnectError } from "@moby-core/sdk";
 import type { Logger } from "@moby-core/sdk";
@@ -8,6 +11,9 @@ import type { ComponentSpec, RestartMode } from "../manifest/manifest.js";
 import { ComponentRunner } from "./component-runner.js";
 import type { LifecycleEvent } from "./component-runner.js";
 import { handlerRejection } from "../../../../test/support/rejection.js";
+
+/** The repository root, where a component's `import "@moby-core/sdk"` resolves: this file is packages/init/src/supervisor/. */
+const repoRoot = join(import.meta.dirname, "..", "..", "..", "..");
 
 /** One line a runner logged. */
 interface Logged {
@@ -165,5 +171,40 @@ describe("ComponentRunner restarts racing stops", () => {
     assert.throws(() => runner.start(), (error: unknown) => toConnectError(error).error.code === Code.Unavailable);
     assert.equal((await handlerRejection(runner.restart())).code, Code.Unavailable);
     assert.equal(starts(), 0);
+  });
+});
+
+describe("ComponentRunner readiness", () => {
+  it("checks as soon as the component's socket appears, not a start interval later", { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "moby-runner-watch-"));
+    const socket = join(dir, "watched.sock");
+    const spec: ComponentSpec = {
+      name: "watched",
+      command: [process.execPath, "--input-type=module", "-e", 'import { serveComponent } from "@moby-core/sdk"; await serveComponent({ version: "1.0.0", services: [] });'],
+      env: {},
+      workingDir: repoRoot,
+      requires: [],
+      services: [],
+      socket,
+      // Ten minutes between checks: only the watch of the socket can make it ready within the test.
+      health: { ...DEFAULTS.health, startPeriodMs: 600_000, startIntervalMs: 600_000 },
+      restart: { ...DEFAULTS.restart, mode: "no" },
+      stopTimeoutMs: 2000,
+      config: {},
+    };
+    const events: LifecycleEvent[] = [];
+    const logger = { error() {}, warn() {}, info() {}, debug() {} } as unknown as Logger;
+    const environment = () => ({ ...process.env, MOBY_SOCKET: socket, MOBY_COMPONENT_NAME: "watched" });
+    const runner = new ComponentRunner(spec, environment, { changed() {}, event: (e) => events.push(e) }, () => {}, logger);
+    runners.push(runner);
+    try {
+      runner.start();
+      await until(() => runner.state === ComponentState.RUNNING, "it is ready", 100_000);
+      assert.deepEqual(events.map((e) => e.kind), ["started", "ready"]);
+      assert.equal(runner.info?.version, "1.0.0");
+    } finally {
+      await runner.stop(2000);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -7,9 +7,14 @@
  * Each health check dials a new connection, so a component that can no
  * longer accept one fails its checks, and asks GetInfo who answers: a
  * process other than the one init started (an orphan of an earlier init on
- * the same socket) fails the check and is never taken as ready.
+ * the same socket) fails the check and is never taken as ready. While it
+ * starts, the directory of its socket is watched too: the socket appearing
+ * brings the next check forward, so readiness is seen when the component
+ * listens rather than up to a start interval later.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, watch } from "node:fs";
+import type { FSWatcher } from "node:fs";
+import { basename, dirname } from "node:path";
 import { Health } from "@moby-core/component-api/v1";
 import { ComponentService } from "@moby-core/component-api/v1";
 import type { ComponentInfo } from "@moby-core/component-api/v1";
@@ -101,6 +106,12 @@ export class ComponentRunner {
 
   private process: ManagedProcess | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** The watch of the socket's directory while the component starts. */
+  private socketWatch: FSWatcher | undefined;
+  /** Whether a health check is under way. */
+  private checking = false;
+  /** Whether the socket changed during a check under way: the next check follows at once. */
+  private recheck = false;
   private starts: number[] = [];
   private wanted = false;
   private failingStreak = 0;
@@ -190,6 +201,7 @@ export class ComponentRunner {
       if (this.state !== ComponentState.FAILED) this.setState(ComponentState.STOPPED, this.message);
       return;
     }
+    this.unwatchSocket();
     this.setState(ComponentState.STOPPING, "");
     const done = new Promise<void>((resolve) => this.stopped.push(resolve));
     await process.stop(timeoutMs);
@@ -238,7 +250,35 @@ export class ComponentRunner {
     this.setState(ComponentState.STARTING, "");
     this.event("started", "");
     this.background("handling the exit of its process", process.exited.then((exit) => this.exited(process, exit)));
+    this.watchSocket(process);
     this.scheduleCheck(this.spec.health.startIntervalMs);
+  }
+
+  /**
+   * Watches the socket's directory while process starts: a change of the
+   * socket's name there (it appears, or a stale one is replaced) checks at
+   * once, or right after a check under way. Without a directory to watch
+   * (not made yet, or no inotify) the start interval's checks carry on alone.
+   */
+  private watchSocket(process: ManagedProcess): void {
+    this.unwatchSocket();
+    const name = basename(this.spec.socket);
+    try {
+      this.socketWatch = watch(dirname(this.spec.socket), { persistent: false }, (_type, changed) => {
+        if (changed !== name || this.process !== process || this.state !== ComponentState.STARTING) return;
+        if (this.checking) this.recheck = true;
+        else this.scheduleCheck(0);
+      });
+    } catch {
+      return;
+    }
+    this.socketWatch.on("error", () => this.unwatchSocket());
+  }
+
+  /** Ends the watch of the socket's directory, if any. */
+  private unwatchSocket(): void {
+    this.socketWatch?.close();
+    this.socketWatch = undefined;
   }
 
   private scheduleCheck(delayMs: number): void {
@@ -257,6 +297,8 @@ export class ComponentRunner {
     if (process === undefined) return;
     let failure: string | undefined;
     let info: ComponentInfo | undefined;
+    this.checking = true;
+    this.recheck = false;
     const connection = dialSocket(this.spec.socket, { retry: false, timeoutMs: this.spec.health.timeoutMs, connections: 1 });
     try {
       const { status } = await connection.client(HealthService).check({ service: "" });
@@ -270,12 +312,14 @@ export class ComponentRunner {
       failure = ConnectError.from(error).message;
     } finally {
       connection.close();
+      this.checking = false;
     }
     if (this.process !== process || this.state === ComponentState.STOPPING) return;
     if (failure === undefined) this.passed(info!);
     else this.failed(failure);
     if (this.process === process && !this.restartForHealth) {
-      this.scheduleCheck(this.state === ComponentState.STARTING ? this.spec.health.startIntervalMs : this.spec.health.intervalMs);
+      const starting = this.state === ComponentState.STARTING;
+      this.scheduleCheck(starting ? (this.recheck ? 0 : this.spec.health.startIntervalMs) : this.spec.health.intervalMs);
     }
   }
 
@@ -316,6 +360,7 @@ export class ComponentRunner {
     if (!becameReady && this.health === health && (reasons === "" || this.message === reasons)) return;
     this.health = health;
     if (becameReady) {
+      this.unwatchSocket();
       this.readyTime = new Date();
       this.event("ready", "");
       // Last: the supervisor starts the dependants on this change.
@@ -356,6 +401,7 @@ export class ComponentRunner {
   private exited(process: ManagedProcess, exit: ProcessExit): void {
     if (this.process !== process) return;
     clearTimeout(this.timer);
+    this.unwatchSocket();
     process.killStragglers();
     this.process = undefined;
     this.containerId = "";

@@ -6,9 +6,12 @@
  * so the component still ends with its init. runc keeps its state under
  * <run dir>/runc, so container ids (the component's name) are unique per
  * run directory, and what an earlier init left there is deleted at boot.
- * Signals go through `runc kill`; once runc run has exited the container is
- * removed with `runc delete --force`, both in the background (the event loop
- * of init never waits for runc, but a start waits for a delete still due).
+ * Signals go through `runc kill`; runc run deletes its container when its
+ * program ends, and if runc run itself was killed, leaving its container,
+ * init removes it with `runc delete --force`, both in the background (the
+ * event loop of init never waits for runc, but a start waits for a delete
+ * still due). A restart after the component died thus starts no runc but
+ * its successor's runc run.
  */
 import { execFile, execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -101,7 +104,10 @@ export function prepareLaunch(spec: ComponentSpec, image: PreparedImage, env: No
     image: image.refName === "" ? image.digest : `${image.refName}@${image.digest}`,
     control: {
       signal: (signal) => runcLater(runDir, ["kill", containerId, signal.replace(/^SIG/, "")]),
-      cleanup: () => runcLater(runDir, ["delete", "--force", containerId]),
+      // runc run deletes its container before it exits, unless it was killed itself: only then is there one to delete.
+      cleanup: () => {
+        if (existsSync(join(runcRoot(runDir), containerId))) runcLater(runDir, ["delete", "--force", containerId]);
+      },
     },
   };
 }
