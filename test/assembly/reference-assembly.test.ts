@@ -127,6 +127,32 @@ for (const manifest of REFERENCE_MANIFESTS) {
       }
     });
 
+    it("restarts, stops and starts each component with moby component", { timeout: 180_000 }, async () => {
+      for (const name of manifest.components) {
+        const before = await assembly.component(name);
+        const pid = await assembly.componentPid(name);
+        const restarted = await ok(runDir, "component", "restart", name, "--timeout", "10s");
+        assert.match(restarted.stdout, new RegExp(`^restarted ${name} \\(pid \\d+\\)\\n$`));
+        await eventually(async () => {
+          const now = await assembly.component(name);
+          return now.restarts === before.restarts + 1 && now.state === "running" && now.health === "serving";
+        }, `${name} serving after moby component restart`, 60_000);
+        assert.equal(alive(pid), false, `${name}'s old process ended`);
+        assert.notEqual(await assembly.componentPid(name), pid, "a new process");
+      }
+      const stopped = await ok(runDir, "component", "stop", "container-store");
+      assert.equal(stopped.stdout, "stopped container-store\n");
+      const down = await assembly.component("container-store");
+      assert.deepEqual([down.state, down.pid], ["stopped", 0]);
+      if (manifest.contained.includes("container-store")) assert.ok(!runcContainers(initRuncRoot(runDir)).includes("container-store"), "its container is removed");
+      assert.match((await ok(runDir, "component", "start", "container-store")).stdout, /^started container-store \(pid \d+\)\n$/);
+      await eventually(async () => {
+        const up = await assembly.component("container-store");
+        return up.state === "running" && up.health === "serving";
+      }, "container-store serving after moby component start", 60_000);
+      assert.equal((await ok(runDir, "ps", "-a", "--format", "json")).code, 0, "the container commands work again");
+    });
+
     it("restarts each component killed with kill -9, and the stores keep their data", { timeout: 180_000 }, async () => {
       const rootfs = join(scratch.dir, "rootfs");
       execFileSync("bash", ["-c", `mkdir -p ${rootfs}/bin && cp /bin/busybox ${rootfs}/bin/ && ln -sf busybox ${rootfs}/bin/sh`]);

@@ -97,6 +97,16 @@ export function deleteRuncContainers(root: string): void {
   for (const id of runcContainers(root)) execFileSync(RUNC!, ["--root", root, "delete", "--force", id], { stdio: "ignore" });
 }
 
+/** When a process started (clock ticks after boot, /proc/<pid>/stat), to tell it from a later one with its pid; undefined once it ended. */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
 /** One component as `moby components --json` lists it. */
 export interface ListedComponent {
   name: string;
@@ -120,8 +130,8 @@ export class ReferenceAssembly {
   output = "";
   private child: ChildProcess | undefined;
   private exited: Promise<Exit> = Promise.resolve({ code: 0, signal: null });
-  /** Every component process seen, killed in cleanup if still alive. */
-  private readonly seen = new Set<number>();
+  /** Every component process seen, with its start time, killed in cleanup if that same process still runs. */
+  private readonly seen = new Map<number, string | undefined>();
 
   constructor(
     readonly manifest: ReferenceManifest,
@@ -162,7 +172,7 @@ export class ReferenceAssembly {
     const result = await moby(this.runDir, "components", "--json");
     assert.equal(result.code, 0, result.stderr);
     const listed = JSON.parse(result.stdout) as ListedComponent[];
-    for (const component of listed) if (component.pid > 0 && component.name !== "init") this.seen.add(component.pid);
+    for (const component of listed) if (component.pid > 0 && component.name !== "init") this.remember(component.pid);
     return listed;
   }
 
@@ -181,8 +191,13 @@ export class ReferenceAssembly {
   async componentPid(name: string): Promise<number> {
     if (!this.manifest.contained.includes(name)) return (await this.component(name)).pid;
     const state = JSON.parse(execFileSync(RUNC!, ["--root", initRuncRoot(this.runDir), "state", name], { encoding: "utf8" })) as { pid: number };
-    this.seen.add(state.pid);
+    this.remember(state.pid);
     return state.pid;
+  }
+
+  /** Remembers a component process for cleanup. */
+  private remember(pid: number): void {
+    if (!this.seen.has(pid)) this.seen.set(pid, startTime(pid));
   }
 
   /** Sends signal to init and returns how it exited. */
@@ -204,8 +219,8 @@ export class ReferenceAssembly {
    */
   async cleanup(): Promise<void> {
     await this.signalInit("SIGTERM");
-    for (const pid of this.seen) {
-      if (!alive(pid)) continue;
+    for (const [pid, started] of this.seen) {
+      if (!alive(pid) || startTime(pid) !== started) continue; // ended, or its pid is another process's now
       try {
         process.kill(pid, "SIGKILL");
       } catch {
