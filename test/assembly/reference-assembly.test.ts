@@ -93,6 +93,7 @@ for (const manifest of REFERENCE_MANIFESTS) {
     it("shows from inside each container what it cannot see or do", { skip: noContainer }, () => {
       const contained = manifest.contained;
       const hostMount = readlinkSync("/proc/self/ns/mnt");
+      const hostNet = readlinkSync("/proc/self/ns/net");
       for (const name of contained) {
         const others = contained.filter((other) => other !== name);
         const notRequired = [...others.filter((other) => !manifest.requires[name]!.includes(other)).map((other) => join(runDir, "sockets", other, `${other}.sock`)), join(runDir, "init.sock"), join(runDir, "container-runtime.sock")];
@@ -109,6 +110,7 @@ for (const manifest of REFERENCE_MANIFESTS) {
             writeApp: code(() => fs.writeFileSync("/app/probe", "x")),
             pid1: fs.readFileSync("/proc/1/cmdline", "utf8").split("\\0").filter(Boolean),
             mountNs: fs.readlinkSync("/proc/self/ns/mnt"),
+            netNs: fs.readlinkSync("/proc/self/ns/net"),
             capabilities: fs.readFileSync("/proc/self/status", "utf8").match(/CapEff:\\s*(\\w+)/)[1],
             noNewPrivs: fs.readFileSync("/proc/self/status", "utf8").match(/NoNewPrivs:\\s*(\\d)/)[1],
           }));`;
@@ -122,6 +124,9 @@ for (const manifest of REFERENCE_MANIFESTS) {
         assert.equal(seen.writeApp, "EROFS", `${name}'s code is read-only`);
         assert.deepEqual(seen.pid1, [NODE, `/app/node_modules/@moby-core/${name}/bin/moby-${name}.js`], `pid 1 of ${name}'s pid namespace is the component`);
         assert.notEqual(seen.mountNs, hostMount, `${name} has a mount namespace of its own`);
+        // The image-store pulls from registries, so the manifest gives it the host's network; the others have none.
+        if (name === "image-store") assert.equal(seen.netNs, hostNet, "the image-store shares the host's network");
+        else assert.notEqual(seen.netNs, hostNet, `${name} has a network namespace of its own`);
         assert.equal(seen.noNewPrivs, "1");
         if (name !== "image-store") assert.equal(seen.capabilities, "0000000000000000", `${name} has no capability`);
       }
