@@ -1,10 +1,12 @@
 // The README holds: it leads with the two commands, its tour runs as written
-// against the assembly `npm start` boots (in a run directory of its own), and
+// against the assembly of each reference manifest, started as the README says
+// (`npm start` for moby.yaml, `npx moby-init --manifest moby.contained.yaml`
+// once the images are built), each in a run directory of its own, and
 // its manifest example is a valid manifest whose components are exactly those
 // of moby.yaml, so neither can drift from what the repository does.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
 import { parseManifest } from "@moby-core/init";
 import type { Manifest } from "@moby-core/init";
@@ -12,6 +14,7 @@ import { cleanEnv, runCommand } from "../scripts/local-registry.js";
 import { scratchDirectory } from "./support/component-process.js";
 import { NpmStart } from "./support/npm-start.js";
 import { repoRoot } from "./support/contract-copy.js";
+import { REFERENCE_MANIFESTS, deleteRuncContainers, initRuncRoot, runcContainers, runtimeRuncRoot } from "./support/reference-assembly.js";
 
 const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
 
@@ -44,10 +47,17 @@ function leadBlocks(): { info: string; body: string }[] {
 
 describe("README", () => {
   const scratch = scratchDirectory("moby-readme-");
-  let start: NpmStart | undefined;
+  const started: { start: NpmStart; runDir: string }[] = [];
   after(() => {
-    start?.cleanup();
-    scratch.remove();
+    try {
+      for (const { start, runDir } of started) {
+        start.cleanup();
+        deleteRuncContainers(initRuncRoot(runDir));
+        deleteRuncContainers(runtimeRuncRoot(runDir));
+      }
+    } finally {
+      scratch.remove();
+    }
   });
 
   it("leads with the command that runs the system and the one that runs the tests", () => {
@@ -56,25 +66,33 @@ describe("README", () => {
     assert.match(first, /^npm test\s+#/m);
   });
 
-  it("runs its tour as written against the assembly npm start boots", { timeout: 300_000 }, async () => {
-    const tour = leadBlocks().filter((b) => b.info === "sh tour");
-    assert.equal(tour.length, 1, "one tour block");
-    const runDir = `${scratch.dir}/run`;
-    start = new NpmStart(repoRoot, [], { MOBY_RUN_DIR: runDir });
-    await start.waitFor("assembly ready");
-    await start.components(runDir);
+  for (const manifest of REFERENCE_MANIFESTS) {
+    const command = manifest.startCommand.join(" ");
+    it(`runs its tour as written against the assembly ${command} boots (${manifest.file})`, { skip: manifest.skip, timeout: 600_000 }, async () => {
+      assert.ok(readme.includes(command), `the README says to start ${manifest.file} with ${command}`);
+      const tour = leadBlocks().filter((b) => b.info === "sh tour");
+      assert.equal(tour.length, 1, "one tour block");
+      await manifest.prepare();
+      const runDir = join(scratch.dir, manifest.file, "run");
+      mkdirSync(dirname(runDir), { recursive: true });
+      const start = new NpmStart(repoRoot, [], { MOBY_RUN_DIR: runDir }, manifest.startCommand);
+      started.push({ start, runDir });
+      await start.waitFor("assembly ready", 300_000);
+      await start.components(runDir);
 
-    const ran = await runCommand("bash", ["-euo", "pipefail", "-c", tour[0]!.body], repoRoot, { ...cleanEnv(), MOBY_RUN_DIR: runDir });
-    assert.equal(ran.status, 0, `the tour failed:\n${ran.stdout}\n${ran.stderr}`);
-    assert.match(ran.stdout, /^container-runtime\s+running\s+serving/m, "moby components");
-    assert.match(ran.stdout, /^hello from a container$/m, "moby run");
-    assert.match(ran.stdout, /\/components\/ready\s+\{"name":"container-runtime"/, "moby events");
-    assert.match(ran.stdout, /container store open/, "moby component logs");
-    assert.match(ran.stdout, /"name": "events"/, "buf curl GetInfo");
+      const ran = await runCommand("bash", ["-euo", "pipefail", "-c", tour[0]!.body], repoRoot, { ...cleanEnv(), MOBY_RUN_DIR: runDir });
+      assert.equal(ran.status, 0, `the tour failed:\n${ran.stdout}\n${ran.stderr}`);
+      assert.match(ran.stdout, /^container-runtime\s+running\s+serving/m, "moby components");
+      assert.match(ran.stdout, /^hello from a container$/m, "moby run");
+      assert.match(ran.stdout, /\/components\/ready\s+\{"name":"container-runtime"/, "moby events");
+      assert.match(ran.stdout, /container store open/, "moby component logs");
+      assert.match(ran.stdout, /"name": "events"/, "buf curl GetInfo");
 
-    await start.interrupt();
-    assert.deepEqual(start.survivors(), [], "Ctrl-C on npm start stops everything it started");
-  });
+      await start.interrupt();
+      assert.deepEqual(start.survivors(), [], `Ctrl-C on ${command} stops everything it started`);
+      assert.deepEqual(runcContainers(initRuncRoot(runDir)), [], "and no component's container is left");
+    });
+  }
 
   it("shows a manifest that init accepts, each component as moby.yaml declares it", () => {
     const [example] = blocksUnder("## The manifest").filter((b) => b.info === "yaml");

@@ -1,6 +1,7 @@
 // The container commands of the moby CLI against a real assembly: moby-init
-// boots events, container-store and container-runtime (as in moby.yaml) in
-// a scratch run directory, containers run with real runc in a busybox
+// boots each reference manifest (moby.yaml, and moby.contained.yaml with
+// events, container-store and image-store in containers) in a scratch run
+// directory, containers run with real runc in a busybox
 // rootfs, and every command runs as a real `node packages/cli/bin/moby.js`
 // process, checked by its stdout, stderr and exit code. Needs root, runc and
 // busybox; every container is removed and init stopped afterwards.
@@ -16,6 +17,7 @@ import { packOciSpec } from "../../packages/container-runtime/src/oci-spec-build
 import { scratchDirectory } from "../support/component-process.js";
 import type { Exit } from "../support/component-process.js";
 import { repoRoot } from "../support/contract-copy.js";
+import { REFERENCE_MANIFESTS, ReferenceAssembly } from "../support/reference-assembly.js";
 import { Background, Init, MOBY, RUNC, cid, component, eventually, moby, ok, skipContainers } from "./moby-assembly.js";
 import type { ContainerJson } from "./moby-assembly.js";
 
@@ -50,25 +52,10 @@ function withClosingReader(runDir: string, args: string[]): Promise<{ exit: Exit
   return new Promise((resolve) => child.once("exit", (code, signal) => resolve({ exit: { code, signal }, first, stderr })));
 }
 
-describe("moby container commands against a real assembly", { skip }, () => {
+for (const manifest of REFERENCE_MANIFESTS) describe(`moby container commands against the reference assembly (${manifest.file})`, { skip: manifest.skip }, () => {
   const scratch = scratchDirectory("moby-cli-containers-");
   const rootfs = join(scratch.dir, "rootfs");
-  const init = new Init(scratch.dir, {
-    events: component("packages/events/bin/moby-events.js", {
-      services: ["moby.events.v1.EventsService"],
-      config: { retention: { maxEvents: 100000, maxBytes: 268435456, maxAge: "24h" }, subscriberBufferEvents: 1024 },
-    }),
-    "container-store": component("packages/container-store/bin/moby-container-store.js", {
-      services: ["moby.container.store.v1.ContainerStoreService"],
-    }),
-    "container-runtime": component("packages/container-runtime/bin/moby-container-runtime.js", {
-      services: ["moby.container.runtime.v1.ContainerRuntimeService"],
-      requires: ["container-store"],
-      health: { interval: "5s", timeout: "2s", retries: 3, startPeriod: "30s", startInterval: "100ms" },
-      restart: { policy: "on-failure", delay: "100ms", maxDelay: "10s", startLimitBurst: 5, startLimitInterval: "60s" },
-      stopTimeout: "10s",
-    }),
-  });
+  const init = new ReferenceAssembly(manifest, scratch.dir);
   const runDir = init.runDir;
   /** runc's state directory of the assembly's runtime. */
   const runcRoot = join(runDir, "container-runtime", "runc");
@@ -87,7 +74,7 @@ describe("moby container commands against a real assembly", { skip }, () => {
       await init.stopCleanly();
       leftover = existsSync(runcRoot) ? runcList() : [];
     } finally {
-      if (existsSync(runcRoot)) for (const id of runcList()) spawnSync(RUNC!, ["--root", runcRoot, "delete", "--force", id]);
+      await init.cleanup();
       scratch.remove();
     }
     assert.deepEqual(leftover, [], "runc has no container left");

@@ -1,8 +1,9 @@
-// `moby events` against a real assembly: moby-init boots the events
-// component in a scratch run directory, events are published with the
-// events API directly, and every command runs as a real
+// `moby events` against a real assembly: moby-init boots each reference
+// manifest (moby.yaml, and moby.contained.yaml with events in a container)
+// in a scratch run directory, events are published with the events API
+// directly (through <run dir>/events.sock), and every command runs as a real
 // `node packages/cli/bin/moby.js` process, checked by its stdout, stderr and
-// exit code. Needs neither root nor runc.
+// exit code. Needs root and runc, as the reference assembly runs containers.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -13,7 +14,8 @@ import { dialSocket } from "@moby-core/sdk";
 import type { Connection } from "@moby-core/sdk";
 import { ContainerCreateSchema, EventsService } from "@moby-core/events-api/v1";
 import { scratchDirectory } from "../support/component-process.js";
-import { Background, Init, component, moby, ok } from "./moby-assembly.js";
+import { REFERENCE_MANIFESTS, ReferenceAssembly } from "../support/reference-assembly.js";
+import { Background, moby, ok } from "./moby-assembly.js";
 
 /** The source of the events this test publishes, to filter them from init's own. */
 const SOURCE = "custom";
@@ -30,11 +32,9 @@ interface EventJson {
   event: Record<string, unknown>;
 }
 
-describe("moby events against a real assembly", () => {
+for (const manifest of REFERENCE_MANIFESTS) describe(`moby events against the reference assembly (${manifest.file})`, { skip: manifest.skip }, () => {
   const scratch = scratchDirectory("moby-cli-events-");
-  const init = new Init(scratch.dir, {
-    events: component("packages/events/bin/moby-events.js", { services: ["moby.events.v1.EventsService"] }),
-  });
+  const init = new ReferenceAssembly(manifest, scratch.dir);
   const runDir = init.runDir;
   const eventsSocket = join(runDir, "events.sock");
   let connection: Connection | undefined;
@@ -53,6 +53,7 @@ describe("moby events against a real assembly", () => {
     try {
       await init.stopCleanly();
     } finally {
+      await init.cleanup();
       scratch.remove();
     }
   });
@@ -121,13 +122,14 @@ describe("moby events against a real assembly", () => {
   });
 
   it("names the events component and its socket when it is down and init is up", async () => {
+    const { socket } = await init.component("events");
     await ok(runDir, "component", "stop", "events");
     try {
       for (const args of [["events"], ["events", "--json"], ["events", "--format", "json"]]) {
         const result = await moby(runDir, ...args);
         assert.equal(result.code, 125, result.stderr);
         assert.equal(result.stdout, "");
-        const escaped = eventsSocket.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+        const escaped = socket.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
         assert.match(result.stderr, new RegExp(`^moby: cannot reach the events component at ${escaped}: it is not serving \\((ENOENT|ECONNREFUSED)\\); see moby components\\n$`));
       }
     } finally {

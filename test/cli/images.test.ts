@@ -1,6 +1,7 @@
-// The image commands of `moby` as a user types them, against a real assembly
-// booted by moby-init (container-store, container-runtime, image-store) and a
-// real docker-registry: pull, images, run IMAGE [COMMAND...], tag, save and
+// The image commands of `moby` as a user types them, against the reference
+// assembly booted by moby-init from each reference manifest (moby.yaml, and
+// moby.contained.yaml with the image-store in a container) and a real
+// docker-registry on a loopback port: pull, images, run IMAGE [COMMAND...], tag, save and
 // load, import of a filesystem tarball made by tar, rmi.
 import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
@@ -10,19 +11,13 @@ import { after, before, describe, it } from "node:test";
 import { scratchDirectory } from "../support/component-process.js";
 import { ImageRegistry } from "../support/image-registry.js";
 import { busyboxLayer, buildImage, pushImage, tarOf } from "../support/test-images.js";
-import { Init, MOBY, cid, component, moby, ok, skipContainers } from "./moby-assembly.js";
+import { REFERENCE_MANIFESTS, ReferenceAssembly } from "../support/reference-assembly.js";
+import { MOBY, cid, moby, ok } from "./moby-assembly.js";
 
-describe("moby's image commands", { skip: skipContainers }, () => {
+for (const manifest of REFERENCE_MANIFESTS) describe(`moby's image commands against the reference assembly (${manifest.file})`, { skip: manifest.skip }, () => {
   const scratch = scratchDirectory("moby-cli-img-");
   const registry = new ImageRegistry(join(scratch.dir, "registry"));
-  const init = new Init(scratch.dir, {
-    "container-store": component("packages/container-store/bin/moby-container-store.js", { services: ["moby.container.store.v1.ContainerStoreService"] }),
-    "container-runtime": component("packages/container-runtime/bin/moby-container-runtime.js", {
-      services: ["moby.container.runtime.v1.ContainerRuntimeService"],
-      requires: ["container-store"],
-    }),
-    "image-store": component("packages/image-store/bin/moby-image-store.js", { services: ["moby.image.v1.ImageService"] }),
-  });
+  const init = new ReferenceAssembly(manifest, scratch.dir);
   let reference = "";
 
   before(async () => {
@@ -38,6 +33,7 @@ describe("moby's image commands", { skip: skipContainers }, () => {
     try {
       await init.stopCleanly();
     } finally {
+      await init.cleanup();
       await registry.stop();
       scratch.remove();
     }

@@ -1,5 +1,6 @@
 /**
- * `npm start` run by a test as a person runs it: in its own process group
+ * `npm start` (or another command that starts an assembly in the foreground,
+ * such as `npx moby-init --manifest moby.contained.yaml`) run by a test as a person runs it: in its own process group
  * (as a terminal's foreground job), its output kept, the assembly's
  * processes listed through `moby components`, stopped with Ctrl-C (SIGINT to
  * the group), and everything killed by pid in cleanup if a test fails.
@@ -19,26 +20,35 @@ export interface ListedComponent {
   pid: number;
 }
 
-/** A running `npm start`. */
+/** A running `npm start`, or another foreground command. */
 export class NpmStart {
   /** Everything npm and what it ran wrote so far. */
   output = "";
   private readonly child: ChildProcess;
   private readonly exited: Promise<void>;
   private pids: number[] = [];
+  /** The command as run, for messages. */
+  private readonly commandLine: string;
 
-  /** Starts `npm start -- ...args` in dir with env added to a clean environment (no npm_* variables). */
+  /**
+   * Starts `npm start -- ...args` (or command with args, when command is not npm start) in dir
+   * with env added to a clean environment (no npm_* variables).
+   */
   constructor(
     dir: string,
     args: string[],
     private readonly env: Record<string, string> = {},
+    command: readonly string[] = ["npm", "start"],
   ) {
-    this.child = spawn("npm", ["start", ...(args.length > 0 ? ["--", ...args] : [])], {
+    const npmStart = command.length === 2 && command[0] === "npm" && command[1] === "start";
+    const argv = [...command.slice(1), ...(args.length > 0 && npmStart ? ["--"] : []), ...args];
+    this.child = spawn(command[0]!, argv, {
       cwd: dir,
       env: { ...cleanEnv(), ...env },
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });
+    this.commandLine = [command[0]!, ...argv].join(" ");
     this.child.stdout!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
     this.child.stderr!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
     this.exited = new Promise((resolve) => this.child.once("exit", () => resolve()));
@@ -49,7 +59,7 @@ export class NpmStart {
     const deadline = Date.now() + timeoutMs;
     while (!this.output.includes(text)) {
       if (this.child.exitCode !== null || this.child.signalCode !== null || Date.now() > deadline) {
-        assert.fail(`npm start did not print ${JSON.stringify(text)}:\n${this.output}`);
+        assert.fail(`${this.commandLine} did not print ${JSON.stringify(text)}:\n${this.output}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
