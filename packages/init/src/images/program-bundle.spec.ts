@@ -63,4 +63,26 @@ describe("bundleProgram", () => {
     assert.equal(ran.stdout, "function\n");
     assert.match(ran.stderr, /Error: from the fixture\n\s+at .*program-bundle\.fixture\.mjs:3:7/, "the source map leads to the entry's own line");
   });
+
+  it("bundles the worker a package starts from a module beside it, and places it where the bundle starts it", async () => {
+    const dir = join(scratch, "worker");
+    const entry = join(root, "packages", "init", "src", "images", "program-bundle.worker-fixture.mjs");
+    // An empty tar (two zero blocks) unpacked by oci-image's pool, whose worker is layer-unpack-worker.js beside it.
+    writeFileSync(
+      entry,
+      `import { mkdtempSync } from "node:fs";\nimport { tmpdir } from "node:os";\nimport { join } from "node:path";\nimport { LayerUnpackPool } from "@moby-core/oci-image";\n` +
+        `const result = await new LayerUnpackPool(1).unpack([new Uint8Array(1024)], mkdtempSync(join(tmpdir(), "moby-bundle-worker-")), "empty");\nconsole.log(result.diffId);\n`,
+    );
+    try {
+      const bundle = await bundleProgram({ entry, imagePath: "/app/bundle/program.mjs", closure: productionClosure(join(root, "packages", "oci-image"), root), root, appRoot: "/app", scratchDir: dir });
+      const paths = bundle.entries.map((e) => e.path);
+      assert.ok(paths.includes("/app/bundle/layer-unpack-worker.js"), "the worker beside the bundle, under the name its caller uses");
+      assert.ok(paths.includes("/app/bundle/package.json"), "with a package.json saying it is ESM");
+    } finally {
+      rmSync(entry, { force: true });
+    }
+    const ran = spawnSync(process.execPath, [join(dir, "program.mjs")], { cwd: dir, encoding: "utf8" });
+    assert.equal(ran.status, 0, ran.stderr);
+    assert.match(ran.stdout, /^sha256:[0-9a-f]{64}\n$/, "the worker unpacked the layer");
+  });
 });

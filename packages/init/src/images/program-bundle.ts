@@ -11,8 +11,8 @@
  * Node runs it with --enable-source-maps, so a stack trace names the
  * packages' own files as it does without the bundle.
  */
-import { mkdirSync, statSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, posix } from "node:path";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, posix, resolve } from "node:path";
 import type { LayerEntry } from "@moby-core/oci-image";
 import { packageEntries, productionClosure } from "./package-closure.js";
 import type { ClosurePackage } from "./package-closure.js";
@@ -49,6 +49,33 @@ export function keptAsPackage(pkg: ClosurePackage): boolean {
   return packageEntries(pkg).some((entry) => entry.type === "file" && RUNTIME_ASSET.test(entry.path));
 }
 
+/**
+ * The idiom bundlers recognise for a worker thread started from a module
+ * beside its caller: new Worker(new URL("./name.js", import.meta.url)).
+ */
+const WORKER_IDIOM = /new Worker\(\s*new URL\(\s*["']\.\/([\w.-]+\.js)["']\s*,\s*import\.meta\.url\s*\)/g;
+
+/**
+ * The worker modules the bundled files start with WORKER_IDIOM, by the file
+ * name they use: in the bundle, import.meta.url is the bundle's, so each must
+ * be bundled too and placed beside it under that name.
+ */
+export function workerModules(bundledFiles: readonly string[]): Map<string, string> {
+  const workers = new Map<string, string>();
+  for (const file of bundledFiles) {
+    if (!file.endsWith(".js") && !file.endsWith(".mjs")) continue;
+    for (const match of readFileSync(file, "utf8").matchAll(WORKER_IDIOM)) {
+      const name = match[1]!;
+      const path = join(dirname(file), name);
+      const other = workers.get(name);
+      if (other !== undefined && other !== path) throw new Error(`two bundled packages start a worker named ${name} (${other} and ${path}); the bundle can place only one beside it`);
+      if (!existsSync(path)) throw new Error(`${file} starts a worker from ${name}, which is not beside it`);
+      workers.set(name, path);
+    }
+  }
+  return workers;
+}
+
 /** The first lines of the bundle: bundled CommonJS modules call require() for Node's built-ins. */
 const REQUIRE_BANNER = 'import { createRequire as __mobyCreateRequire } from "node:module";\nconst require = __mobyCreateRequire(import.meta.url);';
 
@@ -80,9 +107,7 @@ export async function bundleProgram(input: ProgramBundleInput): Promise<BundledP
   const { build } = await import("esbuild");
   // The output path names the bundle beside its entry, so the map's source paths do not depend on the scratch directory.
   const outfile = join(dirname(input.entry), basename(input.imagePath));
-  const result = await build({
-    entryPoints: [input.entry],
-    outfile,
+  const options = {
     bundle: true,
     platform: "node",
     format: "esm",
@@ -95,10 +120,25 @@ export async function bundleProgram(input: ProgramBundleInput): Promise<BundledP
     legalComments: "eof",
     write: false,
     logLevel: "silent",
-  });
+    absWorkingDir: resolve(input.root),
+  } as const;
+  const result = await build({ ...options, entryPoints: [input.entry], outfile, metafile: true });
+  const bundled = Object.keys(result.metafile.inputs).map((path) => (isAbsolute(path) ? path : resolve(input.root, path)));
+  const workers = workerModules(bundled);
+  // Each worker is a bundle of its own beside the program, under the name its caller uses (ESM: a package.json says so).
+  const outputs = [...result.outputFiles];
+  for (const [name, path] of workers) {
+    const worker = await build({ ...options, entryPoints: [path], outfile: join(dirname(outfile), name) });
+    outputs.push(...worker.outputFiles);
+  }
   const entries: LayerEntry[] = [];
   mkdirSync(input.scratchDir, { recursive: true });
-  for (const file of result.outputFiles) {
+  if (workers.size > 0) {
+    const host = join(input.scratchDir, "package.json");
+    writeFileSync(host, JSON.stringify({ type: "module" }) + "\n");
+    entries.push({ type: "file", path: posix.join(posix.dirname(input.imagePath), "package.json"), source: host, executable: false, size: statSync(host).size });
+  }
+  for (const file of outputs) {
     const name = basename(file.path);
     const host = join(input.scratchDir, name);
     writeFileSync(host, file.contents);
