@@ -69,30 +69,22 @@ async function replayAll(): Promise<{ ids: string[]; sequences: bigint[] }> {
   }
 }
 
-/** Runs call again while it fails with UNAVAILABLE (the cluster still settling after servers came back), for at most timeoutMs. */
-async function whileUnavailable<T>(call: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+/** Runs call again, pauseMs after each failure with UNAVAILABLE (the cluster still settling after servers came back), for at most timeoutMs. */
+async function whileUnavailable<T>(call: () => Promise<T>, timeoutMs = 60_000, pauseMs = 500): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       return await call();
     } catch (error) {
       if ((error as { code?: Code }).code !== Code.Unavailable || Date.now() > deadline) throw error;
-      await sleep(500);
+      await sleep(pauseMs);
     }
   }
 }
 
 /** Publishes id with its publish id until it is acknowledged, as a publisher does across UNAVAILABLE; fails after timeoutMs. */
 async function publishUntilAcknowledged(client: ReturnType<EventsComponent["client"]>, id: string, timeoutMs = 60_000): Promise<bigint> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return (await client.publish(containerCreate(id, { publishId: id }))).sequence;
-    } catch (error) {
-      if ((error as { code?: Code }).code !== Code.Unavailable || Date.now() > deadline) throw error;
-      await sleep(100);
-    }
-  }
+  return whileUnavailable(async () => (await client.publish(containerCreate(id, { publishId: id }))).sequence, timeoutMs, 100);
 }
 
 describe("events on JetStream when NATS servers die", () => {
