@@ -3,7 +3,9 @@
  * on SQLite side by side, each through its gRPC API on a unix socket, and a
  * direct etcd3 client doing the same operations on the same etcd member
  * (put, get, watch of keys of its own): the store on etcd against etcd
- * alone (goal: at least 0.7x). CreateContainer, GetContainer at 64 and at 1
+ * alone (goal: at least 0.7x); and a relay (bench/relay), a component that
+ * only passes the direct peer's calls on to etcd: the least a component in
+ * front of etcd can cost, the ceiling of the store's ratio. CreateContainer, GetContainer at 64 and at 1
  * in flight, and the replay of 1,000 changes by a watch. One etcd member
  * (Debian's etcd 3.4, its data on the same disk as SQLite's), started for
  * the group; each peer is filled with its own population first. Servers and
@@ -25,12 +27,15 @@ import type { StoreSettings } from "./store-benchmark.js";
 import type { Measurement } from "../support/paired-benchmark.js";
 
 /** The peers, in the order of the table's rows. */
-const PEERS = ["store-etcd", "etcd3", "store-sqlite"] as const;
+const PEERS = ["store-etcd", "relay", "etcd3", "store-sqlite"] as const;
 type Peer = (typeof PEERS)[number];
 const BASELINE: Peer = "etcd3";
+/** Every peer is also compared with the relay: how far it is from the least a component costs. */
+const ALSO_AGAINST: readonly Peer[] = ["relay"];
 
 const PEER_DESCRIPTIONS: Record<Peer, string> = {
   "store-etcd": "the container store (built) with config.backend etcd, on the etcd member, through its gRPC API on a unix socket (SDK client)",
+  relay: "bench/relay/relay-main.ts etcd: an SDK component (serveComponent) whose handlers make the direct peer's etcd3 calls, configured as it does, on keys of its own, and answer the bytes, through its gRPC API on a unix socket (SDK client)",
   etcd3: "a direct etcd3 1.1.2 client (grpc-js) doing the same operations on the same etcd member, on keys of its own: put, range, watch",
   "store-sqlite": "the container store (built) with its default SQLite backend (WAL, synchronous=FULL), through its gRPC API on a unix socket",
 };
@@ -64,6 +69,7 @@ function backendCase(operation: BackendOperation, inFlight: number): BackendCase
     settings: { operation, inFlight, ...(operation === "watch" ? { changesPerWatch: WATCH_CHANGES } : {}) },
     notes: [
       "Ratios against etcd3: the store on etcd goal is >= 0.7x; the SQLite row is shown for comparison (its own goals are in the container-store group).",
+      "relay: a component that only passes the etcd3 calls on; its ratio against etcd3 is the most any component in front of etcd reaches here, and vs relay is how far each peer is from it.",
       ...(operation === "create" ? ["The store on etcd writes in one transaction: a compare on the key's version, the record, and its revision key."] : []),
       ...(operation === "get" ? ["The store reads linearizably (a quorum read), as etcd3's range does by default."] : []),
     ],
@@ -107,13 +113,18 @@ export async function runBackendBenchmarks(cases: readonly BackendCase[], settin
       };
       const onEtcd = store("store-etcd", { backend: "etcd", etcd: { endpoints: [etcd.endpoint], prefix: "/bench-store/" } });
       const onSqlite = store("store-sqlite", { database: join(dir, "state", "containers.db") });
-      await Promise.all([onEtcd.child.waitForSocket(onEtcd.socket), onSqlite.child.waitForSocket(onSqlite.socket)]);
+      const relaySocket = join(dir, "relay.sock");
+      const relay = BenchChild.node("relay", "bench/relay/relay-main.ts", { tsx: true, args: ["etcd", relaySocket, etcd.endpoint], env: isolated });
+      servers.push(relay);
+      await Promise.all([onEtcd.child.waitForSocket(onEtcd.socket), onSqlite.child.waitForSocket(onSqlite.socket), relay.waitForSocket(relaySocket)]);
       pids.set("store-etcd", onEtcd.child.pid);
       pids.set("store-sqlite", onSqlite.child.pid);
+      pids.set("relay", relay.pid);
       pids.set("etcd3", etcd.pid);
       const runner = (label: string, args: string[]) => new JsonLineChild(label, "bench/container-store/backend-client-main.ts", { tsx: true, args, env: isolated });
       clients.set("store-etcd", runner("store-etcd client", ["store", onEtcd.socket]));
       clients.set("store-sqlite", runner("store-sqlite client", ["store", onSqlite.socket]));
+      clients.set("relay", runner("relay client", ["relay", relaySocket]));
       clients.set("etcd3", runner("etcd3 client", ["etcd3", etcd.endpoint]));
       for (const peer of PEERS) {
         const filled = await clients.get(peer)!.request<BackendPopulateResult>({ kind: "populate", from: 0, count: records, inFlight: POPULATE_IN_FLIGHT } satisfies BackendLoadRequest);
@@ -127,6 +138,7 @@ export async function runBackendBenchmarks(cases: readonly BackendCase[], settin
     return await runPairedRounds({
       peers: PEERS,
       baseline: BASELINE,
+      alsoAgainst: ALSO_AGAINST,
       cases,
       settings,
       log,

@@ -17,6 +17,7 @@ import { Etcd3 } from "etcd3";
 import type { IWatchResponse } from "etcd3";
 import { dialSocket } from "@moby-core/sdk";
 import { ContainerSchema, ContainerStoreService } from "@moby-core/container-store-api/v1";
+import { RelayService } from "../gen/bench/v1/relay_pb.js";
 import { closedLoop, runClosedLoop } from "../support/call-load.js";
 import type { Call, ClosedLoop } from "../support/call-load.js";
 import type { Measurement } from "../support/paired-benchmark.js";
@@ -171,6 +172,54 @@ export function directPeer(endpoints: string[]): BackendPeer {
     populate: (from, count, inFlight) => fill(put, from, count, inFlight, first),
     close() {
       client.close();
+    },
+  };
+}
+
+/**
+ * The relay (bench/relay): the same etcd3 calls as the direct peer, made by
+ * a component that only passes them on, through its gRPC API on a unix
+ * socket: the least any component in front of etcd costs.
+ */
+export function relayPeer(socketPath: string): BackendPeer {
+  const connection = dialSocket(socketPath);
+  const relay = connection.client(RelayService);
+  const first = { revision: 0n };
+  let fresh = 0;
+  const put = async (id: string, n: number) => (await relay.put({ key: id, value: toBinary(ContainerSchema, benchContainer(id, n)) })).revision;
+  return {
+    call(operation, population) {
+      switch (operation) {
+        case "create":
+          return async () => {
+            const n = fresh++;
+            await put(freshId(FRESH_PREFIX, n), n);
+            return 1;
+          };
+        case "get":
+          return async () => {
+            const id = populationId(Math.floor(Math.random() * population));
+            const { value } = await relay.get({ key: id });
+            if (value.byteLength === 0) throw new Error(`get of ${id} answered no bytes`);
+            return 1;
+          };
+        case "watch": {
+          const wanted = Math.min(WATCH_CHANGES, population - 1);
+          return async () => {
+            const abort = new AbortController();
+            let changes = 0;
+            for await (const message of relay.watch({ startRevision: first.revision }, { signal: abort.signal })) {
+              if (!message.ready && ++changes >= wanted) break;
+            }
+            abort.abort();
+            return changes;
+          };
+        }
+      }
+    },
+    populate: (from, count, inFlight) => fill(put, from, count, inFlight, first),
+    close() {
+      connection.close();
     },
   };
 }

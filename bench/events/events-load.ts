@@ -18,7 +18,8 @@ import { dialSdk } from "../rpc/sdk-peer.js";
 import { createHash } from "node:crypto";
 import { EnvelopeSchema } from "@moby-core/events-api/v1";
 import { connect } from "@nats-io/transport-node";
-import { DeliverPolicy, DiscardPolicy, StorageType, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { addBenchStream } from "./bench-stream.js";
 import type { ConsumerMessages } from "@nats-io/jetstream";
 
 /** The echo payload of the unary baseline, in bytes: the same as the rpc group's unary cases. */
@@ -219,19 +220,7 @@ export async function jetstreamPeer(servers: string): Promise<EventsPeerClient> 
   const nc = await connect({ servers: servers.split(",") });
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
-  const day = 24 * 60 * 60 * 1e9;
-  await jsm.streams.add({
-    name: DIRECT_STREAM,
-    subjects: [`${DIRECT_STREAM}.events`],
-    storage: StorageType.File,
-    discard: DiscardPolicy.Old,
-    num_replicas: 1,
-    max_msgs: 100_000,
-    max_bytes: 256 * 1024 * 1024,
-    max_age: day,
-    duplicate_window: day,
-  });
-  const subject = `${DIRECT_STREAM}.events`;
+  const subject = await addBenchStream(jsm, DIRECT_STREAM);
   const unary = async () => {
     const request = publishRequest();
     const data = toBinary(EnvelopeSchema, create(EnvelopeSchema, { timestamp: timestampFromMs(Date.now()), source: request.source, topic: request.topic, event: request.event }));
