@@ -7,7 +7,10 @@
  * concurrency for Publish, N concurrent server streams of messages of the
  * delivered event's size for delivery; and the NATS backend against a direct
  * JetStream client doing the same on the same server (publish with a message
- * id and wait for the ack; one ordered consumer per subscriber). Servers and
+ * id and wait for the ack; one ordered consumer per subscriber) and a relay
+ * (bench/relay), a component that only passes the direct client's publishes
+ * and consumers on: the least any component in front of JetStream costs,
+ * the ceiling of the NATS backend's ratio. Servers and
  * client runners are child processes, started once; peers alternate round by
  * round.
  */
@@ -24,11 +27,11 @@ import { DELIVERED_EVENT_BYTES, ECHO_PAYLOAD_BYTES } from "./events-load.js";
 import type { EventsLoadRequest } from "./events-load.js";
 
 /** The peers: the component, and the baseline. */
-const PEERS = ["events", "events-nats", "jetstream", "sdk-echo"] as const;
+const PEERS = ["events", "events-nats", "relay", "jetstream", "sdk-echo"] as const;
 type Peer = (typeof PEERS)[number];
 const BASELINE: Peer = "sdk-echo";
-/** The NATS backend is also compared with the direct JetStream client. */
-const ALSO_AGAINST: readonly Peer[] = ["jetstream"];
+/** The NATS backend is also compared with the direct JetStream client, and every peer with the relay. */
+const ALSO_AGAINST: readonly Peer[] = ["jetstream", "relay"];
 
 /** The nats-server binary (Debian's package puts it here). */
 const NATS_SERVER = process.env.MOBY_NATS_SERVER ?? "/usr/sbin/nats-server";
@@ -36,6 +39,7 @@ const NATS_SERVER = process.env.MOBY_NATS_SERVER ?? "/usr/sbin/nats-server";
 const PEER_DESCRIPTIONS: Record<Peer, string> = {
   events: "the events component (packages/events/bin/moby-events.js, built), default config, its log in a fresh SQLite file (WAL, synchronous=FULL)",
   "events-nats": "the same component with backend nats: its log a fresh file-stored stream (replicas 1) of one nats-server -js on 127.0.0.1",
+  relay: "bench/relay/relay-main.ts jetstream: an SDK component (serveComponent) whose handlers make the direct client's publishes (bytes and message id from the request) and ordered consumers on a stream of its own, through its gRPC API on a unix socket (SDK client)",
   jetstream: "a direct @nats-io/jetstream client on the same nats-server: js.publish of the same Envelope bytes with a Nats-Msg-Id, awaiting the ack; one ordered consumer per subscriber",
   "sdk-echo": "bench.v1.EchoService served by serveComponent (bench/rpc/server-main.ts sdk), called with dialSocket().client()",
 };
@@ -98,7 +102,7 @@ function publishCase(inFlight: number): EventsCase {
     settings: { kind: "publish", inFlight, echoPayloadBytes: ECHO_PAYLOAD_BYTES, event: "/containers/create ContainerCreate, a publish_id each, no subscriber" },
     notes: [
       "events: Publish calls/s (each acknowledged after its group commit is synced); events-nats: Publish calls/s (each answered after JetStream's ack);",
-      "  jetstream: js.publish calls/s of the same bytes with a message id; sdk-echo: Echo calls/s.",
+      "  jetstream: js.publish calls/s of the same bytes with a message id; relay: the same publishes passed on by a component that does nothing else; sdk-echo: Echo calls/s.",
       ...(inFlight === 1 ? [LATENCY_NOTE] : []),
     ],
   };
@@ -126,6 +130,7 @@ function deliverCase(subscribers: number, events: number): EventsCase {
       `events: events received/s summed over the subscribers, from a batch's first Publish to the last subscriber holding its last event; subscribers`,
       `  START_POSITION_NOW, no filter, one connection each, in one client process with the publisher; publish/s: publishes over the time to the last ack.`,
       `events-nats: the same on the NATS backend; jetstream: ${subscribers} ordered consumer${subscribers === 1 ? "" : "s"} on one connection while the same batches are published directly.`,
+      `relay: the jetstream peer's publishes and ${subscribers} ordered consumer${subscribers === 1 ? "" : "s"}, each passed on by the relay component to a subscriber stream of its own.`,
       `sdk-echo: ${subscribers} concurrent Stream call${subscribers === 1 ? "" : "s"} of ${events.toLocaleString("en-US")} messages of ${DELIVERED_EVENT_BYTES} B (a delivered event's size), each on its own connection; messages/s summed.`,
     ],
   };
@@ -148,7 +153,13 @@ export async function runEventsBenchmarks(cases: readonly EventsCase[], settings
   const natsPort = await freePort();
   const natsAddress = `127.0.0.1:${natsPort}`;
   // The socket each client runner dials; the direct JetStream client dials the server.
-  const sockets: Record<Peer, string> = { events: join(dir, "events.sock"), "events-nats": join(dir, "events-nats.sock"), jetstream: natsAddress, "sdk-echo": join(dir, "echo.sock") };
+  const sockets: Record<Peer, string> = {
+    events: join(dir, "events.sock"),
+    "events-nats": join(dir, "events-nats.sock"),
+    relay: join(dir, "relay.sock"),
+    jetstream: natsAddress,
+    "sdk-echo": join(dir, "echo.sock"),
+  };
   // No registry, nothing outside the scratch directory.
   const isolated = { MOBY_RUN_DIR: dir, MOBY_REGISTRY_ENDPOINT: "" };
   let nats: BenchChild | undefined;
@@ -178,6 +189,7 @@ export async function runEventsBenchmarks(cases: readonly EventsCase[], settings
         },
       }),
     );
+    servers.set("relay", BenchChild.node("relay", "bench/relay/relay-main.ts", { tsx: true, args: ["jetstream", sockets.relay, natsAddress], env: isolated }));
     // The direct client's runner measures against the nats-server process.
     servers.set("jetstream", nats);
     servers.set("sdk-echo", BenchChild.node("sdk-echo server", "bench/rpc/server-main.ts", { tsx: true, args: ["sdk", sockets["sdk-echo"]], env: isolated }));

@@ -7,7 +7,6 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { anyPack, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { dialSocket } from "@moby-core/sdk";
-import type { Connection } from "@moby-core/sdk";
 import { ContainerCreateSchema, EventsService, PublishRequestSchema, StartPosition, SubscribeResponseSchema } from "@moby-core/events-api/v1";
 import type { PublishRequest } from "@moby-core/events-api/v1";
 import { closedLoop, cpuReader, runClosedLoop } from "../support/call-load.js";
@@ -15,6 +14,7 @@ import type { ClosedLoop } from "../support/call-load.js";
 import type { Measurement } from "../support/paired-benchmark.js";
 import { ownCpuMicros } from "../support/process-cpu.js";
 import { dialSdk } from "../rpc/sdk-peer.js";
+import { RelayService } from "../gen/bench/v1/relay_pb.js";
 import { createHash } from "node:crypto";
 import { EnvelopeSchema } from "@moby-core/events-api/v1";
 import { connect } from "@nats-io/transport-node";
@@ -100,6 +100,107 @@ interface Receivers {
   close(): void;
 }
 
+/** What a live subscriber's stream says: it is in place after a sequence, or one event arrived. */
+type LiveMessage = { ready: bigint } | { sequence: bigint };
+
+/**
+ * n live subscribers, each on its own connection (dial), each following the
+ * stream subscribe opens on it; a batch publishes m events with publish,
+ * inFlight at a time, and waits until every subscriber holds the last one,
+ * checking that sequences arrive in order with no gap.
+ */
+async function liveReceivers<C extends { close(): void }>(
+  n: number,
+  dial: () => C,
+  subscribe: (connection: C, signal: AbortSignal) => AsyncIterable<LiveMessage>,
+  publish: () => Promise<void>,
+): Promise<Receivers> {
+  const connections: C[] = [];
+  const aborts: AbortController[] = [];
+  /** Per subscriber: events received, the next sequence expected, the waiter of the current batch. */
+  const state = Array.from({ length: n }, () => ({ received: 0, next: 0n, target: 0, done: undefined as (() => void) | undefined }));
+  let failure: Error | undefined;
+  let fail: ((error: Error) => void) | undefined;
+  const ready = state.map(
+    (s, i) =>
+      new Promise<void>((resolve, reject) => {
+        const c = dial();
+        connections.push(c);
+        const abort = new AbortController();
+        aborts.push(abort);
+        void (async () => {
+          try {
+            for await (const message of subscribe(c, abort.signal)) {
+              if ("ready" in message) {
+                s.next = message.ready + 1n;
+                resolve();
+                continue;
+              }
+              if (message.sequence !== s.next) throw new Error(`subscriber ${i} got sequence ${message.sequence}, expected ${s.next}`);
+              s.next++;
+              s.received++;
+              if (s.received >= s.target && s.done) {
+                const done = s.done;
+                s.done = undefined;
+                done();
+              }
+            }
+            if (!abort.signal.aborted) throw new Error(`subscriber ${i}: the stream ended`);
+          } catch (error) {
+            if (abort.signal.aborted) return;
+            failure = error instanceof Error ? error : new Error(String(error));
+            reject(failure);
+            fail?.(failure);
+          }
+        })();
+      }),
+  );
+  const close = () => {
+    aborts.forEach((a) => a.abort());
+    connections.forEach((c) => c.close());
+  };
+  try {
+    await Promise.all(ready);
+  } catch (error) {
+    close();
+    throw error;
+  }
+  return {
+    async batch(m, inFlight) {
+      if (failure) throw failure;
+      const started = performance.now();
+      const delivered = Promise.all(
+        state.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.target += m;
+              if (s.received >= s.target) resolve();
+              else s.done = resolve;
+            }),
+        ),
+      );
+      const failed = new Promise<never>((_, reject) => (fail = reject));
+      failed.catch(() => {}); // raced below; not a crash if publishing fails first
+      await closedLoop(() => publish().then(() => 1), inFlight, 0, { calls: m });
+      const lastAckMs = performance.now() - started;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const behind = state.filter((s) => s.received < s.target).length;
+          reject(new Error(`${behind} of ${n} subscribers still waiting for events ${DELIVERY_TIMEOUT_MS} ms after the batch's last publish was acknowledged`));
+        }, DELIVERY_TIMEOUT_MS);
+      });
+      try {
+        await Promise.race([delivered, failed, late]);
+      } finally {
+        clearTimeout(timer);
+      }
+      return { lastAckMs };
+    },
+    close,
+  };
+}
+
 /** The events component's client: Publish on one connection, each subscriber on its own. */
 export function eventsPeer(socketPath: string): EventsPeerClient {
   const connection = dialSocket(socketPath);
@@ -110,97 +211,67 @@ export function eventsPeer(socketPath: string): EventsPeerClient {
   };
   return {
     unary,
-    async openReceivers(n) {
-      const connections: Connection[] = [];
-      const aborts: AbortController[] = [];
-      /** Per subscriber: envelopes received, the next sequence expected, the waiter of the current batch. */
-      const state = Array.from({ length: n }, () => ({ received: 0, next: 0n, target: 0, done: undefined as (() => void) | undefined }));
-      let failure: Error | undefined;
-      let fail: ((error: Error) => void) | undefined;
-      const ready = state.map(
-        (s, i) =>
-          new Promise<void>((resolve, reject) => {
-            const c = dialSocket(socketPath);
-            connections.push(c);
-            const abort = new AbortController();
-            aborts.push(abort);
-            void (async () => {
-              try {
-                let first = true;
-                for await (const message of c.client(EventsService).subscribe({ start: StartPosition.NOW }, { signal: abort.signal })) {
-                  if (first) {
-                    // The progress message: the subscription is in place.
-                    first = false;
-                    s.next = message.resumeAfterSequence + 1n;
-                    resolve();
-                    continue;
-                  }
-                  const envelope = message.envelope;
-                  if (envelope === undefined) continue;
-                  if (envelope.sequence !== s.next) throw new Error(`subscriber ${i} got sequence ${envelope.sequence}, expected ${s.next}`);
-                  s.next++;
-                  s.received++;
-                  if (s.received >= s.target && s.done) {
-                    const done = s.done;
-                    s.done = undefined;
-                    done();
-                  }
-                }
-                if (!abort.signal.aborted) throw new Error(`subscriber ${i}: the stream ended`);
-              } catch (error) {
-                if (abort.signal.aborted) return;
-                failure = error instanceof Error ? error : new Error(String(error));
-                reject(failure);
-                fail?.(failure);
-              }
-            })();
-          }),
-      );
-      const close = () => {
-        aborts.forEach((a) => a.abort());
-        connections.forEach((c) => c.close());
-      };
-      try {
-        await Promise.all(ready);
-      } catch (error) {
-        close();
-        throw error;
-      }
-      return {
-        async batch(m, inFlight) {
-          if (failure) throw failure;
-          const started = performance.now();
-          const delivered = Promise.all(
-            state.map(
-              (s) =>
-                new Promise<void>((resolve) => {
-                  s.target += m;
-                  if (s.received >= s.target) resolve();
-                  else s.done = resolve;
-                }),
-            ),
-          );
-          const failed = new Promise<never>((_, reject) => (fail = reject));
-          failed.catch(() => {}); // raced below; not a crash if publishing fails first
-          await closedLoop(() => unary().then(() => 1), inFlight, 0, { calls: m });
-          const lastAckMs = performance.now() - started;
-          let timer: NodeJS.Timeout | undefined;
-          const late = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              const behind = state.filter((s) => s.received < s.target).length;
-              reject(new Error(`${behind} of ${n} subscribers still waiting for events ${DELIVERY_TIMEOUT_MS} ms after the batch's last publish was acknowledged`));
-            }, DELIVERY_TIMEOUT_MS);
-          });
-          try {
-            await Promise.race([delivered, failed, late]);
-          } finally {
-            clearTimeout(timer);
+    openReceivers: (n) =>
+      liveReceivers(
+        n,
+        () => dialSocket(socketPath),
+        async function* (c, signal) {
+          let first = true;
+          for await (const message of c.client(EventsService).subscribe({ start: StartPosition.NOW }, { signal })) {
+            if (first) {
+              // The progress message: the subscription is in place.
+              first = false;
+              yield { ready: message.resumeAfterSequence };
+            } else if (message.envelope !== undefined) yield { sequence: message.envelope.sequence };
           }
-          return { lastAckMs };
         },
-        close,
-      };
+        unary,
+      ),
+    close() {
+      connection.close();
     },
+  };
+}
+
+/** The Envelope bytes and message id the direct JetStream peer and the relay publish for the next event. */
+function directPublish(): { data: Uint8Array; msgID: string } {
+  const request = publishRequest();
+  const data = toBinary(EnvelopeSchema, create(EnvelopeSchema, { timestamp: timestampFromMs(Date.now()), source: request.source, topic: request.topic, event: request.event }));
+  const msgID = createHash("sha256").update(`${request.source}\n${request.publishId}`).digest("base64url");
+  return { data, msgID };
+}
+
+/**
+ * The relay (bench/relay): the direct JetStream peer's publishes and ordered
+ * consumers, made by a component that only passes them on, through its gRPC
+ * API on a unix socket: the least any component in front of JetStream costs.
+ */
+export function relayPeer(socketPath: string): EventsPeerClient {
+  const connection = dialSocket(socketPath);
+  const relay = connection.client(RelayService);
+  const unary = async () => {
+    const { data, msgID } = directPublish();
+    const { revision } = await relay.put({ key: msgID, value: data });
+    if (revision === 0n) throw new Error("publish answered sequence 0");
+  };
+  return {
+    unary,
+    openReceivers: (n) =>
+      liveReceivers(
+        n,
+        () => dialSocket(socketPath),
+        async function* (c, signal) {
+          for await (const message of c.client(RelayService).watch({ startRevision: 0n }, { signal })) {
+            if (message.ready) {
+              yield { ready: message.revision };
+              continue;
+            }
+            fromBinary(EnvelopeSchema, message.value);
+            yield { sequence: message.revision };
+          }
+        },
+        unary,
+      ),
     close() {
       connection.close();
     },
@@ -222,9 +293,7 @@ export async function jetstreamPeer(servers: string): Promise<EventsPeerClient> 
   const js = jetstream(nc);
   const subject = await addBenchStream(jsm, DIRECT_STREAM);
   const unary = async () => {
-    const request = publishRequest();
-    const data = toBinary(EnvelopeSchema, create(EnvelopeSchema, { timestamp: timestampFromMs(Date.now()), source: request.source, topic: request.topic, event: request.event }));
-    const msgID = createHash("sha256").update(`${request.source}\n${request.publishId}`).digest("base64url");
+    const { data, msgID } = directPublish();
     const ack = await js.publish(subject, data, { msgID });
     if (ack.seq === 0 || ack.duplicate) throw new Error(`publish answered sequence ${ack.seq}, duplicate ${ack.duplicate}`);
   };
