@@ -71,109 +71,107 @@ async function fill(create: (id: string, n: number) => Promise<bigint>, from: nu
   return { created: r.units, elapsedMs: r.elapsedMs, rate: r.rate };
 }
 
-/** The container store (either backend), through its socket. */
-export function storePeer(socketPath: string): BackendPeer {
-  const connection = dialSocket(socketPath);
-  const store = connection.client(ContainerStoreService);
+/** How one peer makes each operation once. */
+interface BackendCalls {
+  /** Creates the record id (the n-th of its kind); resolves with the revision the write got. */
+  create(id: string, n: number): Promise<bigint>;
+  /** Reads the record id of the population; throws when it is not what was stored. */
+  get(id: string): Promise<void>;
+  /** Watches from after revision until wanted changes arrived, then cancels; resolves with the changes read. */
+  watch(after: bigint, wanted: number): Promise<number>;
+  close(): void;
+}
+
+/** A peer of the loads from its calls: fresh ids for creates, random population ids for gets, watches from the population's first write. */
+function backendPeer(calls: BackendCalls): BackendPeer {
   const first = { revision: 0n };
   let fresh = 0;
-  const create = async (id: string, n: number) => {
-    const { container } = await store.createContainer({ container: benchContainer(id, n) });
-    if (container?.id !== id) throw new Error(`create of ${id} answered ${container?.id}`);
-    return container.revision;
-  };
   return {
     call(operation, population) {
       switch (operation) {
         case "create":
           return async () => {
             const n = fresh++;
-            await create(freshId(FRESH_PREFIX, n), n);
+            await calls.create(freshId(FRESH_PREFIX, n), n);
             return 1;
           };
         case "get":
           return async () => {
-            const id = populationId(Math.floor(Math.random() * population));
-            const { container } = await store.getContainer({ id });
-            if (container?.id !== id) throw new Error(`get of ${id} answered ${container?.id}`);
+            await calls.get(populationId(Math.floor(Math.random() * population)));
             return 1;
           };
         case "watch": {
           const wanted = Math.min(WATCH_CHANGES, population - 1);
-          return async () => {
-            const abort = new AbortController();
-            let changes = 0;
-            // After the population's first write (start_revision 0 would mean "from now").
-            for await (const message of store.watchContainers({ startRevision: first.revision }, { signal: abort.signal })) {
-              if (message.kind.case === "change" && ++changes >= wanted) break;
-              if (message.kind.case === "progress" && changes > 0 && changes < wanted) throw new Error(`the replay ended after ${changes} changes`);
-            }
-            abort.abort();
-            return changes;
-          };
+          return () => calls.watch(first.revision, wanted);
         }
       }
     },
-    populate: (from, count, inFlight) => fill(create, from, count, inFlight, first),
-    close() {
-      connection.close();
-    },
+    populate: (from, count, inFlight) => fill(calls.create, from, count, inFlight, first),
+    close: () => calls.close(),
   };
+}
+
+/** The container store (either backend), through its socket. */
+export function storePeer(socketPath: string): BackendPeer {
+  const connection = dialSocket(socketPath);
+  const store = connection.client(ContainerStoreService);
+  return backendPeer({
+    async create(id, n) {
+      const { container } = await store.createContainer({ container: benchContainer(id, n) });
+      if (container?.id !== id) throw new Error(`create of ${id} answered ${container?.id}`);
+      return container.revision;
+    },
+    async get(id) {
+      const { container } = await store.getContainer({ id });
+      if (container?.id !== id) throw new Error(`get of ${id} answered ${container?.id}`);
+    },
+    async watch(after, wanted) {
+      const abort = new AbortController();
+      let changes = 0;
+      // After the population's first write (start_revision 0 would mean "from now").
+      for await (const message of store.watchContainers({ startRevision: after }, { signal: abort.signal })) {
+        if (message.kind.case === "change" && ++changes >= wanted) break;
+        if (message.kind.case === "progress" && changes > 0 && changes < wanted) throw new Error(`the replay ended after ${changes} changes`);
+      }
+      abort.abort();
+      return changes;
+    },
+    close: () => connection.close(),
+  });
 }
 
 /** A direct etcd3 client on the cluster, on keys of its own. */
 export function directPeer(endpoints: string[]): BackendPeer {
   const client = new Etcd3({ hosts: endpoints });
-  const first = { revision: 0n };
-  let fresh = 0;
   const key = (id: string) => Buffer.from(`${DIRECT_PREFIX}${id}`);
-  const put = async (id: string, n: number) => {
-    const value = Buffer.from(toBinary(ContainerSchema, benchContainer(id, n)));
-    const response = await client.kv.put({ key: key(id), value });
-    return BigInt(response.header.revision);
-  };
   const prefix = Buffer.from(DIRECT_PREFIX);
   const prefixEnd = Buffer.from(DIRECT_PREFIX.slice(0, -1) + String.fromCharCode(DIRECT_PREFIX.charCodeAt(DIRECT_PREFIX.length - 1) + 1));
-  return {
-    call(operation, population) {
-      switch (operation) {
-        case "create":
-          return async () => {
-            const n = fresh++;
-            await put(freshId(FRESH_PREFIX, n), n);
-            return 1;
-          };
-        case "get":
-          return async () => {
-            const id = populationId(Math.floor(Math.random() * population));
-            const response = await client.kv.range({ key: key(id) });
-            if (response.kvs.length !== 1) throw new Error(`get of ${id} found ${response.kvs.length} keys`);
-            return 1;
-          };
-        case "watch": {
-          const wanted = Math.min(WATCH_CHANGES, population - 1);
-          return async () => {
-            const stream = await client.watchClient.watch();
-            let changes = 0;
-            await new Promise<void>((resolve, reject) => {
-              stream.on("data", (response: IWatchResponse) => {
-                changes += response.events.length;
-                if (changes >= wanted) resolve();
-              });
-              stream.on("error", reject);
-              stream.write({ create_request: { key: prefix, range_end: prefixEnd, start_revision: String(first.revision + 1n), prev_kv: true } });
-            });
-            stream.cancel();
-            return changes;
-          };
-        }
-      }
+  return backendPeer({
+    async create(id, n) {
+      const value = Buffer.from(toBinary(ContainerSchema, benchContainer(id, n)));
+      const response = await client.kv.put({ key: key(id), value });
+      return BigInt(response.header.revision);
     },
-    populate: (from, count, inFlight) => fill(put, from, count, inFlight, first),
-    close() {
-      client.close();
+    async get(id) {
+      const response = await client.kv.range({ key: key(id) });
+      if (response.kvs.length !== 1) throw new Error(`get of ${id} found ${response.kvs.length} keys`);
     },
-  };
+    async watch(after, wanted) {
+      const stream = await client.watchClient.watch();
+      let changes = 0;
+      await new Promise<void>((resolve, reject) => {
+        stream.on("data", (response: IWatchResponse) => {
+          changes += response.events.length;
+          if (changes >= wanted) resolve();
+        });
+        stream.on("error", reject);
+        stream.write({ create_request: { key: prefix, range_end: prefixEnd, start_revision: String(after + 1n), prev_kv: true } });
+      });
+      stream.cancel();
+      return changes;
+    },
+    close: () => client.close(),
+  });
 }
 
 /**
@@ -184,44 +182,25 @@ export function directPeer(endpoints: string[]): BackendPeer {
 export function relayPeer(socketPath: string): BackendPeer {
   const connection = dialSocket(socketPath);
   const relay = connection.client(RelayService);
-  const first = { revision: 0n };
-  let fresh = 0;
-  const put = async (id: string, n: number) => (await relay.put({ key: id, value: toBinary(ContainerSchema, benchContainer(id, n)) })).revision;
-  return {
-    call(operation, population) {
-      switch (operation) {
-        case "create":
-          return async () => {
-            const n = fresh++;
-            await put(freshId(FRESH_PREFIX, n), n);
-            return 1;
-          };
-        case "get":
-          return async () => {
-            const id = populationId(Math.floor(Math.random() * population));
-            const { value } = await relay.get({ key: id });
-            if (value.byteLength === 0) throw new Error(`get of ${id} answered no bytes`);
-            return 1;
-          };
-        case "watch": {
-          const wanted = Math.min(WATCH_CHANGES, population - 1);
-          return async () => {
-            const abort = new AbortController();
-            let changes = 0;
-            for await (const message of relay.watch({ startRevision: first.revision }, { signal: abort.signal })) {
-              if (!message.ready && ++changes >= wanted) break;
-            }
-            abort.abort();
-            return changes;
-          };
-        }
+  return backendPeer({
+    async create(id, n) {
+      return (await relay.put({ key: id, value: toBinary(ContainerSchema, benchContainer(id, n)) })).revision;
+    },
+    async get(id) {
+      const { value } = await relay.get({ key: id });
+      if (value.byteLength === 0) throw new Error(`get of ${id} answered no bytes`);
+    },
+    async watch(after, wanted) {
+      const abort = new AbortController();
+      let changes = 0;
+      for await (const message of relay.watch({ startRevision: after }, { signal: abort.signal })) {
+        if (!message.ready && ++changes >= wanted) break;
       }
+      abort.abort();
+      return changes;
     },
-    populate: (from, count, inFlight) => fill(put, from, count, inFlight, first),
-    close() {
-      connection.close();
-    },
-  };
+    close: () => connection.close(),
+  });
 }
 
 /** Runs one measurement of operation against peer. */

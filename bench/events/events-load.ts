@@ -100,14 +100,89 @@ interface Receivers {
   close(): void;
 }
 
+/**
+ * What n receivers hold of the batches: each one's stream starts after a
+ * sequence and must then get every sequence in order, with no gap; a batch
+ * publishes m events and waits until every receiver holds the last one.
+ */
+class DeliveryCounts {
+  /** Per receiver: events received, the next sequence expected, the waiter of the current batch. */
+  private readonly counts: { received: number; next: bigint; target: number; done: (() => void) | undefined }[];
+  private failure: Error | undefined;
+  private fail: ((error: Error) => void) | undefined;
+
+  constructor(readonly n: number) {
+    this.counts = Array.from({ length: n }, () => ({ received: 0, next: 0n, target: 0, done: undefined }));
+  }
+
+  /** Receiver i's stream is in place: its events come after sequence. */
+  start(i: number, sequence: bigint): void {
+    this.counts[i]!.next = sequence + 1n;
+  }
+
+  /** Receiver i got the event at sequence; out of order fails the measurement. */
+  received(i: number, sequence: bigint): void {
+    const count = this.counts[i]!;
+    if (sequence !== count.next) {
+      this.failWith(new Error(`receiver ${i} got sequence ${sequence}, expected ${count.next}`));
+      return;
+    }
+    count.next++;
+    count.received++;
+    if (count.received >= count.target && count.done) {
+      const done = count.done;
+      count.done = undefined;
+      done();
+    }
+  }
+
+  /** Fails the batch under way, and every later one, with error. */
+  failWith(error: Error): void {
+    this.failure ??= error;
+    this.fail?.(this.failure);
+  }
+
+  /** Publishes m events with publish, inFlight at a time, and waits until every receiver holds them; resolves with when the last publish was acknowledged, ms after the start. */
+  async batch(m: number, inFlight: number, publish: () => Promise<void>): Promise<{ lastAckMs: number }> {
+    if (this.failure) throw this.failure;
+    const started = performance.now();
+    const delivered = Promise.all(
+      this.counts.map(
+        (count) =>
+          new Promise<void>((resolve) => {
+            count.target += m;
+            if (count.received >= count.target) resolve();
+            else count.done = resolve;
+          }),
+      ),
+    );
+    const failed = new Promise<never>((_, reject) => (this.fail = reject));
+    failed.catch(() => {}); // raced below; not a crash if publishing fails first
+    await closedLoop(() => publish().then(() => 1), inFlight, 0, { calls: m });
+    const lastAckMs = performance.now() - started;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const behind = this.counts.filter((count) => count.received < count.target).length;
+        reject(new Error(`${behind} of ${this.n} receivers still waiting for events ${DELIVERY_TIMEOUT_MS} ms after the batch's last publish was acknowledged`));
+      }, DELIVERY_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([delivered, failed, late]);
+    } finally {
+      clearTimeout(timer);
+      this.fail = undefined;
+    }
+    return { lastAckMs };
+  }
+}
+
 /** What a live subscriber's stream says: it is in place after a sequence, or one event arrived. */
 type LiveMessage = { ready: bigint } | { sequence: bigint };
 
 /**
  * n live subscribers, each on its own connection (dial), each following the
- * stream subscribe opens on it; a batch publishes m events with publish,
- * inFlight at a time, and waits until every subscriber holds the last one,
- * checking that sequences arrive in order with no gap.
+ * stream subscribe opens on it; a batch publishes with publish.
  */
 async function liveReceivers<C extends { close(): void }>(
   n: number,
@@ -115,14 +190,12 @@ async function liveReceivers<C extends { close(): void }>(
   subscribe: (connection: C, signal: AbortSignal) => AsyncIterable<LiveMessage>,
   publish: () => Promise<void>,
 ): Promise<Receivers> {
+  const counts = new DeliveryCounts(n);
   const connections: C[] = [];
   const aborts: AbortController[] = [];
-  /** Per subscriber: events received, the next sequence expected, the waiter of the current batch. */
-  const state = Array.from({ length: n }, () => ({ received: 0, next: 0n, target: 0, done: undefined as (() => void) | undefined }));
-  let failure: Error | undefined;
-  let fail: ((error: Error) => void) | undefined;
-  const ready = state.map(
-    (s, i) =>
+  const ready = Array.from(
+    { length: n },
+    (_, i) =>
       new Promise<void>((resolve, reject) => {
         const c = dial();
         connections.push(c);
@@ -132,25 +205,16 @@ async function liveReceivers<C extends { close(): void }>(
           try {
             for await (const message of subscribe(c, abort.signal)) {
               if ("ready" in message) {
-                s.next = message.ready + 1n;
+                counts.start(i, message.ready);
                 resolve();
-                continue;
-              }
-              if (message.sequence !== s.next) throw new Error(`subscriber ${i} got sequence ${message.sequence}, expected ${s.next}`);
-              s.next++;
-              s.received++;
-              if (s.received >= s.target && s.done) {
-                const done = s.done;
-                s.done = undefined;
-                done();
-              }
+              } else counts.received(i, message.sequence);
             }
             if (!abort.signal.aborted) throw new Error(`subscriber ${i}: the stream ended`);
           } catch (error) {
             if (abort.signal.aborted) return;
-            failure = error instanceof Error ? error : new Error(String(error));
+            const failure = error instanceof Error ? error : new Error(String(error));
             reject(failure);
-            fail?.(failure);
+            counts.failWith(failure);
           }
         })();
       }),
@@ -165,40 +229,7 @@ async function liveReceivers<C extends { close(): void }>(
     close();
     throw error;
   }
-  return {
-    async batch(m, inFlight) {
-      if (failure) throw failure;
-      const started = performance.now();
-      const delivered = Promise.all(
-        state.map(
-          (s) =>
-            new Promise<void>((resolve) => {
-              s.target += m;
-              if (s.received >= s.target) resolve();
-              else s.done = resolve;
-            }),
-        ),
-      );
-      const failed = new Promise<never>((_, reject) => (fail = reject));
-      failed.catch(() => {}); // raced below; not a crash if publishing fails first
-      await closedLoop(() => publish().then(() => 1), inFlight, 0, { calls: m });
-      const lastAckMs = performance.now() - started;
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const behind = state.filter((s) => s.received < s.target).length;
-          reject(new Error(`${behind} of ${n} subscribers still waiting for events ${DELIVERY_TIMEOUT_MS} ms after the batch's last publish was acknowledged`));
-        }, DELIVERY_TIMEOUT_MS);
-      });
-      try {
-        await Promise.race([delivered, failed, late]);
-      } finally {
-        clearTimeout(timer);
-      }
-      return { lastAckMs };
-    },
-    close,
-  };
+  return { batch: (m, inFlight) => counts.batch(m, inFlight, publish), close };
 }
 
 /** The events component's client: Publish on one connection, each subscriber on its own. */
@@ -301,55 +332,22 @@ export async function jetstreamPeer(servers: string): Promise<EventsPeerClient> 
     unary,
     async openReceivers(n) {
       const { state } = await jsm.streams.info(DIRECT_STREAM);
-      const counts = Array.from({ length: n }, () => ({ received: 0, next: state.last_seq + 1, target: 0, done: undefined as (() => void) | undefined }));
-      let failure: Error | undefined;
+      const counts = new DeliveryCounts(n);
       const consumers: ConsumerMessages[] = [];
-      for (const [i, s] of counts.entries()) {
+      for (let i = 0; i < n; i++) {
+        counts.start(i, BigInt(state.last_seq));
         const consumer = await js.consumers.get(DIRECT_STREAM, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: state.last_seq + 1 });
         consumers.push(
           await consumer.consume({
             callback: (message) => {
-              if (message.seq !== s.next) failure ??= new Error(`consumer ${i} got sequence ${message.seq}, expected ${s.next}`);
               fromBinary(EnvelopeSchema, message.data);
-              s.next++;
-              s.received++;
-              if (s.received >= s.target && s.done) {
-                const done = s.done;
-                s.done = undefined;
-                done();
-              }
+              counts.received(i, BigInt(message.seq));
             },
           }),
         );
       }
       return {
-        async batch(m, inFlight) {
-          if (failure) throw failure;
-          const started = performance.now();
-          const delivered = Promise.all(
-            counts.map(
-              (s) =>
-                new Promise<void>((resolve) => {
-                  s.target += m;
-                  if (s.received >= s.target) resolve();
-                  else s.done = resolve;
-                }),
-            ),
-          );
-          await closedLoop(() => unary().then(() => 1), inFlight, 0, { calls: m });
-          const lastAckMs = performance.now() - started;
-          let timer: NodeJS.Timeout | undefined;
-          const late = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`consumers still waiting ${DELIVERY_TIMEOUT_MS} ms after the batch's last publish was acknowledged`)), DELIVERY_TIMEOUT_MS);
-          });
-          try {
-            await Promise.race([delivered, late]);
-          } finally {
-            clearTimeout(timer);
-          }
-          if (failure) throw failure;
-          return { lastAckMs };
-        },
+        batch: (m, inFlight) => counts.batch(m, inFlight, unary),
         close() {
           consumers.forEach((c) => void c.close());
         },
