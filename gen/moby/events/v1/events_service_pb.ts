@@ -121,7 +121,11 @@ export type PublishRequest = Message<"moby.events.v1.PublishRequest"> & {
    * repeating a remembered pair records nothing and returns the sequence and
    * timestamp of the first accepted event, with duplicate set; its topic and
    * event are not compared and are discarded. After 24 hours a repeated
-   * publish_id is a new event.
+   * publish_id is a new event. On the NATS JetStream backend the pairs are
+   * remembered for 24 hours or the configured retention max age, whichever
+   * is shorter (JetStream's duplicate window cannot outlast the stream's max
+   * age); and after a NATS server restart, for the events the stream still
+   * holds only.
    *
    * @generated from field: string publish_id = 4;
    */
@@ -432,7 +436,13 @@ export const StartPositionSchema: GenEnum<StartPosition> = /*@__PURE__*/
  *
  * Durability: Publish returns OK only after the event is written to the
  * events component's log and synced to disk, so an acknowledged event
- * survives a restart of the events component. A publisher that gets no
+ * survives a restart of the events component. On the NATS JetStream
+ * backend (config.backend nats) it returns OK once JetStream acknowledged
+ * the event: on a stream of 3 or 5 replicas, once a majority of its servers
+ * hold it, so it survives the loss of one server (two of five); JetStream's
+ * file store syncs to disk on an interval (2 minutes by default), so a
+ * single-replica stream loses the events of that interval when its server's
+ * machine fails, though not when a process is killed. A publisher that gets no
  * answer (UNAVAILABLE, DEADLINE_EXCEEDED, a broken connection) keeps the event
  * and sends it again with the same publish_id once the events component is
  * back; the events component then records it at most once.

@@ -602,11 +602,19 @@ export const ContainerChangeTypeSchema: GenEnum<ContainerChangeType> = /*@__PURE
  *                     starts with the path of the offending field.
  *   ABORTED           expected_revision is set and differs from the
  *                     container's current revision; nothing was written.
- *                     Read the container again and retry.
+ *                     Read the container again and retry. On a store shared
+ *                     by several nodes (etcd), also a write that lost 100
+ *                     races in a row to other nodes' writes of the same
+ *                     container; nothing was written: retry.
  *   OUT_OF_RANGE      WatchContainers from a revision that is no longer in
  *                     the retained change history, or is in the future.
  *   RESOURCE_EXHAUSTED a watcher fell too far behind (see WatchContainers).
- *   UNAVAILABLE       the store is stopping or not ready; retry.
+ *   UNAVAILABLE       the store is stopping or not ready, or cannot reach
+ *                     its etcd cluster; retry. On etcd a write that got
+ *                     UNAVAILABLE may have been committed (its answer was
+ *                     lost with a member): a retried create may then get
+ *                     ALREADY_EXISTS and a retried update or delete with
+ *                     expected_revision ABORTED; read the container to know.
  *
  * @generated from service moby.container.store.v1.ContainerStoreService
  */
