@@ -3,7 +3,11 @@
 // under a write load loses no acknowledged write, and the store stays SERVING (or
 // says NOT_SERVING while it cannot write) and serves again by itself; with
 // every member down, calls are UNAVAILABLE naming etcd and the store is
-// NOT_SERVING, and both come back when the members return.
+// NOT_SERVING, and both come back when the members return. A watcher open
+// across members' deaths under creates, updates and deletes sees every
+// acknowledged write once, in revision order, when each member is killed in
+// turn (its etcd stream reopens on another member from the last revision it
+// received).
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -11,7 +15,7 @@ import { create } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import { Code, ConnectError, ServingStatus, dialSocket } from "@moby-core/sdk";
 import type { Connection } from "@moby-core/sdk";
-import { ContainerSchema, ContainerStoreService } from "@moby-core/container-store-api/v1";
+import { ContainerChangeType, ContainerSchema, ContainerStoreService } from "@moby-core/container-store-api/v1";
 import type { Container } from "@moby-core/container-store-api/v1";
 import { Health } from "@moby-core/grpc-health-api/v1";
 import { ComponentProcess, scratchDirectory } from "../support/component-process.js";
@@ -122,6 +126,78 @@ describe("container-store on etcd when members die", () => {
       pageToken = page.nextPageToken;
     } while (pageToken !== "");
     for (const [id, revision] of acknowledged) assert.equal(stored.get(id), revision, `${id}, acknowledged at revision ${revision}, is stored`);
+  });
+
+  it("kill -9 of each member in turn under creates, updates and deletes: a watcher open across it gets every acknowledged write once, in order, with no gap", async () => {
+    /** Acknowledged writes by revision: what the watcher must see. */
+    const acknowledged = new Map<bigint, { id: string; type: ContainerChangeType }>();
+    const seen: { revision: bigint; id: string; type: ContainerChangeType }[] = [];
+    let stop = false;
+    let next = 0;
+    const abort = new AbortController();
+    const stream = client.watchContainers({ startRevision: 0n }, { signal: abort.signal })[Symbol.asyncIterator]();
+    // The first message is progress: the watch is in place.
+    const first = await stream.next();
+    assert.ok(first.done !== true && first.value.kind.case === "progress", "a watch from now starts with progress");
+    const reading = (async () => {
+      try {
+        for (let message = await stream.next(); !message.done; message = await stream.next()) {
+          const change = message.value.kind.case === "change" ? message.value.kind.value : undefined;
+          if (change !== undefined) seen.push({ revision: change.revision, id: change.container!.id, type: change.type });
+        }
+      } catch (error) {
+        if (!abort.signal.aborted) throw error;
+      }
+    })();
+    /** One container's life: create, update with its revision, and every other one deleted; a failure leaves the id alone (its write may have committed). */
+    const life = async (id: string, remove: boolean) => {
+      const created = (await client.createContainer({ container: container(id) })).container!;
+      acknowledged.set(created.revision, { id, type: ContainerChangeType.CREATE });
+      const changed = container(id);
+      changed.labels = { step: "updated" };
+      const updated = (await client.updateContainer({ container: changed, updateMask: { paths: ["labels"] }, expectedRevision: created.revision })).container!;
+      acknowledged.set(updated.revision, { id, type: ContainerChangeType.UPDATE });
+      if (!remove) return;
+      const deleted = await client.deleteContainer({ id, expectedRevision: updated.revision });
+      acknowledged.set(deleted.revision, { id, type: ContainerChangeType.DELETE });
+    };
+    const writers = Array.from({ length: 8 }, async () => {
+      while (!stop) {
+        const n = next++;
+        try {
+          await life(`mixed-${n}`, n % 2 === 0);
+        } catch (error) {
+          const code = ConnectError.from(error).code;
+          assert.ok(code === Code.Unavailable || code === Code.Aborted, `a failed write is UNAVAILABLE or ABORTED, not ${Code[code]}: ${String(error)}`);
+        }
+      }
+    });
+    try {
+      await eventually(() => acknowledged.size >= 100, "100 acknowledged writes before the first kill");
+      // Each member in turn, the leader first: whichever member the store's etcd watch is on dies once.
+      const leader = await cluster.leader();
+      for (const member of [leader, ...[0, 1, 2].filter((i) => i !== leader)]) {
+        await cluster.kill(member);
+        const atKill = acknowledged.size;
+        await eventually(() => acknowledged.size >= atKill + 100, `100 more acknowledged writes with member ${member} gone`);
+        cluster.restart(member);
+        await cluster.waitUntilWritable();
+      }
+    } finally {
+      stop = true;
+      await Promise.all(writers);
+    }
+    const last = [...acknowledged.keys()].reduce((a, b) => (a > b ? a : b));
+    await eventually(() => seen.length > 0 && seen[seen.length - 1]!.revision >= last, `the watcher reaching revision ${last}`);
+    abort.abort();
+    await reading;
+    for (let i = 1; i < seen.length; i++) assert.ok(seen[i]!.revision > seen[i - 1]!.revision, `revisions grow: ${seen[i - 1]!.revision} then ${seen[i]!.revision}`);
+    const byRevision = new Map(seen.map((change) => [change.revision, change]));
+    for (const [revision, write] of acknowledged) {
+      const change = byRevision.get(revision);
+      assert.ok(change !== undefined, `the watcher saw the ${ContainerChangeType[write.type]} of ${write.id} at revision ${revision}`);
+      assert.deepEqual({ id: change.id, type: change.type }, write, `revision ${revision} is the acknowledged write`);
+    }
   });
 
   it("every member down: UNAVAILABLE naming etcd and NOT_SERVING; back when the members return", async () => {
