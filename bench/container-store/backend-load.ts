@@ -167,6 +167,7 @@ export function directPeer(endpoints: string[]): BackendPeer {
         stream.on("error", reject);
         stream.write({ create_request: { key: prefix, range_end: prefixEnd, start_revision: String(after + 1n), prev_kv: true } });
       });
+      stream.end(); // first: etcd3 takes an error on a writable stream for a failed member
       stream.cancel();
       return changes;
     },

@@ -52,6 +52,7 @@ export function etcdRelay(endpoints: string[]): { service: ServiceImpl<typeof Re
         });
         yield* queue.drain();
       } finally {
+        stream.end(); // first: etcd3 takes an error on a writable stream for a failed member
         stream.cancel();
       }
     },

@@ -42,7 +42,20 @@ import type { EtcdStore } from "./etcd-store.js";
 const REOPEN_DELAY_MS = 200;
 
 /** A paused-able etcd watch stream (grpc-js's duplex stream is a Node stream). */
-type WatchStream = IDuplexStream<IWatchRequest, IWatchResponse> & { pause(): void; resume(): void };
+export type WatchStream = IDuplexStream<IWatchRequest, IWatchResponse> & { pause(): void; resume(): void };
+
+/**
+ * Ends an etcd watch stream from our side: its send side first, then the
+ * call. etcd3 takes an error on a stream still writable (cancelling one
+ * gives CANCELLED) as a failure of the member: it resets the connection to
+ * that member, breaking every other watch and call on it, and five in a row
+ * open the member's circuit breaker, so that every call is refused for a
+ * while. A watcher going away is not a member failing.
+ */
+export function closeWatchStream(stream: WatchStream): void {
+  stream.end();
+  stream.cancel();
+}
 
 /** A change waiting to be sent: decoded already, or still the etcd event. */
 interface Queued {
@@ -182,7 +195,7 @@ async function* follow(
       (raw) => {
         const opening = raw as WatchStream;
         if (signal.aborted || failure !== undefined) {
-          opening.cancel();
+          closeWatchStream(opening);
           return;
         }
         stream = opening;
@@ -271,6 +284,6 @@ async function* follow(
     const open = stream;
     stream = undefined;
     failure ??= new UnavailableError("the watch ended");
-    open?.cancel();
+    if (open !== undefined) closeWatchStream(open);
   }
 }
