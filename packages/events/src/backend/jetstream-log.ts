@@ -26,7 +26,7 @@ import { PUBLISH_ID_MEMORY_MS } from "./event-log.js";
 import type { Appended, CommitListener, EventLog, LogStatus, NewEvent, ReplayReader, Retention, StoredEvent } from "./event-log.js";
 import { MESSAGE_ID_LENGTH, messageId } from "./message-id.js";
 import { PublishQueue } from "./publish-queue.js";
-import { decodeStreamEnvelope, encodeStreamEnvelope } from "./stream-envelope.js";
+import { decodeEnvelope, encodeEnvelope } from "../envelope-wire.js";
 
 /** Where the log lives: the servers, the stream, how many servers keep each event. */
 export interface JetStreamTarget {
@@ -257,7 +257,7 @@ export class JetStreamLog implements EventLog {
           this.tailSeen = BigInt(message.seq);
           this.tailHeardAt = Date.now();
           if (this.batch.length === 0) setImmediate(() => this.handOver());
-          this.batch.push(decodeStreamEnvelope(message.seq, message.data));
+          this.batch.push(decodeEnvelope(message.seq, message.data));
         }
       } catch {
         // Created again below, after the last event read.
@@ -343,7 +343,7 @@ export class JetStreamLog implements EventLog {
     const msgID = messageId(event.source, event.publishId);
     let ack;
     try {
-      ack = await this.js.publish(this.subject, encodeStreamEnvelope(event, timeMs), { msgID, timeout: REQUEST_TIMEOUT_MS });
+      ack = await this.js.publish(this.subject, encodeEnvelope(event, timeMs), { msgID, timeout: REQUEST_TIMEOUT_MS });
     } catch (error) {
       const why = this.connected ? (error as Error).message : `no NATS server is reachable (${this.target.servers.join(", ")})`;
       const reason = `cannot write to the JetStream stream ${this.target.stream}: ${why}`;
@@ -372,7 +372,7 @@ export class JetStreamLog implements EventLog {
    */
   private async firstOf(seq: number, msgID: string): Promise<{ sequence: bigint; timeMs: number }> {
     const stored = await this.jsm.streams.getMessage(this.target.stream, { seq }).catch(() => null);
-    if (stored !== null) return { sequence: BigInt(seq), timeMs: decodeStreamEnvelope(seq, stored.data).timeMs };
+    if (stored !== null) return { sequence: BigInt(seq), timeMs: decodeEnvelope(seq, stored.data).timeMs };
     const record = await this.jsm.streams.getMessage(this.idsStream, { last_by_subj: `${this.idsStream}.${msgID}` }).catch(() => null);
     if (record === null) return { sequence: BigInt(seq), timeMs: 0 };
     const { timeMs } = JSON.parse(new TextDecoder().decode(record.data)) as { timeMs: number };
@@ -465,7 +465,7 @@ export class JetStreamLog implements EventLog {
           }
           if (next.done === true) break;
           const message = next.value;
-          page.push(decodeStreamEnvelope(message.seq, message.data));
+          page.push(decodeEnvelope(message.seq, message.data));
           last = BigInt(message.seq);
           pending = message.info.pending;
           if (last >= until) break;

@@ -1,18 +1,20 @@
 /**
- * An event as a JetStream stream message: a serialized moby.events.v1.Envelope
- * without its sequence (the stream assigns it), written and read by hand.
- * protobuf-es's reflective toBinary and fromBinary cost several microseconds
- * per event (a message object, a Timestamp and an Any built and walked field
- * by field); this writes the same bytes, and reads any valid Envelope,
- * directly. The spec (stream-envelope.spec.ts) holds both to protobuf-es.
+ * moby.events.v1.Envelope on the wire, written and read by hand: the
+ * JetStream log stores each event as its Envelope without the sequence (the
+ * stream assigns it), and a subscriber's SubscribeResponse carries the
+ * Envelope with it. protobuf-es's reflective toBinary and fromBinary cost
+ * several microseconds per event (a message object, a Timestamp and an Any
+ * built and walked field by field); this writes the same bytes, and reads
+ * any valid Envelope, directly. The spec (envelope-wire.spec.ts) holds both
+ * to protobuf-es.
  *
- * Envelope: 1 sequence (uint64, never written here), 2 timestamp
- * (google.protobuf.Timestamp: 1 seconds int64, 2 nanos int32), 3 source
- * (string), 4 topic (string), 5 event (google.protobuf.Any: 1 type_url
- * string, 2 value bytes). Fields at their default are left out, as proto3
- * serializers do; the timestamp and the Any are always written.
+ * Envelope: 1 sequence (uint64), 2 timestamp (google.protobuf.Timestamp:
+ * 1 seconds int64, 2 nanos int32), 3 source (string), 4 topic (string),
+ * 5 event (google.protobuf.Any: 1 type_url string, 2 value bytes). Fields at
+ * their default are left out, as proto3 serializers do; the timestamp and the
+ * Any are always written.
  */
-import type { StoredEvent } from "./event-log.js";
+import type { StoredEvent } from "./backend/event-log.js";
 
 /** What an event's stream message holds besides its time. */
 export interface EnvelopeFields {
@@ -54,11 +56,11 @@ function fieldSize(length: number): number {
 }
 
 /**
- * The stream message of an event at timeMs (ms since the epoch, >= 0, as
- * Date.now() gives): byte for byte what protobuf-es's toBinary writes for the
- * same Envelope with sequence 0.
+ * The Envelope of an event at timeMs (ms since the epoch, >= 0, as
+ * Date.now() gives), without its sequence: byte for byte what protobuf-es's
+ * toBinary writes for the same Envelope with sequence 0.
  */
-export function encodeStreamEnvelope(event: EnvelopeFields, timeMs: number): Uint8Array {
+export function encodeEnvelope(event: EnvelopeFields, timeMs: number): Uint8Array {
   if (!Number.isSafeInteger(timeMs) || timeMs < 0) throw new RangeError(`event time ${timeMs} ms is not a whole number of ms since the epoch`);
   const seconds = Math.floor(timeMs / 1000);
   const nanos = (timeMs - seconds * 1000) * 1_000_000;
@@ -92,6 +94,44 @@ export function encodeStreamEnvelope(event: EnvelopeFields, timeMs: number): Uin
     buffer.set(event.value, pos);
     pos += valueLength;
   }
+  return buffer;
+}
+
+/** How many bytes the varint of a non-negative bigint takes. */
+function bigVarintSize(value: bigint): number {
+  return value <= BigInt(Number.MAX_SAFE_INTEGER) ? varintSize(Number(value)) : Math.ceil(value.toString(2).length / 7);
+}
+
+/** Writes the varint of a non-negative bigint at pos; returns the position after it. */
+function writeBigVarint(buffer: Buffer, pos: number, value: bigint): number {
+  if (value <= BigInt(Number.MAX_SAFE_INTEGER)) return writeVarint(buffer, pos, Number(value));
+  while (value >= 128n) {
+    buffer[pos++] = Number(value & 127n) | 128;
+    value >>= 7n;
+  }
+  buffer[pos++] = Number(value);
+  return pos;
+}
+
+/**
+ * The event's whole Envelope, sequence included, as the payload of a
+ * length-delimited field (its length, then the Envelope), ready to go out as
+ * a message's field already encoded: the sequence (field 1, when not 0)
+ * before the Envelope without it that the event carries (`encoded`, as the
+ * JetStream log read it) or that is written here from its fields. Parsers
+ * read the fields in any order; this keeps them in field order.
+ */
+export function envelopeFieldPayload(event: StoredEvent): Uint8Array {
+  const rest = event.encoded ?? encodeEnvelope(event, event.timeMs);
+  const sequenceSize = event.sequence === 0n ? 0 : 1 + bigVarintSize(event.sequence);
+  const length = sequenceSize + rest.byteLength;
+  const buffer = Buffer.allocUnsafe(varintSize(length) + length);
+  let pos = writeVarint(buffer, 0, length);
+  if (sequenceSize !== 0) {
+    buffer[pos++] = (1 << 3) | VARINT;
+    pos = writeBigVarint(buffer, pos, event.sequence);
+  }
+  buffer.set(rest, pos);
   return buffer;
 }
 
@@ -184,14 +224,15 @@ function readTimestampMs(reader: WireReader, end: number): number {
 }
 
 /**
- * A stream message as the event at sequence: reads any serialized Envelope
- * (unknown fields skipped, a sequence field ignored); the value is a view
- * into data, not a copy. Throws on malformed data.
+ * A serialized Envelope without its sequence (a stream message) as the event
+ * at sequence, keeping data as the event's `encoded`: reads any serialized
+ * Envelope (unknown fields skipped, a sequence field ignored); the value is a
+ * view into data, not a copy. Throws on malformed data.
  */
-export function decodeStreamEnvelope(sequence: number, data: Uint8Array): StoredEvent {
+export function decodeEnvelope(sequence: number, data: Uint8Array): StoredEvent {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const reader = new WireReader(bytes, 0, bytes.length);
-  const event: StoredEvent = { sequence: BigInt(sequence), timeMs: 0, source: "", topic: "", typeUrl: "", value: new Uint8Array() };
+  const event: StoredEvent = { sequence: BigInt(sequence), timeMs: 0, source: "", topic: "", typeUrl: "", value: new Uint8Array(), encoded: data };
   while (reader.pos < reader.end) {
     const tag = reader.varint();
     const field = tag >>> 3;
