@@ -59,6 +59,13 @@ export const REPLAY_STALL_MS = 10_000;
  */
 export const TAIL_STALL_MS = 5_000;
 
+/**
+ * How long a publish id's record may wait for the next publish to go out
+ * with, in ms: a record sent by itself is a socket write of its own, which at
+ * one publish in flight is one of the few writes a publish costs.
+ */
+export const RECORD_DELAY_MS = 50;
+
 /** How long one JetStream request (a publish, a stream info) may take before it counts as failed, in ms. */
 export const REQUEST_TIMEOUT_MS = 5000;
 
@@ -150,6 +157,9 @@ export class JetStreamLog implements EventLog {
   private listener: CommitListener | undefined;
   private tail: ConsumerMessages | undefined;
   private batch: StoredEvent[] = [];
+  /** Publish id records not yet sent, as [subject, payload]: they go out with the next publish, or after RECORD_DELAY_MS. */
+  private records: [string, string][] = [];
+  private recordTimer: NodeJS.Timeout | undefined;
   /** The appends in flight: sent a turn's worth at a time, answered in the order they came. */
   private readonly appends = new PublishQueue<NewEvent, Appended>((event) => this.publish(event));
   private writable = true;
@@ -339,6 +349,7 @@ export class JetStreamLog implements EventLog {
   }
 
   private async publish(event: NewEvent): Promise<Appended> {
+    this.sendRecords();
     const timeMs = Date.now();
     const msgID = messageId(event.source, event.publishId);
     let ack;
@@ -357,18 +368,44 @@ export class JetStreamLog implements EventLog {
       if (event.publishId !== "") {
         // Remembered after the event, without waiting for JetStream to store it: the record only
         // serves a repeat that comes after retention dropped the event, and the event is durable.
-        this.nc.publish(`${this.idsStream}.${msgID}`, JSON.stringify({ sequence: ack.seq, timeMs }));
+        this.record(`${this.idsStream}.${msgID}`, JSON.stringify({ sequence: ack.seq, timeMs }));
       }
       return { event: { sequence, timeMs, source: event.source, topic: event.topic, typeUrl: event.typeUrl, value: event.value }, duplicate: false };
     }
     return { event: { ...(await this.firstOf(ack.seq, msgID)), source: event.source, topic: event.topic, typeUrl: event.typeUrl, value: event.value }, duplicate: true };
   }
 
+  /** Queues a publish id's record to go out with the next publish, or after RECORD_DELAY_MS. */
+  private record(subject: string, payload: string): void {
+    this.records.push([subject, payload]);
+    if (this.recordTimer === undefined) {
+      this.recordTimer = setTimeout(() => this.sendRecords(), RECORD_DELAY_MS);
+      this.recordTimer.unref();
+    }
+  }
+
+  /** Hands the queued records to the NATS client, which writes them with whatever else it has this turn. */
+  private sendRecords(): void {
+    clearTimeout(this.recordTimer);
+    this.recordTimer = undefined;
+    const records = this.records;
+    if (records.length === 0) return;
+    this.records = [];
+    for (const [subject, payload] of records) {
+      try {
+        this.nc.publish(subject, payload);
+      } catch {
+        // Closed: the record is lost, as when the component dies before sending it (see firstOf).
+      }
+    }
+  }
+
   /**
    * The sequence and time of the event a repeated publish id first recorded:
    * from the event, or from the id's record once retention dropped it. Time 0
    * only when both are gone: the component died between JetStream's ack and
-   * the record, and retention dropped the event before the repeat came.
+   * the record (which waits up to RECORD_DELAY_MS for a publish to go out
+   * with), and retention dropped the event before the repeat came.
    */
   private async firstOf(seq: number, msgID: string): Promise<{ sequence: bigint; timeMs: number }> {
     const stored = await this.jsm.streams.getMessage(this.target.stream, { seq }).catch(() => null);
@@ -500,6 +537,7 @@ export class JetStreamLog implements EventLog {
     this.closing = true;
     clearInterval(this.tailWatch);
     await this.appends.idle();
+    this.sendRecords();
     await this.tail?.close();
     await this.nc.drain().catch(() => {});
   }
