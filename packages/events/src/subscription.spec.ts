@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { parseFilter } from "@moby-core/sdk/list";
+import { SubscribeResponseSchema } from "@moby-core/events-api/v1";
 import type { SubscribeResponse } from "@moby-core/events-api/v1";
 import { SqliteLog } from "./backend/sqlite-log.js";
 import type { NewEvent } from "./backend/event-log.js";
@@ -33,11 +35,11 @@ function fixture(name: string): { log: SqliteLog; hub: SubscriberHub; commits: R
 
 const hitsOnly = () => [parseFilter("topic==/hit", { exact: ["topic", "source"] }, "filters[0]")];
 
-/** The next message of a stream, which must not have ended. */
+/** The next message of a stream, which must not have ended, as a client reads it (its envelope goes already encoded). */
 async function next(stream: AsyncGenerator<SubscribeResponse>): Promise<SubscribeResponse> {
   const result = await stream.next();
   assert.equal(result.done, false, "the stream ended");
-  return result.value as SubscribeResponse;
+  return fromBinary(SubscribeResponseSchema, toBinary(SubscribeResponseSchema, result.value as SubscribeResponse));
 }
 
 describe("subscribe replay", () => {

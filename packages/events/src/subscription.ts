@@ -7,13 +7,17 @@
  */
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { WireType } from "@bufbuild/protobuf/wire";
 import { ResourceExhaustedError } from "@moby-core/sdk";
 import { matchesFilter } from "@moby-core/sdk/list";
 import type { Filter } from "@moby-core/sdk/list";
 import { SubscribeResponseSchema } from "@moby-core/events-api/v1";
 import type { SubscribeResponse } from "@moby-core/events-api/v1";
 import type { EventLog, ReplayReader, StoredEvent } from "./backend/event-log.js";
+import { envelopeFieldPayload } from "./envelope-wire.js";
+
+/** SubscribeResponse's envelope field number. */
+const ENVELOPE_FIELD = SubscribeResponseSchema.field.envelope!.number;
 
 /** Events read from the log per query while replaying; the replay yields to the event loop after each page. */
 export const REPLAY_PAGE = 512;
@@ -27,18 +31,25 @@ export function selected(filters: Filter[], event: StoredEvent): boolean {
   return filters.some((filter) => matchesFilter(filter, read));
 }
 
-/** The response carrying one event. */
+/** The response of each event, made once for every subscriber it goes to (the live events are one object each for all). */
+const responses = new WeakMap<StoredEvent, SubscribeResponse>();
+
+/**
+ * The response carrying one event: its envelope goes as a field already
+ * encoded (an unknown field of the envelope's number, which protobuf-es
+ * writes as it is and every client reads as the envelope), so each event is
+ * encoded once, by hand, however many subscribers it goes to, and an event
+ * read from JetStream is sent as the bytes the stream holds. The response is
+ * shared: nothing changes it once made.
+ */
 function envelopeResponse(event: StoredEvent): SubscribeResponse {
-  return create(SubscribeResponseSchema, {
-    envelope: {
-      sequence: event.sequence,
-      timestamp: timestampFromMs(event.timeMs),
-      source: event.source,
-      topic: event.topic,
-      event: { typeUrl: event.typeUrl, value: event.value },
-    },
-    resumeAfterSequence: event.sequence,
-  });
+  let response = responses.get(event);
+  if (response === undefined) {
+    response = create(SubscribeResponseSchema, { resumeAfterSequence: event.sequence });
+    response.$unknown = [{ no: ENVELOPE_FIELD, wireType: WireType.LengthDelimited, data: envelopeFieldPayload(event) }];
+    responses.set(event, response);
+  }
+  return response;
 }
 
 /** A progress response: the stream is live up to sequence. */

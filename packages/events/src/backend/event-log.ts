@@ -15,6 +15,12 @@ export interface StoredEvent {
   topic: string;
   typeUrl: string;
   value: Uint8Array;
+  /**
+   * The event's serialized Envelope without its sequence, where the backend
+   * keeps the event so (a JetStream stream message): subscribers are sent
+   * these bytes rather than an encoding of the fields above, which it holds.
+   */
+  encoded?: Uint8Array;
 }
 
 /** One event to append. */

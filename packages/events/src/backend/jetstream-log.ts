@@ -17,10 +17,6 @@
  * of any server, and the loss of a minority of the servers with replicas 3,
  * but not a power loss of a majority before their next sync.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
-import { EnvelopeSchema } from "@moby-core/events-api/v1";
 import { UnavailableError } from "@moby-core/sdk";
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -28,6 +24,9 @@ import { DeliverPolicy, DiscardPolicy, JetStreamApiCodes, JetStreamApiError, Ret
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, StreamConfig, StreamState } from "@nats-io/jetstream";
 import { PUBLISH_ID_MEMORY_MS } from "./event-log.js";
 import type { Appended, CommitListener, EventLog, LogStatus, NewEvent, ReplayReader, Retention, StoredEvent } from "./event-log.js";
+import { MESSAGE_ID_LENGTH, messageId } from "./message-id.js";
+import { PublishQueue } from "./publish-queue.js";
+import { decodeEnvelope, encodeEnvelope } from "../envelope-wire.js";
 
 /** Where the log lives: the servers, the stream, how many servers keep each event. */
 export interface JetStreamTarget {
@@ -60,16 +59,16 @@ export const REPLAY_STALL_MS = 10_000;
  */
 export const TAIL_STALL_MS = 5_000;
 
+/**
+ * How long a publish id's record may wait for the next publish to go out
+ * with, in ms: a record sent by itself is a socket write of its own, which at
+ * one publish in flight is one of the few writes a publish costs.
+ */
+export const RECORD_DELAY_MS = 50;
+
 /** How long one JetStream request (a publish, a stream info) may take before it counts as failed, in ms. */
 export const REQUEST_TIMEOUT_MS = 5000;
 
-/**
- * Every message carries a Nats-Msg-Id of this many characters (43: 32 bytes
- * in base64url): a hash of the publish id, or random bytes for an event
- * without one, so that a publish the client retries is stored once either way,
- * and every stored message has the same header size (see envelopeBytes).
- */
-const MESSAGE_ID_LENGTH = 43;
 /** The stored header of a message: "NATS/1.0\r\nNats-Msg-Id: <id>\r\n\r\n". */
 const HEADER_BYTES = "NATS/1.0\r\nNats-Msg-Id: ".length + MESSAGE_ID_LENGTH + "\r\n\r\n".length;
 /**
@@ -78,12 +77,6 @@ const HEADER_BYTES = "NATS/1.0\r\nNats-Msg-Id: ".length + MESSAGE_ID_LENGTH + "\
  * (2), header length (4), hash (8).
  */
 const FILE_STORE_OVERHEAD = 34;
-
-/** The message id of an event: a hash of (source, publish id), or random for none. */
-function messageId(event: NewEvent): string {
-  if (event.publishId === "") return randomBytes(32).toString("base64url");
-  return createHash("sha256").update(`${event.source}\n${event.publishId}`).digest("base64url");
-}
 
 /** The bytes a sequence number adds to a serialized Envelope: its tag and its varint. */
 function sequenceFieldBytes(first: number, last: number): number {
@@ -110,27 +103,6 @@ export function envelopeBytes(state: Pick<StreamState, "messages" | "bytes" | "f
   if (state.messages === 0) return 0;
   const perMessage = FILE_STORE_OVERHEAD + Buffer.byteLength(subject) + HEADER_BYTES;
   return state.bytes - state.messages * perMessage + sequenceFieldBytes(state.first_seq, state.last_seq);
-}
-
-/** An event as a stream message: its Envelope without the sequence, which the stream assigns. */
-function encode(event: NewEvent, timeMs: number): Uint8Array {
-  return toBinary(
-    EnvelopeSchema,
-    create(EnvelopeSchema, { timestamp: timestampFromMs(timeMs), source: event.source, topic: event.topic, event: { typeUrl: event.typeUrl, value: event.value } }),
-  );
-}
-
-/** A stream message as an event at sequence. */
-function decode(sequence: number, data: Uint8Array): StoredEvent {
-  const envelope = fromBinary(EnvelopeSchema, data);
-  return {
-    sequence: BigInt(sequence),
-    timeMs: envelope.timestamp === undefined ? 0 : timestampMs(envelope.timestamp),
-    source: envelope.source,
-    topic: envelope.topic,
-    typeUrl: envelope.event?.typeUrl ?? "",
-    value: envelope.event?.value ?? new Uint8Array(),
-  };
 }
 
 /** ms as JetStream's nanoseconds. */
@@ -185,8 +157,11 @@ export class JetStreamLog implements EventLog {
   private listener: CommitListener | undefined;
   private tail: ConsumerMessages | undefined;
   private batch: StoredEvent[] = [];
-  /** The last append's acknowledgement: answers go out in the order the appends came. */
-  private previous: Promise<unknown> = Promise.resolve();
+  /** Publish id records not yet sent, as [subject, payload]: they go out with the next publish, or after RECORD_DELAY_MS. */
+  private records: [string, string][] = [];
+  private recordTimer: NodeJS.Timeout | undefined;
+  /** The appends in flight: sent a turn's worth at a time, answered in the order they came. */
+  private readonly appends = new PublishQueue<NewEvent, Appended>((event) => this.publish(event));
   private writable = true;
   private connected = true;
   private closing = false;
@@ -220,7 +195,17 @@ export class JetStreamLog implements EventLog {
   static async open(target: JetStreamTarget, retention: Retention, onWritable: WritableListener): Promise<JetStreamLog> {
     let nc: NatsConnection;
     try {
-      nc = await connect({ servers: target.servers, name: "moby-events", maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: REQUEST_TIMEOUT_MS, pingInterval: 2000, maxPingOut: 2 });
+      // noAsyncTraces: without it every request (a publish) builds two Errors, with their stacks, in case it fails.
+      nc = await connect({
+        servers: target.servers,
+        name: "moby-events",
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+        timeout: REQUEST_TIMEOUT_MS,
+        pingInterval: 2000,
+        maxPingOut: 2,
+        noAsyncTraces: true,
+      });
     } catch (error) {
       throw new Error(`cannot connect to NATS at ${target.servers.join(", ")}: ${(error as Error).message}`, { cause: error });
     }
@@ -282,7 +267,7 @@ export class JetStreamLog implements EventLog {
           this.tailSeen = BigInt(message.seq);
           this.tailHeardAt = Date.now();
           if (this.batch.length === 0) setImmediate(() => this.handOver());
-          this.batch.push(decode(message.seq, message.data));
+          this.batch.push(decodeEnvelope(message.seq, message.data));
         }
       } catch {
         // Created again below, after the last event read.
@@ -358,30 +343,18 @@ export class JetStreamLog implements EventLog {
     }
   }
 
-  /** Publishes the event and answers once JetStream acknowledged it, in the order the appends came. */
+  /** Publishes the event with the others appended this turn, and answers once JetStream acknowledged it, in the order the appends came. */
   append(event: NewEvent): Promise<Appended> {
-    const acknowledged = this.publish(event);
-    const previous = this.previous;
-    const answer = acknowledged.then(
-      async (appended) => {
-        await previous;
-        return appended;
-      },
-      async (error: unknown) => {
-        await previous;
-        throw error;
-      },
-    );
-    this.previous = answer.catch(() => {});
-    return answer;
+    return this.appends.push(event);
   }
 
   private async publish(event: NewEvent): Promise<Appended> {
+    this.sendRecords();
     const timeMs = Date.now();
-    const msgID = messageId(event);
+    const msgID = messageId(event.source, event.publishId);
     let ack;
     try {
-      ack = await this.js.publish(this.subject, encode(event, timeMs), { msgID, timeout: REQUEST_TIMEOUT_MS });
+      ack = await this.js.publish(this.subject, encodeEnvelope(event, timeMs), { msgID, timeout: REQUEST_TIMEOUT_MS });
     } catch (error) {
       const why = this.connected ? (error as Error).message : `no NATS server is reachable (${this.target.servers.join(", ")})`;
       const reason = `cannot write to the JetStream stream ${this.target.stream}: ${why}`;
@@ -395,22 +368,48 @@ export class JetStreamLog implements EventLog {
       if (event.publishId !== "") {
         // Remembered after the event, without waiting for JetStream to store it: the record only
         // serves a repeat that comes after retention dropped the event, and the event is durable.
-        this.nc.publish(`${this.idsStream}.${msgID}`, JSON.stringify({ sequence: ack.seq, timeMs }));
+        this.record(`${this.idsStream}.${msgID}`, JSON.stringify({ sequence: ack.seq, timeMs }));
       }
       return { event: { sequence, timeMs, source: event.source, topic: event.topic, typeUrl: event.typeUrl, value: event.value }, duplicate: false };
     }
     return { event: { ...(await this.firstOf(ack.seq, msgID)), source: event.source, topic: event.topic, typeUrl: event.typeUrl, value: event.value }, duplicate: true };
   }
 
+  /** Queues a publish id's record to go out with the next publish, or after RECORD_DELAY_MS. */
+  private record(subject: string, payload: string): void {
+    this.records.push([subject, payload]);
+    if (this.recordTimer === undefined) {
+      this.recordTimer = setTimeout(() => this.sendRecords(), RECORD_DELAY_MS);
+      this.recordTimer.unref();
+    }
+  }
+
+  /** Hands the queued records to the NATS client, which writes them with whatever else it has this turn. */
+  private sendRecords(): void {
+    clearTimeout(this.recordTimer);
+    this.recordTimer = undefined;
+    const records = this.records;
+    if (records.length === 0) return;
+    this.records = [];
+    for (const [subject, payload] of records) {
+      try {
+        this.nc.publish(subject, payload);
+      } catch {
+        // Closed: the record is lost, as when the component dies before sending it (see firstOf).
+      }
+    }
+  }
+
   /**
    * The sequence and time of the event a repeated publish id first recorded:
    * from the event, or from the id's record once retention dropped it. Time 0
    * only when both are gone: the component died between JetStream's ack and
-   * the record, and retention dropped the event before the repeat came.
+   * the record (which waits up to RECORD_DELAY_MS for a publish to go out
+   * with), and retention dropped the event before the repeat came.
    */
   private async firstOf(seq: number, msgID: string): Promise<{ sequence: bigint; timeMs: number }> {
     const stored = await this.jsm.streams.getMessage(this.target.stream, { seq }).catch(() => null);
-    if (stored !== null) return { sequence: BigInt(seq), timeMs: decode(seq, stored.data).timeMs };
+    if (stored !== null) return { sequence: BigInt(seq), timeMs: decodeEnvelope(seq, stored.data).timeMs };
     const record = await this.jsm.streams.getMessage(this.idsStream, { last_by_subj: `${this.idsStream}.${msgID}` }).catch(() => null);
     if (record === null) return { sequence: BigInt(seq), timeMs: 0 };
     const { timeMs } = JSON.parse(new TextDecoder().decode(record.data)) as { timeMs: number };
@@ -503,7 +502,7 @@ export class JetStreamLog implements EventLog {
           }
           if (next.done === true) break;
           const message = next.value;
-          page.push(decode(message.seq, message.data));
+          page.push(decodeEnvelope(message.seq, message.data));
           last = BigInt(message.seq);
           pending = message.info.pending;
           if (last >= until) break;
@@ -537,7 +536,8 @@ export class JetStreamLog implements EventLog {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.tailWatch);
-    await this.previous;
+    await this.appends.idle();
+    this.sendRecords();
     await this.tail?.close();
     await this.nc.drain().catch(() => {});
   }
