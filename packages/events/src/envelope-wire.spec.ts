@@ -15,6 +15,15 @@ function reference(event: EnvelopeFields, timeMs: number): Uint8Array {
   );
 }
 
+describe("envelope-wire's view of the Envelope", () => {
+  it("knows every field the contract gives Envelope, Timestamp and Any: a field added there fails here until the codec writes it", () => {
+    const shape = (fields: readonly { number: number; name: string; fieldKind: string }[]) => fields.map((f) => `${f.number} ${f.name} ${f.fieldKind}`);
+    assert.deepEqual(shape(EnvelopeSchema.fields), ["1 sequence scalar", "2 timestamp message", "3 source scalar", "4 topic scalar", "5 event message"]);
+    assert.deepEqual(shape(EnvelopeSchema.field.timestamp!.message!.fields), ["1 seconds scalar", "2 nanos scalar"]);
+    assert.deepEqual(shape(EnvelopeSchema.field.event!.message!.fields), ["1 type_url scalar", "2 value scalar"]);
+  });
+});
+
 const bytes = (length: number) => Uint8Array.from({ length }, (_, i) => (i * 31 + 7) % 256);
 
 const EVENTS: EnvelopeFields[] = [
