@@ -29,6 +29,9 @@ import type { EventsClient, EventsComponentConfig, EventsLogTarget } from "../su
 import { rejection } from "../support/rejection.js";
 
 import { NatsCluster } from "../support/nats-cluster.js";
+import { connect } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { StreamInfo } from "@nats-io/jetstream";
 
 const scratch = scratchDirectory("moby-events-test-");
 const readers: SubscriptionReader[] = [];
@@ -764,6 +767,59 @@ function eventsSuite(backend: Backend): void {
       },
     );
   });
+
+  if (backend.name === "nats") {
+    describe("the stream's replicas", () => {
+      /** The stream's info, read on a connection of its own. */
+      async function streamInfo(servers: string[], stream: string): Promise<StreamInfo> {
+        const nc = await connect({ servers, timeout: 2000, maxReconnectAttempts: 0 });
+        try {
+          return await (await jetstreamManager(nc, { timeout: 5000 })).streams.info(stream);
+        } finally {
+          await nc.close();
+        }
+      }
+
+      it("moves a stream kept with 1 replica to the 3 that config.nats.replicas asks for on the next start, keeping its events", async () => {
+        const replicated = component();
+        const target = replicated.target as Extract<EventsLogTarget, { backend: "nats" }>;
+        const single = new EventsComponent(join(scratch.dir, `${backend.name}-single`), {}, { backend: "nats", nats: { ...target.nats, replicas: 1 } });
+        started.push(single);
+        await single.start();
+        const kept = await single.client().publish(containerCreate("with-one-replica"));
+        const before = await streamInfo(target.nats.servers, target.nats.stream);
+        assert.deepEqual([before.config.num_replicas, before.cluster?.replicas ?? []], [1, []]);
+        await single.stop();
+
+        await replicated.start();
+        const info = await streamInfo(target.nats.servers, target.nats.stream);
+        assert.equal(info.config.num_replicas, 3, "the start moved the stream to 3 replicas");
+        assert.equal((await streamInfo(target.nats.servers, `${target.nats.stream}_IDS`)).config.num_replicas, 3, "and its publish id stream");
+        const client = replicated.client();
+        // The stream takes a moment to elect its leader among three: a publisher retries with its publish id meanwhile.
+        let next: PublishResponse | undefined;
+        for (let attempt = 0; next === undefined; attempt++) {
+          try {
+            next = await client.publish(containerCreate("with-three-replicas", { publishId: "three" }));
+          } catch (error) {
+            if (ConnectError.from(error).code !== Code.Unavailable || attempt === 100) throw error;
+            await sleep(200);
+          }
+        }
+        assert.equal(next.sequence, kept.sequence + 1n);
+        const reader = subscribe(client, { start: StartPosition.OLDEST });
+        await reader.progress();
+        assert.deepEqual((await reader.events(2)).map(containerId), ["with-one-replica", "with-three-replicas"]);
+        // Both new replicas catch up with the leader.
+        let current = info;
+        for (const deadline = Date.now() + 30_000; (current.cluster?.replicas ?? []).filter((replica) => replica.current).length < 2; ) {
+          assert.ok(Date.now() < deadline, `the stream has 2 current replicas besides its leader: ${JSON.stringify(current.cluster)}`);
+          await sleep(100);
+          current = await streamInfo(target.nats.servers, target.nats.stream);
+        }
+      });
+    });
+  }
 
   describe("the SDK EventPublisher", () => {
     function publisher(events: EventsComponent, queueLimit?: number): EventPublisher {
