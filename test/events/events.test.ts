@@ -27,8 +27,13 @@ import { scratchDirectory } from "../support/component-process.js";
 import { EventsComponent, SubscriptionReader, containerCreate, containerId, sleep } from "../support/events-component.js";
 import type { EventsClient, EventsComponentConfig, EventsLogTarget } from "../support/events-component.js";
 import { rejection } from "../support/rejection.js";
+import { ComponentService } from "@moby-core/component-api/v1";
+import type { JsonObject } from "@bufbuild/protobuf";
 
 import { NatsCluster } from "../support/nats-cluster.js";
+import { connect } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { StreamInfo } from "@nats-io/jetstream";
 
 const scratch = scratchDirectory("moby-events-test-");
 const readers: SubscriptionReader[] = [];
@@ -764,6 +769,125 @@ function eventsSuite(backend: Backend): void {
       },
     );
   });
+
+  describe("Reload", () => {
+    /** The whole configuration the component was started with, as its manifest would give it. */
+    function configOf(events: EventsComponent): JsonObject {
+      const place = events.target.backend === "sqlite" ? { database: events.database } : events.target;
+      return { ...place, ...events.config } as JsonObject;
+    }
+
+    it("applies new retention to the log and a new subscriber bound, checks without applying on validate_only, and refuses an invalid one naming the field", async () => {
+      const events = await running({ retention: { maxEvents: 20 } });
+      const client = events.client();
+      const component = events.dial().client(ComponentService);
+      for (let i = 0; i < 12; i++) await client.publish(containerCreate(`r${i}`));
+      const smaller = { ...configOf(events), retention: { maxEvents: 5 }, subscriberBufferEvents: 16 };
+
+      const checked = await component.reload({ config: smaller, validateOnly: true });
+      const unchanged = await client.getStatus({});
+      assert.deepEqual([unchanged.retention?.maxEvents, unchanged.retainedEvents, unchanged.subscriberBufferEvents], [20n, 12n, 1024], "validate_only applies nothing");
+
+      const applied = await component.reload({ config: smaller });
+      assert.equal(applied.configGeneration, checked.configGeneration + 1n);
+      await client.publish(containerCreate("after-reload"));
+      const status = await client.getStatus({});
+      assert.deepEqual(
+        [status.retention?.maxEvents, status.retainedEvents, status.oldestSequence, status.latestSequence, status.subscriberBufferEvents],
+        [5n, 5n, 9n, 13n, 16],
+        "the log keeps the newest 5, and the new bound is in force",
+      );
+      const tooOld = await rejection(subscribe(client, { start: StartPosition.AFTER_SEQUENCE, afterSequence: 7n }).next());
+      assert.equal(tooOld.code, Code.OutOfRange, tooOld.message);
+
+      await invalidArgument(component.reload({ config: { ...smaller, retention: { maxEvents: -1 } } }), "config.retention.maxEvents");
+      assert.equal((await client.getStatus({})).retention?.maxEvents, 5n, "a refused reload changes nothing");
+    });
+
+    /** config without setting. */
+    const without = (config: JsonObject, setting: string): JsonObject => Object.fromEntries(Object.entries(config).filter(([key]) => key !== setting));
+
+    it("refuses with FAILED_PRECONDITION a new backend or place of the log, naming the setting, and keeps serving the old one", async () => {
+      const events = await running();
+      const client = events.client();
+      const component = events.dial().client(ComponentService);
+      const config = configOf(events);
+      const stored = await client.publish(containerCreate("before"));
+      const changes: [string, JsonObject][] =
+        events.target.backend === "sqlite"
+          ? [
+              ["config.backend", { ...without(config, "database"), backend: "nats", nats: { servers: ["127.0.0.1:4222"], stream: "ELSEWHERE", replicas: 1 } }],
+              ["config.database", { ...config, database: join(scratch.dir, "elsewhere.db") }],
+            ]
+          : [
+              ["config.backend", { ...without(config, "nats"), backend: "sqlite" }],
+              ["config.nats", { ...config, nats: { ...events.target.nats, stream: "ELSEWHERE" } }],
+              ["config.nats", { ...config, nats: { ...events.target.nats, replicas: 1 } }],
+            ];
+      for (const [setting, changed] of changes) {
+        for (const validateOnly of [true, false]) {
+          const error = await rejection(component.reload({ config: changed, validateOnly }));
+          assert.equal(error.code, Code.FailedPrecondition, `${setting}: ${error.message}`);
+          assert.ok(error.rawMessage.startsWith(`${setting} changes only with a restart`), error.rawMessage);
+        }
+      }
+      const next = await client.publish(containerCreate("after"));
+      assert.equal(next.sequence, stored.sequence + 1n, "the same log goes on");
+    });
+  });
+
+  if (backend.name === "nats") {
+    describe("the stream's replicas", () => {
+      /** The stream's info, read on a connection of its own. */
+      async function streamInfo(servers: string[], stream: string): Promise<StreamInfo> {
+        const nc = await connect({ servers, timeout: 2000, maxReconnectAttempts: 0 });
+        try {
+          return await (await jetstreamManager(nc, { timeout: 5000 })).streams.info(stream);
+        } finally {
+          await nc.close();
+        }
+      }
+
+      it("moves a stream kept with 1 replica to the 3 that config.nats.replicas asks for on the next start, keeping its events", async () => {
+        const replicated = component();
+        const target = replicated.target as Extract<EventsLogTarget, { backend: "nats" }>;
+        const single = new EventsComponent(join(scratch.dir, `${backend.name}-single`), {}, { backend: "nats", nats: { ...target.nats, replicas: 1 } });
+        started.push(single);
+        await single.start();
+        const kept = await single.client().publish(containerCreate("with-one-replica"));
+        const before = await streamInfo(target.nats.servers, target.nats.stream);
+        assert.deepEqual([before.config.num_replicas, before.cluster?.replicas ?? []], [1, []]);
+        await single.stop();
+
+        await replicated.start();
+        const info = await streamInfo(target.nats.servers, target.nats.stream);
+        assert.equal(info.config.num_replicas, 3, "the start moved the stream to 3 replicas");
+        assert.equal((await streamInfo(target.nats.servers, `${target.nats.stream}_IDS`)).config.num_replicas, 3, "and its publish id stream");
+        const client = replicated.client();
+        // The stream takes a moment to elect its leader among three: a publisher retries with its publish id meanwhile.
+        let next: PublishResponse | undefined;
+        for (let attempt = 0; next === undefined; attempt++) {
+          try {
+            next = await client.publish(containerCreate("with-three-replicas", { publishId: "three" }));
+          } catch (error) {
+            if (ConnectError.from(error).code !== Code.Unavailable || attempt === 100) throw error;
+            await sleep(200);
+          }
+        }
+        assert.equal(next.sequence, kept.sequence + 1n);
+        const reader = subscribe(client, { start: StartPosition.OLDEST });
+        await reader.progress();
+        assert.deepEqual((await reader.events(2)).map(containerId), ["with-one-replica", "with-three-replicas"]);
+        // Both new replicas catch up with the leader.
+        let current = info;
+        for (const deadline = Date.now() + 30_000; (current.cluster?.replicas ?? []).filter((replica) => replica.current).length < 2; ) {
+          assert.ok(Date.now() < deadline, `the stream has 2 current replicas besides its leader: ${JSON.stringify(current.cluster)}`);
+          await sleep(100);
+          current = await streamInfo(target.nats.servers, target.nats.stream);
+        }
+      });
+    });
+  }
 
   describe("the SDK EventPublisher", () => {
     function publisher(events: EventsComponent, queueLimit?: number): EventPublisher {

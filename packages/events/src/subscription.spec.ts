@@ -4,11 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { ResourceExhaustedError } from "@moby-core/sdk";
 import { parseFilter } from "@moby-core/sdk/list";
 import { SubscribeResponseSchema } from "@moby-core/events-api/v1";
 import type { SubscribeResponse } from "@moby-core/events-api/v1";
 import { SqliteLog } from "./backend/sqlite-log.js";
-import type { NewEvent } from "./backend/event-log.js";
+import type { NewEvent, StoredEvent } from "./backend/event-log.js";
 import { eventCommits } from "./backend/group-commit.js";
 import { REPLAY_PAGE, SubscriberHub, subscribe } from "./subscription.js";
 
@@ -92,6 +93,53 @@ describe("subscribe replay", () => {
     } finally {
       controller.abort();
       await stream.return(undefined);
+      await log.close();
+    }
+  });
+});
+
+/** Stored events at sequences first to last, under topic. */
+function stored(first: number, last: number, topic = "/hit"): StoredEvent[] {
+  return Array.from({ length: last - first + 1 }, (_, i) => ({ ...event(topic), sequence: BigInt(first + i), timeMs: 0 }));
+}
+
+describe("subscribe live, when the hub hands over a gap", () => {
+  it("ends the subscribers that had not passed it with RESOURCE_EXHAUSTED naming the first lost sequence, after what came before it; others go on", { timeout: 20_000 }, async () => {
+    const log = new SqliteLog(join(scratch, "gap", "events.db"), { maxEvents: 0, maxBytes: 0, maxAgeMs: 0 }, (error) => assert.fail(String(error)));
+    const hub = new SubscriberHub();
+    hub.delivered = 3n;
+    const controller = new AbortController();
+    const all = subscribe(log, hub, [], 3n, 1024, controller.signal);
+    const none = subscribe(log, hub, [parseFilter("topic==/nothing", { exact: ["topic", "source"] }, "filters[0]")], 3n, 1024, controller.signal);
+    // Joined after the gap (its start, 35, read from the log ahead of the hub): it lost nothing.
+    const later = subscribe(log, hub, [], 35n, 1024, controller.signal);
+    try {
+      for (const stream of [all, none, later]) await next(stream);
+      // Each joins the hub when asked for its next message after the first.
+      const [allNext, noneNext, laterNext] = [all.next(), none.next(), later.next()];
+      assert.equal(hub.size, 3);
+      hub.broadcast(stored(4, 5));
+      hub.broadcast(stored(31, 40));
+      const first = (await allNext).value as SubscribeResponse;
+      assert.deepEqual([first.envelope?.sequence, (await next(all)).envelope?.sequence], [4n, 5n], "what came before the gap is sent");
+      for (const [ending, resume] of [[all.next(), 5n], [noneNext, 3n]] as const) {
+        const ended = await ending.then(
+          () => assert.fail("the stream went on past the gap"),
+          (error: unknown) => error,
+        );
+        assert.ok(ended instanceof ResourceExhaustedError, String(ended));
+        assert.match(ended.message, /the events at sequences 6 to 30 were dropped by retention before they could be sent: the first lost sequence is 6; resume after sequence (\d+)$/);
+        assert.ok(ended.message.endsWith(`resume after sequence ${resume}`), ended.message);
+      }
+      assert.equal(hub.cutOff, 2);
+      const rest: bigint[] = [];
+      rest.push(((await laterNext).value as SubscribeResponse).envelope!.sequence);
+      for (let i = 37; i <= 40; i++) rest.push((await next(later)).envelope!.sequence);
+      assert.deepEqual(rest, [36n, 37n, 38n, 39n, 40n], "the subscriber past the gap goes on, without the events it had passed");
+      assert.equal(hub.size, 1);
+    } finally {
+      controller.abort();
+      for (const stream of [all, none, later]) await stream.return(undefined);
       await log.close();
     }
   });

@@ -3,7 +3,10 @@
  * then live, in sequence order with no gap and no duplicate. Live events wait
  * in a bounded buffer; a subscriber that lets it overflow, or whose next
  * event was dropped by retention before it was sent, is ended with
- * RESOURCE_EXHAUSTED and resumes from its last sequence.
+ * RESOURCE_EXHAUSTED and resumes from its last sequence. Sequences are
+ * checked to follow each other, replayed and live: a gap (a shared log's tail
+ * that was cut off while retention dropped events) ends the stream the same
+ * way, naming the first lost sequence, never passing it on silently.
  */
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
@@ -50,6 +53,12 @@ function envelopeResponse(event: StoredEvent): SubscribeResponse {
     responses.set(event, response);
   }
   return response;
+}
+
+/** Why a stream ends when the events from first to next - 1 were dropped before they could be sent to it. */
+function lostMessage(first: bigint, next: bigint, cursor: bigint): string {
+  const which = next - first === 1n ? `the event at sequence ${first} was` : `the events at sequences ${first} to ${next - 1n} were`;
+  return `${which} dropped by retention before they could be sent: the first lost sequence is ${first}; resume after sequence ${cursor}`;
 }
 
 /** A progress response: the stream is live up to sequence. */
@@ -115,6 +124,10 @@ export async function* subscribe(
   // between them; the hub's copies of events already replayed are skipped.
   const live: StoredEvent[] = [];
   let overflow = false;
+  /** The first sequence the hub skipped for this subscriber (retention dropped it before the log's tail read it), once it did. */
+  let lost: { first: bigint; next: bigint } | undefined;
+  /** Once live, the last sequence the hub handed this subscriber or it had passed: every hub event must follow it without a gap. */
+  let seen = 0n;
   let wake: (() => void) | undefined;
   let leave: (() => void) | undefined;
   let reader: ReplayReader | undefined;
@@ -122,9 +135,19 @@ export async function* subscribe(
     for (;;) {
       if (signal.aborted) return;
       if (cursor >= hub.delivered) {
+        seen = cursor;
         leave = hub.add((events) => {
           let added = false;
           for (const event of events) {
+            if (event.sequence <= seen) continue;
+            if (event.sequence > seen + 1n) {
+              // A gap: stop buffering; what came before it is sent, then the stream ends.
+              lost = { first: seen + 1n, next: event.sequence };
+              leave?.();
+              wake?.();
+              return;
+            }
+            seen = event.sequence;
             if (!selected(filters, event)) continue;
             live.push(event);
             added = true;
@@ -151,6 +174,11 @@ export async function* subscribe(
         throw new ResourceExhaustedError(`events after sequence ${cursor} were dropped by retention before they were sent; the oldest kept is ${oldest}`);
       }
       for (const event of page) {
+        if (event.sequence > cursor + 1n) {
+          // Within a page too: a reader whose consumer restarted may have jumped what retention dropped meanwhile.
+          hub.cutOff++;
+          throw new ResourceExhaustedError(lostMessage(cursor + 1n, event.sequence, cursor));
+        }
         cursor = event.sequence;
         if (selected(filters, event)) {
           yield envelopeResponse(event);
@@ -183,6 +211,10 @@ export async function* subscribe(
           yield envelopeResponse(next);
           continue;
         }
+        if (lost !== undefined) {
+          hub.cutOff++;
+          throw new ResourceExhaustedError(lostMessage(lost.first, lost.next, cursor));
+        }
         if (signal.aborted) return;
         const timedOut = await new Promise<boolean>((resolve) => {
           const timer = setTimeout(() => resolve(true), progressIntervalMs);
@@ -192,8 +224,8 @@ export async function* subscribe(
           };
         });
         wake = undefined;
-        // Not log.latest(): an event committed but not yet broadcast would be skipped.
-        const latest = hub.delivered;
+        // Not log.latest(): an event committed but not yet broadcast would be skipped; nor past a gap.
+        const latest = seen;
         if (timedOut && latest > cursor && live.length === 0) {
           cursor = latest;
           yield progressResponse(cursor);

@@ -21,7 +21,7 @@ import { UnavailableError } from "@moby-core/sdk";
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { DeliverPolicy, DiscardPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, StreamConfig, StreamState } from "@nats-io/jetstream";
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, StreamConfig, StreamInfo, StreamState } from "@nats-io/jetstream";
 import { PUBLISH_ID_MEMORY_MS } from "./event-log.js";
 import type { Appended, CommitListener, EventLog, LogStatus, NewEvent, ReplayReader, Retention, StoredEvent } from "./event-log.js";
 import { MESSAGE_ID_LENGTH, messageId } from "./message-id.js";
@@ -127,14 +127,55 @@ function streamNotFound(error: unknown): boolean {
   return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
 }
 
+/** "1 replica", "3 replicas". */
+const replicas = (count: number) => `${count} ${count === 1 ? "replica" : "replicas"}`;
+
+/**
+ * Updates an existing stream to config: its limits, and its replicas
+ * (JetStream moves a clustered stream to the new count). A change of replicas
+ * the servers refuse (a single server keeps one) fails with a one-line error
+ * naming the stream and both counts.
+ */
+async function updateStream(jsm: JetStreamManager, current: StreamConfig, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    await jsm.streams.update(config.name, { ...config });
+  } catch (error) {
+    if (config.num_replicas === undefined || current.num_replicas === config.num_replicas) throw error;
+    throw new Error(
+      `the stream ${config.name} has ${replicas(current.num_replicas)} and config.nats.replicas asks for ${config.num_replicas}, which the servers refused: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Fails with a one-line error when config asks for more than one replica of
+ * a stream whose server is not in a cluster: such a server refuses to create
+ * it, but takes the number in an update and still keeps one copy.
+ */
+function checkClustered(info: StreamInfo, config: Partial<StreamConfig> & { name: string }): void {
+  const asked = config.num_replicas ?? 1;
+  if (asked <= 1 || info.cluster?.name !== undefined) return;
+  throw new Error(`the stream ${config.name} has ${replicas(1)} and config.nats.replicas asks for ${asked}, which its NATS server cannot keep: it is not in a cluster`);
+}
+
 /** Creates the stream with config, or updates it to config when it exists (another node may create it meanwhile). */
 async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       const info = await jsm.streams.info(config.name);
+      checkClustered(info, config);
       const current = info.config;
-      if (current.max_msgs === config.max_msgs && current.max_bytes === config.max_bytes && current.max_age === config.max_age && current.duplicate_window === config.duplicate_window) return;
-      await jsm.streams.update(config.name, { ...config });
+      if (
+        current.max_msgs === config.max_msgs &&
+        current.max_bytes === config.max_bytes &&
+        current.max_age === config.max_age &&
+        current.duplicate_window === config.duplicate_window &&
+        current.num_replicas === config.num_replicas
+      ) {
+        return;
+      }
+      await updateStream(jsm, current, config);
       return;
     } catch (error) {
       if (!streamNotFound(error)) throw error;
@@ -264,6 +305,10 @@ export class JetStreamLog implements EventLog {
         if (this.closing) await messages.close();
         for await (const message of messages) {
           if (BigInt(message.seq) <= this.tailSeen) continue;
+          if (BigInt(message.seq) > this.tailSeen + 1n && !(await this.droppedAfterTail())) {
+            void messages.close();
+            break;
+          }
           this.tailSeen = BigInt(message.seq);
           this.tailHeardAt = Date.now();
           if (this.batch.length === 0) setImmediate(() => this.handOver());
@@ -273,6 +318,24 @@ export class JetStreamLog implements EventLog {
         // Created again below, after the last event read.
       }
       if (!this.closing) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  /**
+   * Whether the events after the last one the tail read, which the tail's
+   * consumer skipped, are gone: JetStream starts a consumer at
+   * its oldest event without a word when retention dropped the one asked for
+   * (this component was cut off from NATS while others published past the
+   * limits), and then the gap is handed on, for the subscribers to end with
+   * RESOURCE_EXHAUSTED. False when the stream still holds them, or cannot say
+   * now: the tail is followed again after the last event read.
+   */
+  private async droppedAfterTail(): Promise<boolean> {
+    try {
+      const { state } = await this.jsm.streams.info(this.target.stream);
+      return BigInt(state.messages === 0 ? state.last_seq + 1 : state.first_seq) > this.tailSeen + 1n;
+    } catch {
+      return false;
     }
   }
 
