@@ -150,6 +150,30 @@ function limits(retention: Retention): Pick<StreamConfig, "max_msgs" | "max_byte
   };
 }
 
+/**
+ * JetStream API errors that say the cluster cannot answer yet rather than
+ * that it refuses the request: no suitable peers for placement (10005),
+ * cluster temporarily unavailable (10008), not the leader (10009),
+ * insufficient resources (10023).
+ */
+const JETSTREAM_NOT_READY = new Set([10005, 10008, 10009, 10023]);
+/** JetStream API errors that say JetStream is not enabled (10076), or not for this account (10039): a server to configure. */
+const JETSTREAM_NOT_ENABLED = new Set([10076, 10039]);
+
+/**
+ * Tells whether an error of opening is a server answering no (a
+ * configuration to fix) rather than no server answering (try again later):
+ * an authorization or permission refusal, JetStream not enabled, or a
+ * JetStream API error other than the cluster not being ready. Only an
+ * answer is taken as no; timeouts, refused connections and no responders
+ * are not.
+ */
+export function refusesUs(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error instanceof JetStreamApiError) return JETSTREAM_NOT_ENABLED.has(error.code) || (!JETSTREAM_NOT_READY.has(error.code) && error.status !== 503);
+  return ["AuthorizationError", "PermissionViolationError", "UserAuthenticationExpiredError", "JetStreamNotEnabled", "JetStreamNotEnabledForAccount"].includes(error.name) || refusesUs(error.cause);
+}
+
 /** True when error is JetStream's "stream not found". */
 function streamNotFound(error: unknown): boolean {
   return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
@@ -215,14 +239,20 @@ export class JetStreamLog implements EventLog {
   /**
    * Connects to the servers (reconnecting for ever once connected), creates
    * or updates the stream and its publish id stream, and starts the tail.
-   * Rejects with a one-line error when no server can be reached.
+   * Rejects with UnavailableError when no server can be reached or
+   * JetStream cannot answer yet (no quorum, no leader, too few servers for
+   * the replicas), and with another one-line error when a server answers no
+   * (authorization, JetStream not enabled, a stream configuration refused):
+   * the caller tries the first again later and gives up on the second.
    */
   static async open(target: JetStreamTarget, retention: Retention, onWritable: WritableListener): Promise<JetStreamLog> {
     let nc: NatsConnection;
     try {
       nc = await connect({ servers: target.servers, name: "moby-events", maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: REQUEST_TIMEOUT_MS, pingInterval: 2000, maxPingOut: 2 });
     } catch (error) {
-      throw new Error(`cannot connect to NATS at ${target.servers.join(", ")}: ${(error as Error).message}`, { cause: error });
+      const message = `NATS at ${target.servers.join(", ")} cannot be reached: ${(error as Error).message}`;
+      if (refusesUs(error)) throw new Error(message, { cause: error });
+      throw new UnavailableError(message, { cause: error });
     }
     try {
       const jsm = await jetstreamManager(nc, { timeout: REQUEST_TIMEOUT_MS });
@@ -258,7 +288,9 @@ export class JetStreamLog implements EventLog {
       return log;
     } catch (error) {
       await nc.close().catch(() => {});
-      throw new Error(`cannot open the JetStream stream ${target.stream}: ${(error as Error).message}`, { cause: error });
+      const message = `cannot open the JetStream stream ${target.stream}: ${(error as Error).message}`;
+      if (refusesUs(error)) throw new Error(message, { cause: error });
+      throw new UnavailableError(message, { cause: error });
     }
   }
 
