@@ -5,8 +5,8 @@
 // with it, say so once in their log (not at every try), and serve once the
 // server starts, as the same process; under a real moby-init the waiting
 // store is RUNNING and DEGRADED with the reason, never restarted or FAILED,
-// and SERVING once etcd is back. A configuration etcd answers no to still
-// fails start-up at once.
+// and SERVING once etcd is back. A configuration etcd or NATS answers no to
+// still fails start-up at once.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -197,6 +197,22 @@ describe("events started while NATS is down", () => {
     assert.ok(alive(pid), "the same process serves");
     assert.equal(linesWith(events.output, "cannot be reached: serving NOT_SERVING"), 1, events.output);
   });
+
+  it("a stream configuration the server refuses (3 replicas on a server without a cluster) fails start-up at once with one line", async () => {
+    const bad = new ComponentProcess(EVENTS_BIN, {
+      MOBY_SOCKET: join(scratch.dir, "bad-events.sock"),
+      MOBY_COMPONENT_NAME: "events",
+      MOBY_LOG_LEVEL: "warn",
+      MOBY_COMPONENT_CONFIG: JSON.stringify({ backend: "nats", nats: { servers: nats.servers, stream: "REFUSED", replicas: 3 } }),
+    });
+    try {
+      const exit = await bad.exited;
+      assert.equal(exit.code, 1, bad.output);
+      assert.match(bad.output, /cannot open the JetStream stream REFUSED: replicas > 1 not supported in non-clustered mode/);
+    } finally {
+      await bad.stop("SIGKILL");
+    }
+  });
 });
 
 describe("moby-init with a container-store whose etcd is down", () => {
@@ -221,13 +237,13 @@ components:
   container-store:
     command: ["node", ${JSON.stringify(join(repoRoot, STORE_BIN))}]
     services: [moby.container.store.v1.ContainerStoreService]
-    health: { interval: 200ms, timeout: 2s, retries: 3, startPeriod: 2s, startInterval: 100ms }
+    health: { interval: 200ms, timeout: 2s, retries: 3, startPeriod: 30s, startInterval: 100ms }
     restart: { policy: on-failure, delay: 100ms, maxDelay: 1s, startLimitBurst: 2, startLimitInterval: 60s }
     config: ${config}
 `);
     const waiting = await assembly.until("container-store", (c) => c.state === ComponentState.RUNNING && c.health === ComponentHealth.DEGRADED);
     assert.match(waiting.message, /moby\.container\.store\.v1\.ContainerStoreService is NOT_SERVING: etcd at http:\/\/127\.0\.0\.1:\d+ cannot be reached: /);
-    // Longer than the start period and several health checks: still the same process, never restarted.
+    // A dozen health checks (three failed ones would restart it): still the same process, never restarted.
     await new Promise((resolve) => setTimeout(resolve, 2500));
     const still = await assembly.component("container-store");
     assert.deepEqual([still.state, still.health, still.pid, still.restarts], [ComponentState.RUNNING, ComponentHealth.DEGRADED, waiting.pid, 0]);

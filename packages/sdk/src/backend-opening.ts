@@ -128,7 +128,7 @@ export class BackendOpening<B> {
     return { service, implementation, status: ServingStatus.NOT_SERVING } as unknown as ServiceRegistration;
   }
 
-  /** Runs listener once the backend is open: at once when it is. */
+  /** Runs listener once the backend is open: at once when it is (its error is thrown), else when it opens (its error is logged). */
   whenOpen(listener: (backend: B) => void): void {
     if (this.backend !== undefined) listener(this.backend);
     else this.listeners.push(listener);
@@ -193,7 +193,10 @@ export class BackendOpening<B> {
   private cannotBeUsed(error: unknown): void {
     this.reason = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, " ").trim();
     this.failure = new FailedPreconditionError(this.reason);
-    for (const { name } of this.services) this.options.health.set(name, ServingStatus.NOT_SERVING, this.reason);
+    for (const entry of this.services) {
+      entry.implementation = undefined;
+      this.options.health.set(entry.name, ServingStatus.NOT_SERVING, this.reason);
+    }
     this.options.logger.error({ reason: this.reason, tries: this.tries }, `${this.options.what} cannot be used: its services stay NOT_SERVING; fix it and restart the component`);
   }
 
@@ -206,6 +209,12 @@ export class BackendOpening<B> {
     if (this.waitingSince !== 0) {
       this.options.logger.info({ tries: this.tries, waitedMs: Date.now() - this.waitingSince }, `${this.options.what} is open: serving`);
     }
-    for (const listener of this.listeners.splice(0)) listener(backend);
+    for (const listener of this.listeners.splice(0)) {
+      try {
+        listener(backend);
+      } catch (error) {
+        this.options.logger.error({ err: error }, `a listener of ${this.options.what} opening failed; the backend serves`);
+      }
+    }
   }
 }
