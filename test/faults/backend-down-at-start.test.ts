@@ -8,7 +8,9 @@
 // and SERVING once etcd is back. A configuration etcd or NATS answers no to
 // still fails start-up at once.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { Health as ComponentHealth } from "@moby-core/component-api/v1";
@@ -27,6 +29,7 @@ import { EtcdCluster } from "../support/etcd-cluster.js";
 import { NatsCluster } from "../support/nats-cluster.js";
 
 const scratch = scratchDirectory("moby-backend-down-");
+const run = promisify(execFile);
 const STORE_BIN = "packages/container-store/bin/moby-container-store.js";
 const EVENTS_BIN = "packages/events/bin/moby-events.js";
 
@@ -243,6 +246,10 @@ components:
 `);
     const waiting = await assembly.until("container-store", (c) => c.state === ComponentState.RUNNING && c.health === ComponentHealth.DEGRADED);
     assert.match(waiting.message, /moby\.container\.store\.v1\.ContainerStoreService is NOT_SERVING: etcd at http:\/\/127\.0\.0\.1:\d+ cannot be reached: /);
+    // As an operator sees it: the state, the health and the reason on the component's line.
+    const { stdout } = await run(process.execPath, ["--import", "tsx", join(repoRoot, "packages/cli/bin/moby.js"), "--run-dir", assembly.runDir, "components"], { cwd: repoRoot });
+    const line = stdout.split("\n").find((l) => l.startsWith("container-store ")) ?? "";
+    assert.match(line, /^container-store\s+running\s+degraded\s+\d+\s+0\s.*ContainerStoreService is NOT_SERVING: etcd at http:\/\/127\.0\.0\.1:\d+ cannot be reached: /, stdout);
     // A dozen health checks (three failed ones would restart it): still the same process, never restarted.
     await new Promise((resolve) => setTimeout(resolve, 2500));
     const still = await assembly.component("container-store");
