@@ -27,6 +27,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { DeliverPolicy, DiscardPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, StreamConfig, StreamState } from "@nats-io/jetstream";
 import { PUBLISH_ID_MEMORY_MS } from "./event-log.js";
+import { refusesUs } from "./jetstream-refusal.js";
 import type { Appended, CommitListener, EventLog, LogStatus, NewEvent, ReplayReader, Retention, StoredEvent } from "./event-log.js";
 
 /** Where the log lives: the servers, the stream, how many servers keep each event. */
@@ -150,30 +151,6 @@ function limits(retention: Retention): Pick<StreamConfig, "max_msgs" | "max_byte
   };
 }
 
-/**
- * JetStream API errors that say the cluster cannot answer yet rather than
- * that it refuses the request: no suitable peers for placement (10005),
- * cluster temporarily unavailable (10008), not the leader (10009),
- * insufficient resources (10023).
- */
-const JETSTREAM_NOT_READY = new Set([10005, 10008, 10009, 10023]);
-/** JetStream API errors that say JetStream is not enabled (10076), or not for this account (10039): a server to configure. */
-const JETSTREAM_NOT_ENABLED = new Set([10076, 10039]);
-
-/**
- * Tells whether an error of opening is a server answering no (a
- * configuration to fix) rather than no server answering (try again later):
- * an authorization or permission refusal, JetStream not enabled, or a
- * JetStream API error other than the cluster not being ready. Only an
- * answer is taken as no; timeouts, refused connections and no responders
- * are not.
- */
-export function refusesUs(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (error instanceof JetStreamApiError) return JETSTREAM_NOT_ENABLED.has(error.code) || (!JETSTREAM_NOT_READY.has(error.code) && error.status !== 503);
-  return ["AuthorizationError", "PermissionViolationError", "UserAuthenticationExpiredError", "JetStreamNotEnabled", "JetStreamNotEnabledForAccount"].includes(error.name) || refusesUs(error.cause);
-}
-
 /** True when error is JetStream's "stream not found". */
 function streamNotFound(error: unknown): boolean {
   return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
@@ -250,9 +227,9 @@ export class JetStreamLog implements EventLog {
     try {
       nc = await connect({ servers: target.servers, name: "moby-events", maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: REQUEST_TIMEOUT_MS, pingInterval: 2000, maxPingOut: 2 });
     } catch (error) {
-      const message = `NATS at ${target.servers.join(", ")} cannot be reached: ${(error as Error).message}`;
-      if (refusesUs(error)) throw new Error(message, { cause: error });
-      throw new UnavailableError(message, { cause: error });
+      const servers = target.servers.join(", ");
+      if (refusesUs(error)) throw new Error(`NATS at ${servers} refused the connection: ${(error as Error).message}`, { cause: error });
+      throw new UnavailableError(`NATS at ${servers} cannot be reached: ${(error as Error).message}`, { cause: error });
     }
     try {
       const jsm = await jetstreamManager(nc, { timeout: REQUEST_TIMEOUT_MS });
