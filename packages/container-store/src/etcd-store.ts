@@ -26,15 +26,17 @@
  *   with previous values (etcd-watch.ts).
  * - When etcd cannot be reached, calls fail with UNAVAILABLE naming the
  *   endpoints, and the service reports NOT_SERVING until a probe gets
- *   through again.
+ *   through again. open() rejects with UNAVAILABLE when no member can be
+ *   reached (the component serves and tries again) and FAILED_PRECONDITION
+ *   when etcd answers no (start-up fails).
  */
 import { randomBytes } from "node:crypto";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { ConsecutiveBreaker, circuitBreaker, handleWhen } from "cockatiel";
-import { Etcd3, isRecoverableError } from "etcd3";
+import { Etcd3, EtcdAuthenticationFailedError, EtcdInvalidAuthTokenError, EtcdPermissionDeniedError, GRPCGenericError, isRecoverableError } from "etcd3";
 import type { IKeyValue, IRequestOp, IResponseOp } from "etcd3";
-import { ComponentError, RevisionConflictError, UnavailableError } from "@moby-core/sdk";
+import { ComponentError, FailedPreconditionError, RevisionConflictError, UnavailableError } from "@moby-core/sdk";
 import type { Filter } from "@moby-core/sdk/list";
 import { ContainerChangeType, ContainerSchema } from "@moby-core/container-store-api/v1";
 import type { Container, WatchContainersResponse } from "@moby-core/container-store-api/v1";
@@ -111,6 +113,21 @@ function oneLine(error: unknown): string {
 function isOurs(error: unknown): boolean {
   return error instanceof ComponentError;
 }
+
+/**
+ * Tells whether an error of opening says etcd cannot be reached (no member
+ * answers, none in time, no leader: try again later) rather than that it
+ * answered no (auth, permissions, a request it refuses, a token key that is
+ * not ours: a configuration to fix). Only an answer from etcd is taken as no.
+ */
+function isReachability(error: unknown): boolean {
+  if (error instanceof EtcdAuthenticationFailedError || error instanceof EtcdInvalidAuthTokenError || error instanceof EtcdPermissionDeniedError) return false;
+  if (error instanceof GRPCGenericError) return isRecoverableError(error);
+  return !(error instanceof TokenKeyError);
+}
+
+/** The page-token key stored under the prefix is not one a store made. */
+class TokenKeyError extends Error {}
 
 /** Tells whether an etcd error says that the revision read is compacted. */
 function isCompacted(error: unknown): boolean {
@@ -200,11 +217,13 @@ export class EtcdStore implements ContainerBackend {
         failure: [{ request_range: { key: keys.tokenKey } }],
       });
       const stored = response.succeeded ? candidate : response.responses[0]?.response_range.kvs[0]?.value;
-      if (stored === undefined || stored.length !== 32) throw new Error(`${config.prefix}token-key in etcd does not hold a 32-byte key`);
+      if (stored === undefined || stored.length !== 32) throw new TokenKeyError(`${config.prefix}token-key in etcd does not hold a 32-byte key`);
       return new EtcdStore(client, config, new Uint8Array(stored), onHealth, reportError);
     } catch (error) {
       client.close();
-      throw new UnavailableError(`etcd at ${config.endpoints.join(", ")} cannot be used: ${oneLine(error)}`);
+      const endpoints = config.endpoints.join(", ");
+      if (isReachability(error)) throw new UnavailableError(`etcd at ${endpoints} cannot be reached: ${oneLine(error)}`, { cause: error });
+      throw new FailedPreconditionError(`etcd at ${endpoints} cannot be used: ${oneLine(error)}`);
     }
   }
 

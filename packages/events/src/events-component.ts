@@ -3,6 +3,13 @@
  * by default, or a NATS JetStream stream), retention by age applied every
  * second where the backend does not apply it itself, EventsService, and
  * Reload for new retention settings.
+ *
+ * SQLite opens before the component serves, and a failure fails start-up.
+ * NATS is tried once before serving too; while it cannot be reached (or
+ * JetStream cannot answer yet) the component serves anyway, EventsService
+ * NOT_SERVING with the reason and its calls UNAVAILABLE, and the stream is
+ * opened again until it can be: then the service is built and SERVING, with
+ * no restart (BackendOpening).
  */
 import {
   EventsService,
@@ -10,11 +17,11 @@ import {
   file_moby_events_v1_container_events,
   file_moby_events_v1_task_events,
 } from "@moby-core/events-api/v1";
-import { FailedPreconditionError, ServingStatus, serviceOf } from "@moby-core/sdk";
+import { BackendOpening, FailedPreconditionError, ServingStatus } from "@moby-core/sdk";
 import type { ComponentContext, ComponentStart, Logger } from "@moby-core/sdk";
 import { readEventsConfig } from "./events-config.js";
 import type { EventsConfig } from "./events-config.js";
-import type { EventLog } from "./backend/event-log.js";
+import type { EventLog, Retention } from "./backend/event-log.js";
 import { JetStreamLog } from "./backend/jetstream-log.js";
 import { SqliteLog } from "./backend/sqlite-log.js";
 import { eventsService } from "./events-service.js";
@@ -23,19 +30,28 @@ import { registerEventsMetrics } from "./events-metrics.js";
 /** How often retention by age is applied, in ms. */
 const EXPIRE_EVERY_MS = 1000;
 
-/** Opens the configured backend's log; a JetStream log reports on health whether it can write. */
-async function openLog({ config, logger, health }: ComponentContext<EventsConfig>): Promise<EventLog> {
+/**
+ * Opens the configured backend's log: SQLite at once; a JetStream log tried
+ * again while NATS cannot be reached, with the retention of the last Reload,
+ * and once open reports on health whether it can write.
+ */
+function openLog({ config, logger, health }: ComponentContext<EventsConfig>, retention: () => Retention): Promise<BackendOpening<EventLog>> {
+  const close = (log: EventLog) => log.close();
   if (config.backend === "sqlite") {
-    return new SqliteLog(config.database, config.retention, (error) =>
-      logger.error({ err: error }, "retention failed after a commit; the committed events stand, and retention is tried again with the next commit"),
-    );
+    const open = async () =>
+      new SqliteLog(config.database, config.retention, (error) =>
+        logger.error({ err: error }, "retention failed after a commit; the committed events stand, and retention is tried again with the next commit"),
+      );
+    return BackendOpening.open<EventLog>({ what: "the SQLite database", logger, health, close, open });
   }
   const service = EventsService.typeName;
-  return JetStreamLog.open(config.nats!, config.retention, (writable, reason) => {
-    health.set(service, writable ? ServingStatus.SERVING : ServingStatus.NOT_SERVING, reason);
-    if (writable) logger.info({ stream: config.nats!.stream }, "the JetStream stream is writable again");
-    else logger.warn({ stream: config.nats!.stream, reason }, "the JetStream stream cannot be written; publishes answer UNAVAILABLE until it can");
-  });
+  const open = () =>
+    JetStreamLog.open(config.nats!, retention(), (writable, reason) => {
+      health.set(service, writable ? ServingStatus.SERVING : ServingStatus.NOT_SERVING, reason);
+      if (writable) logger.info({ stream: config.nats!.stream }, "the JetStream stream is writable again");
+      else logger.warn({ stream: config.nats!.stream, reason }, "the JetStream stream cannot be written; publishes answer UNAVAILABLE until it can");
+    });
+  return BackendOpening.open<EventLog>({ what: `the JetStream stream ${config.nats!.stream}`, logger, health, close, open });
 }
 
 /** Where the log is, for the log line at start. */
@@ -54,26 +70,33 @@ function expirer(log: EventLog, logger: Logger): () => void {
   };
 }
 
-/** Opens the log and builds the service; retention by age runs once the component serves. */
+/** Opens the log and builds the service (once the log is open, when NATS cannot be reached at start); retention by age runs once both serve. */
 export async function startEvents(context: ComponentContext<EventsConfig>): Promise<ComponentStart> {
   const { config, logger, metrics } = context;
-  const log = await openLog(context);
-  const expire = expirer(log, logger);
+  let retention = config.retention;
+  const backend = await openLog(context, () => retention);
   const settings = { subscriberBufferEvents: config.subscriberBufferEvents };
   let expiry: NodeJS.Timeout | undefined;
-  const service = eventsService(log, settings);
-  registerEventsMetrics(metrics, log, service);
+  const service = backend.serviceOf(EventsService, (log) => {
+    const implementation = eventsService(log, settings);
+    registerEventsMetrics(metrics, log, implementation);
+    return implementation;
+  });
+  /** Starts retention by age on the open log and says where it is. */
+  const begin = (log: EventLog) => {
+    expiry = setInterval(expirer(log, logger), EXPIRE_EVERY_MS);
+    expiry.unref();
+    logger.info({ ...where(config), retention: log.retention }, "event log open");
+  };
   return {
-    services: [serviceOf(EventsService, service)],
+    services: [service],
     anyTypes: [file_moby_events_v1_container_events, file_moby_events_v1_task_events, file_moby_events_v1_component_events],
     started() {
-      expiry = setInterval(expire, EXPIRE_EVERY_MS);
-      expiry.unref();
-      logger.info({ ...where(config), retention: config.retention }, "event log open");
+      backend.whenOpen(begin);
     },
     async onShutdown() {
       clearInterval(expiry);
-      await log.close();
+      await backend.close();
     },
     async reload(next, { validateOnly }) {
       const parsed = readEventsConfig(next);
@@ -81,7 +104,9 @@ export async function startEvents(context: ComponentContext<EventsConfig>): Prom
       if (parsed.database !== config.database) throw new FailedPreconditionError("config.database changes only with a restart");
       if (JSON.stringify(parsed.nats) !== JSON.stringify(config.nats)) throw new FailedPreconditionError("config.nats changes only with a restart");
       if (validateOnly) return;
-      await log.setRetention(parsed.retention);
+      // Not open yet: the stream is opened with it.
+      if (backend.backend !== undefined) await backend.backend.setRetention(parsed.retention);
+      retention = parsed.retention;
       settings.subscriberBufferEvents = parsed.subscriberBufferEvents;
     },
   };

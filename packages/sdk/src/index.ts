@@ -16,6 +16,9 @@ export type { DialOptions } from "./connection.js";
 export { dialComponent, dialService, resolveComponent, resolveService } from "./resolve.js";
 export type { ResolveOptions } from "./resolve.js";
 export { mapCallErrors } from "./map-call-errors.js";
+// A backend (etcd, NATS) opened while the component serves: NOT_SERVING with the reason, and UNAVAILABLE calls, until it can be reached.
+export { BackendOpening } from "./backend-opening.js";
+export type { BackendOpeningOptions, BackendRetry } from "./backend-opening.js";
 // The defaults the options document, to build on (for example { ...DEFAULT_RETRY, maxAttempts: 5 }).
 export { DEFAULT_MAX_MESSAGE_BYTES } from "./limits.js";
 export { DEFAULT_RETRY } from "./call-policy-transport.js";

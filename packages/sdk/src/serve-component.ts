@@ -36,7 +36,7 @@ export interface ServiceRegistration<S extends DescService = DescService> {
   service: S;
   /** The handlers, typed by the descriptor; a missing method answers UNIMPLEMENTED. */
   implementation: Partial<ServiceImpl<S>>;
-  /** The service's health at start; SERVING unless set. */
+  /** The service's health at start, unless the health board has one for it already; SERVING unless set. */
   status?: ServingStatus;
 }
 
@@ -292,8 +292,11 @@ export async function serveComponent(options: ServeComponentOptions): Promise<Co
   const removeSignalHandlers = (options.handleSignals ?? true) ? exitOnSignal(serving, logger) : () => {};
   const socketMode = options.socketMode ?? 0o600;
   // Before the socket exists: a health check that comes as soon as it answers
-  // must find every service, not NOT_FOUND "unknown service".
-  for (const registration of all) health.set(registration.service.typeName, registration.status ?? ServingStatus.SERVING);
+  // must find every service, not NOT_FOUND "unknown service". A status set
+  // on the board before serving (with its reason) stands.
+  for (const registration of all) {
+    if (health.get(registration.service.typeName) === undefined) health.set(registration.service.typeName, registration.status ?? ServingStatus.SERVING);
+  }
   health.set(OVERALL, ServingStatus.SERVING);
   let boundSocket: SocketIdentity;
   try {

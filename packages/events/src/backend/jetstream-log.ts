@@ -23,6 +23,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { DeliverPolicy, DiscardPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, StreamConfig, StreamInfo, StreamState } from "@nats-io/jetstream";
 import { PUBLISH_ID_MEMORY_MS } from "./event-log.js";
+import { refusesUs } from "./jetstream-refusal.js";
 import type { Appended, CommitListener, EventLog, LogStatus, NewEvent, ReplayReader, Retention, StoredEvent } from "./event-log.js";
 import { MESSAGE_ID_LENGTH, messageId } from "./message-id.js";
 import { PublishQueue } from "./publish-queue.js";
@@ -231,7 +232,11 @@ export class JetStreamLog implements EventLog {
   /**
    * Connects to the servers (reconnecting for ever once connected), creates
    * or updates the stream and its publish id stream, and starts the tail.
-   * Rejects with a one-line error when no server can be reached.
+   * Rejects with UnavailableError when no server can be reached or
+   * JetStream cannot answer yet (no quorum, no leader, too few servers for
+   * the replicas), and with another one-line error when a server answers no
+   * (authorization, JetStream not enabled, a stream configuration refused):
+   * the caller tries the first again later and gives up on the second.
    */
   static async open(target: JetStreamTarget, retention: Retention, onWritable: WritableListener): Promise<JetStreamLog> {
     let nc: NatsConnection;
@@ -248,7 +253,9 @@ export class JetStreamLog implements EventLog {
         noAsyncTraces: true,
       });
     } catch (error) {
-      throw new Error(`cannot connect to NATS at ${target.servers.join(", ")}: ${(error as Error).message}`, { cause: error });
+      const servers = target.servers.join(", ");
+      if (refusesUs(error)) throw new Error(`NATS at ${servers} refused the connection: ${(error as Error).message}`, { cause: error });
+      throw new UnavailableError(`NATS at ${servers} cannot be reached: ${(error as Error).message}`, { cause: error });
     }
     try {
       const jsm = await jetstreamManager(nc, { timeout: REQUEST_TIMEOUT_MS });
@@ -284,7 +291,9 @@ export class JetStreamLog implements EventLog {
       return log;
     } catch (error) {
       await nc.close().catch(() => {});
-      throw new Error(`cannot open the JetStream stream ${target.stream}: ${(error as Error).message}`, { cause: error });
+      const message = `cannot open the JetStream stream ${target.stream}: ${(error as Error).message}`;
+      if (refusesUs(error)) throw new Error(message, { cause: error });
+      throw new UnavailableError(message, { cause: error });
     }
   }
 
