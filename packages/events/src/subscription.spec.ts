@@ -38,7 +38,12 @@ const hitsOnly = () => [parseFilter("topic==/hit", { exact: ["topic", "source"] 
 
 /** The next message of a stream, which must not have ended, as a client reads it (its envelope goes already encoded). */
 async function next(stream: AsyncGenerator<SubscribeResponse>): Promise<SubscribeResponse> {
-  const result = await stream.next();
+  return received(stream.next());
+}
+
+/** The response a pending next() resolves with, as a client reads it (see next). */
+async function received(pending: Promise<IteratorResult<SubscribeResponse>>): Promise<SubscribeResponse> {
+  const result = await pending;
   assert.equal(result.done, false, "the stream ended");
   return fromBinary(SubscribeResponseSchema, toBinary(SubscribeResponseSchema, result.value as SubscribeResponse));
 }
@@ -120,7 +125,7 @@ describe("subscribe live, when the hub hands over a gap", () => {
       assert.equal(hub.size, 3);
       hub.broadcast(stored(4, 5));
       hub.broadcast(stored(31, 40));
-      const first = (await allNext).value as SubscribeResponse;
+      const first = await received(allNext);
       assert.deepEqual([first.envelope?.sequence, (await next(all)).envelope?.sequence], [4n, 5n], "what came before the gap is sent");
       for (const [ending, resume] of [[all.next(), 5n], [noneNext, 3n]] as const) {
         const ended = await ending.then(
@@ -133,7 +138,7 @@ describe("subscribe live, when the hub hands over a gap", () => {
       }
       assert.equal(hub.cutOff, 2);
       const rest: bigint[] = [];
-      rest.push(((await laterNext).value as SubscribeResponse).envelope!.sequence);
+      rest.push((await received(laterNext)).envelope!.sequence);
       for (let i = 37; i <= 40; i++) rest.push((await next(later)).envelope!.sequence);
       assert.deepEqual(rest, [36n, 37n, 38n, 39n, 40n], "the subscriber past the gap goes on, without the events it had passed");
       assert.equal(hub.size, 1);
