@@ -46,10 +46,15 @@ export interface WriteContext {
   get(id: string): Container | undefined;
 }
 
-/** What one write does to one container. */
+/**
+ * What one write does to one container. A create or update carries stored:
+ * container encoded without its revision (as checkContainer returns it),
+ * which the backend writes with the revision the write gets, so that the
+ * record is encoded once per write.
+ */
 export type Mutation =
-  | { type: ContainerChangeType.CREATE; container: Container }
-  | { type: ContainerChangeType.UPDATE; container: Container; previous: Container; updatePaths: string[] }
+  | { type: ContainerChangeType.CREATE; container: Container; stored: Uint8Array }
+  | { type: ContainerChangeType.UPDATE; container: Container; stored: Uint8Array; previous: Container; updatePaths: string[] }
   | { type: ContainerChangeType.DELETE; container: Container };
 
 /** Decides one write from the state it sees; throws (writing nothing) to refuse it. */

@@ -21,7 +21,7 @@ import Database from "better-sqlite3";
 import type { Database as SqliteDatabase, Statement } from "better-sqlite3";
 import { ContainerChangeType, ContainerSchema } from "@moby-core/container-store-api/v1";
 import type { Container } from "@moby-core/container-store-api/v1";
-import { filterProjection } from "./container-record.js";
+import { filterProjection, withRevision } from "./container-record.js";
 import type { HistoryRetention } from "./store-config.js";
 import type { ContainerRow, Mutation, StoredChange, WriteContext } from "./container-backend.js";
 
@@ -254,7 +254,8 @@ export class ContainerDatabase {
     const revision = before.revision + 1n;
     const mutation = decide({ revision, now: timestampNow(), get: (id) => this.get(id) });
     const { container } = mutation;
-    const record = toBinary(ContainerSchema, container);
+    // A create or update brings its record encoded once, without the revision; a delete stores nothing of it but the history entry.
+    const record = mutation.type === ContainerChangeType.DELETE ? toBinary(ContainerSchema, container) : withRevision(mutation.stored, container.revision);
     switch (mutation.type) {
       case ContainerChangeType.CREATE:
         this.statements.insert.run(container.id, container.revision, record);

@@ -9,7 +9,9 @@ import { Code } from "@moby-core/sdk";
 import type { ComponentError } from "@moby-core/sdk";
 import { PageTokens } from "@moby-core/sdk/list";
 import { ContainerChangeType, ContainerSchema, ListContainersResponseSchema, StreamContainersResponseSchema } from "@moby-core/container-store-api/v1";
-import type { ListContainersResponse, StreamContainersResponse } from "@moby-core/container-store-api/v1";
+import type { Container, ListContainersResponse, StreamContainersResponse } from "@moby-core/container-store-api/v1";
+import type { Mutation } from "./container-backend.js";
+import { encodeWithoutRevision } from "./container-record.js";
 import { SqliteStore } from "./sqlite-store.js";
 import { parseContainerFilter } from "./container-filter.js";
 import { DEFAULT_SNAPSHOT_LIFETIME_MS, listPage, streamContainers } from "./container-listing.js";
@@ -29,6 +31,11 @@ function received(response: ListContainersResponse | StreamContainersResponse) {
   return fromBinary(StreamContainersResponseSchema, toBinary(StreamContainersResponseSchema, response));
 }
 
+/** The create of container, as the service hands it to a backend. */
+function creation(container: Container): Mutation {
+  return { type: ContainerChangeType.CREATE, container, stored: encodeWithoutRevision(container) };
+}
+
 /** A database of count containers c-0000..., labels parity=even|odd. */
 async function population(name: string, count: number): Promise<SqliteStore> {
   const store = new SqliteStore(join(dir, name), DEFAULT_RETENTION);
@@ -36,9 +43,8 @@ async function population(name: string, count: number): Promise<SqliteStore> {
   const spec = anyPack(ContainerSchema, create(ContainerSchema, { id: "spec" }));
   await Promise.all(
     Array.from({ length: count }, (_, i) =>
-      db.write(({ revision, now }) => ({
-        type: ContainerChangeType.CREATE,
-        container: create(ContainerSchema, {
+      db.write(({ revision, now }) =>
+        creation(create(ContainerSchema, {
           id: `c-${String(i).padStart(4, "0")}`,
           labels: { parity: i % 2 === 0 ? "even" : "odd" },
           runtime: { name: "runc" },
@@ -46,8 +52,8 @@ async function population(name: string, count: number): Promise<SqliteStore> {
           revision,
           createdAt: now,
           updatedAt: now,
-        }),
-      })),
+        })),
+      ),
     ),
   );
   return store;
@@ -134,11 +140,10 @@ describe("streamContainers", () => {
     const spec = anyPack(ContainerSchema, create(ContainerSchema, { id: "spec" }));
     await Promise.all(
       Array.from({ length: 300 }, (_, i) =>
-        db.db.write(({ revision, now }) => ({
-          type: ContainerChangeType.CREATE,
-          // ~16 KiB each: 100 of them (a full batch by count) are more than 1 MiB.
-          container: create(ContainerSchema, { id: `big-${String(i).padStart(4, "0")}`, labels: { a: value, b: value, c: value, d: value }, runtime: { name: "runc" }, spec, revision, createdAt: now, updatedAt: now }),
-        })),
+        // ~16 KiB each: 100 of them (a full batch by count) are more than 1 MiB.
+        db.db.write(({ revision, now }) =>
+          creation(create(ContainerSchema, { id: `big-${String(i).padStart(4, "0")}`, labels: { a: value, b: value, c: value, d: value }, runtime: { name: "runc" }, spec, revision, createdAt: now, updatedAt: now })),
+        ),
       ),
     );
     const sizes: number[] = [];

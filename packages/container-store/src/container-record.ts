@@ -4,7 +4,7 @@
  * extensions) carried as they came (type URL and bytes, never decoded), and
  * the output-only fields set by the store.
  */
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
 import type { Any, Timestamp } from "@bufbuild/protobuf/wkt";
 import { ContainerSchema, RuntimeSchema } from "@moby-core/container-store-api/v1";
@@ -60,4 +60,45 @@ export function filterProjection(record: Container): Container {
     labels: copyMap(record.labels, (value) => value),
     runtime: create(RuntimeSchema, { name: record.runtime?.name ?? "" }),
   });
+}
+
+/** The tag of Container.revision (field 9, varint) in the protobuf binary format. */
+const REVISION_TAG = (9 << 3) | 0;
+
+/** How many bytes revision takes as a protobuf varint. */
+function varintLength(revision: bigint): number {
+  let length = 1;
+  for (let rest = revision >> 7n; rest > 0n; rest >>= 7n) length++;
+  return length;
+}
+
+/** How many bytes Container.revision adds to an encoded record: its tag and varint, none for 0 (proto3 leaves it out). */
+export function revisionFieldBytes(revision: bigint): number {
+  return revision === 0n ? 0 : 1 + varintLength(revision);
+}
+
+/** A record encoded without its revision, with Container.revision appended (the last value of a field wins when decoding). */
+export function withRevision(stored: Uint8Array, revision: bigint): Uint8Array {
+  const record = new Uint8Array(stored.byteLength + 1 + varintLength(revision));
+  record.set(stored);
+  let at = stored.byteLength;
+  record[at++] = REVISION_TAG;
+  let rest = revision;
+  while (rest >= 0x80n) {
+    record[at++] = Number(rest & 0x7fn) | 0x80;
+    rest >>= 7n;
+  }
+  record[at] = Number(rest);
+  return record;
+}
+
+/** A record encoded without its revision: what the store writes, adding the revision it gets at commit. */
+export function encodeWithoutRevision(record: Container): Uint8Array {
+  const revision = record.revision;
+  record.revision = 0n;
+  try {
+    return toBinary(ContainerSchema, record);
+  } finally {
+    record.revision = revision;
+  }
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { InvalidArgumentError } from "@moby-core/sdk";
@@ -45,7 +45,16 @@ describe("the id rule", () => {
 });
 
 describe("a container record", () => {
-  it("passes with the required fields", () => checkContainer(record()));
+  it("passes with the required fields", () => {
+    checkContainer(record());
+  });
+
+  it("returns the record encoded without its revision", () => {
+    const checked = record();
+    const stored = checkContainer(checked);
+    assert.equal(checked.revision, 12n);
+    assert.deepEqual(fromBinary(ContainerSchema, stored), create(ContainerSchema, { ...checked, revision: 0n }));
+  });
 
   it("needs runtime.name and a spec with a type URL", () => {
     assert.equal(fieldOf(() => checkContainer(record({ runtime: undefined }))), "container.runtime.name");

@@ -10,6 +10,7 @@ import { InvalidArgumentError } from "@moby-core/sdk";
 import { checkId } from "@moby-core/sdk/list";
 import { ContainerSchema } from "@moby-core/container-store-api/v1";
 import type { Container } from "@moby-core/container-store-api/v1";
+import { encodeWithoutRevision, revisionFieldBytes } from "./container-record.js";
 
 /** The most bytes of a label key, and of a label key and its value together; also the extension key bound. */
 export const MAX_LABEL_BYTES = 4096;
@@ -36,24 +37,23 @@ export function entryPath(field: string, key: string): string {
   return `${field}[${JSON.stringify(shown)}]`;
 }
 
-/** Checks a label or extension key: 1 to 4096 bytes of UTF-8. */
-function checkKey(key: string, path: string): void {
-  if (key === "") throw new InvalidArgumentError(path, "key is empty");
+/** Checks a label or extension key of the map at field: 1 to 4096 bytes of UTF-8 (the entry's path is built only for an error). */
+function checkKey(key: string, field: string): void {
+  if (key === "") throw new InvalidArgumentError(entryPath(field, key), "key is empty");
   const bytes = utf8Length(key);
-  if (bytes > MAX_LABEL_BYTES) throw new InvalidArgumentError(path, `key is ${bytes} bytes, more than ${MAX_LABEL_BYTES}`);
+  if (bytes > MAX_LABEL_BYTES) throw new InvalidArgumentError(entryPath(field, key), `key is ${bytes} bytes, more than ${MAX_LABEL_BYTES}`);
 }
 
 /** Checks one label: the key rule, and key plus value at most 4096 bytes. */
 export function checkLabel(key: string, value: string, field = "container.labels"): void {
-  const path = entryPath(field, key);
-  checkKey(key, path);
+  checkKey(key, field);
   const bytes = utf8Length(key) + utf8Length(value);
-  if (bytes > MAX_LABEL_BYTES) throw new InvalidArgumentError(path, `key and value are ${bytes} bytes together, more than ${MAX_LABEL_BYTES}`);
+  if (bytes > MAX_LABEL_BYTES) throw new InvalidArgumentError(entryPath(field, key), `key and value are ${bytes} bytes together, more than ${MAX_LABEL_BYTES}`);
 }
 
-/** Checks an opaque Any that must carry a type URL when present. */
-function checkAny(any: Any, path: string): void {
-  if (any.typeUrl === "") throw new InvalidArgumentError(path, "type_url is empty");
+/** Checks an opaque Any that must carry a type URL when present: the one at field, or the entry key of the map at field. */
+function checkAny(any: Any, field: string, key?: string): void {
+  if (any.typeUrl === "") throw new InvalidArgumentError(key === undefined ? field : entryPath(field, key), "type_url is empty");
 }
 
 /** Checks a runtime name: 1 to 255 bytes, no whitespace or control characters. */
@@ -72,8 +72,11 @@ export function recordSize(record: Container): number {
 /**
  * Checks every rule of a record as it would be stored (with created_at,
  * updated_at and revision set), field being its path in the request.
+ * Returns the record encoded without its revision, the bytes the size rule
+ * measured (with the revision's field added): a backend stores them, so a
+ * write encodes its record once.
  */
-export function checkContainer(record: Container, field = "container"): void {
+export function checkContainer(record: Container, field = "container"): Uint8Array {
   checkId(record.id, `${field}.id`);
   for (const [key, value] of Object.entries(record.labels)) checkLabel(key, value, `${field}.labels`);
   const imageBytes = utf8Length(record.image);
@@ -83,10 +86,11 @@ export function checkContainer(record: Container, field = "container"): void {
   if (record.spec === undefined) throw new InvalidArgumentError(`${field}.spec`, "required");
   checkAny(record.spec, `${field}.spec`);
   for (const [key, value] of Object.entries(record.extensions)) {
-    const path = entryPath(`${field}.extensions`, key);
-    checkKey(key, path);
-    checkAny(value, path);
+    checkKey(key, `${field}.extensions`);
+    checkAny(value, `${field}.extensions`, key);
   }
-  const size = recordSize(record);
+  const encoded = encodeWithoutRevision(record);
+  const size = encoded.byteLength + revisionFieldBytes(record.revision);
   if (size > MAX_RECORD_BYTES) throw new InvalidArgumentError(field, `the record is ${size} bytes encoded, more than ${MAX_RECORD_BYTES}`);
+  return encoded;
 }

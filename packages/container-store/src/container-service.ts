@@ -66,9 +66,9 @@ export function containerStoreService(
       checkId(input.id, "container.id");
       const change = await db.write(input.id, (context) => {
         const record = storedRecord(input, { createdAt: context.now, updatedAt: context.now, revision: context.revision });
-        checkContainer(record);
+        const stored = checkContainer(record);
         if (context.get(record.id) !== undefined) throw new AlreadyExistsError(`container ${JSON.stringify(record.id)} already exists`);
-        return { type: ContainerChangeType.CREATE, container: record };
+        return { type: ContainerChangeType.CREATE, container: record, stored };
       }, { likelyAbsent: true });
       return withWritten(CreateContainerResponseSchema, CreateContainerResponseSchema.field.container!, change);
     },
@@ -100,8 +100,8 @@ export function containerStoreService(
         const next = applyUpdateMask(current, input!, paths);
         next.updatedAt = context.now;
         next.revision = context.revision;
-        checkContainer(next);
-        return { type: ContainerChangeType.UPDATE, container: next, previous: current, updatePaths: sortedPaths(paths) };
+        const stored = checkContainer(next);
+        return { type: ContainerChangeType.UPDATE, container: next, stored, previous: current, updatePaths: sortedPaths(paths) };
       });
       return withWritten(UpdateContainerResponseSchema, UpdateContainerResponseSchema.field.container!, change);
     },

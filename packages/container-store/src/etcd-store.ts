@@ -41,12 +41,10 @@ import type { Filter } from "@moby-core/sdk/list";
 import { ContainerChangeType, ContainerSchema } from "@moby-core/container-store-api/v1";
 import type { Container, WatchContainersResponse } from "@moby-core/container-store-api/v1";
 import type { BackendStats, ContainerBackend, ContainerReader, ContainerRow, Mutation, StoredChange, WatchOptions, WriteDecision, WriteHint } from "./container-backend.js";
-import { filterProjection } from "./container-record.js";
+import { filterProjection, withRevision } from "./container-record.js";
 import { etcdWatch } from "./etcd-watch.js";
 import type { EtcdConfig } from "./store-config.js";
 
-/** The tag of Container.revision (field 9, varint) in the protobuf binary format. */
-const REVISION_TAG = (9 << 3) | 0;
 /** The largest response taken from etcd, in bytes: a range of 256 records of at most 1 MiB each, and room. */
 const MAX_RESPONSE_BYTES = 300 * 1024 * 1024;
 /** The most operations in one etcd transaction (etcd's --max-txn-ops default). */
@@ -75,26 +73,6 @@ export function prefixEnd(prefix: Buffer): Buffer {
     }
   }
   return Buffer.from([0]);
-}
-
-/** The bytes of value as a protobuf varint. */
-function varint(value: bigint): number[] {
-  const bytes: number[] = [];
-  while (value >= 0x80n) {
-    bytes.push(Number(value & 0x7fn) | 0x80);
-    value >>= 7n;
-  }
-  bytes.push(Number(value));
-  return bytes;
-}
-
-/** A stored record with its revision: Container.revision appended (the last value of a field wins when decoding). */
-export function withRevision(stored: Uint8Array, revision: bigint): Uint8Array {
-  const tail = [REVISION_TAG, ...varint(revision)];
-  const record = new Uint8Array(stored.byteLength + tail.length);
-  record.set(stored);
-  record.set(tail, stored.byteLength);
-  return record;
 }
 
 /** Decodes a stored value into the container it holds at revision. */
@@ -384,7 +362,7 @@ export class EtcdStore implements ContainerBackend {
           return container;
         },
       });
-      const value = mutation.type === ContainerChangeType.DELETE ? undefined : storedValue(mutation.container);
+      const value = mutation.type === ContainerChangeType.DELETE ? undefined : asBuffer(mutation.stored);
       const guard =
         current === undefined
           ? { key, target: "Version" as const, result: "Equal" as const, version: 0 }
@@ -456,16 +434,9 @@ export class EtcdStore implements ContainerBackend {
   }
 }
 
-/** The value stored for a container: its record without the revision (the key's mod_revision is its revision). */
-function storedValue(container: Container): Buffer {
-  const revision = container.revision;
-  container.revision = 0n;
-  try {
-    const bytes = toBinary(ContainerSchema, container);
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  } finally {
-    container.revision = revision;
-  }
+/** The bytes of a record as a Buffer, without copying them (etcd3 takes Buffers, and compares them when a retried write finds its own value). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** The first key-value of a range response in a transaction's responses. */

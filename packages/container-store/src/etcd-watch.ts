@@ -35,7 +35,8 @@ import type { IDuplexStream, IEvent, IWatchRequest, IWatchResponse } from "etcd3
 import type { StoredChange, WatchOptions } from "./container-backend.js";
 import { changeResponse, compacted, MAX_QUEUED_BYTES, PROGRESS_INTERVAL_MS, progressResponse, selected } from "./container-watch.js";
 import { withRecords } from "./encoded-records.js";
-import { decodeStored, withRevision } from "./etcd-store.js";
+import { withRevision } from "./container-record.js";
+import { decodeStored } from "./etcd-store.js";
 import type { EtcdStore } from "./etcd-store.js";
 
 /** How long a broken etcd watch stream waits before it is opened again, in ms. */
