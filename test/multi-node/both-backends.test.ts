@@ -117,17 +117,24 @@ describe("two nodes, each with the container store on etcd and events on NATS", 
     await onA!.progress(30_000);
     await onB!.progress(30_000);
 
-    // B's watcher, from the revision before the first create.
+    // B's watcher, from the store's revision before the first create (0, "from now", on a fresh prefix), established (its first progress) before it.
     const start = (await stores[1]!.listContainers({})).revision;
     const watch = new AbortController();
     const changes: ContainerChange[] = [];
+    let established = false;
+    let watchError: unknown;
     const watching = (async () => {
-      for await (const message of stores[1]!.watchContainers({ startRevision: start + 1n }, { signal: watch.signal })) {
+      for await (const message of stores[1]!.watchContainers({ startRevision: start }, { signal: watch.signal })) {
         if (message.kind.case === "change") changes.push(message.kind.value);
+        else established = true;
       }
     })().catch((error: unknown) => {
-      if (!watch.signal.aborted) throw error;
+      if (!watch.signal.aborted) watchError = error;
     });
+    const establishedBy = Date.now() + 30_000;
+    while (!established && watchError === undefined && Date.now() < establishedBy) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(watchError, undefined, `B's watch failed: ${String(watchError)}`);
+    assert.ok(established, "B's watch sent its first progress");
 
     // Creates through A and B, interleaved: the store's revision of each, by id.
     const revisions = new Map<string, bigint>();
@@ -155,6 +162,7 @@ describe("two nodes, each with the container store on etcd and events on NATS", 
     while (changes.length < revisions.size && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     watch.abort();
     await watching;
+    assert.equal(watchError, undefined, `B's watch failed: ${String(watchError)}`);
     assert.deepEqual(
       changes.map((c) => [c.type, c.container?.id, c.revision]),
       [...revisions].sort((x, y) => (x[1] < y[1] ? -1 : 1)).map(([id, revision]) => [ContainerChangeType.CREATE, id, revision]),
