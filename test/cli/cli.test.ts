@@ -4,13 +4,13 @@
 // process, checked by its stdout, stderr and exit code.
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { scratchDirectory } from "../support/component-process.js";
 import type { Exit } from "../support/component-process.js";
 import { repoRoot } from "../support/contract-copy.js";
+import { OwnedProcess } from "../support/owned-process.js";
 
 /** The CLI's entry point. */
 const MOBY = join(repoRoot, "packages/cli/bin/moby.js");
@@ -91,9 +91,7 @@ describe("moby CLI against moby-init", () => {
   const scratch = scratchDirectory("moby-cli-");
   const runDir = join(scratch.dir, "run");
   const emptyRunDir = join(scratch.dir, "empty");
-  let init: ChildProcess;
-  let initOutput = "";
-  let initExited: Promise<Exit>;
+  let init: OwnedProcess | undefined;
 
   before(async () => {
     const hello = (name: string) => ({
@@ -105,26 +103,19 @@ describe("moby CLI against moby-init", () => {
     const manifestFile = join(scratch.dir, "moby.yaml");
     writeFileSync(manifestFile, JSON.stringify(manifest, null, 2)); // JSON is YAML
 
-    init = spawn(process.execPath, [MOBY_INIT, "--manifest", manifestFile, "--run-dir", runDir], {
-      cwd: repoRoot,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    init.stdout!.on("data", (chunk: Buffer) => (initOutput += chunk.toString()));
-    init.stderr!.on("data", (chunk: Buffer) => (initOutput += chunk.toString()));
-    initExited = new Promise((resolve) => init.once("exit", (code, signal) => resolve({ code, signal })));
+    init = new OwnedProcess(process.execPath, [MOBY_INIT, "--manifest", manifestFile, "--run-dir", runDir], { cwd: repoRoot });
 
     try {
       await waitFor(runDir, "all running and serving", (components) => components.length === 3 && allServing(components));
     } catch (error) {
-      throw new Error(`${(error as Error).message}\ninit's output:\n${initOutput}`);
+      throw new Error(`${(error as Error).message}\ninit's output:\n${init.output}`);
     }
   });
 
   after(async () => {
-    if (init !== undefined && init.exitCode === null && init.signalCode === null) {
-      init.kill("SIGTERM");
-      const exit = await initExited;
-      assert.deepEqual(exit, { code: 0, signal: null }, `init did not exit cleanly:\n${initOutput}`);
+    if (init?.running === true) {
+      const exit = await init.stop("SIGTERM");
+      assert.deepEqual(exit, { code: 0, signal: null }, `init did not exit cleanly:\n${init.output}`);
     }
     scratch.remove();
   });
@@ -152,7 +143,7 @@ describe("moby CLI against moby-init", () => {
       assert.ok(c.startTime !== null && !Number.isNaN(Date.parse(c.startTime)), `${c.name} startTime`);
     }
     assert.deepEqual(named(components, "beta").requires, ["alpha"]);
-    assert.equal(named(components, "init").pid, init.pid);
+    assert.equal(named(components, "init").pid, init!.pid);
     assert.notEqual(named(components, "alpha").pid, named(components, "beta").pid);
   });
 

@@ -2,13 +2,13 @@
 // (to completion or in the background) and booting a real moby-init on a
 // manifest in a scratch run directory.
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_BUSYBOX } from "../../packages/container-runtime/src/busybox-rootfs.js";
 import type { Exit } from "../support/component-process.js";
 import { repoRoot } from "../support/contract-copy.js";
+import { OwnedProcess } from "../support/owned-process.js";
 
 /** The runc the container tests use, if this machine has one. */
 export const RUNC = ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc", "/usr/local/bin/runc"].find((path) => existsSync(path));
@@ -61,13 +61,13 @@ export class Background {
   stdout = "";
   stderr = "";
   readonly exited: Promise<Exit>;
-  private readonly child: ChildProcess;
+  private readonly process: OwnedProcess;
 
   constructor(runDir: string, args: string[]) {
-    this.child = spawn(process.execPath, [MOBY, "--run-dir", runDir, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-    this.child.stdout!.on("data", (chunk: Buffer) => (this.stdout += chunk.toString()));
-    this.child.stderr!.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
-    this.exited = new Promise((resolve) => this.child.once("exit", (code, signal) => resolve({ code, signal })));
+    this.process = new OwnedProcess(process.execPath, [MOBY, "--run-dir", runDir, ...args], { cwd: repoRoot });
+    this.process.child.stdout!.on("data", (chunk: Buffer) => (this.stdout += chunk.toString()));
+    this.process.child.stderr!.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
+    this.exited = this.process.exited;
   }
 
   /** Resolves once stdout includes text. */
@@ -81,7 +81,7 @@ export class Background {
 
   /** Sends signal to the moby process. */
   kill(signal: NodeJS.Signals): void {
-    this.child.kill(signal);
+    this.process.signal(signal);
   }
 }
 
@@ -98,9 +98,7 @@ export async function eventually(check: () => Promise<boolean>, what: string, ti
 /** A moby-init booted on a manifest in a scratch run directory. */
 export class Init {
   readonly runDir: string;
-  output = "";
-  private child: ChildProcess | undefined;
-  private exited: Promise<Exit> | undefined;
+  private init: OwnedProcess | undefined;
 
   constructor(
     private readonly dir: string,
@@ -113,14 +111,7 @@ export class Init {
   async boot(): Promise<void> {
     const manifestFile = join(this.dir, "moby.yaml");
     writeFileSync(manifestFile, JSON.stringify({ components: this.components }, null, 2)); // JSON is YAML
-    const child = spawn(process.execPath, [MOBY_INIT, "--manifest", manifestFile, "--run-dir", this.runDir], {
-      cwd: repoRoot,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    this.child = child;
-    child.stdout!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-    child.stderr!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    this.init = new OwnedProcess(process.execPath, [MOBY_INIT, "--manifest", manifestFile, "--run-dir", this.runDir], { cwd: repoRoot });
     const expected = Object.keys(this.components).length + 1;
     const deadline = Date.now() + READY_TIMEOUT_MS;
     let last = "";
@@ -133,15 +124,19 @@ export class Init {
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    throw new Error(`the assembly was not ready within ${READY_TIMEOUT_MS} ms; last: ${last}\ninit's output:\n${this.output}`);
+    const error = new Error(`the assembly was not ready within ${READY_TIMEOUT_MS} ms; last: ${last}\ninit's output:\n${this.output}`);
+    await this.stop();
+    throw error;
   }
 
-  /** Stops init with SIGTERM and returns how it exited. */
+  /** init's stdout and stderr so far. */
+  get output(): string {
+    return this.init?.output ?? "";
+  }
+
+  /** Stops init with SIGTERM (SIGKILL after a grace period) and returns how it exited. */
   async stop(): Promise<Exit | undefined> {
-    const child = this.child;
-    if (child === undefined || this.exited === undefined) return undefined;
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-    return this.exited;
+    return this.init?.stop("SIGTERM");
   }
 
   /** Stops init with SIGTERM and asserts that it exited 0 (when it was started), with its output if not. */

@@ -22,6 +22,7 @@ import { Assembly } from "../support/assembly.js";
 import { scratchDirectory } from "../support/component-process.js";
 import { repoRoot } from "../support/contract-copy.js";
 import { EtcdCluster } from "../support/etcd-cluster.js";
+import { teardown } from "../support/teardown.js";
 
 type StoreClient = Client<typeof ContainerStoreService>;
 
@@ -121,14 +122,14 @@ describe("two nodes sharing container records in etcd", () => {
     await b.assembly.until("container-store", serving);
   });
 
-  after(async () => {
-    await a?.shutdown();
-    await b?.shutdown();
-    a?.assembly.remove();
-    b?.assembly.remove();
-    await cluster?.stop();
-    scratch.remove();
-  });
+  after(() =>
+    teardown([
+      ["node A", async () => (await a?.shutdown(), a?.assembly.remove())],
+      ["node B", async () => (await b?.shutdown(), b?.assembly.remove())],
+      ["the etcd cluster", () => cluster?.stop()],
+      ["the scratch directory", () => scratch.remove()],
+    ]),
+  );
 
   it("a container created through node A is read, listed and watched through node B with no gap", async () => {
     const onA = a.client();

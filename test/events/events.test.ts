@@ -34,6 +34,8 @@ import { NatsCluster } from "../support/nats-cluster.js";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { StreamInfo } from "@nats-io/jetstream";
+import { teardown } from "../support/teardown.js";
+import type { TeardownStep } from "../support/teardown.js";
 
 const scratch = scratchDirectory("moby-events-test-");
 const readers: SubscriptionReader[] = [];
@@ -117,15 +119,18 @@ function natsBackend(): Backend {
 for (const backend of [sqlite, natsBackend()]) {
   describe(`events on ${backend.name}`, () => {
     before(() => backend.start());
-    eventsSuite(backend);
-    after(() => backend.stop());
+    const closers: TeardownStep[] = [];
+    eventsSuite(backend, closers);
+    // One hook, so that a failure to close the components cannot skip stopping the backend's servers.
+    after(() => teardown([...closers, [`the ${backend.name} backend`, () => backend.stop()]]));
   });
 }
 
-/** Every case of the contract, on backend. */
-function eventsSuite(backend: Backend): void {
+/** Every case of the contract, on backend; adds what closes the components it starts to closers, for the suite's teardown. */
+function eventsSuite(backend: Backend, closers: TeardownStep[]): void {
   let components = 0;
   const started: EventsComponent[] = [];
+  closers.push(["the events components", () => Promise.all(started.splice(0).map((c) => c.close()))]);
 
   /** A new events component with its own socket and log (not started). */
   function component(config: EventsComponentConfig = {}): EventsComponent {
@@ -149,9 +154,6 @@ function eventsSuite(backend: Backend): void {
     return shared;
   }
 
-  after(async () => {
-    await Promise.all(started.splice(0).map((c) => c.close()));
-  });
 
   describe("Publish", () => {
     let events: EventsComponent;

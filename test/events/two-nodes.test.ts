@@ -21,6 +21,8 @@ import { repoRoot } from "../support/contract-copy.js";
 import { SubscriptionReader, containerCreate, containerId } from "../support/events-component.js";
 import type { EventsClient } from "../support/events-component.js";
 import { NatsCluster } from "../support/nats-cluster.js";
+import { teardown } from "../support/teardown.js";
+import type { TeardownStep } from "../support/teardown.js";
 
 /** The manifest of the README's "events on NATS JetStream", on the cluster's servers, run from the repository. */
 function readmeManifest(servers: string[]): string {
@@ -70,15 +72,14 @@ describe("events on two nodes sharing one JetStream stream", () => {
   afterEach(() => {
     readers.splice(0).forEach((r) => r.close());
   });
-  after(async () => {
-    connections.splice(0).forEach((c) => c.close());
-    for (const node of nodes.splice(0)) {
-      await node.shutdown();
-      node.remove();
-    }
-    await cluster.stop();
-    scratch.remove();
-  });
+  after(() =>
+    teardown([
+      ["the clients", () => connections.splice(0).forEach((c) => c.close())],
+      ...nodes.splice(0).map((node, i): TeardownStep => [`node ${i}`, async () => (await node.shutdown(), node.remove())]),
+      ["the NATS cluster", () => cluster.stop()],
+      ["the scratch directory", () => scratch.remove()],
+    ]),
+  );
 
   it("delivers the events published on both nodes in one order to the subscribers of either", async () => {
     const base = (await client(0).getStatus({})).latestSequence;

@@ -20,6 +20,7 @@ import type { Container } from "@moby-core/container-store-api/v1";
 import { Health } from "@moby-core/grpc-health-api/v1";
 import { ComponentProcess, scratchDirectory } from "../support/component-process.js";
 import { EtcdCluster } from "../support/etcd-cluster.js";
+import { teardown } from "../support/teardown.js";
 
 type StoreClient = Client<typeof ContainerStoreService>;
 const SERVICE = ContainerStoreService.typeName;
@@ -67,12 +68,14 @@ describe("container-store on etcd when members die", () => {
     client = connection.client(ContainerStoreService);
   });
 
-  after(async () => {
-    connection?.close();
-    await store?.stop("SIGKILL");
-    await cluster?.stop();
-    scratch.remove();
-  });
+  after(() =>
+    teardown([
+      ["the client", () => connection?.close()],
+      ["the container store", () => store?.stop("SIGKILL")],
+      ["the etcd cluster", () => cluster?.stop()],
+      ["the scratch directory", () => scratch.remove()],
+    ]),
+  );
 
   it("kill -9 of the leader under a write load: no acknowledged write is lost; SERVING, or NOT_SERVING while it cannot write, then SERVING by itself", async () => {
     const acknowledged = new Map<string, bigint>();

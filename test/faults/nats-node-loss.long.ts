@@ -20,6 +20,7 @@ import { EventsService, StartPosition } from "@moby-core/events-api/v1";
 import { scratchDirectory } from "../support/component-process.js";
 import { EventsComponent, SubscriptionReader, containerCreate, containerId, sleep } from "../support/events-component.js";
 import { NatsCluster } from "../support/nats-cluster.js";
+import { teardown } from "../support/teardown.js";
 import { rejection } from "../support/rejection.js";
 
 const STREAM = "FAULTS";
@@ -94,11 +95,13 @@ describe("events on JetStream when NATS servers die", () => {
     await events.start();
     healthClient = healthOf(events);
   });
-  after(async () => {
-    await events?.close();
-    await cluster.stop();
-    scratch.remove();
-  });
+  after(() =>
+    teardown([
+      ["the events component", () => events?.close()],
+      ["the NATS cluster", () => cluster.stop()],
+      ["the scratch directory", () => scratch.remove()],
+    ]),
+  );
 
   it("loses no acknowledged publish when the stream's leader is killed under load, and serves again by itself", { timeout: 180_000 }, async () => {
     const acknowledged = new Map<string, bigint>();

@@ -58,7 +58,14 @@ export class Assembly {
     const file = join(scratch.dir, "moby.yaml");
     writeFileSync(file, manifest.replaceAll("${RECORD}", join(scratch.dir, "record.jsonl")));
     const init = new ComponentProcess("packages/init/bin/moby-init.js", {}, ["--manifest", file, "--run-dir", join(scratch.dir, "run"), ...initArgs]);
-    await init.waitForSocket(join(scratch.dir, "run", "init.sock"));
+    try {
+      await init.waitForSocket(join(scratch.dir, "run", "init.sock"));
+    } catch (error) {
+      // init never served: end it (and, through it, whatever it started) before failing, and the scratch directory made here.
+      await init.stop();
+      if (on === undefined) scratch.remove();
+      throw error;
+    }
     return new Assembly(scratch, init);
   }
 
@@ -102,7 +109,7 @@ export class Assembly {
     return found;
   }
 
-  /** Stops init with SIGTERM and removes the scratch directory; returns how init exited. */
+  /** Closes the connection and stops init with SIGTERM (SIGKILL after a grace period); returns how init exited. */
   async shutdown() {
     this.connection.close();
     const exit = await this.init.stop("SIGTERM");

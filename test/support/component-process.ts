@@ -1,43 +1,41 @@
 /**
- * A component running as a real child process for a test: started with tsx,
- * waited for until its socket answers, stopped with a signal, its output kept.
+ * A component running as a real child process for a test: started with tsx
+ * as an OwnedProcess (it dies with the test process), waited for until its
+ * socket answers, stopped with a signal and SIGKILL after a grace period,
+ * its output kept.
  */
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { probeSocket } from "@moby-core/sdk/internal";
 import { repoRoot } from "./contract-copy.js";
+import { OwnedProcess, STOP_GRACE_MS } from "./owned-process.js";
+import type { Exit } from "./owned-process.js";
 
-/** How a child process ended. */
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
+export type { Exit } from "./owned-process.js";
 
 /** A component process started by a test. */
 export class ComponentProcess {
-  /** Everything the process wrote to stdout and stderr so far. */
-  output = "";
   /** Resolves when the process has exited. */
   readonly exited: Promise<Exit>;
-  private readonly child: ChildProcess;
+  private readonly process: OwnedProcess;
 
   constructor(script: string, env: NodeJS.ProcessEnv, args: string[] = []) {
-    this.child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, script), ...args], {
+    this.process = new OwnedProcess(process.execPath, ["--import", "tsx", join(repoRoot, script), ...args], {
       cwd: repoRoot,
       env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
     });
-    this.child.stdout!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-    this.child.stderr!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-    this.exited = new Promise((resolve) => this.child.once("exit", (code, signal) => resolve({ code, signal })));
+    this.exited = this.process.exited;
+  }
+
+  /** Everything the process wrote to stdout and stderr so far. */
+  get output(): string {
+    return this.process.output;
   }
 
   /** The process id. */
   get pid(): number {
-    return this.child.pid!;
+    return this.process.pid!;
   }
 
   /** Resolves once something listens on socketPath; rejects if the process exits first or after timeoutMs. */
@@ -62,10 +60,9 @@ export class ComponentProcess {
     }
   }
 
-  /** Sends signal and waits for the process to exit. */
-  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<Exit> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
-    return this.exited;
+  /** Sends signal and waits for the process to exit; SIGKILLs it if it has not after graceMs. */
+  async stop(signal: NodeJS.Signals = "SIGTERM", graceMs = STOP_GRACE_MS): Promise<Exit> {
+    return this.process.stop(signal, graceMs);
   }
 }
 

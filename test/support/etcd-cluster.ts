@@ -1,17 +1,17 @@
 /**
  * A real etcd cluster for tests: Debian's etcd 3.4, three members (or as
  * many as asked) on free 127.0.0.1 ports with throwaway data directories
- * under a directory the caller owns. Each member runs under
- * `setpriv --pdeathsig KILL`, so it dies with the test process even when
- * that is killed; stop() kills each member by its pid. A member can be
- * killed (kill -9) and started again on its data directory.
+ * under a directory the caller owns. Each member is an OwnedProcess (under
+ * `setpriv --pdeathsig KILL`), so it dies with the test process even when
+ * that is killed, and a missing etcd fails the start naming it; stop() kills
+ * each member by its pid. A member can be killed (kill -9) and started again
+ * on its data directory.
  */
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Etcd3 } from "etcd3";
 import { freePort } from "./free-port.js";
+import { OwnedProcess } from "./owned-process.js";
 
 
 /** One member of the cluster. */
@@ -20,9 +20,7 @@ interface Member {
   clientUrl: string;
   peerUrl: string;
   dataDir: string;
-  child?: ChildProcess;
-  exited?: Promise<void>;
-  log: string;
+  process?: OwnedProcess;
 }
 
 /** A running etcd cluster. */
@@ -41,7 +39,6 @@ export class EtcdCluster {
         clientUrl: `http://127.0.0.1:${client}`,
         peerUrl: `http://127.0.0.1:${peer}`,
         dataDir: join(dir, `m${i}`),
-        log: "",
       });
     }
     try {
@@ -61,13 +58,13 @@ export class EtcdCluster {
 
   /** The pid of member i, or undefined when it is not running. */
   pid(i: number): number | undefined {
-    const child = this.members[i]!.child;
-    return child !== undefined && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+    const member = this.members[i]!.process;
+    return member?.running === true ? member.pid : undefined;
   }
 
   /** What member i logged. */
   log(i: number): string {
-    return this.members[i]!.log;
+    return this.members[i]!.process?.output ?? "";
   }
 
   /** Starts member i on its data directory. */
@@ -75,12 +72,9 @@ export class EtcdCluster {
     const member = this.members[i]!;
     mkdirSync(member.dataDir, { recursive: true, mode: 0o700 });
     const initial = this.members.map((m) => `${m.name}=${m.peerUrl}`).join(",");
-    const child = spawn(
-      "setpriv",
+    member.process = new OwnedProcess(
+      "etcd",
       [
-        "--pdeathsig",
-        "KILL",
-        "etcd",
         "--name",
         member.name,
         "--data-dir",
@@ -105,13 +99,7 @@ export class EtcdCluster {
         "--election-timeout",
         "500",
       ],
-      { stdio: ["ignore", "pipe", "pipe"] },
     );
-    member.log = "";
-    child.stdout!.on("data", (chunk: Buffer) => (member.log += chunk.toString()));
-    child.stderr!.on("data", (chunk: Buffer) => (member.log += chunk.toString()));
-    member.child = child;
-    member.exited = new Promise((resolve) => child.once("exit", () => resolve()));
   }
 
   /** Waits until a write through every endpoint succeeds. */
@@ -124,7 +112,7 @@ export class EtcdCluster {
           await client.put("/moby-test/ready").value("1");
           return;
         } catch (error) {
-          if (Date.now() > deadline) throw new Error(`etcd did not accept a write within ${timeoutMs} ms: ${String(error)}\n${this.members.map((m) => m.log.slice(-2000)).join("\n")}`);
+          if (Date.now() > deadline) throw new Error(`etcd did not accept a write within ${timeoutMs} ms: ${String(error)}\n${this.members.map((m) => (m.process?.output ?? "").slice(-2000)).join("\n")}`);
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
       }
@@ -148,12 +136,9 @@ export class EtcdCluster {
     throw new Error("no member leads the cluster");
   }
 
-  /** Kills member i with signal (SIGKILL: kill -9) and waits until it has exited. */
+  /** Kills member i with signal (SIGKILL: kill -9; any other is followed by SIGKILL after a grace period) and waits until it has exited. */
   async kill(i: number, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
-    const member = this.members[i]!;
-    const pid = this.pid(i);
-    if (pid !== undefined) process.kill(pid, signal);
-    await member.exited;
+    await this.members[i]!.process?.stop(signal);
   }
 
   /** Starts member i again on its data directory (after kill). */

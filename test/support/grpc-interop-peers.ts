@@ -7,13 +7,13 @@
  * processes around them: a peer run to its end, a peer served until
  * stopped, a socat bridge between a TCP port and a unix socket.
  */
-import { spawn, spawnSync } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "./contract-copy.js";
+import { OwnedProcess } from "./owned-process.js";
 
 /** Debian's source package of grpc-go. */
 const GRPC_GO_SOURCE = "golang-google-grpc";
@@ -158,41 +158,42 @@ export interface PeerOutcome {
 
 /**
  * A peer process started by a test, in the test's process group (so it
- * ends with the test on a Ctrl-C), stopped by its id. socat's
- * per-connection children end with their connections.
+ * ends with the test on a Ctrl-C) and as an OwnedProcess (so it dies with the
+ * test process, and a peer that is not installed fails naming it), stopped by
+ * its id. socat's per-connection children end with their connections.
  */
 export class PeerProcess {
-  /** Everything the process wrote to stdout and stderr so far. */
-  output = "";
   /** Resolves when the process has exited (children it forked may still hold its output open). */
   readonly exited: Promise<PeerOutcome>;
   /** Resolves when the process has exited and its output is all read. */
   readonly closed: Promise<PeerOutcome>;
-  private readonly child: ChildProcess;
+  private readonly process: OwnedProcess;
 
   constructor(command: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    this.child.stdout!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-    this.child.stderr!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-    this.exited = new Promise((resolve, reject) => {
-      this.child.once("error", reject);
-      this.child.once("exit", (code, signal) => resolve({ code, signal, output: this.output }));
+    this.process = new OwnedProcess(command, args, { env: { ...process.env, ...env } });
+    this.exited = this.process.exited.then(({ code, signal }) => ({ code, signal, output: this.output }));
+    this.closed = new Promise((resolve) => {
+      this.process.child.once("close", (code, signal) => resolve({ code, signal, output: this.output }));
+      void this.process.exited.then(() => {
+        if (this.process.child.pid === undefined) resolve({ code: null, signal: null, output: this.output });
+      });
     });
-    this.closed = new Promise((resolve, reject) => {
-      this.child.once("error", reject);
-      this.child.once("close", (code, signal) => resolve({ code, signal, output: this.output }));
-    });
+  }
+
+  /** Everything the process wrote to stdout and stderr so far. */
+  get output(): string {
+    return this.process.output;
   }
 
   /** The process id. */
   get pid(): number {
-    return this.child.pid!;
+    return this.process.pid!;
   }
 
-  /** Sends signal to the process and waits for it to exit. */
+  /** Sends signal to the process and waits for it to exit (SIGKILLed if it has not after a grace period). */
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<PeerOutcome> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
-    return this.exited;
+    const { code, signal: ended } = await this.process.stop(signal);
+    return { code, signal: ended, output: this.output };
   }
 }
 

@@ -4,28 +4,28 @@
  * basic auth (an htpasswd file of bcrypt hashes made with bcryptjs) or with
  * bearer tokens from a TokenServer. Its log
  * is kept, so a test can count the requests it served. Pushing goes through
- * the distribution API, as any client would.
+ * the distribution API, as any client would. The registry is an
+ * OwnedProcess: it dies with the test process, a missing docker-registry
+ * fails the start naming it, and a start that fails kills it.
  */
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import bcrypt from "bcryptjs";
 import type { TokenServer } from "./token-server.js";
 import { freePort } from "./free-port.js";
+import { OwnedProcess } from "./owned-process.js";
 
+/** How long the registry may take to answer /v2/ after its start, in ms. */
+const READY_TIMEOUT_MS = 30_000;
 
 /** A running docker-registry. */
 export class ImageRegistry {
   /** The registry's host:port, for references ("127.0.0.1:PORT/repo:tag"). */
   host = "";
-  /** Everything the registry logged. */
-  log = "";
   /** The registry's storage directory. */
   readonly storage: string;
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
+  private process: OwnedProcess | undefined;
 
   constructor(
     private readonly dir: string,
@@ -57,15 +57,15 @@ export class ImageRegistry {
         : "",
     ].join("\n");
     writeFileSync(join(this.dir, "config.yml"), config + "\n");
-    const child = spawn("docker-registry", ["serve", join(this.dir, "config.yml")], { stdio: ["ignore", "pipe", "pipe"] });
-    this.child = child;
-    child.stdout!.on("data", (chunk: Buffer) => (this.log += chunk.toString()));
-    child.stderr!.on("data", (chunk: Buffer) => (this.log += chunk.toString()));
-    this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
-    let gone = false;
-    void this.exited.then(() => (gone = true));
+    const registry = new OwnedProcess("docker-registry", ["serve", join(this.dir, "config.yml")]);
+    this.process = registry;
+    const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
-      if (gone) throw new Error(`docker-registry exited:\n${this.log}`);
+      if (!registry.running) throw new Error(`docker-registry exited:\n${this.log}`);
+      if (Date.now() > deadline) {
+        await registry.stop("SIGKILL");
+        throw new Error(`docker-registry did not answer /v2/ within ${READY_TIMEOUT_MS} ms:\n${this.log}`);
+      }
       try {
         const response = await fetch(`http://${this.host}/v2/`);
         await response.body?.cancel();
@@ -77,10 +77,14 @@ export class ImageRegistry {
     }
   }
 
+  /** Everything the registry logged. */
+  get log(): string {
+    return this.process?.output ?? "";
+  }
+
   /** Stops the registry by its pid and waits for it. */
   async stop(): Promise<void> {
-    if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
-    await this.exited;
+    await this.process?.stop("SIGKILL");
   }
 
   /** How many GET requests of a blob the registry served (from its access log). */

@@ -2,16 +2,18 @@
  * A real NATS JetStream cluster for a test: nats-server processes (Debian's
  * nats-server 2.9) on free 127.0.0.1 ports, each with a throwaway data
  * directory, routed to each other; ready once a stream with one replica per
- * server can be created. Servers are killed and started again by pid for the
- * fault tests; stop() kills every one that runs.
+ * server can be created. Each server is an OwnedProcess: it dies with the
+ * test process (pdeathsig), a missing nats-server fails the start naming it.
+ * Servers are killed, paused and started again by pid for the fault tests;
+ * stop() kills every one that runs, paused or not, and a start that fails
+ * kills those it started.
  */
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { freePort } from "./free-port.js";
+import { OwnedProcess } from "./owned-process.js";
 
 /** The nats-server binary the tests run (Debian's package puts it here). */
 export const NATS_SERVER = process.env.MOBY_NATS_SERVER ?? "/usr/sbin/nats-server";
@@ -23,9 +25,7 @@ interface Node {
   clientPort: number;
   clusterPort: number;
   config: string;
-  child: ChildProcess | undefined;
-  exited: Promise<void>;
-  log: string;
+  process: OwnedProcess | undefined;
 }
 
 /** A cluster of nats-server processes with JetStream. */
@@ -46,7 +46,7 @@ export class NatsCluster {
   /** Writes the configurations, starts every server and waits until the cluster can create a stream replicated on each. */
   async start(): Promise<void> {
     for (let i = 0; i < this.size; i++) {
-      this.nodes.push({ name: `n${i + 1}`, clientPort: await freePort(), clusterPort: await freePort(), config: "", child: undefined, exited: Promise.resolve(), log: "" });
+      this.nodes.push({ name: `n${i + 1}`, clientPort: await freePort(), clusterPort: await freePort(), config: "", process: undefined });
     }
     for (const node of this.nodes) {
       const store = join(this.dir, node.name);
@@ -64,44 +64,41 @@ export class NatsCluster {
       node.config = join(this.dir, `${node.name}.conf`);
       writeFileSync(node.config, lines.join("\n") + "\n");
     }
-    for (let i = 0; i < this.size; i++) this.startNode(i);
-    await this.waitUntilReady();
+    try {
+      for (let i = 0; i < this.size; i++) this.startNode(i);
+      await this.waitUntilReady();
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
   }
 
-  /** Starts server i (again, on its data directory). */
+  /** Starts server i (again, on its data directory); throws naming nats-server when it is not installed. */
   startNode(i: number): void {
     const node = this.nodes[i]!;
-    const child = spawn(NATS_SERVER, ["-c", node.config], { stdio: ["ignore", "pipe", "pipe"] });
-    node.child = child;
-    child.stdout!.on("data", (chunk: Buffer) => (node.log += chunk.toString()));
-    child.stderr!.on("data", (chunk: Buffer) => (node.log += chunk.toString()));
-    node.exited = new Promise((resolve) => child.once("exit", () => resolve()));
+    if (node.process?.running === true) throw new Error(`nats-server ${node.name} is running (pid ${node.process.pid})`);
+    node.process = new OwnedProcess(NATS_SERVER, ["-c", node.config]);
   }
 
-  /** Kills server i with signal (SIGKILL: no chance to flush or hand over leadership) and waits for it to exit. */
+  /** Kills server i with signal (SIGKILL: no chance to flush or hand over leadership; any other is followed by SIGKILL after a grace period) and waits for it to exit. */
   async killNode(i: number, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
-    const node = this.nodes[i]!;
-    const child = node.child;
-    if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill(signal);
-    await node.exited;
+    await this.nodes[i]!.process?.stop(signal);
   }
 
   /** Stops (SIGSTOP) or continues (SIGCONT) every running server: stopped, a server keeps its connections but answers nothing. */
   pause(paused: boolean): void {
-    for (const node of this.nodes) {
-      const child = node.child;
-      if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill(paused ? "SIGSTOP" : "SIGCONT");
-    }
+    for (const node of this.nodes) node.process?.signal(paused ? "SIGSTOP" : "SIGCONT");
   }
 
   /** The pid of server i while it runs. */
   pid(i: number): number | undefined {
-    return this.nodes[i]!.child?.pid;
+    const server = this.nodes[i]!.process;
+    return server?.running === true ? server.pid : undefined;
   }
 
   /** Everything the servers wrote, for a failure message. */
   get log(): string {
-    return this.nodes.map((node) => `--- ${node.name}\n${node.log}`).join("\n");
+    return this.nodes.map((node) => `--- ${node.name}\n${node.process?.output ?? ""}`).join("\n");
   }
 
   /** Resolves once a stream with one replica per server can be created and deleted; rejects after timeoutMs. */
@@ -110,7 +107,7 @@ export class NatsCluster {
     let last: unknown;
     while (Date.now() < deadline) {
       for (const node of this.nodes) {
-        if (node.child?.exitCode !== null || node.child.signalCode !== null) throw new Error(`nats-server ${node.name} exited:\n${this.log}`);
+        if (node.process?.running !== true) throw new Error(`nats-server ${node.name} exited:\n${this.log}`);
       }
       try {
         const nc = await connect({ servers: this.servers, timeout: 2000, maxReconnectAttempts: 0 });
@@ -145,7 +142,7 @@ export class NatsCluster {
     }
   }
 
-  /** Kills every server that runs, by pid, and waits for them. */
+  /** Kills every server that runs (paused ones too: SIGKILL ends a stopped process), by pid, and waits for them. */
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((_, i) => this.killNode(i)));
   }

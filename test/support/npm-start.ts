@@ -3,15 +3,16 @@
  * such as `npx moby-init --manifest moby.contained.yaml`) run by a test as a person runs it: in its own process group
  * (as a terminal's foreground job), its output kept, the assembly's
  * processes listed through `moby components`, stopped with Ctrl-C (SIGINT to
- * the group), and everything killed by pid in cleanup if a test fails.
+ * the group), and everything killed by pid in cleanup if a test fails. npm
+ * itself is an OwnedProcess: it dies with the test process, and a missing
+ * command fails the start naming it.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { cleanEnv, runCommand } from "../../scripts/local-registry.js";
 import { alive } from "./component-process.js";
 import { repoRoot } from "./contract-copy.js";
+import { OwnedProcess } from "./owned-process.js";
 
 /** One component as `moby components --json` lists it. */
 export interface ListedComponent {
@@ -22,10 +23,7 @@ export interface ListedComponent {
 
 /** A running `npm start`, or another foreground command. */
 export class NpmStart {
-  /** Everything npm and what it ran wrote so far. */
-  output = "";
-  private readonly child: ChildProcess;
-  private readonly exited: Promise<void>;
+  private readonly child: OwnedProcess;
   private pids: number[] = [];
   /** The command as run, for messages. */
   private readonly commandLine: string;
@@ -42,23 +40,20 @@ export class NpmStart {
   ) {
     const npmStart = command.length === 2 && command[0] === "npm" && command[1] === "start";
     const argv = [...command.slice(1), ...(args.length > 0 && npmStart ? ["--"] : []), ...args];
-    this.child = spawn(command[0]!, argv, {
-      cwd: dir,
-      env: { ...cleanEnv(), ...env },
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    this.child = new OwnedProcess(command[0]!, argv, { cwd: dir, env: { ...cleanEnv(), ...env }, group: true });
     this.commandLine = [command[0]!, ...argv].join(" ");
-    this.child.stdout!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-    this.child.stderr!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-    this.exited = new Promise((resolve) => this.child.once("exit", () => resolve()));
+  }
+
+  /** Everything npm and what it ran wrote so far. */
+  get output(): string {
+    return this.child.output;
   }
 
   /** Resolves once the output includes text; fails with the output if npm ends first or after timeoutMs. */
   async waitFor(text: string, timeoutMs = 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.output.includes(text)) {
-      if (this.child.exitCode !== null || this.child.signalCode !== null || Date.now() > deadline) {
+      if (!this.child.running || Date.now() > deadline) {
         assert.fail(`${this.commandLine} did not print ${JSON.stringify(text)}:\n${this.output}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -79,8 +74,8 @@ export class NpmStart {
 
   /** Ctrl-C: SIGINT to npm's process group; resolves once npm has ended. */
   async interrupt(): Promise<void> {
-    this.killGroup("SIGINT");
-    await this.exited;
+    this.child.signal("SIGINT");
+    await this.child.exited;
   }
 
   /** The processes listed earlier that still run. */
@@ -90,22 +85,13 @@ export class NpmStart {
 
   /** Kills npm's group and every process listed earlier, whatever state they are in. */
   cleanup(): void {
-    this.killGroup("SIGKILL");
+    this.child.signal("SIGKILL");
     for (const pid of this.survivors()) {
       try {
         process.kill(pid, "SIGKILL");
       } catch {
         // gone meanwhile
       }
-    }
-  }
-
-  private killGroup(signal: NodeJS.Signals): void {
-    if (this.child.pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
-    try {
-      process.kill(-this.child.pid, signal);
-    } catch {
-      // the group has ended meanwhile
     }
   }
 }

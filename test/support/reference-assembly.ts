@@ -8,11 +8,11 @@
  *   for (const manifest of REFERENCE_MANIFESTS) describe(`... (${manifest.file})`, { skip: manifest.skip }, () => { ... });
  *
  * Everything started is stopped by pid (and contained components' containers
- * by id), even when a test failed.
+ * by id), even when a test failed; init dies with the test process (it is an
+ * OwnedProcess), and its components end with it.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseManifest } from "@moby-core/init";
@@ -21,6 +21,7 @@ import { alive } from "./component-process.js";
 import type { Exit } from "./component-process.js";
 import { ensureComponentImages } from "./component-images.js";
 import { repoRoot } from "./contract-copy.js";
+import { OwnedProcess } from "./owned-process.js";
 
 /** One reference manifest of the repository and what differs when it runs. */
 export interface ReferenceManifest {
@@ -144,10 +145,7 @@ const READY_TIMEOUT_MS = 300_000;
 export class ReferenceAssembly {
   /** The run directory (<dir>/run). */
   readonly runDir: string;
-  /** init's stdout and stderr (JSON log lines) since the last boot. */
-  output = "";
-  private child: ChildProcess | undefined;
-  private exited: Promise<Exit> = Promise.resolve({ code: 0, signal: null });
+  private init: OwnedProcess | undefined;
   /** Every component process seen, with its start time, killed in cleanup if that same process still runs. */
   private readonly seen = new Map<number, string | undefined>();
 
@@ -160,24 +158,24 @@ export class ReferenceAssembly {
 
   /** init's pid, while it runs. */
   get initPid(): number | undefined {
-    return this.child?.pid;
+    return this.init?.pid;
+  }
+
+  /** init's stdout and stderr (JSON log lines) since the last boot. */
+  get output(): string {
+    return this.init?.output ?? "";
   }
 
   /** Prepares the manifest, starts moby-init on it and waits for "assembly ready"; fails with init's output. */
   async boot(): Promise<void> {
     await this.manifest.prepare();
-    this.output = "";
-    const child = spawn(process.execPath, [MOBY_INIT, "--manifest", join(repoRoot, this.manifest.file), "--run-dir", this.runDir, "--log-format", "json"], {
+    const init = new OwnedProcess(process.execPath, [MOBY_INIT, "--manifest", join(repoRoot, this.manifest.file), "--run-dir", this.runDir, "--log-format", "json"], {
       cwd: repoRoot,
-      stdio: ["ignore", "pipe", "pipe"],
     });
-    this.child = child;
-    child.stdout!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-    child.stderr!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    this.init = init;
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (!this.output.includes("assembly ready")) {
-      if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
+      if (!init.running || Date.now() > deadline) {
         assert.fail(`the assembly of ${this.manifest.file} was not ready; init's output:\n${this.output}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -218,10 +216,9 @@ export class ReferenceAssembly {
     if (!this.seen.has(pid)) this.seen.set(pid, startTime(pid));
   }
 
-  /** Sends signal to init and returns how it exited. */
+  /** Sends signal to init and returns how it exited (SIGKILLed if it has not after a grace period). */
   async signalInit(signal: NodeJS.Signals): Promise<Exit> {
-    if (this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
-    return this.exited;
+    return (await this.init?.stop(signal)) ?? { code: 0, signal: null };
   }
 
   /** Stops init with SIGTERM and asserts that it exited 0, with its output if not. */
