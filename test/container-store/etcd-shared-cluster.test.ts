@@ -17,6 +17,7 @@ import type { Container } from "@moby-core/container-store-api/v1";
 import { ComponentProcess, scratchDirectory } from "../support/component-process.js";
 import { EtcdCluster } from "../support/etcd-cluster.js";
 import { rejection } from "../support/rejection.js";
+import { teardown } from "../support/teardown.js";
 
 /** A valid container to create. */
 function container(id: string): Container {
@@ -45,13 +46,20 @@ describe("container-store on an etcd cluster shared with other keys", () => {
     await store.waitForSocket(socketPath);
     connection = dialSocket(socketPath);
   });
-  after(async () => {
-    connection?.close();
-    other?.close();
-    await store?.stop("SIGKILL");
-    await cluster?.stop();
-    scratch.remove();
-  });
+  after(() =>
+    teardown([
+      [
+        "the clients",
+        () => {
+          connection?.close();
+          other?.close();
+        },
+      ],
+      ["the container store", () => store?.stop("SIGKILL")],
+      ["the etcd cluster", () => cluster?.stop()],
+      ["the scratch directory", () => scratch.remove()],
+    ]),
+  );
 
   it("others' writes make the store revision skip, are no changes to a watcher, and do not move the store revision", async () => {
     const client = connection.client(ContainerStoreService);

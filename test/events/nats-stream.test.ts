@@ -21,6 +21,7 @@ import type { EventsClient } from "../support/events-component.js";
 import { NatsCluster } from "../support/nats-cluster.js";
 import { rejection } from "../support/rejection.js";
 import { TcpRelay } from "../support/tcp-relay.js";
+import { teardown } from "../support/teardown.js";
 
 const scratch = scratchDirectory("moby-nats-stream-");
 const server = new NatsCluster(join(scratch.dir, "nats"), 1);
@@ -56,12 +57,14 @@ describe("the events component's JetStream stream against what its config asks",
   afterEach(() => {
     readers.splice(0).forEach((r) => r.close());
   });
-  after(async () => {
-    await Promise.all(components.splice(0).map((c) => c.close()));
-    await Promise.all(relays.splice(0).map((r) => r.close()));
-    await server.stop();
-    scratch.remove();
-  });
+  after(() =>
+    teardown([
+      ["the events components", () => Promise.all(components.splice(0).map((c) => c.close()))],
+      ["the relays", () => Promise.all(relays.splice(0).map((r) => r.close()))],
+      ["the NATS server", () => server.stop()],
+      ["the scratch directory", () => scratch.remove()],
+    ]),
+  );
 
   it("ends the live subscribers of a component cut off from NATS while retention dropped what it had not read, naming the first lost sequence", { timeout: 120_000 }, async () => {
     const relay = new TcpRelay(server.servers[0]!);

@@ -27,6 +27,7 @@ import { ComponentProcess, alive, scratchDirectory } from "../support/component-
 import { repoRoot } from "../support/contract-copy.js";
 import { EtcdCluster } from "../support/etcd-cluster.js";
 import { NatsCluster } from "../support/nats-cluster.js";
+import { teardown } from "../support/teardown.js";
 
 const scratch = scratchDirectory("moby-backend-down-");
 const run = promisify(execFile);
@@ -81,11 +82,13 @@ describe("container-store started while etcd is down", () => {
     await cluster.kill(0);
   });
 
-  after(async () => {
-    connection?.close();
-    await store?.stop("SIGKILL");
-    await cluster?.stop();
-  });
+  after(() =>
+    teardown([
+      ["the client", () => connection?.close()],
+      ["the container store", () => store?.stop("SIGKILL")],
+      ["the etcd cluster", () => cluster?.stop()],
+    ]),
+  );
 
   it("serves at once, NOT_SERVING with the reason and UNAVAILABLE calls, then SERVING and a create works, as the same process", async () => {
     const socketPath = join(scratch.dir, "cs.sock");
@@ -164,11 +167,13 @@ describe("events started while NATS is down", () => {
     await nats.killNode(0);
   });
 
-  after(async () => {
-    connection?.close();
-    await events?.stop("SIGKILL");
-    await nats?.stop();
-  });
+  after(() =>
+    teardown([
+      ["the client", () => connection?.close()],
+      ["the events component", () => events?.stop("SIGKILL")],
+      ["the NATS server", () => nats?.stop()],
+    ]),
+  );
 
   it("serves at once, NOT_SERVING with the reason and UNAVAILABLE calls, then SERVING and a publish works, as the same process", async () => {
     const socketPath = join(scratch.dir, "events.sock");
@@ -227,11 +232,13 @@ describe("moby-init with a container-store whose etcd is down", () => {
     await cluster.kill(0);
   });
 
-  after(async () => {
-    await assembly?.shutdown();
-    assembly?.remove();
-    await cluster?.stop();
-  });
+  after(() =>
+    teardown([
+      ["the assembly", () => assembly?.shutdown()],
+      ["the assembly's files", () => assembly?.remove()],
+      ["the etcd cluster", () => cluster?.stop()],
+    ]),
+  );
 
   it("is RUNNING and DEGRADED with the reason, not restarted nor FAILED, and SERVING once etcd is up", async () => {
     const config = JSON.stringify({ backend: "etcd", etcd: { endpoints: cluster.endpoints } });

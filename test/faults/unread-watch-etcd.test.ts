@@ -17,6 +17,7 @@ import { OciSpecSchema } from "@moby-core/container-runtime-api/v1";
 import { ComponentProcess, scratchDirectory } from "../support/component-process.js";
 import { EtcdCluster } from "../support/etcd-cluster.js";
 import { Figures, assertServing, grpcMessage, residentMiB, within } from "../support/fault-probe.js";
+import { teardown } from "../support/teardown.js";
 
 const UNREAD = 300;
 const SPEC = anyPack(OciSpecSchema, create(OciSpecSchema, { json: new TextEncoder().encode('{"ociVersion":"1.1.0"}') }));
@@ -45,11 +46,13 @@ describe("faults: unread watchers on etcd", () => {
     }
     filler.close();
   });
-  after(async () => {
-    await store?.stop("SIGKILL");
-    await cluster?.stop();
-    scratch.remove();
-  });
+  after(() =>
+    teardown([
+      ["the container store", () => store?.stop("SIGKILL")],
+      ["the etcd cluster", () => cluster?.stop()],
+      ["the scratch directory", () => scratch.remove()],
+    ]),
+  );
 
   /** How many watchers etcd holds now (its own metric): the store's etcd watches still open. */
   async function etcdWatchers(): Promise<number> {
