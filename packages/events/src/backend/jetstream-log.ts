@@ -23,7 +23,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { DeliverPolicy, DiscardPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, StreamConfig, StreamInfo, StreamState } from "@nats-io/jetstream";
 import { PUBLISH_ID_MEMORY_MS } from "./event-log.js";
-import { refusesUs } from "./jetstream-refusal.js";
+import { StreamConfigRefused, refusesUs } from "./jetstream-refusal.js";
 import type { Appended, CommitListener, EventLog, LogStatus, NewEvent, ReplayReader, Retention, StoredEvent } from "./event-log.js";
 import { MESSAGE_ID_LENGTH, messageId } from "./message-id.js";
 import { PublishQueue } from "./publish-queue.js";
@@ -157,7 +157,7 @@ async function updateStream(jsm: JetStreamManager, current: StreamConfig, config
 function checkClustered(info: StreamInfo, config: Partial<StreamConfig> & { name: string }): void {
   const asked = config.num_replicas ?? 1;
   if (asked <= 1 || info.cluster?.name !== undefined) return;
-  throw new Error(`the stream ${config.name} has ${replicas(1)} and config.nats.replicas asks for ${asked}, which its NATS server cannot keep: it is not in a cluster`);
+  throw new StreamConfigRefused(`the stream ${config.name} has ${replicas(1)} and config.nats.replicas asks for ${asked}, which its NATS server cannot keep: it is not in a cluster`);
 }
 
 /** Creates the stream with config, or updates it to config when it exists (another node may create it meanwhile). */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { JetStreamApiError } from "@nats-io/jetstream";
-import { refusesUs } from "./jetstream-refusal.js";
+import { StreamConfigRefused, refusesUs } from "./jetstream-refusal.js";
 
 /** A JetStream API error as the server sends it: HTTP-like status, JetStream code, description. */
 function apiError(status: number, code: number, description: string): JetStreamApiError {
@@ -23,6 +23,7 @@ describe("refusesUs: a NATS answer of no, told from no answer", () => {
     assert.equal(refusesUs(named("JetStreamNotEnabled", "jetstream is not enabled")), true);
     assert.equal(refusesUs(named("AuthorizationError", "Authorization Violation")), true);
     assert.equal(refusesUs(new Error("cannot open", { cause: named("PermissionViolationError") })), true, "through a cause");
+    assert.equal(refusesUs(new StreamConfigRefused("replicas a single server cannot keep")), true, "what the component itself finds the servers cannot keep");
   });
 
   it("takes a cluster that is not ready, a timeout, no responders and a refused connection as no answer", () => {

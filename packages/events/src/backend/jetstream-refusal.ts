@@ -15,6 +15,11 @@ const JETSTREAM_NOT_READY = new Set([10005, 10008, 10009, 10023]);
 /** JetStream API errors that say JetStream is not enabled (10076), or not for this account (10039): a server to configure. */
 const JETSTREAM_NOT_ENABLED = new Set([10076, 10039]);
 
+/** A stream configuration this component itself finds the servers cannot keep (for example replicas on a server not in a cluster): a configuration to fix. */
+export class StreamConfigRefused extends Error {
+  override readonly name = "StreamConfigRefused";
+}
+
 /**
  * Tells whether an error of opening is a server answering no (a
  * configuration to fix) rather than no server answering (try again later):
@@ -25,6 +30,7 @@ const JETSTREAM_NOT_ENABLED = new Set([10076, 10039]);
  */
 export function refusesUs(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  if (error instanceof StreamConfigRefused) return true;
   if (error instanceof JetStreamApiError) return JETSTREAM_NOT_ENABLED.has(error.code) || (!JETSTREAM_NOT_READY.has(error.code) && error.status !== 503);
   return ["AuthorizationError", "PermissionViolationError", "UserAuthenticationExpiredError", "JetStreamNotEnabled", "JetStreamNotEnabledForAccount"].includes(error.name) || refusesUs(error.cause);
 }
