@@ -23,7 +23,7 @@ import { EventsService, PublishRequestSchema } from "@moby-core/events-api/v1";
 import { Health } from "@moby-core/grpc-health-api/v1";
 import { ComponentState } from "@moby-core/supervisor-api/v1";
 import { Assembly } from "../support/assembly.js";
-import { ComponentProcess, alive, scratchDirectory } from "../support/component-process.js";
+import { ComponentProcess, alive, scratchDirectory, startContainerStore } from "../support/component-process.js";
 import { repoRoot } from "../support/contract-copy.js";
 import { EtcdCluster } from "../support/etcd-cluster.js";
 import { NatsCluster } from "../support/nats-cluster.js";
@@ -92,15 +92,7 @@ describe("container-store started while etcd is down", () => {
 
   it("serves at once, NOT_SERVING with the reason and UNAVAILABLE calls, then SERVING and a create works, as the same process", async () => {
     const socketPath = join(scratch.dir, "cs.sock");
-    store = new ComponentProcess(STORE_BIN, {
-      MOBY_SOCKET: socketPath,
-      MOBY_COMPONENT_NAME: "container-store",
-      MOBY_LOG_LEVEL: "debug",
-      MOBY_REGISTRY_ENDPOINT: "",
-      MOBY_ENDPOINT_EVENTS: join(scratch.dir, "no-events.sock"),
-      MOBY_COMPONENT_CONFIG: JSON.stringify({ backend: "etcd", etcd: { endpoints: cluster.endpoints, prefix: "/down-at-start/" } }),
-    });
-    await store.waitForSocket(socketPath);
+    store = await startContainerStore(socketPath, { backend: "etcd", etcd: { endpoints: cluster.endpoints, prefix: "/down-at-start/" } }, "debug");
     connection = dialSocket(socketPath, { retry: false });
     const reason = /^etcd at http:\/\/127\.0\.0\.1:\d+ cannot be reached: /;
 

@@ -18,7 +18,8 @@ import type { Connection } from "@moby-core/sdk";
 import { ContainerChangeType, ContainerSchema, ContainerStoreService } from "@moby-core/container-store-api/v1";
 import type { Container } from "@moby-core/container-store-api/v1";
 import { Health } from "@moby-core/grpc-health-api/v1";
-import { ComponentProcess, scratchDirectory } from "../support/component-process.js";
+import { scratchDirectory, startContainerStore } from "../support/component-process.js";
+import type { ComponentProcess } from "../support/component-process.js";
 import { EtcdCluster } from "../support/etcd-cluster.js";
 import { teardown } from "../support/teardown.js";
 
@@ -55,15 +56,7 @@ describe("container-store on etcd when members die", () => {
 
   before(async () => {
     cluster = await EtcdCluster.start(join(scratch.dir, "etcd"));
-    store = new ComponentProcess("packages/container-store/bin/moby-container-store.js", {
-      MOBY_SOCKET: socketPath,
-      MOBY_COMPONENT_NAME: "container-store",
-      MOBY_LOG_LEVEL: "warn",
-      MOBY_REGISTRY_ENDPOINT: "",
-      MOBY_ENDPOINT_EVENTS: join(scratch.dir, "no-events.sock"),
-      MOBY_COMPONENT_CONFIG: JSON.stringify({ backend: "etcd", etcd: { endpoints: cluster.endpoints, prefix: "/faults/", requestTimeoutMs: 2000 } }),
-    });
-    await store.waitForSocket(socketPath);
+    store = await startContainerStore(socketPath, { backend: "etcd", etcd: { endpoints: cluster.endpoints, prefix: "/faults/", requestTimeoutMs: 2000 } });
     connection = dialSocket(socketPath, { retry: false });
     client = connection.client(ContainerStoreService);
   });

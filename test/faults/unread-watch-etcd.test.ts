@@ -14,7 +14,8 @@ import { anyPack } from "@bufbuild/protobuf/wkt";
 import { dialSocket } from "@moby-core/sdk";
 import { ContainerSchema, ContainerStoreService, WatchContainersRequestSchema } from "@moby-core/container-store-api/v1";
 import { OciSpecSchema } from "@moby-core/container-runtime-api/v1";
-import { ComponentProcess, scratchDirectory } from "../support/component-process.js";
+import { scratchDirectory, startContainerStore } from "../support/component-process.js";
+import type { ComponentProcess } from "../support/component-process.js";
 import { EtcdCluster } from "../support/etcd-cluster.js";
 import { Figures, assertServing, grpcMessage, residentMiB, within } from "../support/fault-probe.js";
 import { teardown } from "../support/teardown.js";
@@ -30,15 +31,7 @@ describe("faults: unread watchers on etcd", () => {
 
   before(async () => {
     cluster = await EtcdCluster.start(join(scratch.dir, "etcd"), 1);
-    store = new ComponentProcess("packages/container-store/bin/moby-container-store.js", {
-      MOBY_SOCKET: socketPath,
-      MOBY_COMPONENT_NAME: "container-store",
-      MOBY_LOG_LEVEL: "warn",
-      MOBY_REGISTRY_ENDPOINT: "",
-      MOBY_ENDPOINT_EVENTS: join(scratch.dir, "no-events.sock"),
-      MOBY_COMPONENT_CONFIG: JSON.stringify({ backend: "etcd", etcd: { endpoints: cluster.endpoints, prefix: "/unread/" } }),
-    });
-    await store.waitForSocket(socketPath);
+    store = await startContainerStore(socketPath, { backend: "etcd", etcd: { endpoints: cluster.endpoints, prefix: "/unread/" } });
     const filler = dialSocket(socketPath);
     const client = filler.client(ContainerStoreService);
     for (let i = 0; i < 1000; i += 100) {

@@ -6,7 +6,7 @@
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { probeSocket } from "@moby-core/sdk/internal";
 import { repoRoot } from "./contract-copy.js";
 import { OwnedProcess, STOP_GRACE_MS } from "./owned-process.js";
@@ -74,6 +74,29 @@ export async function startHello(socketPath: string, overrides: Record<string, u
   });
   await child.waitForSocket(socketPath);
   return child;
+}
+
+/**
+ * Starts the container store alone on socketPath with config (its events go
+ * to a socket nothing listens on, beside socketPath) and waits until it
+ * serves; a store that does not serve is killed before the error is thrown.
+ */
+export async function startContainerStore(socketPath: string, config: Record<string, unknown>, logLevel = "warn"): Promise<ComponentProcess> {
+  const store = new ComponentProcess("packages/container-store/bin/moby-container-store.js", {
+    MOBY_SOCKET: socketPath,
+    MOBY_COMPONENT_NAME: "container-store",
+    MOBY_LOG_LEVEL: logLevel,
+    MOBY_REGISTRY_ENDPOINT: "",
+    MOBY_ENDPOINT_EVENTS: join(dirname(socketPath), "no-events.sock"),
+    MOBY_COMPONENT_CONFIG: JSON.stringify(config),
+  });
+  try {
+    await store.waitForSocket(socketPath);
+  } catch (error) {
+    await store.stop("SIGKILL");
+    throw error;
+  }
+  return store;
 }
 
 /** A fresh temporary directory for sockets, removed by the returned function. */
